@@ -1,0 +1,1 @@
+"""The Banqup invitation service."""

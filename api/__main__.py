@@ -1,0 +1,94 @@
+"""Command line: `python -m api serve|migrate|token|demo`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+
+os.environ.setdefault("PICCOLO_CONF", "db.piccolo_conf")
+
+from api.settings import ConfigError, load_settings  # noqa: E402
+
+
+def _fail(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def app_factory() -> object:
+    """Granian's entry point: settings from the environment."""
+    from api.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    return create_app(load_settings())
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m api", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="apply migrations, then serve the API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    commands.add_parser("migrate", help="apply migrations only")
+    token = commands.add_parser("token", help="print a development access token")
+    token.add_argument("--sub", required=True)
+    token.add_argument("--email")
+    token.add_argument("--name")
+    token.add_argument("--ttl", type=int, default=12 * 3600, help="seconds")
+    commands.add_parser("demo", help="seed demo data on an empty database and print URLs to try")
+    args = parser.parse_args(argv)
+
+    try:
+        settings = load_settings()
+        if args.command == "token":
+            from api.auth import AccessTokenVerifier
+
+            print(AccessTokenVerifier(settings).issue(args.sub, args.email, args.name, args.ttl))
+            return
+        from api.tokens import KeyRing
+
+        # Check the key file now, so that a bad one is one clear line, not a traceback.
+        KeyRing.from_files(
+            settings.invite_signing_key_file,
+            settings.invite_previous_key_files,
+            create=settings.app_env == "dev",
+        )
+        from api.auth import AccessTokenVerifier
+
+        AccessTokenVerifier(settings)
+    except ConfigError as exc:
+        _fail(str(exc))
+
+    from db.migrate import migrate
+
+    try:
+        asyncio.run(migrate())
+    except Exception as exc:  # the database is unreachable or refuses us
+        _fail(f"cannot migrate the database: {exc}")
+    if args.command == "migrate":
+        print("migrations applied")
+    elif args.command == "demo":
+        from api.demo import seed
+
+        asyncio.run(seed(settings))
+    elif args.command == "serve":
+        from granian import Granian
+        from granian.constants import Interfaces
+
+        Granian(
+            "api.__main__:app_factory",
+            address=args.host,
+            port=args.port,
+            interface=Interfaces.ASGI,
+            workers=args.workers,
+            factory=True,
+            log_access=False,
+        ).serve()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+"""`create_app(settings)`: the Litestar application.
+
+The lifespan applies migrations, opens the PostgreSQL pool, starts the QR renderer's
+process pool and the background workers, and closes them again on shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+from collections.abc import AsyncIterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from api.access_log import access_log_middleware
+from api.auth import AccessTokenVerifier, current_user
+from api.errors import EXCEPTION_HANDLERS
+from api.qr import QRRenderer
+from api.routes.businesses import BusinessLinksController
+from api.routes.health import healthz, readyz
+from api.routes.mobile import MobileController
+from api.routes.partners import ClientsController, EventsController, InvitationsController
+from api.routes.public import QRImageController, WellKnownController
+from api.routes.spaces import SpacesController
+from api.services.bus import EventBus
+from api.services.context import Context
+from api.settings import Settings
+from api.tokens import KeyRing
+from db.migrate import migrate
+from db.piccolo_conf import DB
+
+log = logging.getLogger("api")
+API_VERSION = "1.0.0"
+
+
+def openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Banqup invitations",
+        version=API_VERSION,
+        description="Links accounting firms (partners) to their clients' Business Spaces.",
+        path="/schema",
+        render_plugins=[JsonRenderPlugin()],
+        components=Components(
+            security_schemes={
+                "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+            }
+        ),
+        use_handler_docstrings=False,
+    )
+
+
+def _context(state: State) -> Context:
+    ctx: Context = state.ctx
+    return ctx
+
+
+@asynccontextmanager
+async def _lifespan(app: Litestar) -> AsyncIterator[None]:
+    await migrate()
+    if DB.engine_type == "postgres":
+        await DB.start_connection_pool(min_size=1, max_size=10)  # type: ignore[attr-defined]
+    executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    app.state.qr = QRRenderer(executor)
+    try:
+        yield
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+        if DB.engine_type == "postgres":
+            await DB.close_connection_pool()  # type: ignore[attr-defined]
+
+
+def create_app(settings: Settings) -> Litestar:
+    keys = KeyRing.from_files(
+        settings.invite_signing_key_file,
+        settings.invite_previous_key_files,
+        create=settings.app_env == "dev",
+    )
+    state = State(
+        {
+            "settings": settings,
+            "verifier": AccessTokenVerifier(settings),
+            "ctx": Context(settings=settings, keys=keys, bus=EventBus()),
+        }
+    )
+    api_v1 = Router(
+        path="/api/v1",
+        route_handlers=[
+            SpacesController,
+            ClientsController,
+            InvitationsController,
+            EventsController,
+            MobileController,
+            BusinessLinksController,
+        ],
+        dependencies={"user": Provide(current_user)},
+        security=[{"bearer": []}],
+    )
+    cors = None
+    if settings.cors_origins:
+        cors = CORSConfig(
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "PATCH"],
+            allow_headers=["Authorization", "Content-Type", "If-None-Match"],
+            expose_headers=["ETag", "Retry-After"],
+            allow_credentials=False,
+        )
+    return Litestar(
+        route_handlers=[api_v1, QRImageController, WellKnownController, healthz, readyz],
+        dependencies={"ctx": Provide(_context, sync_to_thread=False)},
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        lifespan=[_lifespan],
+        state=state,
+        openapi_config=openapi_config(),
+        cors_config=cors,
+        middleware=[access_log_middleware],
+        debug=False,
+        logging_config=None,
+    )

@@ -1,0 +1,103 @@
+"""Access-token verification and the signed-in user.
+
+Access tokens come from the identity provider: HS256 with a shared secret in
+development, or asymmetric keys from a JWKS URL in production. Verification pins the
+algorithm list, and requires `exp`, `iss` and `aud`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import jwt
+from litestar import Request
+
+from api.errors import AppError
+from api.settings import Settings, dev_hs256_secret
+from mobile_contract import ErrorCode
+from mobile_contract.models import User
+
+JWKS_ALGORITHMS = ["RS256", "ES256", "EdDSA"]
+MAX_ACCESS_TOKEN_LENGTH = 8192
+
+
+class AccessTokenVerifier:
+    """Verifies bearer tokens and turns their claims into a `User`."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.issuer = settings.auth_issuer
+        self.audience = settings.auth_audience
+        self._jwks: jwt.PyJWKClient | None = None
+        self._secret: str | None = None
+        if settings.auth_jwks_url:
+            self._jwks = jwt.PyJWKClient(settings.auth_jwks_url, cache_keys=True, lifespan=3600)
+        else:
+            self._secret = dev_hs256_secret(settings)
+
+    def issue(self, sub: str, email: str | None, name: str | None, ttl: int = 12 * 3600) -> str:
+        """A development access token (HS256); only where this service knows the secret."""
+        if self._secret is None:
+            raise RuntimeError("tokens are issued by the identity provider (AUTH_JWKS_URL is set)")
+        now = int(time.time())
+        claims: dict[str, Any] = {"sub": sub, "iss": self.issuer, "aud": self.audience}
+        claims |= {"iat": now, "exp": now + ttl}
+        if email:
+            claims["email"] = email
+        if name:
+            claims["name"] = name
+        return jwt.encode(claims, self._secret, algorithm="HS256")
+
+    async def verify(self, token: str) -> User:
+        if len(token) > MAX_ACCESS_TOKEN_LENGTH:
+            raise unauthenticated("access token too long")
+        try:
+            if self._jwks is not None:
+                # PyJWKClient fetches with blocking I/O; keep it off the event loop.
+                signing_key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
+                key: Any = signing_key.key
+                algorithms = JWKS_ALGORITHMS
+            else:
+                key = self._secret
+                algorithms = ["HS256"]
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=algorithms,
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "iss", "aud", "sub"]},
+            )
+        except (jwt.PyJWTError, ValueError, TypeError) as exc:
+            raise unauthenticated(_reason(exc)) from None
+        sub, email, name = claims.get("sub"), claims.get("email"), claims.get("name")
+        if not isinstance(sub, str) or not sub or len(sub) > 255:
+            raise unauthenticated("access token has no usable sub")
+        return User(
+            sub=sub,
+            email=email if isinstance(email, str) else None,
+            name=name if isinstance(name, str) else None,
+        )
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, jwt.ExpiredSignatureError):
+        return "access token expired"
+    if isinstance(exc, jwt.InvalidAudienceError | jwt.InvalidIssuerError):
+        return "access token is not for this service"
+    return "access token invalid"
+
+
+def unauthenticated(detail: str = "Sign in with a bearer access token") -> AppError:
+    return AppError(ErrorCode.UNAUTHENTICATED, detail)
+
+
+async def current_user(request: Request[Any, Any, Any]) -> User:
+    """Dependency: the user of the request's bearer token, or 401."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise unauthenticated()
+    verifier: AccessTokenVerifier = request.app.state.verifier
+    return await verifier.verify(token.strip())

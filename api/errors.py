@@ -1,0 +1,169 @@
+"""One error family, `AppError(code)`, and its rendering as problem+json (RFC 9457).
+
+Services raise AppError; the handlers here turn it, Litestar's own HTTP exceptions and
+database outages into problem documents, so every error a client sees has a stable code.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import msgspec
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from mobile_contract import STATUS, TITLES, ErrorCode, problem_type
+from mobile_contract.models import FieldError, Problem
+
+log = logging.getLogger("api.errors")
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class AppError(Exception):
+    """A failure with a stable `ErrorCode`; the HTTP status follows from the code."""
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        detail: str | None = None,
+        *,
+        errors: list[FieldError] | None = None,
+        retry_after: int | None = None,
+    ) -> None:
+        super().__init__(detail or TITLES[code])
+        self.code = code
+        self.detail = detail or TITLES[code]
+        self.errors = errors
+        self.retry_after = retry_after
+
+    @property
+    def status(self) -> int:
+        return STATUS[self.code]
+
+
+def not_found(what: str = "Not found") -> AppError:
+    return AppError(ErrorCode.NOT_FOUND, what)
+
+
+def invalid(field: str, message: str) -> AppError:
+    """A 400 validation_failed about one field."""
+    return AppError(
+        ErrorCode.VALIDATION_FAILED,
+        f"{field}: {message}",
+        errors=[FieldError(field=field, message=message)],
+    )
+
+
+def problem_response(error: AppError) -> Response[bytes]:
+    body = Problem(
+        type=problem_type(error.code),
+        title=TITLES[error.code],
+        status=error.status,
+        detail=error.detail,
+        code=error.code.value,
+        errors=error.errors,
+    )
+    headers = {"Cache-Control": "no-store"}
+    if error.retry_after is not None:
+        headers["Retry-After"] = str(error.retry_after)
+    return Response(
+        content=msgspec.json.encode(body),
+        status_code=error.status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def _field_errors(extra: Any) -> list[FieldError]:
+    """Litestar/msgspec validation details as `{field, message}` pairs."""
+    errors = []
+    for item in extra if isinstance(extra, list) else []:
+        if isinstance(item, dict):
+            key = str(item.get("key") or item.get("source") or "body")
+            message = str(item.get("message") or "invalid value")
+            errors.append(FieldError(field=_clean_key(key), message=message))
+    return errors
+
+
+def _clean_key(key: str) -> str:
+    # msgspec reports paths like `$.clients[3].email`; clients want `clients[3].email`.
+    return key[2:] if key.startswith("$.") else key.lstrip("$") or "body"
+
+
+def handle_app_error(_: Request[Any, Any, Any], exc: AppError) -> Response[bytes]:
+    return problem_response(exc)
+
+
+def handle_validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[bytes]:
+    errors = _field_errors(exc.extra) or [FieldError(field="body", message=str(exc.detail))]
+    detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
+    return problem_response(AppError(ErrorCode.VALIDATION_FAILED, detail, errors=errors))
+
+
+_HTTP_CODES = {
+    400: ErrorCode.VALIDATION_FAILED,
+    401: ErrorCode.UNAUTHENTICATED,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    429: ErrorCode.RATE_LIMITED,
+    503: ErrorCode.UNAVAILABLE,
+}
+
+
+def handle_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
+    code = _HTTP_CODES.get(exc.status_code)
+    if code is None:
+        code = ErrorCode.VALIDATION_FAILED if exc.status_code < 500 else ErrorCode.INTERNAL_ERROR
+    detail = exc.detail if code is not ErrorCode.INTERNAL_ERROR else TITLES[code]
+    error = AppError(code, detail)
+    if code is ErrorCode.VALIDATION_FAILED:
+        error.errors = [FieldError(field="body", message=detail)]
+    response = problem_response(error)
+    if exc.status_code == 405 and exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+def is_database_outage(exc: BaseException) -> bool:
+    """Whether `exc` means the database cannot be reached (answer 503, not 500)."""
+    import sqlite3
+
+    try:
+        import asyncpg
+    except ImportError:  # pragma: no cover - asyncpg is a dependency
+        asyncpg = None
+    if isinstance(exc, ConnectionError | TimeoutError | OSError):
+        return True
+    if isinstance(exc, sqlite3.OperationalError):
+        text = str(exc)
+        return "unable to open" in text or "locked" in text or "disk I/O" in text
+    if asyncpg is not None and isinstance(
+        exc,
+        asyncpg.exceptions.CannotConnectNowError
+        | asyncpg.exceptions.ConnectionDoesNotExistError
+        | asyncpg.exceptions.InterfaceError
+        | asyncpg.exceptions.AdminShutdownError
+        | asyncpg.exceptions.TooManyConnectionsError,
+    ):
+        return True
+    return False
+
+
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    if is_database_outage(exc):
+        log.warning("database unavailable: %s", type(exc).__name__)
+        return problem_response(
+            AppError(ErrorCode.UNAVAILABLE, "The database is unreachable; retry later.", retry_after=1)
+        )
+    log.exception("unhandled error on %s %s", request.method, request.scope.get("route_handler"))
+    return problem_response(AppError(ErrorCode.INTERNAL_ERROR))
+
+
+EXCEPTION_HANDLERS = {
+    AppError: handle_app_error,
+    ValidationException: handle_validation,
+    HTTPException: handle_http,
+    Exception: handle_unexpected,
+}

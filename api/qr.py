@@ -1,0 +1,67 @@
+"""QR codes of universal links, rendered with segno and cached.
+
+Always a full QR code (`make_qr`, never Micro QR), error correction M, no boost, so
+that the version stays predictable (an invitation link fits version 11 for a
+30-character PUBLIC_BASE_URL). Choosing the mask costs segno 15-20 ms of pure Python,
+so rendering runs in a process pool, off the event loop, and each image is cached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections import OrderedDict
+from concurrent.futures import Executor
+from typing import Literal
+
+import segno
+
+ImageKind = Literal["png", "svg"]
+DEFAULT_SCALE = 8
+BORDER = 4
+
+
+def make_qr(data: str) -> segno.QRCode:
+    return segno.make_qr(data, error="m", boost_error=False)
+
+
+def render(data: str, kind: ImageKind, scale: int = DEFAULT_SCALE) -> bytes:
+    """The QR image of `data`; runs in a worker process."""
+    out = io.BytesIO()
+    qr = make_qr(data)
+    if kind == "png":
+        qr.save(out, kind="png", scale=scale, border=BORDER)
+    else:
+        qr.save(out, kind="svg", scale=scale, border=BORDER, xmldecl=False, title="QR code")
+    return out.getvalue()
+
+
+class QRRenderer:
+    """Renders QR images in `executor` (None: the calling thread) with an LRU cache."""
+
+    def __init__(self, executor: Executor | None, cache_size: int = 4096) -> None:
+        self._executor = executor
+        self._cache: OrderedDict[tuple[str, str, int], bytes] = OrderedDict()
+        self._cache_size = cache_size
+        self._pending: dict[tuple[str, str, int], asyncio.Future[bytes]] = {}
+
+    async def image(self, data: str, kind: ImageKind, scale: int = DEFAULT_SCALE) -> bytes:
+        key = (data, kind, scale)
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            return cached
+        pending = self._pending.get(key)
+        if pending is not None:  # the same image is being rendered for another request
+            return await asyncio.shield(pending)
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._executor, render, data, kind, scale)
+        self._pending[key] = future
+        try:
+            image = await future
+        finally:
+            self._pending.pop(key, None)
+        self._cache[key] = image
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return image

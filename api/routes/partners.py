@@ -1,0 +1,155 @@
+"""Partner dashboard routes: clients, invitations and events of one partner."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.params import Parameter
+
+from api.routes.caching import etag_response
+from api.services import clients, events, invitations
+from api.services.context import Context
+from mobile_contract import models
+
+
+class ClientsController(Controller):
+    path = "/partners/{partner_id:uuid}/clients"
+    tags = ["clients"]
+
+    @post("/", summary="Add a client to the partner's list")
+    async def create(
+        self, ctx: Context, user: models.User, partner_id: UUID, data: models.ClientCreate
+    ) -> models.Client:
+        return await clients.create(ctx, user, partner_id, data)
+
+    @post("/import", status_code=200, summary="Add up to 5000 clients; each row gets its own result")
+    async def import_clients(
+        self, ctx: Context, user: models.User, partner_id: UUID, data: models.ClientImport
+    ) -> models.ImportResponse:
+        return await clients.import_clients(ctx, user, partner_id, data)
+
+    @get(
+        "/",
+        summary="List clients, oldest first",
+        description="`status` is a comma-separated subset of inactive, invited, active. "
+        "Answers 304 for a matching If-None-Match.",
+        response_headers=[],
+    )
+    async def list_clients(
+        self,
+        ctx: Context,
+        user: models.User,
+        request: Request[Any, Any, Any],
+        partner_id: UUID,
+        status_filter: Annotated[
+            str | None, Parameter(query="status", max_length=64, description="e.g. inactive,invited")
+        ] = None,
+        search: Annotated[str | None, Parameter(max_length=100)] = None,
+        limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
+        cursor: Annotated[str | None, Parameter(max_length=200)] = None,
+    ) -> Response[bytes]:
+        page = await clients.page(
+            ctx,
+            user,
+            partner_id,
+            statuses=clients.parse_statuses(status_filter),
+            search=search.strip() if search else None,
+            limit=limit,
+            cursor=cursor,
+        )
+        return etag_response(request, page)
+
+    @get("/{client_id:uuid}", summary="One client, with its latest invitation")
+    async def get_client(
+        self, ctx: Context, user: models.User, request: Request[Any, Any, Any], partner_id: UUID, client_id: UUID
+    ) -> Response[bytes]:
+        return etag_response(request, await clients.get(ctx, user, partner_id, client_id))
+
+    @patch("/{client_id:uuid}", summary="Change a client's details")
+    async def patch_client(
+        self, ctx: Context, user: models.User, partner_id: UUID, client_id: UUID, data: models.ClientPatch
+    ) -> models.Client:
+        return await clients.patch(ctx, user, partner_id, client_id, data)
+
+    @post("/{client_id:uuid}/disconnect", status_code=200, summary="Revoke the client's link")
+    async def disconnect(
+        self, ctx: Context, user: models.User, partner_id: UUID, client_id: UUID
+    ) -> models.Client:
+        return await clients.disconnect(ctx, user, partner_id, client_id)
+
+
+class InvitationsController(Controller):
+    path = "/partners/{partner_id:uuid}/invitations"
+    tags = ["invitations"]
+
+    @post("/", status_code=200, summary="Invite 1 to 1000 clients; each gets an email")
+    async def invite(
+        self, ctx: Context, user: models.User, partner_id: UUID, data: models.InviteRequest
+    ) -> models.InviteResponse:
+        return await invitations.invite(ctx, user, partner_id, data)
+
+    @get("/{invitation_id:uuid}", summary="One invitation")
+    async def get_invitation(
+        self,
+        ctx: Context,
+        user: models.User,
+        request: Request[Any, Any, Any],
+        partner_id: UUID,
+        invitation_id: UUID,
+    ) -> Response[bytes]:
+        return etag_response(request, await invitations.get(ctx, user, partner_id, invitation_id))
+
+    @post(
+        "/{invitation_id:uuid}/resend",
+        summary="Replace the client's latest invitation with a new one",
+        description="At most one per client per 60 s (429 with Retry-After).",
+    )
+    async def resend(
+        self,
+        ctx: Context,
+        user: models.User,
+        partner_id: UUID,
+        invitation_id: UUID,
+        data: models.ResendRequest | None = None,
+    ) -> models.Invitation:
+        return await invitations.resend(ctx, user, partner_id, invitation_id, data or models.ResendRequest())
+
+    @post("/{invitation_id:uuid}/revoke", status_code=200, summary="Withdraw an invitation")
+    async def revoke(
+        self, ctx: Context, user: models.User, partner_id: UUID, invitation_id: UUID
+    ) -> models.Invitation:
+        return await invitations.revoke(ctx, user, partner_id, invitation_id)
+
+    @post("/{invitation_id:uuid}/qr-token", summary="A short-lived QR token and user code for the partner's screen")
+    async def qr_token(
+        self,
+        ctx: Context,
+        user: models.User,
+        partner_id: UUID,
+        invitation_id: UUID,
+        data: models.QRTokenRequest | None = None,
+    ) -> models.QRToken:
+        return await invitations.qr_token(ctx, user, partner_id, invitation_id, data or models.QRTokenRequest())
+
+
+class EventsController(Controller):
+    path = "/partners/{partner_id:uuid}/events"
+    tags = ["events"]
+
+    @get(
+        "/",
+        summary="Events after a cursor; with wait > 0, held until one arrives",
+        description="Without `after`, from the beginning. `next_cursor` is the `after` of the next call.",
+    )
+    async def list_events(
+        self,
+        ctx: Context,
+        user: models.User,
+        partner_id: UUID,
+        after: Annotated[str | None, Parameter(max_length=20)] = None,
+        wait: Annotated[int, Parameter(ge=0, le=30)] = 0,
+        limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
+    ) -> models.EventPage:
+        return await events.page(ctx, user, partner_id, events.parse_cursor(after), limit, wait)

@@ -1,0 +1,1 @@
+"""The rules of the service: one transaction per use case, no HTTP in here."""

@@ -1,0 +1,239 @@
+"""A partner's client list: create, import, list, read, change, disconnect."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from piccolo.columns.combination import Where
+
+from api.errors import AppError, invalid, not_found
+from api.services import events, views
+from api.services.access import require_partner_member
+from api.services.context import Context, utcnow
+from api.services.events import NewEvent
+from db.tables import Client, Invitation, Link
+from db.transactions import lock, write_transaction
+from mobile_contract import ErrorCode, models
+
+STATUSES = ("inactive", "invited", "active")
+INSERT_CHUNK = 1000  # rows per INSERT, well below PostgreSQL's 32,767 bind parameters
+
+
+async def _load_view(ctx: Context, client_row: dict[str, Any]) -> models.Client:
+    invitation_row = None
+    if client_row["latest_invitation"] is not None:
+        invitation_row = (
+            await Invitation.select().where(Invitation.id == client_row["latest_invitation"]).first()
+        )
+    return views.client(ctx, client_row, invitation_row, utcnow())
+
+
+async def _row(partner_id: UUID, client_id: UUID) -> dict[str, Any]:
+    row = await Client.select().where((Client.id == client_id) & (Client.partner == partner_id)).first()
+    if row is None:
+        raise not_found("No such client")
+    return row
+
+
+def _new_client(partner_id: UUID, data: models.ClientCreate, now: datetime) -> Client:
+    return Client(
+        partner=partner_id,
+        name=data.name.strip(),
+        email=data.email,
+        language=data.language,
+        vat_number=data.vat_number,
+        external_ref=data.external_ref,
+        status="inactive",
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _fresh_view(ctx: Context, client: Client) -> models.Client:
+    return views.client(ctx, client.to_dict(), None, utcnow())
+
+
+async def create(ctx: Context, user: models.User, partner_id: UUID, data: models.ClientCreate) -> models.Client:
+    await require_partner_member(user.sub, partner_id)
+    client = _new_client(partner_id, data, utcnow())
+    async with write_transaction():
+        await client.save()
+        await events.record(partner_id, [NewEvent(type="client.created", client=client.id)])
+    ctx.bus.publish(partner_id)
+    return _fresh_view(ctx, client)
+
+
+def _row_error(exc: msgspec.ValidationError) -> models.ItemError:
+    return models.ItemError(code=ErrorCode.VALIDATION_FAILED.value, detail=str(exc))
+
+
+async def import_clients(
+    ctx: Context, user: models.User, partner_id: UUID, data: models.ClientImport
+) -> models.ImportResponse:
+    """Create every valid row; a bad row gets its own error and does not fail the rest."""
+    await require_partner_member(user.sub, partner_id)
+    now = utcnow()
+    results: list[models.ImportResult] = []
+    created: list[tuple[int, Client]] = []
+    for index, raw in enumerate(data.clients):
+        try:
+            row = msgspec.convert(raw, models.ClientCreate)
+        except msgspec.ValidationError as exc:
+            results.append(models.ImportResult(index=index, error=_row_error(exc)))
+            continue
+        created.append((index, _new_client(partner_id, row, now)))
+    if created:
+        async with write_transaction():
+            clients = [c for _, c in created]
+            for start in range(0, len(clients), INSERT_CHUNK):
+                await Client.insert(*clients[start : start + INSERT_CHUNK])
+            await events.record(
+                partner_id, [NewEvent(type="client.created", client=c.id) for c in clients], now
+            )
+        ctx.bus.publish(partner_id)
+    results.extend(models.ImportResult(index=i, client=_fresh_view(ctx, c)) for i, c in created)
+    results.sort(key=lambda r: r.index)
+    return models.ImportResponse(results=results)
+
+
+def parse_statuses(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return STATUSES
+    wanted = tuple(dict.fromkeys(s.strip() for s in value.split(",")))
+    unknown = [s for s in wanted if s not in STATUSES]
+    if unknown:
+        raise invalid("status", f"unknown status {unknown[0]!r}; use inactive, invited or active")
+    return wanted
+
+
+def _status_filter(statuses: tuple[str, ...], now: datetime) -> Where | None:
+    still_invited = (Client.status == "invited") & (Client.invitation_expires_at > now)
+    conditions = {
+        "active": Client.status == "active",
+        "invited": still_invited,
+        "inactive": (Client.status == "inactive")
+        | ((Client.status == "invited") & (Client.invitation_expires_at <= now)),
+    }
+    combined = None
+    for status in statuses:
+        combined = conditions[status] if combined is None else combined | conditions[status]
+    return combined
+
+
+def encode_cursor(created_at: datetime, client_id: UUID) -> str:
+    raw = msgspec.json.encode([created_at.isoformat(), str(client_id)])
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created, client_id = msgspec.json.decode(raw, type=tuple[datetime, UUID])
+    except (binascii.Error, ValueError, msgspec.DecodeError, msgspec.ValidationError):
+        raise invalid("cursor", "not a cursor returned by this endpoint") from None
+    if created.tzinfo is None:
+        raise invalid("cursor", "not a cursor returned by this endpoint")
+    return created, client_id
+
+
+async def page(
+    ctx: Context,
+    user: models.User,
+    partner_id: UUID,
+    *,
+    statuses: tuple[str, ...],
+    search: str | None,
+    limit: int,
+    cursor: str | None,
+) -> models.ClientPage:
+    """Clients oldest first; the cursor is the last row's (created_at, id), so rows added
+    while paging appear at the end and none is skipped or repeated."""
+    await require_partner_member(user.sub, partner_id)
+    now = utcnow()
+    query = Client.select().where(Client.partner == partner_id)
+    if set(statuses) != set(STATUSES):
+        query = query.where(_status_filter(statuses, now))
+    if search:
+        pattern = f"%{search}%"
+        query = query.where(
+            Client.name.ilike(pattern)
+            | Client.email.ilike(pattern)
+            | Client.vat_number.ilike(pattern)
+            | Client.external_ref.ilike(pattern)
+        )
+    if cursor:
+        created, last_id = decode_cursor(cursor)
+        query = query.where(
+            (Client.created_at > created) | ((Client.created_at == created) & (Client.id > last_id))
+        )
+    rows = await query.order_by(Client.created_at, Client.id).limit(limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    invitation_ids = [r["latest_invitation"] for r in rows if r["latest_invitation"] is not None]
+    invitations = {}
+    if invitation_ids:
+        invitations = {
+            r["id"]: r for r in await Invitation.select().where(Invitation.id.is_in(invitation_ids))
+        }
+    items = [views.client(ctx, r, invitations.get(r["latest_invitation"]), now) for r in rows]
+    next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more else None
+    return models.ClientPage(items=items, next_cursor=next_cursor)
+
+
+async def get(ctx: Context, user: models.User, partner_id: UUID, client_id: UUID) -> models.Client:
+    await require_partner_member(user.sub, partner_id)
+    return await _load_view(ctx, await _row(partner_id, client_id))
+
+
+async def patch(
+    ctx: Context, user: models.User, partner_id: UUID, client_id: UUID, data: models.ClientPatch
+) -> models.Client:
+    await require_partner_member(user.sub, partner_id)
+    changes: dict[Any, Any] = {
+        getattr(Client, name): value.strip() if name == "name" else value
+        for name in data.__struct_fields__
+        if (value := getattr(data, name)) is not msgspec.UNSET
+    }
+    async with write_transaction():
+        await _row(partner_id, client_id)
+        if changes:
+            changes[Client.updated_at] = utcnow()
+            await Client.update(changes).where(Client.id == client_id)
+        row = await _row(partner_id, client_id)
+    return await _load_view(ctx, row)
+
+
+async def disconnect(ctx: Context, user: models.User, partner_id: UUID, client_id: UUID) -> models.Client:
+    """Revoke the client's link; the client becomes `inactive`. Idempotent."""
+    await require_partner_member(user.sub, partner_id)
+    async with write_transaction():
+        await lock(Client, client_id)
+        row = await _row(partner_id, client_id)
+        if row["status"] == "active":
+            now = utcnow()
+            links = await Link.update({Link.status: "revoked", Link.revoked_at: now}).where(
+                (Link.client == client_id) & (Link.status == "active")
+            ).returning(Link.id)
+            await deactivate(partner_id, client_id, now)
+            await events.record(
+                partner_id,
+                [NewEvent(type="client.deactivated", client=client_id,
+                          link=links[0]["id"] if links else None, data={"by": "partner"})],
+                now,
+            )
+            row = await _row(partner_id, client_id)
+    ctx.bus.publish(partner_id)
+    return await _load_view(ctx, row)
+
+
+async def deactivate(partner_id: UUID, client_id: UUID, now: datetime) -> None:
+    """Set a client back to `inactive` (no business); inside a transaction."""
+    await Client.update(
+        {Client.status: "inactive", Client.business: None, Client.connected_at: None, Client.updated_at: now}
+    ).where((Client.id == client_id) & (Client.partner == partner_id))
+

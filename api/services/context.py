@@ -1,0 +1,37 @@
+"""What the services need from the running app: settings, the key ring, the event bus."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import msgspec
+
+from api.services.bus import EventBus
+from api.settings import Settings
+from api.tokens import KeyRing, TokenType
+from mobile_contract import links
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Context(msgspec.Struct, kw_only=True):
+    settings: Settings
+    keys: KeyRing
+    bus: EventBus
+
+    def token(self, jti: str, exp: datetime, typ: TokenType, kid: str) -> str | None:
+        """The token rebuilt from what is stored; None if its key was rotated out."""
+        if not self.keys.can_rebuild(kid):
+            return None
+        return self.keys.sign(jti, exp, typ)
+
+    def urls(self, token: str) -> dict[str, str]:
+        base, scheme = self.settings.public_base_url, self.settings.app_scheme
+        return {
+            "url": links.universal_link(base, token),
+            "app_url": links.app_link(scheme, token),
+            "qr_svg_url": links.qr_image_url(base, token, "svg"),
+            "qr_png_url": links.qr_image_url(base, token, "png"),
+        }

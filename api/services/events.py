@@ -1,0 +1,116 @@
+"""Events: every state change of a partner's clients, numbered per partner without gaps.
+
+`record()` runs inside the writing transaction: it takes the next numbers from the
+partner row (`event_seq`), which also locks that row on PostgreSQL until commit, so
+events of one partner commit in cursor order and a reader never moves past one that
+is still to commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from api.errors import invalid
+from api.services.access import require_partner_member
+from api.services.context import Context, utcnow
+from db.tables import Event, Partner
+from mobile_contract import models
+
+
+class NewEvent(msgspec.Struct, kw_only=True):
+    type: str
+    client: UUID | None = None
+    invitation: UUID | None = None
+    link: UUID | None = None
+    data: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+async def record(partner_id: UUID, events: list[NewEvent], at: datetime | None = None) -> None:
+    """Write `events` for `partner_id`; call inside the use case's transaction."""
+    if not events:
+        return
+    at = at or utcnow()
+    rows = await (
+        Partner.update({Partner.event_seq: Partner.event_seq + len(events)})
+        .where(Partner.id == partner_id)
+        .returning(Partner.event_seq)
+    )
+    last = rows[0]["event_seq"]
+    first = last - len(events) + 1
+    await Event.insert(
+        *(
+            Event(
+                partner=partner_id,
+                seq=first + i,
+                type=e.type,
+                at=at,
+                client=e.client,
+                invitation=e.invitation,
+                link=e.link,
+                data=msgspec.json.encode(e.data).decode(),
+            )
+            for i, e in enumerate(events)
+        )
+    )
+
+
+def parse_cursor(value: str | None) -> int:
+    if value is None or value == "":
+        return 0
+    if not value.isascii() or not value.isdigit() or len(value) > 18:
+        raise invalid("after", "not a cursor returned by this endpoint")
+    return int(value)
+
+
+async def _read(partner_id: UUID, after: int, limit: int) -> list[models.Event]:
+    rows = (
+        await Event.select()
+        .where((Event.partner == partner_id) & (Event.seq > after))
+        .order_by(Event.seq)
+        .limit(limit)
+    )
+    return [
+        models.Event(
+            cursor=str(r["seq"]),
+            type=r["type"],
+            at=r["at"],
+            client_id=r["client"],
+            invitation_id=r["invitation"],
+            link_id=r["link"],
+            data=_json(r["data"]),
+        )
+        for r in rows
+    ]
+
+
+def _json(value: Any) -> dict[str, Any]:
+    if isinstance(value, str):
+        decoded = msgspec.json.decode(value)
+        return decoded if isinstance(decoded, dict) else {}
+    return value if isinstance(value, dict) else {}
+
+
+async def page(
+    ctx: Context, user: models.User, partner_id: UUID, after: int, limit: int, wait: int
+) -> models.EventPage:
+    """Events after `after`; with `wait`, hold until one exists or `wait` seconds pass."""
+    await require_partner_member(user.sub, partner_id)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    while True:
+        with ctx.bus.subscribe(partner_id) as woken:
+            events = await _read(partner_id, after, limit)
+            remaining = deadline - loop.time()
+            if events or remaining <= 0:
+                break
+            try:
+                await asyncio.wait_for(woken, remaining)
+            except TimeoutError:
+                pass
+    next_cursor = events[-1].cursor if events else str(after)
+    return models.EventPage(events=events, next_cursor=next_cursor)

@@ -1,0 +1,59 @@
+"""Partner and Business Spaces, and what the signed-in user belongs to."""
+
+from __future__ import annotations
+
+from api.services.context import utcnow
+from db.tables import Business, BusinessMember, Partner, PartnerMember
+from db.transactions import write_transaction
+from mobile_contract import models
+
+
+async def me(user: models.User) -> models.Me:
+    partners = await PartnerMember.select(
+        PartnerMember.partner.id, PartnerMember.partner.name, PartnerMember.role
+    ).where(PartnerMember.user_sub == user.sub).order_by(PartnerMember.created_at)
+    businesses = await BusinessMember.select(
+        BusinessMember.business.id, BusinessMember.business.name, BusinessMember.role
+    ).where(BusinessMember.user_sub == user.sub).order_by(BusinessMember.created_at)
+    return models.Me(
+        user=user,
+        partners=[
+            models.Membership(id=r["partner.id"], name=r["partner.name"], role=r["role"])
+            for r in partners
+        ],
+        businesses=[
+            models.Membership(id=r["business.id"], name=r["business.name"], role=r["role"])
+            for r in businesses
+        ],
+    )
+
+
+async def create_partner(user: models.User, data: models.PartnerCreate) -> models.Partner:
+    partner = Partner(name=data.name.strip(), vat_number=data.vat_number, created_at=utcnow())
+    async with write_transaction():
+        await partner.save()
+        await PartnerMember(partner=partner.id, user_sub=user.sub, role="admin").save()
+    return models.Partner(
+        id=partner.id, name=partner.name, vat_number=partner.vat_number, created_at=partner.created_at
+    )
+
+
+async def insert_business(user_sub: str, data: models.BusinessCreate) -> models.Business:
+    """Create a business with `user_sub` as its admin; call inside a transaction."""
+    business = Business(
+        name=data.name.strip(), vat_number=data.vat_number, country=data.country, created_at=utcnow()
+    )
+    await business.save()
+    await BusinessMember(business=business.id, user_sub=user_sub, role="admin").save()
+    return models.Business(
+        id=business.id,
+        name=business.name,
+        vat_number=business.vat_number,
+        country=business.country,
+        created_at=business.created_at,
+    )
+
+
+async def create_business(user: models.User, data: models.BusinessCreate) -> models.Business:
+    async with write_transaction():
+        return await insert_business(user.sub, data)

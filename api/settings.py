@@ -1,0 +1,141 @@
+"""Settings, read once from the environment into a frozen Struct.
+
+Bad configuration raises `ConfigError` with one line saying what to fix; the CLI prints
+that line and exits.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+import msgspec
+
+from db.url import DEFAULT_DATABASE_URL, DatabaseURLError, check_database_url
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message is one line for the operator."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    database_url: str = DEFAULT_DATABASE_URL
+    public_base_url: str = "http://127.0.0.1:8000"
+    app_scheme: str = "banqupone"
+    auth_issuer: str = "banqup-dev"
+    auth_audience: str = "invites-api"
+    app_env: Literal["dev", "prod"] = "dev"
+    auth_hs256_secret: str | None = None
+    auth_jwks_url: str | None = None
+    invite_signing_key_file: str = "var/invite-signing-key.pem"
+    invite_previous_key_files: tuple[str, ...] = ()
+    invitation_ttl_days: int = 14
+    mail_url: str = "file://var/mail"
+    mail_from: str = "Banqup <no-reply@banqup.localhost>"
+    cors_origins: tuple[str, ...] = ()
+    apple_app_ids: tuple[str, ...] = ()
+    android_package: str | None = None
+    android_cert_sha256: tuple[str, ...] = ()
+    var_dir: str = "var"
+
+    @property
+    def database_kind(self) -> str:
+        return check_database_url(self.database_url)
+
+
+def _list(value: str | None) -> tuple[str, ...]:
+    return tuple(item.strip() for item in (value or "").split(",") if item.strip())
+
+
+def _origin(name: str, value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(f"{name} must be an http(s) origin like https://invites.example.com")
+    return value.rstrip("/")
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and check every setting; raise ConfigError on the first bad one."""
+    env = os.environ if env is None else env
+    get = env.get
+    database_url = get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    try:
+        check_database_url(database_url)
+    except DatabaseURLError as exc:
+        raise ConfigError(str(exc)) from None
+    app_env = get("APP_ENV") or "dev"
+    if app_env not in ("dev", "prod"):
+        raise ConfigError(f"APP_ENV must be dev or prod, not {app_env!r}")
+    scheme = get("APP_SCHEME") or "banqupone"
+    if not scheme.isascii() or not scheme.isalpha():
+        raise ConfigError(f"APP_SCHEME must be letters only, not {scheme!r}")
+    ttl_text = get("INVITATION_TTL_DAYS") or "14"
+    try:
+        ttl_days = int(ttl_text)
+    except ValueError:
+        raise ConfigError(f"INVITATION_TTL_DAYS must be a whole number, not {ttl_text!r}") from None
+    if not 1 <= ttl_days <= 365:
+        raise ConfigError("INVITATION_TTL_DAYS must be between 1 and 365")
+    mail_url = get("MAIL_URL") or "file://var/mail"
+    if urlsplit(mail_url).scheme not in ("smtp", "smtps", "file"):
+        raise ConfigError(f"MAIL_URL must be smtp://, smtps:// or file://, not {mail_url!r}")
+    jwks_url = get("AUTH_JWKS_URL") or None
+    hs256_secret = get("AUTH_HS256_SECRET") or None
+    if hs256_secret is not None and len(hs256_secret) < 32:
+        raise ConfigError("AUTH_HS256_SECRET must be at least 32 characters")
+    key_file = get("INVITE_SIGNING_KEY_FILE") or "var/invite-signing-key.pem"
+    if app_env == "prod":
+        if not jwks_url and not hs256_secret:
+            raise ConfigError("APP_ENV=prod needs AUTH_JWKS_URL (or an explicit AUTH_HS256_SECRET)")
+        if not Path(key_file).is_file():
+            raise ConfigError(f"APP_ENV=prod needs an existing INVITE_SIGNING_KEY_FILE ({key_file})")
+    return Settings(
+        database_url=database_url,
+        public_base_url=_origin("PUBLIC_BASE_URL", get("PUBLIC_BASE_URL") or "http://127.0.0.1:8000"),
+        app_scheme=scheme,
+        auth_issuer=get("AUTH_ISSUER") or "banqup-dev",
+        auth_audience=get("AUTH_AUDIENCE") or "invites-api",
+        app_env=app_env,  # type: ignore[arg-type]
+        auth_hs256_secret=hs256_secret,
+        auth_jwks_url=jwks_url,
+        invite_signing_key_file=key_file,
+        invite_previous_key_files=_list(get("INVITE_PREVIOUS_KEY_FILES")),
+        invitation_ttl_days=ttl_days,
+        mail_url=mail_url,
+        mail_from=get("MAIL_FROM") or "Banqup <no-reply@banqup.localhost>",
+        cors_origins=tuple(_origin("CORS_ORIGINS", o) for o in _list(get("CORS_ORIGINS"))),
+        apple_app_ids=_list(get("APPLE_APP_IDS")),
+        android_package=get("ANDROID_PACKAGE") or None,
+        android_cert_sha256=_list(get("ANDROID_CERT_SHA256")),
+        var_dir=get("VAR_DIR") or "var",
+    )
+
+
+def dev_hs256_secret(settings: Settings) -> str:
+    """The HS256 secret of the development identity provider.
+
+    In `dev` without AUTH_HS256_SECRET it is generated once into `var/` so that
+    `python -m api token` and the server agree without any setup.
+    """
+    if settings.auth_hs256_secret:
+        return settings.auth_hs256_secret
+    if settings.app_env != "dev":
+        raise ConfigError("AUTH_HS256_SECRET is not set")
+    path = Path(settings.var_dir) / "dev-auth-secret"
+    try:
+        if path.is_file():
+            return path.read_text().strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secret)
+        return secret
+    except FileExistsError:
+        return path.read_text().strip()
+    except OSError as exc:
+        raise ConfigError(f"cannot read or create {path}: {exc.strerror}") from None

@@ -1,0 +1,191 @@
+"""Invitation tokens: short EdDSA (Ed25519) JWTs, their key ring and JWKS.
+
+A token is `{alg, kid}` over `{jti, exp, typ}` and nothing else, so that a link to it
+fits a small QR code. Verification allows EdDSA only, requires `exp` and `jti`, looks
+`kid` up in the local ring (never `jku`/`x5u`/`jwk`), and refuses unknown headers. The
+database decides everything beyond the signature (revoked, superseded, accepted).
+
+Signatures are deterministic, so a token is rebuilt from its stored `jti`, `kid` and
+expiry rather than stored. Verified claims are cached until they expire.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import secrets
+import time
+from collections import OrderedDict
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import jwt
+import msgspec
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from api.errors import AppError
+from api.settings import ConfigError
+from mobile_contract import ErrorCode
+from mobile_contract.links import is_token
+
+TokenType = Literal["inv", "qr", "reg"]
+TOKEN_TYPES = ("inv", "qr", "reg")
+_ALLOWED_HEADERS = {"alg", "kid"}
+_CACHE_SIZE = 50_000
+
+
+class Claims(msgspec.Struct, frozen=True):
+    jti: str
+    exp: int
+    typ: TokenType
+
+    def expired(self, now: float | None = None) -> bool:
+        return self.exp <= (time.time() if now is None else now)
+
+
+def new_token_id() -> str:
+    """A fresh `jti`: 96 random bits, 16 base64url characters."""
+    return secrets.token_urlsafe(12)
+
+
+def key_id(public_key: Ed25519PublicKey) -> str:
+    """A short, stable `kid`: the start of the key's RFC 7638 thumbprint."""
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    x = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    canonical = f'{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}'.encode()
+    return base64.urlsafe_b64encode(hashlib.sha256(canonical).digest()).rstrip(b"=").decode()[:8]
+
+
+def _load_private_key(path: Path, *, create: bool) -> Ed25519PrivateKey:
+    if not path.exists() and create:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = Ed25519PrivateKey.generate()
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process created it first; read theirs
+        else:
+            with os.fdopen(fd, "wb") as f:
+                f.write(pem)
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except OSError as exc:
+        raise ConfigError(f"INVITE_SIGNING_KEY_FILE {path}: {exc.strerror}") from None
+    except ValueError:
+        raise ConfigError(f"INVITE_SIGNING_KEY_FILE {path}: not a PEM private key") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ConfigError(f"INVITE_SIGNING_KEY_FILE {path}: not an Ed25519 key")
+    return key
+
+
+def _load_public_key(path: Path) -> Ed25519PublicKey:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"INVITE_PREVIOUS_KEY_FILES {path}: {exc.strerror}") from None
+    try:
+        if b"PRIVATE KEY" in data:
+            private = serialization.load_pem_private_key(data, password=None)
+            key: Any = private.public_key()
+        else:
+            key = serialization.load_pem_public_key(data)
+    except ValueError:
+        raise ConfigError(f"INVITE_PREVIOUS_KEY_FILES {path}: not a PEM key") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise ConfigError(f"INVITE_PREVIOUS_KEY_FILES {path}: not an Ed25519 key")
+    return key
+
+
+class KeyRing:
+    """Signs with the current key; verifies with it and any previous (rotated-out) key."""
+
+    def __init__(self, signing_key: Ed25519PrivateKey, previous: list[Ed25519PublicKey]) -> None:
+        self._signing_key = signing_key
+        self.kid = key_id(signing_key.public_key())
+        self._public: dict[str, Ed25519PublicKey] = {self.kid: signing_key.public_key()}
+        for key in previous:
+            self._public.setdefault(key_id(key), key)
+        self._claims: OrderedDict[str, Claims] = OrderedDict()
+
+    @classmethod
+    def from_files(cls, signing_file: str, previous_files: tuple[str, ...], *, create: bool) -> KeyRing:
+        return cls(
+            _load_private_key(Path(signing_file), create=create),
+            [_load_public_key(Path(p)) for p in previous_files],
+        )
+
+    def sign(self, jti: str, exp: datetime | int, typ: TokenType, kid: str | None = None) -> str:
+        """The token for (`jti`, `exp`, `typ`); the same inputs always give the same token."""
+        if kid is not None and kid != self.kid:
+            raise KeyError(kid)  # a token signed by a rotated-out key cannot be rebuilt
+        exp_ts = exp if isinstance(exp, int) else int(exp.timestamp())
+        return jwt.encode(
+            {"jti": jti, "exp": exp_ts, "typ": typ},
+            self._signing_key,
+            algorithm="EdDSA",
+            headers={"kid": self.kid, "typ": None},
+        )
+
+    def can_rebuild(self, kid: str) -> bool:
+        return kid == self.kid
+
+    def verify(self, token: str) -> Claims:
+        """Claims of a genuinely signed token, else AppError token_invalid.
+
+        Expiry is left to the caller, which knows what expired (an invitation, a
+        registration link or a short-lived QR token) and answers with that code.
+        """
+        cached = self._claims.get(token)
+        if cached is None:
+            cached = self._verify_signature(token)
+            self._claims[token] = cached
+            if len(self._claims) > _CACHE_SIZE:
+                self._claims.popitem(last=False)
+        return cached
+
+    def _verify_signature(self, token: str) -> Claims:
+        if not is_token(token):
+            raise _invalid()
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise _invalid() from None
+        if set(header) - _ALLOWED_HEADERS or header.get("alg") != "EdDSA":
+            raise _invalid()
+        kid = header.get("kid")
+        key = self._public.get(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise _invalid()
+        try:
+            payload = jwt.decode(
+                token,
+                key,
+                algorithms=["EdDSA"],
+                options={"require": ["exp", "jti"], "verify_exp": False},
+            )
+        except (jwt.PyJWTError, ValueError, TypeError):
+            raise _invalid() from None
+        try:
+            return msgspec.convert(payload, Claims)
+        except msgspec.ValidationError:
+            raise _invalid() from None
+
+    def jwks(self) -> dict[str, Any]:
+        keys = []
+        for kid, key in self._public.items():
+            raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+            x = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+            keys.append({"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "alg": "EdDSA", "use": "sig"})
+        return {"keys": keys}
+
+
+def _invalid() -> AppError:
+    return AppError(ErrorCode.TOKEN_INVALID, "This is not a valid invitation token.")

@@ -1,0 +1,213 @@
+"""Piccolo tables.
+
+Statuses are stored as short strings; the few rules that depend on the clock (an
+invitation past `expires_at` reads `expired`, its client `inactive`) are applied when
+reading, so no job has to sweep rows at the exact moment they expire. Composite and
+partial unique indexes live in raw DDL in the migrations (Piccolo's columns only express
+single-column ones).
+"""
+
+from piccolo.columns import (
+    JSON,
+    UUID,
+    BigInt,
+    BigSerial,
+    ForeignKey,
+    Integer,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class Partner(Table, tablename="partner"):
+    """A Partner Space: an accounting firm. `event_seq` numbers its events without gaps."""
+
+    id = UUID(primary_key=True)
+    name = Varchar(length=200)
+    vat_number = Varchar(length=32, null=True, default=None)
+    event_seq = BigInt(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Business(Table, tablename="business"):
+    """A Business Space: a company using Banqup."""
+
+    id = UUID(primary_key=True)
+    name = Varchar(length=200)
+    vat_number = Varchar(length=32, null=True, default=None)
+    country = Varchar(length=2, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class PartnerMember(Table, tablename="partner_member"):
+    """A user (`sub` of the identity provider) working in a partner; unique per pair."""
+
+    id = UUID(primary_key=True)
+    partner = ForeignKey(references=Partner)
+    user_sub = Varchar(length=255, index=True)
+    role = Varchar(length=16)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class BusinessMember(Table, tablename="business_member"):
+    """A user administering (or working in) a business; unique per pair."""
+
+    id = UUID(primary_key=True)
+    business = ForeignKey(references=Business)
+    user_sub = Varchar(length=255, index=True)
+    role = Varchar(length=16)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Client(Table, tablename="client"):
+    """A row in a partner's client list.
+
+    `status` is `inactive`, `invited` or `active`; `invited` with an
+    `invitation_expires_at` in the past reads `inactive`.
+    """
+
+    id = UUID(primary_key=True)
+    partner = ForeignKey(references=Partner)
+    name = Varchar(length=200)
+    email = Varchar(length=254, null=True, default=None)
+    language = Varchar(length=2, default="en")
+    vat_number = Varchar(length=32, null=True, default=None)
+    external_ref = Varchar(length=100, null=True, default=None)
+    status = Varchar(length=16, default="inactive")
+    invitation_expires_at = Timestamptz(null=True, default=None)
+    latest_invitation = UUID(null=True, default=None)
+    business = ForeignKey(references=Business, null=True, default=None)
+    connected_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Link(Table, tablename="link"):
+    """Partner access to a business, granted by an accepted invitation or registration link."""
+
+    id = UUID(primary_key=True)
+    partner = ForeignKey(references=Partner)
+    business = ForeignKey(references=Business)
+    client = ForeignKey(references=Client, null=True, default=None)
+    access_level = Varchar(length=16)
+    status = Varchar(length=16, default="active")
+    created_by = Varchar(length=255)
+    created_at = Timestamptz(default=TimestamptzNow())
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class Invitation(Table, tablename="invitation"):
+    """One invite of one client.
+
+    The emailed token is not stored: Ed25519 signatures are deterministic, so it is
+    rebuilt from `token_id`, `token_kid` and `expires_at`.
+    """
+
+    id = UUID(primary_key=True)
+    partner = ForeignKey(references=Partner)
+    client = ForeignKey(references=Client)
+    status = Varchar(length=16, default="pending")
+    email = Varchar(length=254)
+    language = Varchar(length=2, default="en")
+    message = Text(null=True, default=None)
+    access_level = Varchar(length=16)
+    token_id = Varchar(length=32, unique=True)
+    token_kid = Varchar(length=64)
+    replaces = UUID(null=True, default=None)
+    created_by = Varchar(length=255)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    opened_at = Timestamptz(null=True, default=None)
+    accepted_at = Timestamptz(null=True, default=None)
+    accepted_by = Varchar(length=255, null=True, default=None)
+    declined_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+    link = UUID(null=True, default=None)
+    email_status = Varchar(length=16, default="queued")
+    email_error = Text(null=True, default=None)
+
+
+class QRGrant(Table, tablename="qr_grant"):
+    """A short-lived grant shown on the partner's screen: a `qr` token and a typed `user_code`."""
+
+    id = UUID(primary_key=True)
+    invitation = ForeignKey(references=Invitation)
+    token_id = Varchar(length=32, unique=True)
+    token_kid = Varchar(length=64)
+    user_code = Varchar(length=8, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+
+
+class RegistrationLink(Table, tablename="registration_link"):
+    """A reusable, revocable partner link; every business confirming through it is linked."""
+
+    id = UUID(primary_key=True)
+    partner = ForeignKey(references=Partner)
+    label = Varchar(length=200, null=True, default=None)
+    token_id = Varchar(length=32, unique=True)
+    token_kid = Varchar(length=64)
+    token_expires_at = Timestamptz()
+    access_level = Varchar(length=16)
+    expires_at = Timestamptz(null=True, default=None)
+    max_uses = Integer(null=True, default=None)
+    uses = Integer(default=0)
+    created_by = Varchar(length=255)
+    created_at = Timestamptz(default=TimestamptzNow())
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class Event(Table, tablename="event"):
+    """A state change, numbered per partner by `seq` (gap-free; the polling cursor)."""
+
+    id = BigSerial(primary_key=True)
+    partner = ForeignKey(references=Partner)
+    seq = BigInt()
+    type = Varchar(length=40)
+    at = Timestamptz(default=TimestamptzNow())
+    client = UUID(null=True, default=None)
+    invitation = UUID(null=True, default=None)
+    link = UUID(null=True, default=None)
+    data = JSON(default="{}")
+
+
+class MailOutbox(Table, tablename="mail_outbox"):
+    """An invitation email waiting to be sent, written with the invitation it belongs to."""
+
+    id = BigSerial(primary_key=True)
+    invitation = ForeignKey(references=Invitation)
+    kind = Varchar(length=16, default="invite")
+    status = Varchar(length=16, default="queued")
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(default=TimestamptzNow())
+    locked_until = Timestamptz(null=True, default=None)
+    last_error = Text(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    sent_at = Timestamptz(null=True, default=None)
+
+
+class UserCodeAttempt(Table, tablename="user_code_attempt"):
+    """A wrong `user_code` typed by a user; counted for the per-user limit."""
+
+    id = BigSerial(primary_key=True)
+    user_sub = Varchar(length=255, index=True)
+    at = Timestamptz(default=TimestamptzNow())
+
+
+TABLES = (
+    Partner,
+    Business,
+    PartnerMember,
+    BusinessMember,
+    Client,
+    Link,
+    Invitation,
+    QRGrant,
+    RegistrationLink,
+    Event,
+    MailOutbox,
+    UserCodeAttempt,
+)

@@ -1,0 +1,31 @@
+"""Transactions that behave alike on SQLite and PostgreSQL.
+
+A read-then-write use case opens `write_transaction()` and calls `lock()` on the rows it
+decides on. On PostgreSQL that is `SELECT ... FOR UPDATE` (row locks, so unrelated work
+runs in parallel); SQLite has no row locks, so its transactions start IMMEDIATE, taking
+the database's write lock before the first read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from piccolo.engine.sqlite import TransactionType
+from piccolo.table import Table
+
+from db.piccolo_conf import DB
+
+IS_POSTGRES = DB.engine_type == "postgres"
+
+
+def write_transaction() -> Any:
+    if IS_POSTGRES:
+        return DB.transaction()
+    return DB.transaction(transaction_type=TransactionType.immediate)
+
+
+async def lock(table: type[Table], row_id: UUID) -> None:
+    """Lock one row until the transaction ends (PostgreSQL; SQLite is locked whole)."""
+    if IS_POSTGRES:
+        await table.raw(f'SELECT 1 FROM "{table._meta.tablename}" WHERE id = {{}} FOR UPDATE', row_id)

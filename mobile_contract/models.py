@@ -1,0 +1,368 @@
+"""Request and response bodies of the HTTP API as msgspec Structs.
+
+Base options, and why:
+- `kw_only=True` everywhere: fields are named at every call site, and adding a field
+  with a default never shifts others.
+- `forbid_unknown_fields=True` on requests only: a misspelt field is a 400, not silently
+  ignored. Responses may gain fields; clients must ignore unknown ones.
+- `omit_defaults=True` only on bodies whose contract marks fields optional (`field?`):
+  those fields are absent rather than null.
+
+Evolution rules: new fields get defaults, a field never changes type.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+from mobile_contract.links import TOKEN_MAX_LENGTH, TOKEN_PATTERN
+
+# Printable text on one line: no control characters (CR/LF would let a value inject
+# headers into an email), at least one non-space character.
+_ONE_LINE = r"^[^\x00-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x1f\x7f]*\Z"
+# Free text may span lines, but carries no other control characters.
+_MULTI_LINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*\Z"
+EMAIL_PATTERN = r"^[^@\s\x00-\x1f\x7f<>()\[\],;:\"\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+\Z"
+
+Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=_ONE_LINE)]
+Email = Annotated[str, Meta(min_length=3, max_length=254, pattern=EMAIL_PATTERN)]
+VatNumber = Annotated[str, Meta(min_length=2, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9 .-]*\Z")]
+ExternalRef = Annotated[str, Meta(min_length=1, max_length=100, pattern=_ONE_LINE)]
+Country = Annotated[str, Meta(pattern=r"^[A-Z]{2}\Z", description="ISO 3166-1 alpha-2")]
+Message = Annotated[str, Meta(max_length=2000, pattern=_MULTI_LINE)]
+Label = Annotated[str, Meta(min_length=1, max_length=200, pattern=_ONE_LINE)]
+Token = Annotated[str, Meta(min_length=1, max_length=TOKEN_MAX_LENGTH, pattern=TOKEN_PATTERN)]
+UserCode = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=32,
+        description="8 letters, shown as XXXX-XXXX; case, spaces and dashes are ignored",
+    ),
+]
+Language = Literal["en", "nl", "fr", "de"]
+AccessLevel = Literal["full", "read_only"]
+ClientStatus = Literal["inactive", "invited", "active"]
+InvitationStatus = Literal["pending", "accepted", "declined", "expired", "revoked", "superseded"]
+EmailStatus = Literal["queued", "sent", "failed"]
+Role = Literal["admin", "member"]
+
+
+class Request(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Base of request bodies."""
+
+
+class Response(msgspec.Struct, kw_only=True):
+    """Base of response bodies."""
+
+
+# --- problems ---------------------------------------------------------------------
+
+
+class FieldError(Response):
+    field: str
+    message: str
+
+
+class Problem(Response, omit_defaults=True):
+    """RFC 9457 problem document; `code` is one of `ErrorCode`."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[FieldError] | None = None
+
+
+class ItemError(Response):
+    """Why one item of a bulk request failed (the rest are unaffected)."""
+
+    code: str
+    detail: str
+
+
+# --- people and spaces --------------------------------------------------------------
+
+
+class User(Response):
+    sub: str
+    email: str | None
+    name: str | None
+
+
+class Membership(Response):
+    id: UUID
+    name: str
+    role: Role
+
+
+class Me(Response):
+    user: User
+    partners: list[Membership]
+    businesses: list[Membership]
+
+
+class PartnerCreate(Request):
+    name: Name
+    vat_number: VatNumber | None = None
+
+
+class Partner(Response):
+    id: UUID
+    name: str
+    vat_number: str | None
+    created_at: datetime
+
+
+class BusinessCreate(Request):
+    name: Name
+    vat_number: VatNumber | None = None
+    country: Country | None = None
+
+
+class Business(Response):
+    id: UUID
+    name: str
+    vat_number: str | None
+    country: str | None
+    created_at: datetime
+
+
+# --- clients ------------------------------------------------------------------------
+
+
+class ClientCreate(Request):
+    name: Name
+    email: Email | None = None
+    language: Language = "en"
+    vat_number: VatNumber | None = None
+    external_ref: ExternalRef | None = None
+
+
+class ClientPatch(Request):
+    """Fields to change; an absent field is kept, `null` clears an optional one."""
+
+    name: Name | UnsetType = UNSET
+    email: Email | None | UnsetType = UNSET
+    language: Language | UnsetType = UNSET
+    vat_number: VatNumber | None | UnsetType = UNSET
+    external_ref: ExternalRef | None | UnsetType = UNSET
+
+
+class ClientImport(Request):
+    clients: Annotated[
+        list[dict[str, Any]],
+        Meta(
+            min_length=1,
+            max_length=5000,
+            description="Rows shaped like ClientCreate; each is validated on its own.",
+        ),
+    ]
+
+
+class Invitation(Response):
+    """One invite of one client. Links are set only while the invitation is pending."""
+
+    id: UUID
+    partner_id: UUID
+    client_id: UUID
+    status: InvitationStatus
+    email: str
+    message: str | None
+    access_level: AccessLevel
+    created_at: datetime
+    expires_at: datetime
+    opened_at: datetime | None
+    accepted_at: datetime | None
+    declined_at: datetime | None
+    revoked_at: datetime | None
+    email_status: EmailStatus
+    email_error: str | None
+    url: str | None
+    app_url: str | None
+    qr_svg_url: str | None
+    qr_png_url: str | None
+
+
+class Client(Response):
+    id: UUID
+    partner_id: UUID
+    name: str
+    email: str | None
+    language: Language
+    vat_number: str | None
+    external_ref: str | None
+    status: ClientStatus
+    business_id: UUID | None
+    connected_at: datetime | None
+    invitation: Invitation | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ClientPage(Response):
+    items: list[Client]
+    next_cursor: str | None
+
+
+class ImportResult(Response, omit_defaults=True):
+    index: int
+    client: Client | None = None
+    error: ItemError | None = None
+
+
+class ImportResponse(Response):
+    results: list[ImportResult]
+
+
+# --- invitations --------------------------------------------------------------------
+
+
+class InviteRequest(Request):
+    client_ids: Annotated[list[UUID], Meta(min_length=1, max_length=1000)]
+    message: Message | None = None
+    access_level: AccessLevel = "full"
+
+
+class InviteResult(Response, omit_defaults=True):
+    client_id: UUID
+    invitation: Invitation | None = None
+    error: ItemError | None = None
+
+
+class InviteResponse(Response):
+    results: list[InviteResult]
+
+
+class ResendRequest(Request):
+    """`message` absent keeps the earlier invitation's message; `null` sends none."""
+
+    message: Message | None | UnsetType = UNSET
+
+
+class QRTokenRequest(Request):
+    ttl_seconds: Annotated[int, Meta(ge=60, le=900)] = 300
+
+
+class QRToken(Response):
+    token: str
+    url: str
+    app_url: str
+    qr_svg_url: str
+    qr_png_url: str
+    user_code: str
+    expires_at: datetime
+
+
+# --- registration links -------------------------------------------------------------
+
+
+class RegistrationLinkCreate(Request):
+    label: Label | None = None
+    expires_at: datetime | None = None
+    max_uses: Annotated[int, Meta(ge=1, le=1_000_000)] | None = None
+    access_level: AccessLevel = "full"
+
+
+class RegistrationLink(Response):
+    id: UUID
+    label: str | None
+    token: str
+    url: str
+    app_url: str
+    qr_svg_url: str
+    qr_png_url: str
+    access_level: AccessLevel
+    uses: int
+    max_uses: int | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    created_at: datetime
+
+
+class RegistrationLinkList(Response):
+    items: list[RegistrationLink]
+
+
+# --- events -------------------------------------------------------------------------
+
+
+class Event(Response, omit_defaults=True):
+    cursor: str
+    type: str
+    at: datetime
+    client_id: UUID | None = None
+    invitation_id: UUID | None = None
+    link_id: UUID | None = None
+    data: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class EventPage(Response):
+    events: list[Event]
+    next_cursor: str
+
+
+# --- mobile -------------------------------------------------------------------------
+
+
+class GrantRequest(Request):
+    """Exactly one of `token` (from a QR code or link) or `user_code` (typed)."""
+
+    token: Token | None = None
+    user_code: UserCode | None = None
+
+
+class ConfirmRequest(GrantRequest):
+    """Plus exactly one of `business_id` or `new_business`."""
+
+    business_id: UUID | None = None
+    new_business: BusinessCreate | None = None
+
+
+class PartnerRef(Response):
+    id: UUID
+    name: str
+
+
+class BusinessChoice(Response):
+    id: UUID
+    name: str
+    already_linked: bool
+
+
+class Preview(Response, omit_defaults=True):
+    kind: Literal["invitation", "registration_link"]
+    partner: PartnerRef
+    access_level: AccessLevel
+    expires_at: datetime | None
+    businesses: list[BusinessChoice]
+    invitation_id: UUID | None = None
+    registration_link_id: UUID | None = None
+    client_name: str | None = None
+    message: str | None = None
+
+
+class Link(Response):
+    id: UUID
+    partner_id: UUID
+    business_id: UUID
+    access_level: AccessLevel
+    status: Literal["active", "revoked"]
+    created_at: datetime
+    revoked_at: datetime | None = None
+    partner_name: str | None = None
+
+
+class Confirmation(Response):
+    link: Link
+    client_id: UUID
+
+
+class LinkList(Response):
+    items: list[Link]
