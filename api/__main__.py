@@ -10,7 +10,7 @@ import sys
 
 os.environ.setdefault("PICCOLO_CONF", "db.piccolo_conf")
 
-from api.settings import ConfigError, load_settings  # noqa: E402
+from api.settings import ConfigError, load_settings
 
 
 def _fail(message: str) -> None:
@@ -24,6 +24,16 @@ def app_factory() -> object:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     return create_app(load_settings())
+
+
+def openapi_json(settings: object) -> str:
+    """The served OpenAPI schema, as checked in at mobile_contract/openapi.json."""
+    import json
+
+    from api.app import create_app
+
+    app = create_app(settings)  # type: ignore[arg-type]
+    return json.dumps(app.openapi_schema.to_schema(), indent=2, sort_keys=True, ensure_ascii=False)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -40,10 +50,14 @@ def main(argv: list[str] | None = None) -> None:
     token.add_argument("--name")
     token.add_argument("--ttl", type=int, default=12 * 3600, help="seconds")
     commands.add_parser("demo", help="seed demo data on an empty database and print URLs to try")
+    commands.add_parser("openapi", help="print the OpenAPI schema that the server serves")
     args = parser.parse_args(argv)
 
     try:
         settings = load_settings()
+        if args.command == "openapi":
+            print(openapi_json(settings))
+            return
         if args.command == "token":
             from api.auth import AccessTokenVerifier
 

@@ -6,13 +6,11 @@ process pool and the background workers, and closes them again on shutdown.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import multiprocessing
 from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Any
 
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig

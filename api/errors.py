@@ -7,10 +7,11 @@ database outages into problem documents, so every error a client sees has a stab
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import msgspec
-from litestar import MediaType, Request, Response
+from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 from mobile_contract import STATUS, TITLES, ErrorCode, problem_type
@@ -76,20 +77,21 @@ def problem_response(error: AppError) -> Response[bytes]:
     )
 
 
+_NAMED_FIELD = re.compile(r"(?:missing required|unknown) field `([^`]+)`")
+
+
 def _field_errors(extra: Any) -> list[FieldError]:
     """Litestar/msgspec validation details as `{field, message}` pairs."""
     errors = []
     for item in extra if isinstance(extra, list) else []:
         if isinstance(item, dict):
-            key = str(item.get("key") or item.get("source") or "body")
             message = str(item.get("message") or "invalid value")
-            errors.append(FieldError(field=_clean_key(key), message=message))
+            key = str(item.get("key") or "body")
+            if key == "data":  # the body as a whole: name the field the message is about
+                named = _NAMED_FIELD.search(message)
+                key = named.group(1) if named else "body"
+            errors.append(FieldError(field=key.removeprefix("$."), message=message))
     return errors
-
-
-def _clean_key(key: str) -> str:
-    # msgspec reports paths like `$.clients[3].email`; clients want `clients[3].email`.
-    return key[2:] if key.startswith("$.") else key.lstrip("$") or "body"
 
 
 def handle_app_error(_: Request[Any, Any, Any], exc: AppError) -> Response[bytes]:
@@ -139,23 +141,27 @@ def is_database_outage(exc: BaseException) -> bool:
     if isinstance(exc, sqlite3.OperationalError):
         text = str(exc)
         return "unable to open" in text or "locked" in text or "disk I/O" in text
-    if asyncpg is not None and isinstance(
+    if asyncpg is None:
+        return False
+    if isinstance(exc, asyncpg.exceptions.InterfaceError):
+        return "connection" in str(exc)  # "connection is closed", "...was released"
+    return isinstance(
         exc,
         asyncpg.exceptions.CannotConnectNowError
         | asyncpg.exceptions.ConnectionDoesNotExistError
-        | asyncpg.exceptions.InterfaceError
         | asyncpg.exceptions.AdminShutdownError
+        | asyncpg.exceptions.CannotConnectNowError
         | asyncpg.exceptions.TooManyConnectionsError,
-    ):
-        return True
-    return False
+    )
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     if is_database_outage(exc):
-        log.warning("database unavailable: %s", type(exc).__name__)
+        log.warning("database unavailable: %s: %s", type(exc).__name__, exc)
         return problem_response(
-            AppError(ErrorCode.UNAVAILABLE, "The database is unreachable; retry later.", retry_after=1)
+            AppError(
+                ErrorCode.UNAVAILABLE, "The database is unreachable; retry later.", retry_after=1
+            )
         )
     log.exception("unhandled error on %s %s", request.method, request.scope.get("route_handler"))
     return problem_response(AppError(ErrorCode.INTERNAL_ERROR))

@@ -92,10 +92,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         if not jwks_url and not hs256_secret:
             raise ConfigError("APP_ENV=prod needs AUTH_JWKS_URL (or an explicit AUTH_HS256_SECRET)")
         if not Path(key_file).is_file():
-            raise ConfigError(f"APP_ENV=prod needs an existing INVITE_SIGNING_KEY_FILE ({key_file})")
+            raise ConfigError(
+                f"APP_ENV=prod needs an existing INVITE_SIGNING_KEY_FILE ({key_file})"
+            )
     return Settings(
         database_url=database_url,
-        public_base_url=_origin("PUBLIC_BASE_URL", get("PUBLIC_BASE_URL") or "http://127.0.0.1:8000"),
+        public_base_url=_origin(
+            "PUBLIC_BASE_URL", get("PUBLIC_BASE_URL") or "http://127.0.0.1:8000"
+        ),
         app_scheme=scheme,
         auth_issuer=get("AUTH_ISSUER") or "banqup-dev",
         auth_audience=get("AUTH_AUDIENCE") or "invites-api",

@@ -116,7 +116,9 @@ class KeyRing:
         self._claims: OrderedDict[str, Claims] = OrderedDict()
 
     @classmethod
-    def from_files(cls, signing_file: str, previous_files: tuple[str, ...], *, create: bool) -> KeyRing:
+    def from_files(
+        cls, signing_file: str, previous_files: tuple[str, ...], *, create: bool
+    ) -> KeyRing:
         return cls(
             _load_private_key(Path(signing_file), create=create),
             [_load_public_key(Path(p)) for p in previous_files],
@@ -183,7 +185,9 @@ class KeyRing:
         for kid, key in self._public.items():
             raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
             x = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-            keys.append({"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "alg": "EdDSA", "use": "sig"})
+            keys.append(
+                {"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "alg": "EdDSA", "use": "sig"}
+            )
         return {"keys": keys}
 
 

@@ -8,6 +8,7 @@ the database's write lock before the first read.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -28,4 +29,16 @@ def write_transaction() -> Any:
 async def lock(table: type[Table], row_id: UUID) -> None:
     """Lock one row until the transaction ends (PostgreSQL; SQLite is locked whole)."""
     if IS_POSTGRES:
-        await table.raw(f'SELECT 1 FROM "{table._meta.tablename}" WHERE id = {{}} FOR UPDATE', row_id)
+        await table.raw(
+            f'SELECT 1 FROM "{table._meta.tablename}" WHERE id = {{}} FOR UPDATE', row_id
+        )
+
+
+INSERT_CHUNK = 1000  # rows per INSERT: stays below PostgreSQL's 32,767 bind parameters
+
+
+async def insert_many(rows: Sequence[Table]) -> None:
+    """Insert rows of one table in as few statements as the parameter limit allows."""
+    for start in range(0, len(rows), INSERT_CHUNK):
+        chunk = rows[start : start + INSERT_CHUNK]
+        await type(chunk[0]).insert(*chunk)

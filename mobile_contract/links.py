@@ -50,9 +50,14 @@ def parse_link(value: str, *, base_url: str, scheme: str) -> str | None:
         token = value[len(prefix) :].split("?", 1)[0].split("#", 1)[0]
         return token if is_token(token) else None
     parts = urlsplit(value)
-    if parts.scheme.lower() == scheme.lower() and parts.netloc == "invite" and parts.path in (
-        "",
-        "/",
+    if (
+        parts.scheme.lower() == scheme.lower()
+        and parts.netloc == "invite"
+        and parts.path
+        in (
+            "",
+            "/",
+        )
     ):
         tokens = parse_qs(parts.query).get("token", [])
         if len(tokens) == 1 and is_token(tokens[0]):

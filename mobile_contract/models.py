@@ -27,11 +27,16 @@ from mobile_contract.links import TOKEN_MAX_LENGTH, TOKEN_PATTERN
 _ONE_LINE = r"^[^\x00-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x1f\x7f]*\Z"
 # Free text may span lines, but carries no other control characters.
 _MULTI_LINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*\Z"
-EMAIL_PATTERN = r"^[^@\s\x00-\x1f\x7f<>()\[\],;:\"\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+\Z"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+# A practical address check: a local part without spaces, controls or specials, and a
+# domain of at least two DNS labels.
+EMAIL_PATTERN = rf"^[^@\s\x00-\x1f\x7f<>()\[\],;:\"\\]+@{_LABEL}(?:\.{_LABEL})+\Z"
 
 Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=_ONE_LINE)]
 Email = Annotated[str, Meta(min_length=3, max_length=254, pattern=EMAIL_PATTERN)]
-VatNumber = Annotated[str, Meta(min_length=2, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9 .-]*\Z")]
+VatNumber = Annotated[
+    str, Meta(min_length=2, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9 .-]*\Z")
+]
 ExternalRef = Annotated[str, Meta(min_length=1, max_length=100, pattern=_ONE_LINE)]
 Country = Annotated[str, Meta(pattern=r"^[A-Z]{2}\Z", description="ISO 3166-1 alpha-2")]
 Message = Annotated[str, Meta(max_length=2000, pattern=_MULTI_LINE)]
@@ -149,15 +154,15 @@ class ClientPatch(Request):
     """Fields to change; an absent field is kept, `null` clears an optional one."""
 
     name: Name | UnsetType = UNSET
-    email: Email | None | UnsetType = UNSET
+    email: Email | UnsetType | None = UNSET
     language: Language | UnsetType = UNSET
-    vat_number: VatNumber | None | UnsetType = UNSET
-    external_ref: ExternalRef | None | UnsetType = UNSET
+    vat_number: VatNumber | UnsetType | None = UNSET
+    external_ref: ExternalRef | UnsetType | None = UNSET
 
 
 class ClientImport(Request):
     clients: Annotated[
-        list[dict[str, Any]],
+        list[Any],
         Meta(
             min_length=1,
             max_length=5000,
@@ -243,7 +248,7 @@ class InviteResponse(Response):
 class ResendRequest(Request):
     """`message` absent keeps the earlier invitation's message; `null` sends none."""
 
-    message: Message | None | UnsetType = UNSET
+    message: Message | UnsetType | None = UNSET
 
 
 class QRTokenRequest(Request):

@@ -1,11 +1,9 @@
 """Business routes: see and withdraw the partners' access to a business."""
 
-from uuid import UUID
-
 from litestar import Controller, get, post
 
+from api.routes.params import Ctx, CurrentUser, PathId
 from api.services import mobile
-from api.services.context import Context
 from mobile_contract import models
 
 
@@ -14,9 +12,11 @@ class BusinessLinksController(Controller):
     tags = ["businesses"]
 
     @get("/", summary="Partners linked to this business")
-    async def list_links(self, user: models.User, business_id: UUID) -> models.LinkList:
+    async def list_links(self, user: CurrentUser, business_id: PathId) -> models.LinkList:
         return await mobile.business_links(user, business_id)
 
     @post("/{link_id:uuid}/revoke", status_code=200, summary="Withdraw a partner's access")
-    async def revoke(self, ctx: Context, user: models.User, business_id: UUID, link_id: UUID) -> models.Link:
+    async def revoke(
+        self, ctx: Ctx, user: CurrentUser, business_id: PathId, link_id: PathId
+    ) -> models.Link:
         return await mobile.revoke_business_link(ctx, user, business_id, link_id)

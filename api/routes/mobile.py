@@ -1,9 +1,10 @@
 """Mobile app routes: preview, confirm or decline what a QR code, link or typed code grants."""
 
 from litestar import Controller, post
+from litestar.params import JSONBody
 
+from api.routes.params import Ctx, CurrentUser
 from api.services import mobile
-from api.services.context import Context
 from mobile_contract import models
 
 
@@ -15,9 +16,12 @@ class MobileController(Controller):
         "/preview",
         status_code=200,
         summary="Who asks for what access; marks the invitation opened",
-        description="Exactly one of token or user_code. 5 wrong user codes per 10 minutes, then 429.",
+        description="Exactly one of token or user_code. "
+        "5 wrong user codes per 10 minutes, then 429.",
     )
-    async def preview(self, ctx: Context, user: models.User, data: models.GrantRequest) -> models.Preview:
+    async def preview(
+        self, ctx: Ctx, user: CurrentUser, data: JSONBody[models.GrantRequest]
+    ) -> models.Preview:
         return await mobile.preview(ctx, user, data)
 
     @post(
@@ -27,10 +31,12 @@ class MobileController(Controller):
         description="Idempotent for the user who accepted; anyone else gets 409.",
     )
     async def confirm(
-        self, ctx: Context, user: models.User, data: models.ConfirmRequest
+        self, ctx: Ctx, user: CurrentUser, data: JSONBody[models.ConfirmRequest]
     ) -> models.Confirmation:
         return await mobile.confirm(ctx, user, data)
 
     @post("/decline", status_code=200, summary="Decline an invitation")
-    async def decline(self, ctx: Context, user: models.User, data: models.GrantRequest) -> models.Invitation:
+    async def decline(
+        self, ctx: Ctx, user: CurrentUser, data: JSONBody[models.GrantRequest]
+    ) -> models.Invitation:
         return await mobile.decline(ctx, user, data)

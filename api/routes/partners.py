@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from uuid import UUID
 
 from litestar import Controller, Request, Response, get, patch, post
-from litestar.params import Parameter
+from litestar.params import JSONBody, QueryParameter
 
 from api.routes.caching import etag_response
+from api.routes.params import Ctx, CurrentUser, PathId
 from api.services import clients, events, invitations
-from api.services.context import Context
 from mobile_contract import models
 
 
@@ -20,13 +19,15 @@ class ClientsController(Controller):
 
     @post("/", summary="Add a client to the partner's list")
     async def create(
-        self, ctx: Context, user: models.User, partner_id: UUID, data: models.ClientCreate
+        self, ctx: Ctx, user: CurrentUser, partner_id: PathId, data: JSONBody[models.ClientCreate]
     ) -> models.Client:
         return await clients.create(ctx, user, partner_id, data)
 
-    @post("/import", status_code=200, summary="Add up to 5000 clients; each row gets its own result")
+    @post(
+        "/import", status_code=200, summary="Add up to 5000 clients; each row gets its own result"
+    )
     async def import_clients(
-        self, ctx: Context, user: models.User, partner_id: UUID, data: models.ClientImport
+        self, ctx: Ctx, user: CurrentUser, partner_id: PathId, data: JSONBody[models.ClientImport]
     ) -> models.ImportResponse:
         return await clients.import_clients(ctx, user, partner_id, data)
 
@@ -39,16 +40,17 @@ class ClientsController(Controller):
     )
     async def list_clients(
         self,
-        ctx: Context,
-        user: models.User,
+        ctx: Ctx,
+        user: CurrentUser,
         request: Request[Any, Any, Any],
-        partner_id: UUID,
+        partner_id: PathId,
         status_filter: Annotated[
-            str | None, Parameter(query="status", max_length=64, description="e.g. inactive,invited")
+            str | None,
+            QueryParameter(name="status", max_length=64, description="e.g. inactive,invited"),
         ] = None,
-        search: Annotated[str | None, Parameter(max_length=100)] = None,
-        limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
-        cursor: Annotated[str | None, Parameter(max_length=200)] = None,
+        search: Annotated[str | None, QueryParameter(max_length=100)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+        cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
     ) -> Response[bytes]:
         page = await clients.page(
             ctx,
@@ -63,19 +65,29 @@ class ClientsController(Controller):
 
     @get("/{client_id:uuid}", summary="One client, with its latest invitation")
     async def get_client(
-        self, ctx: Context, user: models.User, request: Request[Any, Any, Any], partner_id: UUID, client_id: UUID
+        self,
+        ctx: Ctx,
+        user: CurrentUser,
+        request: Request[Any, Any, Any],
+        partner_id: PathId,
+        client_id: PathId,
     ) -> Response[bytes]:
         return etag_response(request, await clients.get(ctx, user, partner_id, client_id))
 
     @patch("/{client_id:uuid}", summary="Change a client's details")
     async def patch_client(
-        self, ctx: Context, user: models.User, partner_id: UUID, client_id: UUID, data: models.ClientPatch
+        self,
+        ctx: Ctx,
+        user: CurrentUser,
+        partner_id: PathId,
+        client_id: PathId,
+        data: JSONBody[models.ClientPatch],
     ) -> models.Client:
         return await clients.patch(ctx, user, partner_id, client_id, data)
 
     @post("/{client_id:uuid}/disconnect", status_code=200, summary="Revoke the client's link")
     async def disconnect(
-        self, ctx: Context, user: models.User, partner_id: UUID, client_id: UUID
+        self, ctx: Ctx, user: CurrentUser, partner_id: PathId, client_id: PathId
     ) -> models.Client:
         return await clients.disconnect(ctx, user, partner_id, client_id)
 
@@ -86,18 +98,18 @@ class InvitationsController(Controller):
 
     @post("/", status_code=200, summary="Invite 1 to 1000 clients; each gets an email")
     async def invite(
-        self, ctx: Context, user: models.User, partner_id: UUID, data: models.InviteRequest
+        self, ctx: Ctx, user: CurrentUser, partner_id: PathId, data: JSONBody[models.InviteRequest]
     ) -> models.InviteResponse:
         return await invitations.invite(ctx, user, partner_id, data)
 
     @get("/{invitation_id:uuid}", summary="One invitation")
     async def get_invitation(
         self,
-        ctx: Context,
-        user: models.User,
+        ctx: Ctx,
+        user: CurrentUser,
         request: Request[Any, Any, Any],
-        partner_id: UUID,
-        invitation_id: UUID,
+        partner_id: PathId,
+        invitation_id: PathId,
     ) -> Response[bytes]:
         return etag_response(request, await invitations.get(ctx, user, partner_id, invitation_id))
 
@@ -108,30 +120,37 @@ class InvitationsController(Controller):
     )
     async def resend(
         self,
-        ctx: Context,
-        user: models.User,
-        partner_id: UUID,
-        invitation_id: UUID,
-        data: models.ResendRequest | None = None,
+        ctx: Ctx,
+        user: CurrentUser,
+        partner_id: PathId,
+        invitation_id: PathId,
+        data: JSONBody[models.ResendRequest | None] = None,
     ) -> models.Invitation:
-        return await invitations.resend(ctx, user, partner_id, invitation_id, data or models.ResendRequest())
+        return await invitations.resend(
+            ctx, user, partner_id, invitation_id, data or models.ResendRequest()
+        )
 
     @post("/{invitation_id:uuid}/revoke", status_code=200, summary="Withdraw an invitation")
     async def revoke(
-        self, ctx: Context, user: models.User, partner_id: UUID, invitation_id: UUID
+        self, ctx: Ctx, user: CurrentUser, partner_id: PathId, invitation_id: PathId
     ) -> models.Invitation:
         return await invitations.revoke(ctx, user, partner_id, invitation_id)
 
-    @post("/{invitation_id:uuid}/qr-token", summary="A short-lived QR token and user code for the partner's screen")
+    @post(
+        "/{invitation_id:uuid}/qr-token",
+        summary="A short-lived QR token and user code for the partner's screen",
+    )
     async def qr_token(
         self,
-        ctx: Context,
-        user: models.User,
-        partner_id: UUID,
-        invitation_id: UUID,
-        data: models.QRTokenRequest | None = None,
+        ctx: Ctx,
+        user: CurrentUser,
+        partner_id: PathId,
+        invitation_id: PathId,
+        data: JSONBody[models.QRTokenRequest | None] = None,
     ) -> models.QRToken:
-        return await invitations.qr_token(ctx, user, partner_id, invitation_id, data or models.QRTokenRequest())
+        return await invitations.qr_token(
+            ctx, user, partner_id, invitation_id, data or models.QRTokenRequest()
+        )
 
 
 class EventsController(Controller):
@@ -141,15 +160,16 @@ class EventsController(Controller):
     @get(
         "/",
         summary="Events after a cursor; with wait > 0, held until one arrives",
-        description="Without `after`, from the beginning. `next_cursor` is the `after` of the next call.",
+        description="Without `after`, from the beginning. "
+        "`next_cursor` is the `after` of the next call.",
     )
     async def list_events(
         self,
-        ctx: Context,
-        user: models.User,
-        partner_id: UUID,
-        after: Annotated[str | None, Parameter(max_length=20)] = None,
-        wait: Annotated[int, Parameter(ge=0, le=30)] = 0,
-        limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
+        ctx: Ctx,
+        user: CurrentUser,
+        partner_id: PathId,
+        after: Annotated[str | None, QueryParameter(max_length=20)] = None,
+        wait: Annotated[int, QueryParameter(ge=0, le=30)] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> models.EventPage:
         return await events.page(ctx, user, partner_id, events.parse_cursor(after), limit, wait)

@@ -6,12 +6,13 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from api.errors import AppError
 from api.qr import QRRenderer
+from api.routes.params import Ctx, PathStr
 from api.services import mobile
-from api.services.context import Context, utcnow
+from api.services.context import utcnow
 from mobile_contract import ErrorCode, links
 
 MAX_IMAGE_AGE = 24 * 3600
@@ -27,7 +28,9 @@ class QRImageController(Controller):
     tags = ["public"]
     include_in_schema = True
 
-    async def _image(self, ctx: Context, request: Request[Any, Any, Any], token: str, kind: str, scale: int) -> Response[bytes]:
+    async def _image(
+        self, ctx: Ctx, request: Request[Any, Any, Any], token: str, kind: str, scale: int
+    ) -> Response[bytes]:
         if not links.is_token(token):
             raise AppError(ErrorCode.TOKEN_INVALID, "This is not a valid invitation token.")
         now = utcnow()
@@ -42,15 +45,21 @@ class QRImageController(Controller):
 
     @get("/qr.png", summary="QR code (PNG) of the universal link; valid tokens only")
     async def png(
-        self, ctx: Context, request: Request[Any, Any, Any], token: str,
-        scale: Annotated[int, Parameter(ge=1, le=20)] = 8,
+        self,
+        ctx: Ctx,
+        request: Request[Any, Any, Any],
+        token: PathStr,
+        scale: Annotated[int, QueryParameter(ge=1, le=20)] = 8,
     ) -> Response[bytes]:
         return await self._image(ctx, request, token, "png", scale)
 
     @get("/qr.svg", summary="QR code (SVG) of the universal link; valid tokens only")
     async def svg(
-        self, ctx: Context, request: Request[Any, Any, Any], token: str,
-        scale: Annotated[int, Parameter(ge=1, le=20)] = 8,
+        self,
+        ctx: Ctx,
+        request: Request[Any, Any, Any],
+        token: PathStr,
+        scale: Annotated[int, QueryParameter(ge=1, le=20)] = 8,
     ) -> Response[bytes]:
         return await self._image(ctx, request, token, "svg", scale)
 
@@ -60,11 +69,11 @@ class WellKnownController(Controller):
     tags = ["public"]
 
     @get("/jwks.json", summary="Public keys of invitation tokens")
-    async def jwks(self, ctx: Context) -> Response[dict[str, Any]]:
+    async def jwks(self, ctx: Ctx) -> Response[dict[str, Any]]:
         return Response(content=ctx.keys.jwks(), headers={"Cache-Control": "public, max-age=300"})
 
     @get("/apple-app-site-association", summary="iOS universal links (404 when not configured)")
-    async def apple(self, ctx: Context) -> Response[dict[str, Any]]:
+    async def apple(self, ctx: Ctx) -> Response[dict[str, Any]]:
         app_ids = list(ctx.settings.apple_app_ids)
         if not app_ids:
             raise AppError(ErrorCode.NOT_FOUND, "Universal links are not configured")
@@ -74,7 +83,7 @@ class WellKnownController(Controller):
         return Response(content=body, media_type="application/json")
 
     @get("/assetlinks.json", summary="Android app links (404 when not configured)")
-    async def android(self, ctx: Context) -> Response[list[dict[str, Any]]]:
+    async def android(self, ctx: Ctx) -> Response[list[dict[str, Any]]]:
         settings = ctx.settings
         if not settings.android_package or not settings.android_cert_sha256:
             raise AppError(ErrorCode.NOT_FOUND, "App links are not configured")

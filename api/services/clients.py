@@ -11,30 +11,35 @@ from uuid import UUID
 import msgspec
 from piccolo.columns.combination import Where
 
-from api.errors import AppError, invalid, not_found
+from api.errors import invalid, not_found
 from api.services import events, views
 from api.services.access import require_partner_member
 from api.services.context import Context, utcnow
 from api.services.events import NewEvent
 from db.tables import Client, Invitation, Link
-from db.transactions import lock, write_transaction
+from db.transactions import insert_many, lock, write_transaction
 from mobile_contract import ErrorCode, models
 
 STATUSES = ("inactive", "invited", "active")
-INSERT_CHUNK = 1000  # rows per INSERT, well below PostgreSQL's 32,767 bind parameters
 
 
 async def _load_view(ctx: Context, client_row: dict[str, Any]) -> models.Client:
     invitation_row = None
     if client_row["latest_invitation"] is not None:
         invitation_row = (
-            await Invitation.select().where(Invitation.id == client_row["latest_invitation"]).first()
+            await Invitation.select()
+            .where(Invitation.id == client_row["latest_invitation"])
+            .first()
         )
     return views.client(ctx, client_row, invitation_row, utcnow())
 
 
 async def _row(partner_id: UUID, client_id: UUID) -> dict[str, Any]:
-    row = await Client.select().where((Client.id == client_id) & (Client.partner == partner_id)).first()
+    row = (
+        await Client.select()
+        .where((Client.id == client_id) & (Client.partner == partner_id))
+        .first()
+    )
     if row is None:
         raise not_found("No such client")
     return row
@@ -58,7 +63,9 @@ def _fresh_view(ctx: Context, client: Client) -> models.Client:
     return views.client(ctx, client.to_dict(), None, utcnow())
 
 
-async def create(ctx: Context, user: models.User, partner_id: UUID, data: models.ClientCreate) -> models.Client:
+async def create(
+    ctx: Context, user: models.User, partner_id: UUID, data: models.ClientCreate
+) -> models.Client:
     await require_partner_member(user.sub, partner_id)
     client = _new_client(partner_id, data, utcnow())
     async with write_transaction():
@@ -90,8 +97,7 @@ async def import_clients(
     if created:
         async with write_transaction():
             clients = [c for _, c in created]
-            for start in range(0, len(clients), INSERT_CHUNK):
-                await Client.insert(*clients[start : start + INSERT_CHUNK])
+            await insert_many(clients)
             await events.record(
                 partner_id, [NewEvent(type="client.created", client=c.id) for c in clients], now
             )
@@ -208,7 +214,9 @@ async def patch(
     return await _load_view(ctx, row)
 
 
-async def disconnect(ctx: Context, user: models.User, partner_id: UUID, client_id: UUID) -> models.Client:
+async def disconnect(
+    ctx: Context, user: models.User, partner_id: UUID, client_id: UUID
+) -> models.Client:
     """Revoke the client's link; the client becomes `inactive`. Idempotent."""
     await require_partner_member(user.sub, partner_id)
     async with write_transaction():
@@ -216,14 +224,22 @@ async def disconnect(ctx: Context, user: models.User, partner_id: UUID, client_i
         row = await _row(partner_id, client_id)
         if row["status"] == "active":
             now = utcnow()
-            links = await Link.update({Link.status: "revoked", Link.revoked_at: now}).where(
-                (Link.client == client_id) & (Link.status == "active")
-            ).returning(Link.id)
+            links = (
+                await Link.update({Link.status: "revoked", Link.revoked_at: now})
+                .where((Link.client == client_id) & (Link.status == "active"))
+                .returning(Link.id)
+            )
             await deactivate(partner_id, client_id, now)
             await events.record(
                 partner_id,
-                [NewEvent(type="client.deactivated", client=client_id,
-                          link=links[0]["id"] if links else None, data={"by": "partner"})],
+                [
+                    NewEvent(
+                        type="client.deactivated",
+                        client=client_id,
+                        link=links[0]["id"] if links else None,
+                        data={"by": "partner"},
+                    )
+                ],
                 now,
             )
             row = await _row(partner_id, client_id)
@@ -234,6 +250,10 @@ async def disconnect(ctx: Context, user: models.User, partner_id: UUID, client_i
 async def deactivate(partner_id: UUID, client_id: UUID, now: datetime) -> None:
     """Set a client back to `inactive` (no business); inside a transaction."""
     await Client.update(
-        {Client.status: "inactive", Client.business: None, Client.connected_at: None, Client.updated_at: now}
+        {
+            Client.status: "inactive",
+            Client.business: None,
+            Client.connected_at: None,
+            Client.updated_at: now,
+        }
     ).where((Client.id == client_id) & (Client.partner == partner_id))
-

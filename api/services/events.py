@@ -9,6 +9,7 @@ is still to commit.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -19,6 +20,7 @@ from api.errors import invalid
 from api.services.access import require_partner_member
 from api.services.context import Context, utcnow
 from db.tables import Event, Partner
+from db.transactions import insert_many
 from mobile_contract import models
 
 
@@ -42,21 +44,20 @@ async def record(partner_id: UUID, events: list[NewEvent], at: datetime | None =
     )
     last = rows[0]["event_seq"]
     first = last - len(events) + 1
-    await Event.insert(
-        *(
-            Event(
-                partner=partner_id,
-                seq=first + i,
-                type=e.type,
-                at=at,
-                client=e.client,
-                invitation=e.invitation,
-                link=e.link,
-                data=msgspec.json.encode(e.data).decode(),
-            )
-            for i, e in enumerate(events)
+    rows = [
+        Event(
+            partner=partner_id,
+            seq=first + i,
+            type=e.type,
+            at=at,
+            client=e.client,
+            invitation=e.invitation,
+            link=e.link,
+            data=msgspec.json.encode(e.data).decode(),
         )
-    )
+        for i, e in enumerate(events)
+    ]
+    await insert_many(rows)
 
 
 def parse_cursor(value: str | None) -> int:
@@ -108,9 +109,7 @@ async def page(
             remaining = deadline - loop.time()
             if events or remaining <= 0:
                 break
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(woken, remaining)
-            except TimeoutError:
-                pass
     next_cursor = events[-1].cursor if events else str(after)
     return models.EventPage(events=events, next_cursor=next_cursor)

@@ -15,14 +15,13 @@ from api.services import events, views
 from api.services.access import require_partner_member
 from api.services.context import Context, utcnow
 from api.services.events import NewEvent
+from api.tokens import new_token_id
 from db.tables import Client, Invitation, MailOutbox, QRGrant
-from db.transactions import lock, write_transaction
+from db.transactions import insert_many, lock, write_transaction
 from mobile_contract import ErrorCode, models
 from mobile_contract.links import USER_CODE_ALPHABET, USER_CODE_LENGTH, format_user_code
-from api.tokens import new_token_id
 
 RESEND_COOLDOWN = timedelta(seconds=60)
-INSERT_CHUNK = 500
 
 # Why an invitation in a given (read) status cannot be used any more.
 STATE_ERRORS = {
@@ -44,8 +43,14 @@ def _item_error(code: ErrorCode, detail: str) -> models.ItemError:
 
 
 def _new_invitation(
-    ctx: Context, user: models.User, client: dict[str, Any], now: datetime, *,
-    message: str | None, access_level: str, replaces: UUID | None = None,
+    ctx: Context,
+    user: models.User,
+    client: dict[str, Any],
+    now: datetime,
+    *,
+    message: str | None,
+    access_level: str,
+    replaces: UUID | None = None,
 ) -> Invitation:
     return Invitation(
         partner=client["partner"],
@@ -82,12 +87,18 @@ async def _expire_stale(partner_id: UUID, client_ids: list[UUID], now: datetime)
     get a new one, and only one pending invitation per client may exist)."""
     if not client_ids:
         return []
-    rows = await Invitation.update({Invitation.status: "expired"}).where(
-        Invitation.client.is_in(client_ids)
-        & (Invitation.status == "pending")
-        & (Invitation.expires_at <= now)
-    ).returning(Invitation.id, Invitation.client)
-    return [NewEvent(type="invitation.expired", client=r["client"], invitation=r["id"]) for r in rows]
+    rows = (
+        await Invitation.update({Invitation.status: "expired"})
+        .where(
+            Invitation.client.is_in(client_ids)
+            & (Invitation.status == "pending")
+            & (Invitation.expires_at <= now)
+        )
+        .returning(Invitation.id, Invitation.client)
+    )
+    return [
+        NewEvent(type="invitation.expired", client=r["client"], invitation=r["id"]) for r in rows
+    ]
 
 
 async def invite(
@@ -115,11 +126,17 @@ async def invite(
             if row is None:
                 error = _item_error(ErrorCode.NOT_FOUND, "No such client")
             elif status == "active":
-                error = _item_error(ErrorCode.CLIENT_ALREADY_ACTIVE, "The client is already linked.")
+                error = _item_error(
+                    ErrorCode.CLIENT_ALREADY_ACTIVE, "The client is already linked."
+                )
             elif status == "invited" or client_id in seen:
-                error = _item_error(ErrorCode.CLIENT_ALREADY_INVITED, "The client has a pending invitation.")
+                error = _item_error(
+                    ErrorCode.CLIENT_ALREADY_INVITED, "The client has a pending invitation."
+                )
             elif not row["email"]:
-                error = _item_error(ErrorCode.CLIENT_MISSING_EMAIL, "The client has no email address.")
+                error = _item_error(
+                    ErrorCode.CLIENT_MISSING_EMAIL, "The client has no email address."
+                )
             if error is not None:
                 results.append(models.InviteResult(client_id=client_id, error=error))
                 continue
@@ -131,18 +148,24 @@ async def invite(
                 ctx, user, row, now, message=data.message, access_level=data.access_level
             )
             created.append(invitation)
-            results.append(models.InviteResult(client_id=client_id, invitation=views.invitation(ctx, invitation.to_dict(), now)))
+            results.append(
+                models.InviteResult(
+                    client_id=client_id, invitation=views.invitation(ctx, invitation.to_dict(), now)
+                )
+            )
         if created:
             new_events = await _expire_stale(partner_id, stale, now)
-            for start in range(0, len(created), INSERT_CHUNK):
-                chunk = created[start : start + INSERT_CHUNK]
-                await Invitation.insert(*chunk)
-                await MailOutbox.insert(
-                    *(MailOutbox(invitation=i.id, kind="invite", next_attempt_at=now, created_at=now) for i in chunk)
-                )
+            await insert_many(created)
+            await insert_many(
+                [
+                    MailOutbox(invitation=i.id, kind="invite", next_attempt_at=now, created_at=now)
+                    for i in created
+                ]
+            )
             await _mark_client_invited(created, now)
             new_events += [
-                NewEvent(type="invitation.created", client=i.client, invitation=i.id) for i in created
+                NewEvent(type="invitation.created", client=i.client, invitation=i.id)
+                for i in created
             ]
             await events.record(partner_id, new_events, now)
     if created:
@@ -151,21 +174,29 @@ async def invite(
 
 
 async def _invitation_row(partner_id: UUID, invitation_id: UUID) -> dict[str, Any]:
-    row = await Invitation.select().where(
-        (Invitation.id == invitation_id) & (Invitation.partner == partner_id)
-    ).first()
+    row = (
+        await Invitation.select()
+        .where((Invitation.id == invitation_id) & (Invitation.partner == partner_id))
+        .first()
+    )
     if row is None:
         raise not_found("No such invitation")
     return row
 
 
-async def get(ctx: Context, user: models.User, partner_id: UUID, invitation_id: UUID) -> models.Invitation:
+async def get(
+    ctx: Context, user: models.User, partner_id: UUID, invitation_id: UUID
+) -> models.Invitation:
     await require_partner_member(user.sub, partner_id)
     return views.invitation(ctx, await _invitation_row(partner_id, invitation_id), utcnow())
 
 
 async def resend(
-    ctx: Context, user: models.User, partner_id: UUID, invitation_id: UUID, data: models.ResendRequest
+    ctx: Context,
+    user: models.User,
+    partner_id: UUID,
+    invitation_id: UUID,
+    data: models.ResendRequest,
 ) -> models.Invitation:
     """Replace the client's latest invitation with a new one (and a new email)."""
     await require_partner_member(user.sub, partner_id)
@@ -179,7 +210,9 @@ async def resend(
         if status == "superseded" or client["latest_invitation"] != old["id"]:
             raise state_error("superseded")
         if views.client_status(client, now) == "active":
-            raise AppError(ErrorCode.CLIENT_ALREADY_ACTIVE, "The client is linked; disconnect it first.")
+            raise AppError(
+                ErrorCode.CLIENT_ALREADY_ACTIVE, "The client is linked; disconnect it first."
+            )
         wait = RESEND_COOLDOWN - (now - old["created_at"])
         if wait > timedelta(0):
             raise AppError(
@@ -191,19 +224,35 @@ async def resend(
             raise AppError(ErrorCode.CLIENT_MISSING_EMAIL, "The client has no email address.")
         message = old["message"] if data.message is msgspec.UNSET else data.message
         new = _new_invitation(
-            ctx, user, client, now, message=message, access_level=old["access_level"], replaces=old["id"]
+            ctx,
+            user,
+            client,
+            now,
+            message=message,
+            access_level=old["access_level"],
+            replaces=old["id"],
         )
         await Invitation.update({Invitation.status: "superseded"}).where(Invitation.id == old["id"])
         await new.save()
-        await MailOutbox(invitation=new.id, kind="resend", next_attempt_at=now, created_at=now).save()
+        await MailOutbox(
+            invitation=new.id, kind="resend", next_attempt_at=now, created_at=now
+        ).save()
         await _mark_client_invited([new], now)
         await events.record(
             partner_id,
             [
-                NewEvent(type="invitation.superseded", client=new.client, invitation=old["id"],
-                         data={"replaced_by": str(new.id)}),
-                NewEvent(type="invitation.created", client=new.client, invitation=new.id,
-                         data={"replaces": str(old["id"])}),
+                NewEvent(
+                    type="invitation.superseded",
+                    client=new.client,
+                    invitation=old["id"],
+                    data={"replaced_by": str(new.id)},
+                ),
+                NewEvent(
+                    type="invitation.created",
+                    client=new.client,
+                    invitation=new.id,
+                    data={"replaces": str(old["id"])},
+                ),
             ],
             now,
         )
@@ -211,7 +260,9 @@ async def resend(
     return views.invitation(ctx, new.to_dict(), now)
 
 
-async def revoke(ctx: Context, user: models.User, partner_id: UUID, invitation_id: UUID) -> models.Invitation:
+async def revoke(
+    ctx: Context, user: models.User, partner_id: UUID, invitation_id: UUID
+) -> models.Invitation:
     """Withdraw a pending (or expired) invitation; the client goes back to `inactive`."""
     await require_partner_member(user.sub, partner_id)
     now = utcnow()
@@ -223,15 +274,22 @@ async def revoke(ctx: Context, user: models.User, partner_id: UUID, invitation_i
         if status in ("superseded", "accepted", "declined"):
             raise state_error(status)
         if status != "revoked":
-            await Invitation.update({Invitation.status: "revoked", Invitation.revoked_at: now}).where(
-                Invitation.id == invitation_id
-            )
+            await Invitation.update(
+                {Invitation.status: "revoked", Invitation.revoked_at: now}
+            ).where(Invitation.id == invitation_id)
             await Client.update({Client.status: "inactive", Client.updated_at: now}).where(
-                (Client.id == row["client"]) & (Client.latest_invitation == invitation_id)
+                (Client.id == row["client"])
+                & (Client.latest_invitation == invitation_id)
                 & (Client.status == "invited")
             )
             await events.record(
-                partner_id, [NewEvent(type="invitation.revoked", client=row["client"], invitation=invitation_id)], now
+                partner_id,
+                [
+                    NewEvent(
+                        type="invitation.revoked", client=row["client"], invitation=invitation_id
+                    )
+                ],
+                now,
             )
         row = await _invitation_row(partner_id, invitation_id)
     ctx.bus.publish(partner_id)
@@ -243,7 +301,11 @@ def new_user_code() -> str:
 
 
 async def qr_token(
-    ctx: Context, user: models.User, partner_id: UUID, invitation_id: UUID, data: models.QRTokenRequest
+    ctx: Context,
+    user: models.User,
+    partner_id: UUID,
+    invitation_id: UUID,
+    data: models.QRTokenRequest,
 ) -> models.QRToken:
     """A short-lived token (and typed code) for a QR shown on the partner's own screen."""
     await require_partner_member(user.sub, partner_id)
@@ -266,5 +328,8 @@ async def qr_token(
     await grant.save()
     token = ctx.keys.sign(grant.token_id, expires, "qr")
     return models.QRToken(
-        token=token, user_code=format_user_code(grant.user_code), expires_at=expires, **ctx.urls(token)
+        token=token,
+        user_code=format_user_code(grant.user_code),
+        expires_at=expires,
+        **ctx.urls(token),
     )

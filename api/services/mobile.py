@@ -56,27 +56,35 @@ def _exactly_one(data: models.GrantRequest) -> None:
 
 
 async def _check_code_budget(user_sub: str, now: datetime) -> None:
-    recent = await UserCodeAttempt.select(UserCodeAttempt.at).where(
-        (UserCodeAttempt.user_sub == user_sub) & (UserCodeAttempt.at > now - CODE_WINDOW)
-    ).order_by(UserCodeAttempt.at)
+    recent = (
+        await UserCodeAttempt.select(UserCodeAttempt.at)
+        .where((UserCodeAttempt.user_sub == user_sub) & (UserCodeAttempt.at > now - CODE_WINDOW))
+        .order_by(UserCodeAttempt.at)
+    )
     if len(recent) >= CODE_ATTEMPTS:
         oldest_counted = recent[-CODE_ATTEMPTS]["at"]
         wait = (oldest_counted + CODE_WINDOW - now).total_seconds()
         raise AppError(
-            ErrorCode.RATE_LIMITED, "Too many wrong codes; try again later.", retry_after=max(1, math.ceil(wait))
+            ErrorCode.RATE_LIMITED,
+            "Too many wrong codes; try again later.",
+            retry_after=max(1, math.ceil(wait)),
         )
 
 
-async def resolve(ctx: Context, user: models.User, data: models.GrantRequest, now: datetime) -> Grant:
+async def resolve(
+    ctx: Context, user: models.User, data: models.GrantRequest, now: datetime
+) -> Grant:
     _exactly_one(data)
     if data.user_code is not None:
         await _check_code_budget(user.sub, now)
         code = normalize_user_code(data.user_code)
         grant = None
         if code is not None:
-            grant = await QRGrant.select().where(
-                (QRGrant.user_code == code) & (QRGrant.expires_at > now)
-            ).first()
+            grant = (
+                await QRGrant.select()
+                .where((QRGrant.user_code == code) & (QRGrant.expires_at > now))
+                .first()
+            )
         if grant is None:
             await UserCodeAttempt(user_sub=user.sub, at=now).save()
             raise not_found("No invitation has this code; check it and try again.")
@@ -90,7 +98,9 @@ async def resolve_token(ctx: Context, token: str, now: datetime) -> Grant:
     """What a genuine token points at; token_invalid for anything else."""
     claims = ctx.keys.verify(token)
     if claims.typ == "reg":
-        link = await RegistrationLink.select().where(RegistrationLink.token_id == claims.jti).first()
+        link = (
+            await RegistrationLink.select().where(RegistrationLink.token_id == claims.jti).first()
+        )
         if link is None:
             raise AppError(ErrorCode.TOKEN_INVALID, "This is not a valid invitation token.")
         return Grant(registration_link=link)
@@ -136,14 +146,16 @@ def _usable_registration_link(link: dict[str, Any], now: datetime) -> None:
     if link["expires_at"] is not None and link["expires_at"] <= now:
         raise AppError(ErrorCode.REGISTRATION_LINK_EXPIRED, "This registration link has expired.")
     if link["max_uses"] is not None and link["uses"] >= link["max_uses"]:
-        raise AppError(ErrorCode.REGISTRATION_LINK_EXHAUSTED, "This registration link has been used up.")
+        raise AppError(
+            ErrorCode.REGISTRATION_LINK_EXHAUSTED, "This registration link has been used up."
+        )
 
 
 async def _business_choices(user_sub: str, partner_id: UUID) -> list[models.BusinessChoice]:
-    rows = await BusinessMember.select(
-        BusinessMember.business.id, BusinessMember.business.name
-    ).where((BusinessMember.user_sub == user_sub) & (BusinessMember.role == "admin")).order_by(
-        BusinessMember.business.name
+    rows = (
+        await BusinessMember.select(BusinessMember.business.id, BusinessMember.business.name)
+        .where((BusinessMember.user_sub == user_sub) & (BusinessMember.role == "admin"))
+        .order_by(BusinessMember.business.name)
     )
     if not rows:
         return []
@@ -156,7 +168,9 @@ async def _business_choices(user_sub: str, partner_id: UUID) -> list[models.Busi
         )
     }
     return [
-        models.BusinessChoice(id=r["business.id"], name=r["business.name"], already_linked=r["business.id"] in linked)
+        models.BusinessChoice(
+            id=r["business.id"], name=r["business.name"], already_linked=r["business.id"] in linked
+        )
         for r in rows
     ]
 
@@ -185,13 +199,21 @@ async def preview(ctx: Context, user: models.User, data: models.GrantRequest) ->
     client = await Client.select(Client.name).where(Client.id == invitation["client"]).first()
     if invitation["opened_at"] is None:
         async with write_transaction():
-            opened = await Invitation.update({Invitation.opened_at: now}).where(
-                (Invitation.id == invitation["id"]) & Invitation.opened_at.is_null()
-            ).returning(Invitation.id)
+            opened = (
+                await Invitation.update({Invitation.opened_at: now})
+                .where((Invitation.id == invitation["id"]) & Invitation.opened_at.is_null())
+                .returning(Invitation.id)
+            )
             if opened:
                 await events.record(
                     invitation["partner"],
-                    [NewEvent(type="invitation.opened", client=invitation["client"], invitation=invitation["id"])],
+                    [
+                        NewEvent(
+                            type="invitation.opened",
+                            client=invitation["client"],
+                            invitation=invitation["id"],
+                        )
+                    ],
                     now,
                 )
         if opened:
@@ -203,7 +225,9 @@ async def preview(ctx: Context, user: models.User, data: models.GrantRequest) ->
         client_name=client["name"] if client else None,
         message=invitation["message"],
         access_level=invitation["access_level"],
-        expires_at=min(invitation["expires_at"], grant.grant_expires_at or invitation["expires_at"]),
+        expires_at=min(
+            invitation["expires_at"], grant.grant_expires_at or invitation["expires_at"]
+        ),
         businesses=await _business_choices(user.sub, invitation["partner"]),
     )
 
@@ -219,17 +243,27 @@ async def _target_business(user: models.User, data: models.ConfirmRequest) -> UU
         return (await insert_business(user.sub, data.new_business)).id
     assert data.business_id is not None
     if await business_role(user.sub, data.business_id) != "admin":
-        raise AppError(ErrorCode.NOT_BUSINESS_ADMIN, "You must administer this business to link it.")
+        raise AppError(
+            ErrorCode.NOT_BUSINESS_ADMIN, "You must administer this business to link it."
+        )
     return data.business_id
 
 
 async def _active_link(partner_id: UUID, business_id: UUID) -> dict[str, Any] | None:
-    return await Link.select().where(
-        (Link.partner == partner_id) & (Link.business == business_id) & (Link.status == "active")
-    ).first()
+    return (
+        await Link.select()
+        .where(
+            (Link.partner == partner_id)
+            & (Link.business == business_id)
+            & (Link.status == "active")
+        )
+        .first()
+    )
 
 
-async def confirm(ctx: Context, user: models.User, data: models.ConfirmRequest) -> models.Confirmation:
+async def confirm(
+    ctx: Context, user: models.User, data: models.ConfirmRequest
+) -> models.Confirmation:
     _exactly_one(data)
     _exactly_one_business(data)
     now = utcnow()
@@ -238,14 +272,18 @@ async def confirm(ctx: Context, user: models.User, data: models.ConfirmRequest) 
     try:
         async with write_transaction():
             if grant.registration_link is not None:
-                result = await _confirm_registration_link(user, data, grant.registration_link["id"], now)
+                result = await _confirm_registration_link(
+                    user, data, grant.registration_link["id"], now
+                )
             else:
                 assert grant.invitation is not None
                 result = await _confirm_invitation(user, data, grant, now)
     except Exception as exc:
         if _is_unique_violation(exc):
             # Another confirm linked this business to the partner first.
-            raise AppError(ErrorCode.BUSINESS_ALREADY_LINKED, "This business is already linked to the partner.") from None
+            raise AppError(
+                ErrorCode.BUSINESS_ALREADY_LINKED, "This business is already linked to the partner."
+            ) from None
         raise
     ctx.bus.publish(result.link.partner_id)
     return result
@@ -270,7 +308,9 @@ async def _confirm_invitation(
     assert invitation is not None
     if invitation["status"] == "accepted":
         link = await Link.select().where(Link.id == invitation["link"]).first()
-        same_target = data.new_business is not None or (link is not None and link["business"] == data.business_id)
+        same_target = data.new_business is not None or (
+            link is not None and link["business"] == data.business_id
+        )
         if invitation["accepted_by"] == user.sub and link is not None and same_target:
             return models.Confirmation(link=views.link(link), client_id=invitation["client"])
         raise state_error("accepted")
@@ -278,7 +318,9 @@ async def _confirm_invitation(
     business_id = await _target_business(user, data)
     partner_id = invitation["partner"]
     if await _active_link(partner_id, business_id) is not None:
-        raise AppError(ErrorCode.BUSINESS_ALREADY_LINKED, "This business is already linked to the partner.")
+        raise AppError(
+            ErrorCode.BUSINESS_ALREADY_LINKED, "This business is already linked to the partner."
+        )
     link = Link(
         partner=partner_id,
         business=business_id,
@@ -308,10 +350,20 @@ async def _confirm_invitation(
     await events.record(
         partner_id,
         [
-            NewEvent(type="invitation.accepted", client=invitation["client"], invitation=invitation_id,
-                     link=link.id, data={"business_id": str(business_id)}),
-            NewEvent(type="client.activated", client=invitation["client"], invitation=invitation_id,
-                     link=link.id, data={"business_id": str(business_id)}),
+            NewEvent(
+                type="invitation.accepted",
+                client=invitation["client"],
+                invitation=invitation_id,
+                link=link.id,
+                data={"business_id": str(business_id)},
+            ),
+            NewEvent(
+                type="client.activated",
+                client=invitation["client"],
+                invitation=invitation_id,
+                link=link.id,
+                data={"business_id": str(business_id)},
+            ),
         ],
         now,
     )
@@ -326,13 +378,19 @@ async def _confirm_registration_link(
     partner_id = reg["partner"]
     if data.business_id is not None:
         if await business_role(user.sub, data.business_id) != "admin":
-            raise AppError(ErrorCode.NOT_BUSINESS_ADMIN, "You must administer this business to link it.")
+            raise AppError(
+                ErrorCode.NOT_BUSINESS_ADMIN, "You must administer this business to link it."
+            )
         existing = await _active_link(partner_id, data.business_id)
         if existing is not None:
             return models.Confirmation(link=views.link(existing), client_id=existing["client"])
     _usable_registration_link(reg, now)
     business_id = await _target_business(user, data)
-    business = await Business.select(Business.name, Business.vat_number).where(Business.id == business_id).first()
+    business = (
+        await Business.select(Business.name, Business.vat_number)
+        .where(Business.id == business_id)
+        .first()
+    )
     client = Client(
         partner=partner_id,
         name=business["name"],
@@ -386,12 +444,19 @@ async def decline(ctx: Context, user: models.User, data: models.GrantRequest) ->
             Invitation.id == invitation_id
         )
         await Client.update({Client.status: "inactive", Client.updated_at: now}).where(
-            (Client.id == invitation["client"]) & (Client.latest_invitation == invitation_id)
+            (Client.id == invitation["client"])
+            & (Client.latest_invitation == invitation_id)
             & (Client.status == "invited")
         )
         await events.record(
             invitation["partner"],
-            [NewEvent(type="invitation.declined", client=invitation["client"], invitation=invitation_id)],
+            [
+                NewEvent(
+                    type="invitation.declined",
+                    client=invitation["client"],
+                    invitation=invitation_id,
+                )
+            ],
             now,
         )
         row = await Invitation.select().where(Invitation.id == invitation_id).first()
@@ -402,9 +467,11 @@ async def decline(ctx: Context, user: models.User, data: models.GrantRequest) ->
 async def business_links(user: models.User, business_id: UUID) -> models.LinkList:
     if await business_role(user.sub, business_id) is None:
         raise not_found("No such business")
-    rows = await Link.select(*Link.all_columns(), Link.partner.name).where(
-        Link.business == business_id
-    ).order_by(Link.created_at)
+    rows = (
+        await Link.select(*Link.all_columns(), Link.partner.name)
+        .where(Link.business == business_id)
+        .order_by(Link.created_at)
+    )
     return models.LinkList(items=[views.link(r, r["partner.name"]) for r in rows])
 
 
@@ -420,16 +487,27 @@ async def revoke_business_link(
     now = utcnow()
     async with write_transaction():
         await lock(Link, link_id)
-        row = await Link.select().where((Link.id == link_id) & (Link.business == business_id)).first()
+        row = (
+            await Link.select().where((Link.id == link_id) & (Link.business == business_id)).first()
+        )
         if row is None:
             raise not_found("No such link")
         if row["status"] == "active":
-            await Link.update({Link.status: "revoked", Link.revoked_at: now}).where(Link.id == link_id)
+            await Link.update({Link.status: "revoked", Link.revoked_at: now}).where(
+                Link.id == link_id
+            )
             if row["client"] is not None:
                 await deactivate(row["partner"], row["client"], now)
             await events.record(
                 row["partner"],
-                [NewEvent(type="client.deactivated", client=row["client"], link=link_id, data={"by": "business"})],
+                [
+                    NewEvent(
+                        type="client.deactivated",
+                        client=row["client"],
+                        link=link_id,
+                        data={"by": "business"},
+                    )
+                ],
                 now,
             )
             row = await Link.select().where(Link.id == link_id).first()

@@ -9,12 +9,20 @@ from mobile_contract import models
 
 
 async def me(user: models.User) -> models.Me:
-    partners = await PartnerMember.select(
-        PartnerMember.partner.id, PartnerMember.partner.name, PartnerMember.role
-    ).where(PartnerMember.user_sub == user.sub).order_by(PartnerMember.created_at)
-    businesses = await BusinessMember.select(
-        BusinessMember.business.id, BusinessMember.business.name, BusinessMember.role
-    ).where(BusinessMember.user_sub == user.sub).order_by(BusinessMember.created_at)
+    partners = (
+        await PartnerMember.select(
+            PartnerMember.partner.id, PartnerMember.partner.name, PartnerMember.role
+        )
+        .where(PartnerMember.user_sub == user.sub)
+        .order_by(PartnerMember.created_at)
+    )
+    businesses = (
+        await BusinessMember.select(
+            BusinessMember.business.id, BusinessMember.business.name, BusinessMember.role
+        )
+        .where(BusinessMember.user_sub == user.sub)
+        .order_by(BusinessMember.created_at)
+    )
     return models.Me(
         user=user,
         partners=[
@@ -34,14 +42,20 @@ async def create_partner(user: models.User, data: models.PartnerCreate) -> model
         await partner.save()
         await PartnerMember(partner=partner.id, user_sub=user.sub, role="admin").save()
     return models.Partner(
-        id=partner.id, name=partner.name, vat_number=partner.vat_number, created_at=partner.created_at
+        id=partner.id,
+        name=partner.name,
+        vat_number=partner.vat_number,
+        created_at=partner.created_at,
     )
 
 
 async def insert_business(user_sub: str, data: models.BusinessCreate) -> models.Business:
     """Create a business with `user_sub` as its admin; call inside a transaction."""
     business = Business(
-        name=data.name.strip(), vat_number=data.vat_number, country=data.country, created_at=utcnow()
+        name=data.name.strip(),
+        vat_number=data.vat_number,
+        country=data.country,
+        created_at=utcnow(),
     )
     await business.save()
     await BusinessMember(business=business.id, user_sub=user_sub, role="admin").save()

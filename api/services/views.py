@@ -8,7 +8,12 @@ from typing import Any
 from api.services.context import Context
 from mobile_contract import models
 
-NO_URLS: dict[str, str | None] = {"url": None, "app_url": None, "qr_svg_url": None, "qr_png_url": None}
+NO_URLS: dict[str, str | None] = {
+    "url": None,
+    "app_url": None,
+    "qr_svg_url": None,
+    "qr_png_url": None,
+}
 
 
 def invitation_status(row: dict[str, Any], now: datetime) -> str:

@@ -1,15 +1,16 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.columns.base import OnDelete
-from piccolo.columns.base import OnUpdate
-from piccolo.columns.column_types import BigInt
-from piccolo.columns.column_types import BigSerial
-from piccolo.columns.column_types import ForeignKey
-from piccolo.columns.column_types import Integer
-from piccolo.columns.column_types import JSON
-from piccolo.columns.column_types import Text
-from piccolo.columns.column_types import Timestamptz
-from piccolo.columns.column_types import UUID
-from piccolo.columns.column_types import Varchar
+from piccolo.columns.base import OnDelete, OnUpdate
+from piccolo.columns.column_types import (
+    JSON,
+    UUID,
+    BigInt,
+    BigSerial,
+    ForeignKey,
+    Integer,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.defaults.uuid import UUID4
 from piccolo.columns.indexes import IndexMethod
@@ -78,13 +79,9 @@ DESCRIPTION = "initial schema"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="invites", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="invites", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="Client", tablename="client", schema=None, columns=None
-    )
+    manager.add_table(class_name="Client", tablename="client", schema=None, columns=None)
 
     manager.add_table(
         class_name="PartnerMember",
@@ -107,13 +104,9 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Partner", tablename="partner", schema=None, columns=None
-    )
+    manager.add_table(class_name="Partner", tablename="partner", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Event", tablename="event", schema=None, columns=None
-    )
+    manager.add_table(class_name="Event", tablename="event", schema=None, columns=None)
 
     manager.add_table(
         class_name="RegistrationLink",
@@ -122,21 +115,13 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Link", tablename="link", schema=None, columns=None
-    )
+    manager.add_table(class_name="Link", tablename="link", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Invitation", tablename="invitation", schema=None, columns=None
-    )
+    manager.add_table(class_name="Invitation", tablename="invitation", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="QRGrant", tablename="qr_grant", schema=None, columns=None
-    )
+    manager.add_table(class_name="QRGrant", tablename="qr_grant", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Business", tablename="business", schema=None, columns=None
-    )
+    manager.add_table(class_name="Business", tablename="business", schema=None, columns=None)
 
     manager.add_table(
         class_name="UserCodeAttempt",

@@ -1,0 +1,41 @@
+# `make run` serves the API on SQLite with demo data; `make test` runs the whole suite.
+# Both set everything up first (a .venv with the project and its dev tools).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test test-postgres lint openapi bench clean
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(PY) -m api demo
+	$(PY) -m api serve --host $(HOST) --port $(PORT)
+
+test: install
+	$(PY) -m pytest
+
+# The same suite on a throwaway PostgreSQL cluster (needs Debian's postgresql package).
+test-postgres: install
+	tests/with-postgres $(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check api db mobile_contract tests bench
+	$(VENV)/bin/ruff format --check api db mobile_contract tests bench
+	$(VENV)/bin/mypy api db mobile_contract
+
+# Rewrite mobile_contract/openapi.json from the served schema (review the diff!).
+openapi: install
+	$(PY) -m api openapi > mobile_contract/openapi.json
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

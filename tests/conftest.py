@@ -1,0 +1,124 @@
+"""Test setup: one real database for the session, chosen by `DATABASE_URL`.
+
+Unset, the suite runs on a fresh SQLite file; `DATABASE_URL=postgresql://...` runs the
+same tests on PostgreSQL (its `public` schema is emptied first). The app runs in
+Litestar's TestClient; anything the tests do to the database directly goes through the
+client's event loop (`db` fixture), because the PostgreSQL pool lives there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+_tmp = Path(tempfile.mkdtemp(prefix="invites-tests-"))
+os.environ["PICCOLO_CONF"] = "db.piccolo_conf"
+os.environ.setdefault("DATABASE_URL", f"sqlite:///{_tmp / 'invites.db'}")
+os.environ.update(
+    {
+        "APP_ENV": "dev",
+        "VAR_DIR": str(_tmp / "var"),
+        "INVITE_SIGNING_KEY_FILE": str(_tmp / "var" / "invite-signing-key.pem"),
+        "AUTH_HS256_SECRET": "test-secret-test-secret-test-secret-0123456789",
+        "PUBLIC_BASE_URL": "https://invites.banqup.example",  # 30 characters
+        "MAIL_URL": f"file://{_tmp / 'mail'}",
+    }
+)
+
+from litestar.testing import TestClient  # noqa: E402
+
+from api.app import create_app  # noqa: E402
+from api.settings import Settings, load_settings  # noqa: E402
+from tests.support import Api  # noqa: E402
+
+T = TypeVar("T")
+IS_POSTGRES = os.environ["DATABASE_URL"].startswith(("postgres://", "postgresql://"))
+
+
+def pytest_report_header() -> str:
+    where = os.environ["DATABASE_URL"].split("@")[-1]
+    return f"database: {'postgresql' if IS_POSTGRES else 'sqlite'} ({where})"
+
+
+def _reset_postgres() -> None:
+    import asyncpg
+
+    async def reset() -> None:
+        conn = await asyncpg.connect(os.environ["DATABASE_URL"])
+        try:
+            await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        finally:
+            await conn.close()
+
+    asyncio.run(reset())
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    if IS_POSTGRES:
+        _reset_postgres()
+    return load_settings()
+
+
+@pytest.fixture(scope="session")
+def client(settings: Settings) -> Iterator[TestClient[Any]]:
+    with TestClient(create_app(settings), base_url="http://testserver.local") as test_client:
+        yield test_client
+
+
+Runner = Callable[[Callable[[], Awaitable[Any]]], Any]
+
+
+@pytest.fixture
+def db(client: TestClient[Any]) -> Runner:
+    """Run an async function on the app's event loop (where the pool lives)."""
+
+    def run(fn: Callable[[], Awaitable[T]]) -> T:
+        return client.blocking_portal.call(fn)  # type: ignore[arg-type]
+
+    return run
+
+
+TABLES_IN_DELETE_ORDER = (
+    "user_code_attempt",
+    "mail_outbox",
+    "event",
+    "qr_grant",
+    "link",
+    "registration_link",
+    "invitation",
+    "client",
+    "partner_member",
+    "business_member",
+    "partner",
+    "business",
+)
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "client" not in request.fixturenames:
+        return
+    test_client: TestClient[Any] = request.getfixturevalue("client")
+    from db.piccolo_conf import DB
+
+    async def clean() -> None:
+        if IS_POSTGRES:
+            await DB.run_ddl(f"TRUNCATE {', '.join(TABLES_IN_DELETE_ORDER)} CASCADE")
+        else:
+            for table in TABLES_IN_DELETE_ORDER:
+                await DB.run_ddl(f'DELETE FROM "{table}"')
+
+    test_client.blocking_portal.call(clean)
+
+
+@pytest.fixture
+def api(client: TestClient[Any]) -> Api:
+    return Api(client)

@@ -1,0 +1,107 @@
+"""Helpers the tests share: signed-in callers and the data they make through the API."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import jwt
+from litestar.testing import TestClient
+
+from api.auth import AccessTokenVerifier
+
+
+def access_token(client: TestClient[Any], sub: str, email: str | None = None, **claims: Any) -> str:
+    verifier: AccessTokenVerifier = client.app.state.verifier
+    token = verifier.issue(sub, email, claims.pop("name", None))
+    if claims:
+        payload = jwt.decode(token, options={"verify_signature": False}) | claims
+        payload = {k: v for k, v in payload.items() if v is not None}
+        token = jwt.encode(payload, verifier._secret, algorithm="HS256")
+    return token
+
+
+@dataclass
+class Caller:
+    """A signed-in user making requests."""
+
+    client: TestClient[Any]
+    sub: str
+    email: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        headers = self.headers | kwargs.pop("headers", {})
+        return self.client.request(method, url, headers=headers, **kwargs)
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, json: Any = None, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", url, json=json, **kwargs)
+
+    def patch(self, url: str, json: Any = None, **kwargs: Any) -> httpx.Response:
+        return self.request("PATCH", url, json=json, **kwargs)
+
+    def ok(self, method: str, url: str, status: int = 200, **kwargs: Any) -> Any:
+        response = self.request(method, url, **kwargs)
+        assert response.status_code == status, response.text
+        return response.json()
+
+
+class Api:
+    """Makes callers and the usual data (partners, clients, invitations) via HTTP."""
+
+    def __init__(self, client: TestClient[Any]) -> None:
+        self.client = client
+
+    def user(self, name: str | None = None) -> Caller:
+        sub = name or f"user-{uuid.uuid4().hex[:8]}"
+        email = f"{sub}@example.com"
+        token = access_token(self.client, sub, email, name=sub.title())
+        return Caller(self.client, sub, email, {"Authorization": f"Bearer {token}"})
+
+    def partner(self, owner: Caller, name: str = "Acme Accountants") -> str:
+        return str(owner.ok("POST", "/api/v1/partners", 201, json={"name": name})["id"])
+
+    def business(self, owner: Caller, name: str = "Bakery Janssens") -> str:
+        return str(owner.ok("POST", "/api/v1/businesses", 201, json={"name": name})["id"])
+
+    def client_row(self, owner: Caller, partner_id: str, **fields: Any) -> dict[str, Any]:
+        body = {"name": "Bakery Janssens", "email": "owner@bakery.example"} | fields
+        return owner.ok("POST", f"/api/v1/partners/{partner_id}/clients", 201, json=body)
+
+    def invite(
+        self, owner: Caller, partner_id: str, client_ids: list[str], **fields: Any
+    ) -> list[dict[str, Any]]:
+        body = {"client_ids": client_ids} | fields
+        results = owner.ok("POST", f"/api/v1/partners/{partner_id}/invitations", 200, json=body)[
+            "results"
+        ]
+        return list(results)
+
+    def invited_client(
+        self, owner: Caller, partner_id: str, **fields: Any
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A new client with one pending invitation: (client, invitation)."""
+        client = self.client_row(owner, partner_id, **fields)
+        [result] = self.invite(owner, partner_id, [client["id"]], message="Welcome aboard!")
+        return client, result["invitation"]
+
+
+def token_of(invitation: dict[str, Any]) -> str:
+    url: str = invitation["url"]
+    return url.rsplit("/i/", 1)[1]
+
+
+def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert body["code"] == code
+    assert body["type"].endswith(code)
+    assert body["title"] and body["detail"]
+    return body

@@ -1,0 +1,79 @@
+"""Access tokens: every /api/v1 route needs a valid bearer token from the identity provider."""
+
+import time
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from litestar.testing import TestClient
+
+from tests.support import access_token, assert_problem
+
+SECRET = "test-secret-test-secret-test-secret-0123456789"
+
+
+def claims(**overrides: Any) -> dict[str, Any]:
+    now = int(time.time())
+    base = {"sub": "u1", "iss": "banqup-dev", "aud": "invites-api", "iat": now, "exp": now + 600}
+    return {k: v for k, v in (base | overrides).items() if v is not None}
+
+
+def me(client: TestClient[Any], token: str | None, scheme: str = "Bearer") -> Any:
+    headers = {} if token is None else {"Authorization": f"{scheme} {token}".encode()}
+    return client.get("/api/v1/me", headers=headers)
+
+
+def test_a_valid_token_signs_in(client: TestClient[Any]) -> None:
+    response = me(client, access_token(client, "u1", "u1@example.com", name="Una"))
+    assert response.status_code == 200
+    assert response.json()["user"] == {"sub": "u1", "email": "u1@example.com", "name": "Una"}
+
+
+def test_missing_token_is_401(client: TestClient[Any]) -> None:
+    assert_problem(me(client, None), 401, "unauthenticated")
+
+
+def test_non_bearer_scheme_is_401(client: TestClient[Any]) -> None:
+    assert_problem(me(client, access_token(client, "u1"), scheme="Basic"), 401, "unauthenticated")
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param("garbage", id="garbage"),
+        pytest.param(
+            jwt.encode(claims(), "another-secret-another-secret-0123", "HS256"), id="forged"
+        ),
+        pytest.param(jwt.encode(claims(exp=int(time.time()) - 5), SECRET, "HS256"), id="expired"),
+        pytest.param(jwt.encode(claims(aud="other-api"), SECRET, "HS256"), id="wrong-audience"),
+        pytest.param(jwt.encode(claims(iss="evil"), SECRET, "HS256"), id="wrong-issuer"),
+        pytest.param(jwt.encode(claims(exp=None), SECRET, "HS256"), id="no-exp"),
+        pytest.param(jwt.encode(claims(aud=None), SECRET, "HS256"), id="no-aud"),
+        pytest.param(jwt.encode(claims(sub=None), SECRET, "HS256"), id="no-sub"),
+        pytest.param(jwt.encode(claims(), None, "none"), id="alg-none"),
+        pytest.param(jwt.encode(claims(), Ed25519PrivateKey.generate(), "EdDSA"), id="wrong-alg"),
+        pytest.param("a" * 9000, id="huge"),
+        pytest.param("ünïcødé.tøkén.x", id="non-ascii"),
+    ],
+)
+def test_bad_tokens_are_401(client: TestClient[Any], token: str) -> None:
+    body = assert_problem(me(client, token), 401, "unauthenticated")
+    assert "Bearer" not in body["detail"]
+
+
+def test_every_api_route_needs_a_token(client: TestClient[Any]) -> None:
+    schema = client.get("/schema/openapi.json").json()
+    fake = "00000000-0000-4000-8000-000000000000"
+    checked = 0
+    for path, operations in schema["paths"].items():
+        if not path.startswith("/api/v1/"):
+            continue
+        url = path
+        for name in ("partner_id", "client_id", "invitation_id", "business_id", "link_id"):
+            url = url.replace("{" + name + "}", fake)
+        for method in operations:
+            response = client.request(method.upper(), url, json={})
+            assert_problem(response, 401, "unauthenticated")
+            checked += 1
+    assert checked >= 20
