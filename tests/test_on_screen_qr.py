@@ -1,0 +1,133 @@
+"""The partner's on-screen QR: a short-lived token and a typed user code for the same grant."""
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from db.tables import QRGrant
+from tests.conftest import Runner
+from tests.qr_decode import decode_both
+from tests.support import Api, Caller, assert_problem
+
+MOBILE = "/api/v1/mobile/invitations"
+CODE = re.compile(r"^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$")
+
+
+@pytest.fixture
+def owner(api: Api) -> Caller:
+    return api.user("anna")
+
+
+@pytest.fixture
+def partner(api: Api, owner: Caller) -> str:
+    return api.partner(owner, "Acme Accountants")
+
+
+def qr_token(owner: Caller, partner: str, invitation_id: str, body: Any = None) -> Any:
+    return owner.post(f"/api/v1/partners/{partner}/invitations/{invitation_id}/qr-token", json=body)
+
+
+def test_qr_token_grants_the_same_invitation(api: Api, owner: Caller, partner: str) -> None:
+    client, invitation = api.invited_client(owner, partner)
+    response = qr_token(owner, partner, invitation["id"], {"ttl_seconds": 120})
+    assert response.status_code == 201, response.text
+    grant = response.json()
+    assert CODE.match(grant["user_code"])
+    assert grant["url"] == f"https://invites.banqup.example/i/{grant['token']}"
+    assert grant["app_url"] == f"banqupone://invite?token={grant['token']}"
+    expires = datetime.fromisoformat(grant["expires_at"])
+    assert timedelta(seconds=115) < expires - datetime.now(UTC) <= timedelta(seconds=120)
+    png = api.client.get(grant["qr_png_url"].removeprefix("https://invites.banqup.example"))
+    assert decode_both(png.content) == grant["url"]
+
+    ben = api.user("ben")
+    preview = ben.ok("POST", f"{MOBILE}/preview", json={"token": grant["token"]})
+    assert preview["invitation_id"] == invitation["id"]
+    assert preview["expires_at"] == grant["expires_at"]
+    confirmation = ben.ok(
+        "POST", f"{MOBILE}/confirm", json={"token": grant["token"], "new_business": {"name": "B"}}
+    )
+    assert confirmation["client_id"] == client["id"]
+
+
+@pytest.mark.parametrize("typed", ["{code}", "{lower}", " {nodash} ", "{spaced}"])
+def test_user_code_typing_variants(api: Api, owner: Caller, partner: str, typed: str) -> None:
+    _, invitation = api.invited_client(owner, partner)
+    code = qr_token(owner, partner, invitation["id"]).json()["user_code"]
+    text = typed.format(
+        code=code,
+        lower=code.lower(),
+        nodash=code.replace("-", ""),
+        spaced=" ".join(code.replace("-", "")),
+    )
+    preview = api.user("ben").ok("POST", f"{MOBILE}/preview", json={"user_code": text})
+    assert preview["invitation_id"] == invitation["id"]
+
+
+def test_confirm_and_decline_by_user_code(api: Api, owner: Caller, partner: str) -> None:
+    _, first = api.invited_client(owner, partner)
+    _, second = api.invited_client(owner, partner, name="Second", email="second@example.com")
+    ben = api.user("ben")
+    code = qr_token(owner, partner, first["id"]).json()["user_code"]
+    confirmed = ben.ok("POST", f"{MOBILE}/confirm", json={"user_code": code, "new_business": {"name": "B"}})
+    assert confirmed["link"]["status"] == "active"
+    code = qr_token(owner, partner, second["id"]).json()["user_code"]
+    declined = ben.ok("POST", f"{MOBILE}/decline", json={"user_code": code})
+    assert declined["id"] == second["id"] and declined["status"] == "declined"
+
+
+def test_the_sixth_wrong_code_in_ten_minutes_is_refused(api: Api, owner: Caller, partner: str) -> None:
+    _, invitation = api.invited_client(owner, partner)
+    code = qr_token(owner, partner, invitation["id"]).json()["user_code"]
+    ben = api.user("ben")
+    wrong = ["BBBB-BBBB", "CCCC-CCCC", "not a code", "DDDD-DDDD", "FFFF-FFFF"]
+    for attempt in wrong:
+        assert_problem(ben.post(f"{MOBILE}/preview", json={"user_code": attempt}), 404, "not_found")
+    response = ben.post(f"{MOBILE}/preview", json={"user_code": code})
+    assert_problem(response, 429, "rate_limited")
+    assert 590 <= int(response.headers["retry-after"]) <= 600
+    # Another user is not affected, and tokens keep working for Ben.
+    assert api.user("carla").ok("POST", f"{MOBILE}/preview", json={"user_code": code})
+    qr = qr_token(owner, partner, invitation["id"]).json()
+    assert ben.ok("POST", f"{MOBILE}/preview", json={"token": qr["token"]})
+
+
+def test_an_expired_qr_token_is_refused(api: Api, db: Runner, owner: Caller, partner: str) -> None:
+    _, invitation = api.invited_client(owner, partner)
+    grant = qr_token(owner, partner, invitation["id"]).json()
+
+    async def expire() -> None:
+        past = datetime.now(UTC) - timedelta(seconds=1)
+        await QRGrant.update({QRGrant.expires_at: past}).where(QRGrant.invitation == UUID(invitation["id"]))
+
+    db(expire)
+    ben = api.user("ben")
+    assert_problem(ben.post(f"{MOBILE}/preview", json={"token": grant["token"]}), 410, "token_expired")
+    assert_problem(ben.post(f"{MOBILE}/preview", json={"user_code": grant["user_code"]}), 404, "not_found")
+    assert api.client.get(f"/i/{grant['token']}/qr.png").status_code == 410
+
+
+@pytest.mark.parametrize("ttl", [59, 901, "five minutes", None, 300.5])
+def test_qr_token_ttl_is_validated(api: Api, owner: Caller, partner: str, ttl: Any) -> None:
+    _, invitation = api.invited_client(owner, partner)
+    assert_problem(qr_token(owner, partner, invitation["id"], {"ttl_seconds": ttl}), 400, "validation_failed")
+
+
+def test_qr_token_default_ttl_is_five_minutes(api: Api, owner: Caller, partner: str) -> None:
+    _, invitation = api.invited_client(owner, partner)
+    grant = qr_token(owner, partner, invitation["id"]).json()
+    expires = datetime.fromisoformat(grant["expires_at"])
+    assert timedelta(seconds=295) < expires - datetime.now(UTC) <= timedelta(seconds=300)
+
+
+def test_resend_kills_the_on_screen_qr_too(api: Api, db: Runner, owner: Caller, partner: str) -> None:
+    _, invitation = api.invited_client(owner, partner)
+    grant = qr_token(owner, partner, invitation["id"]).json()
+    owner.ok("POST", f"/api/v1/partners/{partner}/invitations/{invitation['id']}/revoke")
+    ben = api.user("ben")
+    assert_problem(ben.post(f"{MOBILE}/preview", json={"token": grant["token"]}), 410, "invitation_revoked")
+    response = ben.post(f"{MOBILE}/preview", json={"user_code": grant["user_code"]})
+    assert_problem(response, 410, "invitation_revoked")

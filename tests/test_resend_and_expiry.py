@@ -1,0 +1,174 @@
+"""Resend replaces an invitation (with a cooldown); invitations expire on their own."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from db.tables import Client, Invitation
+from tests.conftest import Runner
+from tests.support import Api, Caller, assert_problem, token_of
+
+MOBILE = "/api/v1/mobile/invitations"
+
+
+@pytest.fixture
+def owner(api: Api) -> Caller:
+    return api.user("anna")
+
+
+@pytest.fixture
+def partner(api: Api, owner: Caller) -> str:
+    return api.partner(owner, "Acme Accountants")
+
+
+def age(db: Runner, invitation_id: str, **delta: float) -> None:
+    """Move an invitation's creation (and so its cooldown) into the past."""
+
+    async def update() -> None:
+        row = await Invitation.select(Invitation.created_at).where(Invitation.id == UUID(invitation_id)).first()
+        await Invitation.update({Invitation.created_at: row["created_at"] - timedelta(**delta)}).where(
+            Invitation.id == UUID(invitation_id)
+        )
+
+    db(update)
+
+
+def expire(db: Runner, invitation_id: str) -> None:
+    """Let the invitation's lifetime pass (its expiry is copied on the client row)."""
+
+    async def update() -> None:
+        past = datetime.now(UTC) - timedelta(seconds=1)
+        await Invitation.update({Invitation.expires_at: past}).where(Invitation.id == UUID(invitation_id))
+        await Client.update({Client.invitation_expires_at: past}).where(
+            Client.latest_invitation == UUID(invitation_id)
+        )
+
+    db(update)
+
+
+def resend(owner: Caller, partner: str, invitation_id: str, body: Any = None) -> Any:
+    return owner.post(f"/api/v1/partners/{partner}/invitations/{invitation_id}/resend", json=body)
+
+
+def test_resend_supersedes_the_old_token(api: Api, db: Runner, owner: Caller, partner: str) -> None:
+    client, old = api.invited_client(owner, partner)
+    age(db, old["id"], seconds=61)
+    response = resend(owner, partner, old["id"], {"message": "Second try"})
+    assert response.status_code == 201, response.text
+    new = response.json()
+    assert new["id"] != old["id"]
+    assert new["status"] == "pending" and new["message"] == "Second try"
+    assert token_of(new) != token_of(old)
+    stale = owner.ok("GET", f"/api/v1/partners/{partner}/invitations/{old['id']}")
+    assert stale["status"] == "superseded" and stale["url"] is None
+    row = owner.ok("GET", f"/api/v1/partners/{partner}/clients/{client['id']}")
+    assert row["invitation"]["id"] == new["id"] and row["status"] == "invited"
+
+    ben = api.user("ben")
+    for path, body in (
+        ("preview", {}),
+        ("confirm", {"new_business": {"name": "B"}}),
+        ("decline", {}),
+    ):
+        response = ben.post(f"{MOBILE}/{path}", json={"token": token_of(old)} | body)
+        assert_problem(response, 410, "invitation_superseded")
+    assert ben.ok("POST", f"{MOBILE}/preview", json={"token": token_of(new)})["message"] == "Second try"
+    # Resending the superseded one is refused: resend the latest.
+    assert_problem(resend(owner, partner, old["id"]), 410, "invitation_superseded")
+    events = owner.ok("GET", f"/api/v1/partners/{partner}/events")["events"]
+    assert [e["type"] for e in events][-3:] == [
+        "invitation.superseded",
+        "invitation.created",
+        "invitation.opened",
+    ]
+
+
+def test_resend_keeps_the_message_unless_given(api: Api, db: Runner, owner: Caller, partner: str) -> None:
+    _, old = api.invited_client(owner, partner)
+    age(db, old["id"], seconds=61)
+    kept = resend(owner, partner, old["id"]).json()
+    assert kept["message"] == "Welcome aboard!"
+    age(db, kept["id"], seconds=61)
+    cleared = resend(owner, partner, kept["id"], {"message": None}).json()
+    assert cleared["message"] is None
+
+
+def test_resend_cooldown_is_60_seconds(api: Api, db: Runner, owner: Caller, partner: str) -> None:
+    _, invitation = api.invited_client(owner, partner)
+    response = resend(owner, partner, invitation["id"])
+    assert_problem(response, 429, "rate_limited")
+    assert 55 <= int(response.headers["retry-after"]) <= 60
+    age(db, invitation["id"], seconds=50)
+    response = resend(owner, partner, invitation["id"])
+    assert_problem(response, 429, "rate_limited")
+    assert 5 <= int(response.headers["retry-after"]) <= 10
+    age(db, invitation["id"], seconds=11)
+    assert resend(owner, partner, invitation["id"]).status_code == 201
+
+
+@pytest.mark.parametrize("ending", ["declined", "revoked", "expired"])
+def test_resend_revives_an_ended_invitation(
+    api: Api, db: Runner, owner: Caller, partner: str, ending: str
+) -> None:
+    client, invitation = api.invited_client(owner, partner)
+    if ending == "declined":
+        api.user("ben").ok("POST", f"{MOBILE}/decline", json={"token": token_of(invitation)})
+    elif ending == "revoked":
+        owner.ok("POST", f"/api/v1/partners/{partner}/invitations/{invitation['id']}/revoke")
+    else:
+        expire(db, invitation["id"])
+    age(db, invitation["id"], seconds=61)
+    response = resend(owner, partner, invitation["id"])
+    assert response.status_code == 201, response.text
+    row = owner.ok("GET", f"/api/v1/partners/{partner}/clients/{client['id']}")
+    assert row["status"] == "invited" and row["invitation"]["id"] == response.json()["id"]
+
+
+def test_resend_of_an_accepted_invitation(api: Api, db: Runner, owner: Caller, partner: str) -> None:
+    client, invitation = api.invited_client(owner, partner)
+    api.user("ben").ok(
+        "POST", f"{MOBILE}/confirm", json={"token": token_of(invitation), "new_business": {"name": "B"}}
+    )
+    age(db, invitation["id"], seconds=61)
+    assert_problem(resend(owner, partner, invitation["id"]), 409, "client_already_active")
+    owner.ok("POST", f"/api/v1/partners/{partner}/clients/{client['id']}/disconnect")
+    assert resend(owner, partner, invitation["id"]).status_code == 201
+
+
+def test_resend_validates_the_message(api: Api, db: Runner, owner: Caller, partner: str) -> None:
+    _, invitation = api.invited_client(owner, partner)
+    assert_problem(resend(owner, partner, invitation["id"], {"message": "x" * 2001}), 400, "validation_failed")
+    assert_problem(resend(owner, partner, invitation["id"], {"other": 1}), 400, "validation_failed")
+
+
+def test_an_expired_invitation_reads_expired_at_once(api: Api, db: Runner, owner: Caller, partner: str) -> None:
+    client, invitation = api.invited_client(owner, partner)
+    expire(db, invitation["id"])
+    got = owner.ok("GET", f"/api/v1/partners/{partner}/invitations/{invitation['id']}")
+    assert got["status"] == "expired" and got["url"] is None
+    row = owner.ok("GET", f"/api/v1/partners/{partner}/clients/{client['id']}")
+    assert row["status"] == "inactive"
+    listed = owner.ok("GET", f"/api/v1/partners/{partner}/clients", params={"status": "inactive"})
+    assert [c["id"] for c in listed["items"]] == [client["id"]]
+    assert owner.ok("GET", f"/api/v1/partners/{partner}/clients", params={"status": "invited"})["items"] == []
+    ben = api.user("ben")
+    token = token_of(invitation)
+    assert_problem(ben.post(f"{MOBILE}/preview", json={"token": token}), 410, "invitation_expired")
+    response = ben.post(f"{MOBILE}/confirm", json={"token": token, "new_business": {"name": "B"}})
+    assert_problem(response, 410, "invitation_expired")
+    qr = owner.post(f"/api/v1/partners/{partner}/invitations/{invitation['id']}/qr-token", json={})
+    assert_problem(qr, 410, "invitation_expired")
+    # Inviting again replaces the expired one.
+    [result] = api.invite(owner, partner, [client["id"]])
+    assert result["invitation"]["status"] == "pending"
+    stale = owner.ok("GET", f"/api/v1/partners/{partner}/invitations/{invitation['id']}")
+    assert stale["status"] == "expired"
+
+
+def test_invitations_last_the_configured_days(api: Api, owner: Caller, partner: str) -> None:
+    _, invitation = api.invited_client(owner, partner)
+    created = datetime.fromisoformat(invitation["created_at"])
+    expires = datetime.fromisoformat(invitation["expires_at"])
+    assert expires - created == timedelta(days=14)

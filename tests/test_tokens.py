@@ -1,0 +1,167 @@
+"""Invitation tokens: short EdDSA JWTs that only this service's key ring can make."""
+
+import base64
+import json
+import time
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from api.errors import AppError
+from api.tokens import KeyRing, key_id
+from tests.support import Api, Caller, assert_problem, token_of
+
+MOBILE = "/api/v1/mobile/invitations"
+
+
+def b64(data: bytes | dict[str, Any]) -> str:
+    raw = json.dumps(data, separators=(",", ":")).encode() if isinstance(data, dict) else data
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def parts(token: str) -> tuple[dict[str, Any], dict[str, Any], str]:
+    header, payload, signature = token.split(".")
+    pad = lambda s: s + "=" * (-len(s) % 4)  # noqa: E731
+    return (
+        json.loads(base64.urlsafe_b64decode(pad(header))),
+        json.loads(base64.urlsafe_b64decode(pad(payload))),
+        signature,
+    )
+
+
+@pytest.fixture
+def ring() -> KeyRing:
+    return KeyRing(Ed25519PrivateKey.generate(), [])
+
+
+def test_token_is_minimal_and_deterministic(ring: KeyRing) -> None:
+    token = ring.sign("abcdefghijklmnop", 2_000_000_000, "inv")
+    header, payload, _ = parts(token)
+    assert header == {"alg": "EdDSA", "kid": ring.kid}
+    assert payload == {"jti": "abcdefghijklmnop", "exp": 2_000_000_000, "typ": "inv"}
+    assert ring.sign("abcdefghijklmnop", 2_000_000_000, "inv") == token
+    assert len(token) < 220
+    claims = ring.verify(token)
+    assert (claims.jti, claims.exp, claims.typ) == ("abcdefghijklmnop", 2_000_000_000, "inv")
+
+
+def test_previous_keys_still_verify(ring: KeyRing) -> None:
+    old_key = Ed25519PrivateKey.generate()
+    old = KeyRing(old_key, [])
+    token = old.sign("j" * 16, 2_000_000_000, "reg")
+    rotated = KeyRing(Ed25519PrivateKey.generate(), [old_key.public_key()])
+    assert rotated.verify(token).typ == "reg"
+    assert {k["kid"] for k in rotated.jwks()["keys"]} == {rotated.kid, old.kid}
+    with pytest.raises(AppError):
+        ring.verify(token)
+
+
+def forged_tokens(ring: KeyRing) -> dict[str, str]:
+    good = ring.sign("abcdefghijklmnop", 2_000_000_000, "inv")
+    header, payload, signature = good.split(".")
+    public_pem = ring._public[ring.kid].public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    claims = {"jti": "abcdefghijklmnop", "exp": 2_000_000_000, "typ": "inv"}
+    hs_header = b64({"alg": "HS256", "kid": ring.kid})
+    hs_body = b64(claims)
+    import hashlib
+    import hmac
+
+    hs_signature = b64(hmac.new(public_pem, f"{hs_header}.{hs_body}".encode(), hashlib.sha256).digest())
+    other = KeyRing(Ed25519PrivateKey.generate(), [])
+    return {
+        "alg-none": f"{b64({'alg': 'none', 'kid': ring.kid})}.{payload}.",
+        "alg-none-with-signature": f"{b64({'alg': 'none', 'kid': ring.kid})}.{payload}.{signature}",
+        "hs256-with-public-key": f"{hs_header}.{hs_body}.{hs_signature}",
+        "tampered-payload": f"{header}.{b64(claims | {'jti': 'zzzzzzzzzzzzzzzz'})}.{signature}",
+        "truncated-signature": f"{header}.{payload}.{signature[:-8]}",
+        "unknown-kid": other.sign("abcdefghijklmnop", 2_000_000_000, "inv"),
+        "kid-path-traversal": f"{b64({'alg': 'EdDSA', 'kid': '../../etc/passwd'})}.{payload}.{signature}",
+        "kid-very-long": f"{b64({'alg': 'EdDSA', 'kid': 'k' * 500})}.{payload}.{signature}",
+        "jku-header": f"{b64({'alg': 'EdDSA', 'kid': ring.kid, 'jku': 'https://evil.example/jwks'})}"
+        f".{payload}.{signature}",
+        "crit-header": f"{b64({'alg': 'EdDSA', 'kid': ring.kid, 'crit': ['exp']})}.{payload}.{signature}",
+        "garbage": "not-a-token",
+        "two-parts": f"{header}.{payload}",
+        "non-json": f"{b64(b'hello')}.{payload}.{signature}",
+        "wrong-typ": ring.sign("abcdefghijklmnop", 2_000_000_000, "xyz"),  # type: ignore[arg-type]
+        "no-jti": jwt.encode(
+            {"exp": 2_000_000_000, "typ": "inv"}, ring._signing_key, "EdDSA", headers={"kid": ring.kid, "typ": None}
+        ),
+        "no-exp": jwt.encode(
+            {"jti": "x" * 16, "typ": "inv"}, ring._signing_key, "EdDSA", headers={"kid": ring.kid, "typ": None}
+        ),
+        "not-yet-valid": jwt.encode(
+            claims | {"nbf": int(time.time()) + 3600},
+            ring._signing_key,
+            "EdDSA",
+            headers={"kid": ring.kid, "typ": None},
+        ),
+        "huge": "a" * 20_000 + "." + payload + "." + signature,
+    }
+
+
+def test_forged_tokens_are_invalid(ring: KeyRing) -> None:
+    for name, token in forged_tokens(ring).items():
+        with pytest.raises(AppError) as caught:
+            ring.verify(token)
+        assert caught.value.code == "token_invalid", name
+
+
+def test_kid_is_the_key_thumbprint(ring: KeyRing) -> None:
+    jwk = ring.jwks()["keys"][0]
+    assert jwk == {"kty": "OKP", "crv": "Ed25519", "x": jwk["x"], "kid": ring.kid, "alg": "EdDSA", "use": "sig"}
+    assert key_id(ring._public[ring.kid]) == ring.kid == jwk["kid"]
+
+
+def test_jwks_is_served_and_verifies_real_tokens(api: Api) -> None:
+    owner = api.user("anna")
+    partner = api.partner(owner)
+    _, invitation = api.invited_client(owner, partner)
+    response = api.client.get("/.well-known/jwks.json")
+    assert response.status_code == 200
+    [key] = response.json()["keys"]
+    public = jwt.PyJWK(key).key
+    claims = jwt.decode(token_of(invitation), public, algorithms=["EdDSA"])
+    assert claims["typ"] == "inv"
+
+
+@pytest.fixture
+def owner(api: Api) -> Caller:
+    return api.user("anna")
+
+
+def test_forged_tokens_get_token_invalid_on_every_route(api: Api, owner: Caller) -> None:
+    partner = api.partner(owner)
+    api.invited_client(owner, partner)
+    ring: KeyRing = api.client.app.state.ctx.keys
+    ben = api.user("ben")
+    access = ben.headers["Authorization"].removeprefix("Bearer ")
+    attacks = forged_tokens(ring) | {
+        "access-token": access,
+        "non-ascii": "ëÿJ.ëÿJ.ëÿJ",
+        "unknown-jti": ring.sign("nosuchinvitation", 2_000_000_000, "inv"),
+    }
+    for name, token in attacks.items():
+        for path, extra in (("preview", {}), ("confirm", {"new_business": {"name": "B"}}), ("decline", {})):
+            response = ben.post(f"{MOBILE}/{path}", json={"token": token} | extra)
+            assert response.status_code == 400, (name, path, response.text)
+            assert response.json()["code"] in ("token_invalid", "validation_failed"), (name, path)
+        if token.isascii() and "/" not in token and len(token) < 2000:
+            image = api.client.get(f"/i/{token}/qr.png")
+            assert_problem(image, 400, "token_invalid")
+    assert ben.ok("GET", "/api/v1/me")["businesses"] == []
+
+
+def test_an_expired_invitation_token_reads_expired(api: Api, owner: Caller) -> None:
+    partner = api.partner(owner)
+    _, invitation = api.invited_client(owner, partner)
+    ring: KeyRing = api.client.app.state.ctx.keys
+    _, payload, _ = parts(token_of(invitation))
+    stale = ring.sign(payload["jti"], int(time.time()) - 10, "inv")
+    response = api.user("ben").post(f"{MOBILE}/preview", json={"token": stale})
+    assert_problem(response, 410, "invitation_expired")
