@@ -23,7 +23,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from api.access_log import access_log_middleware
 from api.auth import AccessTokenVerifier, current_user
 from api.errors import EXCEPTION_HANDLERS
-from api.qr import QRRenderer
+from api.qr import QRRenderer, ignore_signals
 from api.routes.businesses import BusinessLinksController
 from api.routes.health import healthz, readyz
 from api.routes.mobile import MobileController
@@ -67,7 +67,9 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     await migrate()
     if DB.engine_type == "postgres":
         await DB.start_connection_pool(min_size=1, max_size=10)  # type: ignore[attr-defined]
-    executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    executor = ProcessPoolExecutor(
+        max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=ignore_signals
+    )
     app.state.qr = QRRenderer(executor)
     try:
         yield

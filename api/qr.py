@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import signal
 from collections import OrderedDict
 from concurrent.futures import Executor
 from typing import Literal
@@ -23,6 +24,12 @@ BORDER = 4
 
 def make_qr(data: str) -> segno.QRCode:
     return segno.make_qr(data, error="m", boost_error=False)
+
+
+def ignore_signals() -> None:
+    """Initializer of render processes: shutdown is the parent's business alone."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def render(data: str, kind: ImageKind, scale: int = DEFAULT_SCALE) -> bytes:

@@ -122,3 +122,62 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
 @pytest.fixture
 def api(client: TestClient[Any]) -> Api:
     return Api(client)
+
+
+class LiveServer:
+    """`python -m api serve` in a subprocess, on this session's database; its log kept."""
+
+    def __init__(self, port: int, log_path: Path, process: Any) -> None:
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.log_path = log_path
+        self.process = process
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(client: TestClient[Any]) -> Iterator[LiveServer]:
+    """A real server process (granian) sharing the test database and keys."""
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    port = _free_port()
+    log_path = _tmp / f"server-{port}.log"
+    env = dict(os.environ) | {"PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "api", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=Path(__file__).parent.parent,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    server = LiveServer(port, log_path, process)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{server.base_url}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the server did not start:\n{server.log()}")
+        time.sleep(0.1)
+    yield server
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()

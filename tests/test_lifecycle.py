@@ -81,7 +81,9 @@ def test_the_whole_story(api: Api, owner: Caller, partner: str) -> None:
     assert link["access_level"] == "read_only"
     assert link["status"] == "active"
     me = ben.ok("GET", "/api/v1/me")
-    assert me["businesses"] == [{"id": link["business_id"], "name": "Ben's Bakery", "role": "admin"}]
+    assert me["businesses"] == [
+        {"id": link["business_id"], "name": "Ben's Bakery", "role": "admin"}
+    ]
 
     client = owner.ok("GET", f"/api/v1/partners/{partner}/clients/{made[0]['id']}")
     assert client["status"] == "active"
@@ -120,9 +122,13 @@ def test_the_whole_story(api: Api, owner: Caller, partner: str) -> None:
 
     # Anyone else is told it was accepted already.
     eve = api.user("eve")
-    response = eve.post(f"{MOBILE}/confirm", json={"token": token, "new_business": {"name": "Eve Ltd"}})
+    response = eve.post(
+        f"{MOBILE}/confirm", json={"token": token, "new_business": {"name": "Eve Ltd"}}
+    )
     assert_problem(response, 409, "invitation_already_accepted")
-    assert_problem(ben.post(f"{MOBILE}/preview", json={"token": token}), 409, "invitation_already_accepted")
+    assert_problem(
+        ben.post(f"{MOBILE}/preview", json={"token": token}), 409, "invitation_already_accepted"
+    )
     assert eve.ok("GET", "/api/v1/me")["businesses"] == []
 
 
@@ -131,7 +137,9 @@ def test_confirm_with_an_existing_business(api: Api, owner: Caller, partner: str
     ben = api.user("ben")
     business = api.business(ben, "Ben's Bakery")
     preview = ben.ok("POST", f"{MOBILE}/preview", json={"token": token_of(invitation)})
-    assert preview["businesses"] == [{"id": business, "name": "Ben's Bakery", "already_linked": False}]
+    assert preview["businesses"] == [
+        {"id": business, "name": "Ben's Bakery", "already_linked": False}
+    ]
     confirmation = ben.ok(
         "POST", f"{MOBILE}/confirm", json={"token": token_of(invitation), "business_id": business}
     )
@@ -144,8 +152,12 @@ def test_confirm_with_an_existing_business(api: Api, owner: Caller, partner: str
     # A second invitation of the same partner to the same business is refused.
     _, second = api.invited_client(owner, partner, name="Other", email="other@example.com")
     preview = ben.ok("POST", f"{MOBILE}/preview", json={"token": token_of(second)})
-    assert preview["businesses"] == [{"id": business, "name": "Ben's Bakery", "already_linked": True}]
-    response = ben.post(f"{MOBILE}/confirm", json={"token": token_of(second), "business_id": business})
+    assert preview["businesses"] == [
+        {"id": business, "name": "Ben's Bakery", "already_linked": True}
+    ]
+    response = ben.post(
+        f"{MOBILE}/confirm", json={"token": token_of(second), "business_id": business}
+    )
     assert_problem(response, 409, "business_already_linked")
     assert client["id"]
 
@@ -154,10 +166,14 @@ def test_only_a_business_admin_may_confirm(api: Api, owner: Caller, partner: str
     _, invitation = api.invited_client(owner, partner)
     ben, eve = api.user("ben"), api.user("eve")
     business = api.business(ben)
-    response = eve.post(f"{MOBILE}/confirm", json={"token": token_of(invitation), "business_id": business})
+    response = eve.post(
+        f"{MOBILE}/confirm", json={"token": token_of(invitation), "business_id": business}
+    )
     assert_problem(response, 403, "not_business_admin")
     fake = "00000000-0000-4000-8000-000000000000"
-    response = eve.post(f"{MOBILE}/confirm", json={"token": token_of(invitation), "business_id": fake})
+    response = eve.post(
+        f"{MOBILE}/confirm", json={"token": token_of(invitation), "business_id": fake}
+    )
     assert_problem(response, 403, "not_business_admin")
     status = owner.ok("GET", f"/api/v1/partners/{partner}/invitations/{invitation['id']}")["status"]
     assert status == "pending"
@@ -223,7 +239,9 @@ def test_revoke(api: Api, owner: Caller, partner: str) -> None:
 def test_revoke_of_an_accepted_invitation_is_refused(api: Api, owner: Caller, partner: str) -> None:
     _, invitation = api.invited_client(owner, partner)
     api.user("ben").ok(
-        "POST", f"{MOBILE}/confirm", json={"token": token_of(invitation), "new_business": {"name": "B"}}
+        "POST",
+        f"{MOBILE}/confirm",
+        json={"token": token_of(invitation), "new_business": {"name": "B"}},
     )
     response = owner.post(f"/api/v1/partners/{partner}/invitations/{invitation['id']}/revoke")
     assert_problem(response, 409, "invitation_already_accepted")
@@ -240,7 +258,15 @@ def test_bulk_invite_reports_each_client(api: Api, owner: Caller, partner: str) 
     other_owner = api.user("olga")
     foreign = api.client_row(other_owner, api.partner(other_owner, "Other"), name="Foreign")
     unknown = "00000000-0000-4000-8000-000000000000"
-    ids = [fresh["id"], no_mail["id"], invited["id"], active["id"], foreign["id"], unknown, fresh["id"]]
+    ids = [
+        fresh["id"],
+        no_mail["id"],
+        invited["id"],
+        active["id"],
+        foreign["id"],
+        unknown,
+        fresh["id"],
+    ]
     results = api.invite(owner, partner, ids)
     assert [r["client_id"] for r in results] == ids
     assert [r.get("error", {}).get("code") for r in results] == [
@@ -272,7 +298,9 @@ def test_bulk_invite_validates(owner: Caller, partner: str, body: dict[str, Any]
 
 def test_bulk_invite_of_1000_clients(owner: Caller, partner: str) -> None:
     rows = [{"name": f"Client {i}", "email": f"c{i}@example.com"} for i in range(1000)]
-    imported = owner.ok("POST", f"/api/v1/partners/{partner}/clients/import", json={"clients": rows})
+    imported = owner.ok(
+        "POST", f"/api/v1/partners/{partner}/clients/import", json={"clients": rows}
+    )
     ids = [r["client"]["id"] for r in imported["results"]]
     results = owner.ok("POST", f"/api/v1/partners/{partner}/invitations", json={"client_ids": ids})
     assert [r["invitation"]["status"] for r in results["results"]] == ["pending"] * 1000
@@ -286,7 +314,9 @@ def test_disconnect_revokes_the_link(api: Api, owner: Caller, partner: str) -> N
     client, invitation = api.invited_client(owner, partner)
     ben = api.user("ben")
     link = ben.ok(
-        "POST", f"{MOBILE}/confirm", json={"token": token_of(invitation), "new_business": {"name": "B"}}
+        "POST",
+        f"{MOBILE}/confirm",
+        json={"token": token_of(invitation), "new_business": {"name": "B"}},
     )["link"]
     url = f"/api/v1/partners/{partner}/clients/{client['id']}/disconnect"
     disconnected = owner.ok("POST", url)
@@ -302,7 +332,9 @@ def test_business_revokes_a_link(api: Api, owner: Caller, partner: str) -> None:
     client, invitation = api.invited_client(owner, partner)
     ben = api.user("ben")
     link = ben.ok(
-        "POST", f"{MOBILE}/confirm", json={"token": token_of(invitation), "new_business": {"name": "B"}}
+        "POST",
+        f"{MOBILE}/confirm",
+        json={"token": token_of(invitation), "new_business": {"name": "B"}},
     )["link"]
     business = link["business_id"]
     eve = api.user("eve")
@@ -324,7 +356,9 @@ def test_business_revokes_a_link(api: Api, owner: Caller, partner: str) -> None:
     assert again["link"]["id"] != link["id"]
 
 
-def test_partner_routes_hide_other_partners_invitations(api: Api, owner: Caller, partner: str) -> None:
+def test_partner_routes_hide_other_partners_invitations(
+    api: Api, owner: Caller, partner: str
+) -> None:
     _, invitation = api.invited_client(owner, partner)
     mallory = api.user("mallory")
     api.partner(mallory, "Mallory & Co")

@@ -72,14 +72,18 @@ def test_confirm_and_decline_by_user_code(api: Api, owner: Caller, partner: str)
     _, second = api.invited_client(owner, partner, name="Second", email="second@example.com")
     ben = api.user("ben")
     code = qr_token(owner, partner, first["id"]).json()["user_code"]
-    confirmed = ben.ok("POST", f"{MOBILE}/confirm", json={"user_code": code, "new_business": {"name": "B"}})
+    confirmed = ben.ok(
+        "POST", f"{MOBILE}/confirm", json={"user_code": code, "new_business": {"name": "B"}}
+    )
     assert confirmed["link"]["status"] == "active"
     code = qr_token(owner, partner, second["id"]).json()["user_code"]
     declined = ben.ok("POST", f"{MOBILE}/decline", json={"user_code": code})
     assert declined["id"] == second["id"] and declined["status"] == "declined"
 
 
-def test_the_sixth_wrong_code_in_ten_minutes_is_refused(api: Api, owner: Caller, partner: str) -> None:
+def test_the_sixth_wrong_code_in_ten_minutes_is_refused(
+    api: Api, owner: Caller, partner: str
+) -> None:
     _, invitation = api.invited_client(owner, partner)
     code = qr_token(owner, partner, invitation["id"]).json()["user_code"]
     ben = api.user("ben")
@@ -101,19 +105,27 @@ def test_an_expired_qr_token_is_refused(api: Api, db: Runner, owner: Caller, par
 
     async def expire() -> None:
         past = datetime.now(UTC) - timedelta(seconds=1)
-        await QRGrant.update({QRGrant.expires_at: past}).where(QRGrant.invitation == UUID(invitation["id"]))
+        await QRGrant.update({QRGrant.expires_at: past}).where(
+            QRGrant.invitation == UUID(invitation["id"])
+        )
 
     db(expire)
     ben = api.user("ben")
-    assert_problem(ben.post(f"{MOBILE}/preview", json={"token": grant["token"]}), 410, "token_expired")
-    assert_problem(ben.post(f"{MOBILE}/preview", json={"user_code": grant["user_code"]}), 404, "not_found")
+    assert_problem(
+        ben.post(f"{MOBILE}/preview", json={"token": grant["token"]}), 410, "token_expired"
+    )
+    assert_problem(
+        ben.post(f"{MOBILE}/preview", json={"user_code": grant["user_code"]}), 404, "not_found"
+    )
     assert api.client.get(f"/i/{grant['token']}/qr.png").status_code == 410
 
 
 @pytest.mark.parametrize("ttl", [59, 901, "five minutes", None, 300.5])
 def test_qr_token_ttl_is_validated(api: Api, owner: Caller, partner: str, ttl: Any) -> None:
     _, invitation = api.invited_client(owner, partner)
-    assert_problem(qr_token(owner, partner, invitation["id"], {"ttl_seconds": ttl}), 400, "validation_failed")
+    assert_problem(
+        qr_token(owner, partner, invitation["id"], {"ttl_seconds": ttl}), 400, "validation_failed"
+    )
 
 
 def test_qr_token_default_ttl_is_five_minutes(api: Api, owner: Caller, partner: str) -> None:
@@ -123,11 +135,15 @@ def test_qr_token_default_ttl_is_five_minutes(api: Api, owner: Caller, partner: 
     assert timedelta(seconds=295) < expires - datetime.now(UTC) <= timedelta(seconds=300)
 
 
-def test_resend_kills_the_on_screen_qr_too(api: Api, db: Runner, owner: Caller, partner: str) -> None:
+def test_resend_kills_the_on_screen_qr_too(
+    api: Api, db: Runner, owner: Caller, partner: str
+) -> None:
     _, invitation = api.invited_client(owner, partner)
     grant = qr_token(owner, partner, invitation["id"]).json()
     owner.ok("POST", f"/api/v1/partners/{partner}/invitations/{invitation['id']}/revoke")
     ben = api.user("ben")
-    assert_problem(ben.post(f"{MOBILE}/preview", json={"token": grant["token"]}), 410, "invitation_revoked")
+    assert_problem(
+        ben.post(f"{MOBILE}/preview", json={"token": grant["token"]}), 410, "invitation_revoked"
+    )
     response = ben.post(f"{MOBILE}/preview", json={"user_code": grant["user_code"]})
     assert_problem(response, 410, "invitation_revoked")

@@ -32,7 +32,9 @@ def test_invitation_qr_is_version_11_or_lower_at_level_m() -> None:
 def test_png_decodes_with_both_decoders(scale: int) -> None:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    url = universal_link(BASE, KeyRing(Ed25519PrivateKey.generate(), []).sign(new_token_id(), 4_102_444_800, "inv"))
+    url = universal_link(
+        BASE, KeyRing(Ed25519PrivateKey.generate(), []).sign(new_token_id(), 4_102_444_800, "inv")
+    )
     assert decode_both(render(url, "png", scale)) == url
 
 

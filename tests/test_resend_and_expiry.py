@@ -27,10 +27,14 @@ def age(db: Runner, invitation_id: str, **delta: float) -> None:
     """Move an invitation's creation (and so its cooldown) into the past."""
 
     async def update() -> None:
-        row = await Invitation.select(Invitation.created_at).where(Invitation.id == UUID(invitation_id)).first()
-        await Invitation.update({Invitation.created_at: row["created_at"] - timedelta(**delta)}).where(
-            Invitation.id == UUID(invitation_id)
+        row = (
+            await Invitation.select(Invitation.created_at)
+            .where(Invitation.id == UUID(invitation_id))
+            .first()
         )
+        await Invitation.update(
+            {Invitation.created_at: row["created_at"] - timedelta(**delta)}
+        ).where(Invitation.id == UUID(invitation_id))
 
     db(update)
 
@@ -40,7 +44,9 @@ def expire(db: Runner, invitation_id: str) -> None:
 
     async def update() -> None:
         past = datetime.now(UTC) - timedelta(seconds=1)
-        await Invitation.update({Invitation.expires_at: past}).where(Invitation.id == UUID(invitation_id))
+        await Invitation.update({Invitation.expires_at: past}).where(
+            Invitation.id == UUID(invitation_id)
+        )
         await Client.update({Client.invitation_expires_at: past}).where(
             Client.latest_invitation == UUID(invitation_id)
         )
@@ -74,7 +80,10 @@ def test_resend_supersedes_the_old_token(api: Api, db: Runner, owner: Caller, pa
     ):
         response = ben.post(f"{MOBILE}/{path}", json={"token": token_of(old)} | body)
         assert_problem(response, 410, "invitation_superseded")
-    assert ben.ok("POST", f"{MOBILE}/preview", json={"token": token_of(new)})["message"] == "Second try"
+    assert (
+        ben.ok("POST", f"{MOBILE}/preview", json={"token": token_of(new)})["message"]
+        == "Second try"
+    )
     # Resending the superseded one is refused: resend the latest.
     assert_problem(resend(owner, partner, old["id"]), 410, "invitation_superseded")
     events = owner.ok("GET", f"/api/v1/partners/{partner}/events")["events"]
@@ -85,7 +94,9 @@ def test_resend_supersedes_the_old_token(api: Api, db: Runner, owner: Caller, pa
     ]
 
 
-def test_resend_keeps_the_message_unless_given(api: Api, db: Runner, owner: Caller, partner: str) -> None:
+def test_resend_keeps_the_message_unless_given(
+    api: Api, db: Runner, owner: Caller, partner: str
+) -> None:
     _, old = api.invited_client(owner, partner)
     age(db, old["id"], seconds=61)
     kept = resend(owner, partner, old["id"]).json()
@@ -126,10 +137,14 @@ def test_resend_revives_an_ended_invitation(
     assert row["status"] == "invited" and row["invitation"]["id"] == response.json()["id"]
 
 
-def test_resend_of_an_accepted_invitation(api: Api, db: Runner, owner: Caller, partner: str) -> None:
+def test_resend_of_an_accepted_invitation(
+    api: Api, db: Runner, owner: Caller, partner: str
+) -> None:
     client, invitation = api.invited_client(owner, partner)
     api.user("ben").ok(
-        "POST", f"{MOBILE}/confirm", json={"token": token_of(invitation), "new_business": {"name": "B"}}
+        "POST",
+        f"{MOBILE}/confirm",
+        json={"token": token_of(invitation), "new_business": {"name": "B"}},
     )
     age(db, invitation["id"], seconds=61)
     assert_problem(resend(owner, partner, invitation["id"]), 409, "client_already_active")
@@ -139,11 +154,15 @@ def test_resend_of_an_accepted_invitation(api: Api, db: Runner, owner: Caller, p
 
 def test_resend_validates_the_message(api: Api, db: Runner, owner: Caller, partner: str) -> None:
     _, invitation = api.invited_client(owner, partner)
-    assert_problem(resend(owner, partner, invitation["id"], {"message": "x" * 2001}), 400, "validation_failed")
+    assert_problem(
+        resend(owner, partner, invitation["id"], {"message": "x" * 2001}), 400, "validation_failed"
+    )
     assert_problem(resend(owner, partner, invitation["id"], {"other": 1}), 400, "validation_failed")
 
 
-def test_an_expired_invitation_reads_expired_at_once(api: Api, db: Runner, owner: Caller, partner: str) -> None:
+def test_an_expired_invitation_reads_expired_at_once(
+    api: Api, db: Runner, owner: Caller, partner: str
+) -> None:
     client, invitation = api.invited_client(owner, partner)
     expire(db, invitation["id"])
     got = owner.ok("GET", f"/api/v1/partners/{partner}/invitations/{invitation['id']}")
@@ -152,7 +171,12 @@ def test_an_expired_invitation_reads_expired_at_once(api: Api, db: Runner, owner
     assert row["status"] == "inactive"
     listed = owner.ok("GET", f"/api/v1/partners/{partner}/clients", params={"status": "inactive"})
     assert [c["id"] for c in listed["items"]] == [client["id"]]
-    assert owner.ok("GET", f"/api/v1/partners/{partner}/clients", params={"status": "invited"})["items"] == []
+    assert (
+        owner.ok("GET", f"/api/v1/partners/{partner}/clients", params={"status": "invited"})[
+            "items"
+        ]
+        == []
+    )
     ben = api.user("ben")
     token = token_of(invitation)
     assert_problem(ben.post(f"{MOBILE}/preview", json={"token": token}), 410, "invitation_expired")

@@ -71,7 +71,9 @@ def forged_tokens(ring: KeyRing) -> dict[str, str]:
     import hashlib
     import hmac
 
-    hs_signature = b64(hmac.new(public_pem, f"{hs_header}.{hs_body}".encode(), hashlib.sha256).digest())
+    hs_signature = b64(
+        hmac.new(public_pem, f"{hs_header}.{hs_body}".encode(), hashlib.sha256).digest()
+    )
     other = KeyRing(Ed25519PrivateKey.generate(), [])
     return {
         "alg-none": f"{b64({'alg': 'none', 'kid': ring.kid})}.{payload}.",
@@ -90,10 +92,16 @@ def forged_tokens(ring: KeyRing) -> dict[str, str]:
         "non-json": f"{b64(b'hello')}.{payload}.{signature}",
         "wrong-typ": ring.sign("abcdefghijklmnop", 2_000_000_000, "xyz"),  # type: ignore[arg-type]
         "no-jti": jwt.encode(
-            {"exp": 2_000_000_000, "typ": "inv"}, ring._signing_key, "EdDSA", headers={"kid": ring.kid, "typ": None}
+            {"exp": 2_000_000_000, "typ": "inv"},
+            ring._signing_key,
+            "EdDSA",
+            headers={"kid": ring.kid, "typ": None},
         ),
         "no-exp": jwt.encode(
-            {"jti": "x" * 16, "typ": "inv"}, ring._signing_key, "EdDSA", headers={"kid": ring.kid, "typ": None}
+            {"jti": "x" * 16, "typ": "inv"},
+            ring._signing_key,
+            "EdDSA",
+            headers={"kid": ring.kid, "typ": None},
         ),
         "not-yet-valid": jwt.encode(
             claims | {"nbf": int(time.time()) + 3600},
@@ -114,7 +122,14 @@ def test_forged_tokens_are_invalid(ring: KeyRing) -> None:
 
 def test_kid_is_the_key_thumbprint(ring: KeyRing) -> None:
     jwk = ring.jwks()["keys"][0]
-    assert jwk == {"kty": "OKP", "crv": "Ed25519", "x": jwk["x"], "kid": ring.kid, "alg": "EdDSA", "use": "sig"}
+    assert jwk == {
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": jwk["x"],
+        "kid": ring.kid,
+        "alg": "EdDSA",
+        "use": "sig",
+    }
     assert key_id(ring._public[ring.kid]) == ring.kid == jwk["kid"]
 
 
@@ -147,7 +162,11 @@ def test_forged_tokens_get_token_invalid_on_every_route(api: Api, owner: Caller)
         "unknown-jti": ring.sign("nosuchinvitation", 2_000_000_000, "inv"),
     }
     for name, token in attacks.items():
-        for path, extra in (("preview", {}), ("confirm", {"new_business": {"name": "B"}}), ("decline", {})):
+        for path, extra in (
+            ("preview", {}),
+            ("confirm", {"new_business": {"name": "B"}}),
+            ("decline", {}),
+        ):
             response = ben.post(f"{MOBILE}/{path}", json={"token": token} | extra)
             assert response.status_code == 400, (name, path, response.text)
             assert response.json()["code"] in ("token_invalid", "validation_failed"), (name, path)
