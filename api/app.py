@@ -6,11 +6,13 @@ process pool and the background workers, and closes them again on shutdown.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import multiprocessing
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
@@ -23,6 +25,8 @@ from litestar.openapi.spec import Components, SecurityScheme
 from api.access_log import access_log_middleware
 from api.auth import AccessTokenVerifier, current_user
 from api.errors import EXCEPTION_HANDLERS
+from api.mail.outbox import MailPolicy, MailWorker
+from api.mail.transport import transport_from_url
 from api.qr import QRRenderer, ignore_signals
 from api.routes.businesses import BusinessLinksController
 from api.routes.health import healthz, readyz
@@ -32,12 +36,14 @@ from api.routes.public import QRImageController, WellKnownController
 from api.routes.spaces import SpacesController
 from api.services.bus import EventBus
 from api.services.context import Context
+from api.services.invitations import expire_due
 from api.settings import Settings
 from api.tokens import KeyRing
 from db.migrate import migrate
 from db.piccolo_conf import DB
 
 log = logging.getLogger("api")
+EXPIRY_SWEEP_SECONDS = 30
 API_VERSION = "1.0.0"
 
 
@@ -62,6 +68,16 @@ def _context(state: State) -> Context:
     return ctx
 
 
+async def _every(seconds: float, job: Callable[[], Awaitable[object]]) -> None:
+    """Run `job` now and then every `seconds`; a failure is logged, not fatal."""
+    while True:
+        try:
+            await job()
+        except Exception as exc:
+            log.warning("background job failed: %s: %s", type(exc).__name__, exc)
+        await asyncio.sleep(seconds)
+
+
 @asynccontextmanager
 async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     await migrate()
@@ -70,10 +86,28 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     executor = ProcessPoolExecutor(
         max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=ignore_signals
     )
-    app.state.qr = QRRenderer(executor)
+    app.state.qr = renderer = QRRenderer(executor)
+    ctx: Context = app.state.ctx
+    settings = ctx.settings
+    mail = MailWorker(
+        ctx,
+        transport_from_url(settings.mail_url),
+        renderer,
+        MailPolicy(
+            max_attempts=settings.mail_max_attempts,
+            retry_base=timedelta(seconds=settings.mail_retry_base_seconds),
+        ),
+    )
+    tasks = [
+        asyncio.create_task(mail.run(), name="mail-outbox"),
+        asyncio.create_task(_every(EXPIRY_SWEEP_SECONDS, lambda: expire_due(ctx)), name="expiry"),
+    ]
     try:
         yield
     finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         executor.shutdown(wait=False, cancel_futures=True)
         if DB.engine_type == "postgres":
             await DB.close_connection_pool()  # type: ignore[attr-defined]

@@ -9,13 +9,16 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
+from email.utils import parseaddr
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 
 import msgspec
 
 from db.url import DEFAULT_DATABASE_URL, DatabaseURLError, check_database_url
+
+N = TypeVar("N", int, float)
 
 
 class ConfigError(Exception):
@@ -36,6 +39,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     invitation_ttl_days: int = 14
     mail_url: str = "file://var/mail"
     mail_from: str = "Banqup <no-reply@banqup.localhost>"
+    mail_max_attempts: int = 8
+    mail_retry_base_seconds: float = 10.0
     cors_origins: tuple[str, ...] = ()
     apple_app_ids: tuple[str, ...] = ()
     android_package: str | None = None
@@ -58,6 +63,27 @@ def _origin(name: str, value: str) -> str:
     return value.rstrip("/")
 
 
+def _number(name: str, text: str | None, default: N, kind: type[N], low: N, high: N) -> N:
+    if not text:
+        return default
+    try:
+        value = kind(text)  # type: ignore[call-arg]
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {text!r}") from None
+    if not low <= value <= high:  # type: ignore[operator]
+        raise ConfigError(f"{name} must be between {low} and {high}")
+    return value
+
+
+def _sender(value: str) -> str:
+    _, address = parseaddr(value)
+    if "@" not in address or any(c in value for c in "\r\n"):
+        raise ConfigError(
+            f"MAIL_FROM must be an address like 'Banqup <no-reply@example.com>', not {value!r}"
+        )
+    return value
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and check every setting; raise ConfigError on the first bad one."""
     env = os.environ if env is None else env
@@ -73,13 +99,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     scheme = get("APP_SCHEME") or "banqupone"
     if not scheme.isascii() or not scheme.isalpha():
         raise ConfigError(f"APP_SCHEME must be letters only, not {scheme!r}")
-    ttl_text = get("INVITATION_TTL_DAYS") or "14"
-    try:
-        ttl_days = int(ttl_text)
-    except ValueError:
-        raise ConfigError(f"INVITATION_TTL_DAYS must be a whole number, not {ttl_text!r}") from None
-    if not 1 <= ttl_days <= 365:
-        raise ConfigError("INVITATION_TTL_DAYS must be between 1 and 365")
+    ttl_days = _number("INVITATION_TTL_DAYS", get("INVITATION_TTL_DAYS"), 14, int, 1, 365)
     mail_url = get("MAIL_URL") or "file://var/mail"
     if urlsplit(mail_url).scheme not in ("smtp", "smtps", "file"):
         raise ConfigError(f"MAIL_URL must be smtp://, smtps:// or file://, not {mail_url!r}")
@@ -110,7 +130,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         invite_previous_key_files=_list(get("INVITE_PREVIOUS_KEY_FILES")),
         invitation_ttl_days=ttl_days,
         mail_url=mail_url,
-        mail_from=get("MAIL_FROM") or "Banqup <no-reply@banqup.localhost>",
+        mail_from=_sender(get("MAIL_FROM") or "Banqup <no-reply@banqup.localhost>"),
+        mail_max_attempts=_number("MAIL_MAX_ATTEMPTS", get("MAIL_MAX_ATTEMPTS"), 8, int, 1, 100),
+        mail_retry_base_seconds=_number(
+            "MAIL_RETRY_BASE_SECONDS", get("MAIL_RETRY_BASE_SECONDS"), 10.0, float, 0.01, 3600
+        ),
         cors_origins=tuple(_origin("CORS_ORIGINS", o) for o in _list(get("CORS_ORIGINS"))),
         apple_app_ids=_list(get("APPLE_APP_IDS")),
         android_package=get("ANDROID_PACKAGE") or None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import msgspec
@@ -20,6 +21,8 @@ class Context(msgspec.Struct, kw_only=True):
     settings: Settings
     keys: KeyRing
     bus: EventBus
+    # Set when an email is queued, so the outbox worker looks at once.
+    mail_queued: asyncio.Event = msgspec.field(default_factory=asyncio.Event)
 
     def token(self, jti: str, exp: datetime, typ: TokenType, kid: str) -> str | None:
         """The token rebuilt from what is stored; None if its key was rotated out."""

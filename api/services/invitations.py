@@ -170,6 +170,7 @@ async def invite(
             await events.record(partner_id, new_events, now)
     if created:
         ctx.bus.publish(partner_id)
+        ctx.mail_queued.set()
     return models.InviteResponse(results=results)
 
 
@@ -257,6 +258,7 @@ async def resend(
             now,
         )
     ctx.bus.publish(partner_id)
+    ctx.mail_queued.set()
     return views.invitation(ctx, new.to_dict(), now)
 
 
@@ -333,3 +335,50 @@ async def qr_token(
         expires_at=expires,
         **ctx.urls(token),
     )
+
+
+async def expire_due(ctx: Context, batch: int = 500) -> int:
+    """Mark pending invitations past their expiry `expired` and say so in events.
+
+    Reads already treat them as expired; this writes it down once, for the event stream.
+    Safe to run in several processes: only the process whose UPDATE changed a row
+    records its event.
+    """
+    now = utcnow()
+    due = (
+        await Invitation.select(Invitation.id, Invitation.partner)
+        .where((Invitation.status == "pending") & (Invitation.expires_at <= now))
+        .limit(batch)
+    )
+    by_partner: dict[UUID, list[UUID]] = {}
+    for row in due:
+        by_partner.setdefault(row["partner"], []).append(row["id"])
+    expired = 0
+    for partner_id, ids in by_partner.items():
+        async with write_transaction():
+            rows = (
+                await Invitation.update({Invitation.status: "expired"})
+                .where(
+                    Invitation.id.is_in(ids)
+                    & (Invitation.status == "pending")
+                    & (Invitation.expires_at <= now)
+                )
+                .returning(Invitation.id, Invitation.client)
+            )
+            if not rows:
+                continue
+            await Client.update({Client.status: "inactive", Client.updated_at: now}).where(
+                Client.latest_invitation.is_in([r["id"] for r in rows])
+                & (Client.status == "invited")
+            )
+            await events.record(
+                partner_id,
+                [
+                    NewEvent(type="invitation.expired", client=r["client"], invitation=r["id"])
+                    for r in rows
+                ],
+                now,
+            )
+        expired += len(rows)
+        ctx.bus.publish(partner_id)
+    return expired

@@ -1,0 +1,87 @@
+"""Where messages go, from `MAIL_URL`: an SMTP server, or `.eml` files in a folder."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import unquote, urlsplit
+
+import aiosmtplib
+
+
+class DeliveryError(Exception):
+    """A message was not accepted; `permanent` says whether trying again can help."""
+
+    def __init__(self, reason: str, *, permanent: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+
+
+class Transport(Protocol):
+    async def send(self, message: EmailMessage) -> None: ...
+
+
+class FileTransport:
+    """One `.eml` file per message (written atomically), for development."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    async def send(self, message: EmailMessage) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            name = f"{message['Message-ID'].strip('<>').split('@')[0] or uuid.uuid4().hex}.eml"
+            partial = self.folder / f".{name}.part"
+            partial.write_bytes(bytes(message))
+            os.replace(partial, self.folder / name)
+        except OSError as exc:
+            raise DeliveryError(
+                f"cannot write to {self.folder}: {exc.strerror}", permanent=False
+            ) from None
+
+
+class SMTPTransport:
+    """SMTP through aiosmtplib: implicit TLS for `smtps://`, STARTTLS whenever offered."""
+
+    def __init__(self, url: str, timeout: float = 30) -> None:
+        parts = urlsplit(url)
+        self.implicit_tls = parts.scheme == "smtps"
+        self.host = parts.hostname or "localhost"
+        self.port = parts.port or (465 if self.implicit_tls else 25)
+        self.username = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else None
+        self.timeout = timeout
+
+    async def send(self, message: EmailMessage) -> None:
+        try:
+            await aiosmtplib.send(
+                message,
+                hostname=self.host,
+                port=self.port,
+                username=self.username,
+                password=self.password,
+                use_tls=self.implicit_tls,
+                start_tls=None if not self.implicit_tls else False,
+                timeout=self.timeout,
+            )
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            reasons = "; ".join(f"{e.code} {e.message}" for e in exc.recipients)
+            permanent = all(500 <= e.code < 600 for e in exc.recipients)
+            raise DeliveryError(reasons, permanent=permanent) from None
+        except aiosmtplib.SMTPResponseException as exc:
+            raise DeliveryError(
+                f"{exc.code} {exc.message}", permanent=500 <= exc.code < 600
+            ) from None
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            raise DeliveryError(f"SMTP server unreachable: {exc}", permanent=False) from None
+
+
+def transport_from_url(url: str) -> Transport:
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        return FileTransport(Path(unquote(parts.netloc + parts.path)))
+    return SMTPTransport(url)

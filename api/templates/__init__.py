@@ -1,0 +1,59 @@
+"""Jinja2 templates for emails and pages; the wording of each language is in `words/`.
+
+A `words/<lang>.j2` file only sets strings (with `{name}` placeholders); templates fill
+them with the `fill` filter, which escapes the values in HTML and leaves them alone in
+plain text.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    pass_eval_context,
+    select_autoescape,
+)
+from jinja2.nodes import EvalContext
+from markupsafe import Markup, escape
+
+LANGUAGES = ("en", "nl", "fr", "de")
+
+
+@pass_eval_context
+def fill(eval_ctx: EvalContext, text: str, **values: Any) -> str:
+    if eval_ctx.autoescape:
+        return Markup(escape(text)).format(**values)
+    return text.format(**values)
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(Path(__file__).parent),
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["fill"] = fill
+    return env
+
+
+ENV = _environment()
+
+
+def language(value: str | None) -> str:
+    return value if value in LANGUAGES else "en"
+
+
+def render_mail(lang: str, context: dict[str, Any]) -> tuple[str, str, str]:
+    """(subject, text, html) of the invitation email in `lang`."""
+    context = context | {"lang": language(lang)}
+    subject = ENV.get_template("mail/subject.txt.j2").render(context).strip()
+    text = ENV.get_template("mail/invitation.txt.j2").render(context)
+    html = ENV.get_template("mail/invitation.html.j2").render(context)
+    return " ".join(subject.split()), text, html
