@@ -25,12 +25,8 @@ def test_two_users_racing_one_token(api: Api) -> None:
         token = token_of(invitation)
         ben, eve = api.user(), api.user()
         responses = race(
-            lambda: ben.post(
-                f"{MOBILE}/confirm", json={"token": token, "new_business": {"name": "Ben BV"}}
-            ),
-            lambda: eve.post(
-                f"{MOBILE}/confirm", json={"token": token, "new_business": {"name": "Eve BV"}}
-            ),
+            (ben, {"token": token, "new_business": {"name": "Ben BV"}}),
+            (eve, {"token": token, "new_business": {"name": "Eve BV"}}),
         )
         codes = sorted(r.status_code for r in responses)
         assert codes == [200, 409], [r.text for r in responses]
@@ -77,12 +73,8 @@ def test_two_invitations_racing_for_one_business(api: Api) -> None:
         ben = api.user()
         business = api.business(ben)
         responses = race(
-            lambda: ben.post(
-                f"{MOBILE}/confirm", json={"token": token_of(first), "business_id": business}
-            ),
-            lambda: ben.post(
-                f"{MOBILE}/confirm", json={"token": token_of(second), "business_id": business}
-            ),
+            (ben, {"token": token_of(first), "business_id": business}),
+            (ben, {"token": token_of(second), "business_id": business}),
         )
         assert sorted(r.status_code for r in responses) == [200, 409], [r.text for r in responses]
         assert (
