@@ -108,7 +108,9 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        executor.shutdown(wait=False, cancel_futures=True)
+        # Wait (off the loop) for the render process to take its stop signal; left to
+        # interpreter exit, the executor's queue thread may be gone and the exit hangs.
+        await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
         if DB.engine_type == "postgres":
             await DB.close_connection_pool()  # type: ignore[attr-defined]
 

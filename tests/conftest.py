@@ -18,6 +18,17 @@ from typing import Any, TypeVar
 import pytest
 
 _tmp = Path(tempfile.mkdtemp(prefix="invites-tests-"))
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+SMTP_PORT = _free_port()
 os.environ["PICCOLO_CONF"] = "db.piccolo_conf"
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{_tmp / 'invites.db'}")
 os.environ.update(
@@ -27,7 +38,8 @@ os.environ.update(
         "INVITE_SIGNING_KEY_FILE": str(_tmp / "var" / "invite-signing-key.pem"),
         "AUTH_HS256_SECRET": "test-secret-test-secret-test-secret-0123456789",
         "PUBLIC_BASE_URL": "https://invites.banqup.example",  # 30 characters
-        "MAIL_URL": f"file://{_tmp / 'mail'}",
+        "MAIL_URL": f"smtp://127.0.0.1:{SMTP_PORT}",
+        "MAIL_RETRY_BASE_SECONDS": "0.2",
     }
 )
 
@@ -35,6 +47,7 @@ from litestar.testing import TestClient  # noqa: E402
 
 from api.app import create_app  # noqa: E402
 from api.settings import Settings, load_settings  # noqa: E402
+from tests.mailbox import Mailbox  # noqa: E402
 from tests.support import Api  # noqa: E402
 
 T = TypeVar("T")
@@ -67,7 +80,16 @@ def settings() -> Settings:
 
 
 @pytest.fixture(scope="session")
-def client(settings: Settings) -> Iterator[TestClient[Any]]:
+def mailbox() -> Iterator[Mailbox]:
+    """A real SMTP server (aiosmtpd) on loopback that every app of the session sends to."""
+    box = Mailbox("127.0.0.1", SMTP_PORT)
+    box.up()
+    yield box
+    box.down()
+
+
+@pytest.fixture(scope="session")
+def client(settings: Settings, mailbox: Mailbox) -> Iterator[TestClient[Any]]:
     with TestClient(create_app(settings), base_url="http://testserver.local") as test_client:
         yield test_client
 
@@ -117,6 +139,7 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
                 await DB.run_ddl(f'DELETE FROM "{table}"')
 
     test_client.blocking_portal.call(clean)
+    request.getfixturevalue("mailbox").reset()
 
 
 @pytest.fixture
@@ -134,14 +157,6 @@ class LiveServer:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -163,6 +178,7 @@ def live_server(client: TestClient[Any]) -> Iterator[LiveServer]:
             env=env,
             stdout=log_file,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its workers share a process group we can end together
         )
     server = LiveServer(port, log_path, process)
     deadline = time.monotonic() + 30
@@ -178,6 +194,9 @@ def live_server(client: TestClient[Any]) -> Iterator[LiveServer]:
     yield server
     process.terminate()
     try:
-        process.wait(timeout=10)
+        process.wait(timeout=15)
     except subprocess.TimeoutExpired:
-        process.kill()
+        import signal
+
+        os.killpg(process.pid, signal.SIGKILL)
+        raise AssertionError("the server did not stop within 15 s of SIGTERM") from None

@@ -23,7 +23,8 @@ def partner(api: Api, owner: Caller) -> str:
 def event_types(owner: Caller, partner: str, after: str = "") -> list[str]:
     params = {"after": after} if after else {}
     page = owner.ok("GET", f"/api/v1/partners/{partner}/events", params=params)
-    return [e["type"] for e in page["events"]]
+    # Email delivery events come from the outbox worker, at their own pace.
+    return [e["type"] for e in page["events"] if not e["type"].startswith("invitation.email_")]
 
 
 def test_the_whole_story(api: Api, owner: Caller, partner: str) -> None:

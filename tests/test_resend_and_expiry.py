@@ -87,7 +87,7 @@ def test_resend_supersedes_the_old_token(api: Api, db: Runner, owner: Caller, pa
     # Resending the superseded one is refused: resend the latest.
     assert_problem(resend(owner, partner, old["id"]), 410, "invitation_superseded")
     events = owner.ok("GET", f"/api/v1/partners/{partner}/events")["events"]
-    assert [e["type"] for e in events][-3:] == [
+    assert [e["type"] for e in events if "email" not in e["type"]][-3:] == [
         "invitation.superseded",
         "invitation.created",
         "invitation.opened",

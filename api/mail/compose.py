@@ -41,10 +41,10 @@ def compose(invite: Invite, qr_png: bytes, sender: str, message_id_domain: str) 
     message["To"] = Address(display_name=invite.client_name, addr_spec=invite.to)
     message["Date"] = format_datetime(datetime.now().astimezone())
     message["Message-ID"] = make_msgid("invite", domain=message_id_domain)
-    message["Content-Language"] = invite.language
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    message["Content-Language"] = invite.language  # after the body: set_content drops Content-*
     html_part = message.get_payload()[1]  # type: ignore[index]
     html_part.add_related(qr_png, maintype="image", subtype="png", cid=cid, filename="qr.png")
     return message

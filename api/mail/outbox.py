@@ -118,7 +118,10 @@ class MailWorker:
         try:
             message = await self._compose(invitation, replaces_earlier=row["kind"] == "resend")
             await self.transport.send(message)
-        except DeliveryError as exc:
+        except Exception as exc:
+            if not isinstance(exc, DeliveryError):  # a bug: keep the message, say why
+                log.exception("mail %s: cannot compose or send", row["id"])
+                exc = DeliveryError(f"internal error: {type(exc).__name__}", permanent=False)
             if exc.permanent or row["attempts"] >= self.policy.max_attempts:
                 await self._finish(row, invitation, error=exc.reason)
             else:

@@ -40,6 +40,7 @@ def _environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["fill"] = fill
+    env.globals["Markup"] = Markup
     return env
 
 

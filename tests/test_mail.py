@@ -1,0 +1,203 @@
+"""Invitation emails through a real SMTP server: content, languages, outages, rejections."""
+
+import re
+import time
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+
+from tests.mailbox import Mailbox
+from tests.qr_decode import decode_both
+from tests.support import Api, Caller
+
+MOBILE = "/api/v1/mobile/invitations"
+
+
+@pytest.fixture
+def owner(api: Api) -> Caller:
+    return api.user("anna")
+
+
+@pytest.fixture
+def partner(api: Api, owner: Caller) -> str:
+    return api.partner(owner, "Acme & Partners")
+
+
+def parts(message: EmailMessage) -> tuple[str, str, bytes, str]:
+    """(text, html, inline QR png, its Content-ID) of an invitation email."""
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    html_part = message.get_body(("html",))
+    assert html_part is not None
+    html = html_part.get_content()
+    [image] = [p for p in message.walk() if p.get_content_type() == "image/png"]
+    return text, html, image.get_content(), image["Content-ID"].strip("<>")
+
+
+def wait_until(check: Any, timeout: float = 15) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.05)
+
+
+def invitation(owner: Caller, partner: str, invitation_id: str) -> Any:
+    return owner.ok("GET", f"/api/v1/partners/{partner}/invitations/{invitation_id}")
+
+
+def test_the_invitation_email(api: Api, mailbox: Mailbox, owner: Caller, partner: str) -> None:
+    client, inv = api.invited_client(
+        owner, partner, name="Bakery <Janssens>", email="jan@bakery.example"
+    )
+    # invited_client sends "Welcome aboard!"; send a hostile message too
+    owner.ok("POST", f"/api/v1/partners/{partner}/invitations/{inv['id']}/revoke")
+    [result] = api.invite(
+        owner, partner, [client["id"]], message='Hi <script>alert("x")</script>\nSee you & bye'
+    )
+    inv = result["invitation"]
+    message = wait_until(
+        lambda: [m for m in mailbox.to("jan@bakery.example") if inv["url"] in parts(m)[0]]
+    )[0]
+    assert message["Subject"] == "Acme & Partners invites you to link your business on Banqup"
+    assert message["To"].addresses[0].display_name == "Bakery <Janssens>"
+    assert message["From"].addresses[0].addr_spec == "no-reply@banqup.localhost"
+    assert message["Content-Language"] == "en"
+    text, html, png, cid = parts(message)
+    assert inv["url"] in text and f'href="{inv["url"]}"' in html
+    assert f'src="cid:{cid}"' in html
+    assert decode_both(png) == inv["url"]
+    assert '<script>alert("x")</script>' in text  # plain text is shown as text
+    assert "<script>" not in html
+    assert "Hi &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;\r\nSee you &amp; bye" in html
+    assert "Acme &amp; Partners" in html and "Bakery &lt;Janssens&gt;" in html
+    expires = inv["expires_at"][:10]
+    year, month, day = (int(x) for x in expires.split("-"))
+    months = ["January", "February", "March", "April", "May", "June", "July", "August",
+              "September", "October", "November", "December"]  # fmt: skip
+    assert f"This invitation expires on {day} {months[month - 1]} {year}." in text
+    assert "replaces the earlier" not in text
+    sent = wait_until(lambda: invitation(owner, partner, inv["id"])["email_status"] == "sent")
+    assert sent
+    assert invitation(owner, partner, inv["id"])["email_error"] is None
+    events = owner.ok("GET", f"/api/v1/partners/{partner}/events")["events"]
+    assert any(
+        e["type"] == "invitation.email_sent" and e["invitation_id"] == inv["id"] for e in events
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "words"),
+    [
+        ("en", "Acme & Partners invites you to link your business on Banqup", "Open in Banqup One"),
+        (
+            "nl",
+            "Acme & Partners nodigt u uit om uw onderneming te koppelen op Banqup",
+            "Openen in Banqup One",
+        ),
+        (
+            "fr",
+            "Acme & Partners vous invite à relier votre entreprise sur Banqup",
+            "Ouvrir dans Banqup One",
+        ),
+        (
+            "de",
+            "Acme & Partners lädt Sie ein, Ihr Unternehmen auf Banqup zu verknüpfen",
+            "In Banqup One öffnen",
+        ),
+    ],
+)
+def test_the_email_speaks_the_clients_language(
+    api: Api, mailbox: Mailbox, owner: Caller, partner: str, language: str, subject: str, words: str
+) -> None:
+    address = f"{language}@client.example"
+    api.invited_client(owner, partner, email=address, language=language)
+    [message] = wait_until(lambda: mailbox.to(address))
+    assert message["Subject"] == subject
+    assert message["Content-Language"] == language
+    text, html, _, _ = parts(message)
+    assert words in text and words in html
+    assert f'<html lang="{language}">' in html
+
+
+def test_a_resend_says_it_replaces_the_earlier_one(
+    api: Api, mailbox: Mailbox, db: Any, owner: Caller, partner: str
+) -> None:
+    from tests.test_resend_and_expiry import age
+
+    _, inv = api.invited_client(owner, partner, email="again@client.example")
+    wait_until(lambda: mailbox.to("again@client.example"))
+    age(db, inv["id"], seconds=61)
+    new = owner.ok("POST", f"/api/v1/partners/{partner}/invitations/{inv['id']}/resend", 201)
+    messages = wait_until(
+        lambda: len(mailbox.to("again@client.example")) == 2 and mailbox.to("again@client.example")
+    )
+    second = messages[1]
+    assert second["Subject"].startswith("Reminder: ")
+    text, _, png, _ = parts(second)
+    assert "This invitation replaces the earlier one" in text
+    assert decode_both(png) == new["url"]
+
+
+def test_smtp_outage_loses_nothing(api: Api, mailbox: Mailbox, owner: Caller, partner: str) -> None:
+    mailbox.down()
+    try:
+        made = [
+            api.client_row(owner, partner, name=f"C{i}", email=f"outage{i}@client.example")
+            for i in range(5)
+        ]
+        results = api.invite(owner, partner, [c["id"] for c in made])
+        first = results[0]["invitation"]["id"]
+        failing = wait_until(lambda: invitation(owner, partner, first)["email_error"])
+        assert "unreachable" in failing
+        assert invitation(owner, partner, first)["email_status"] == "queued"
+    finally:
+        mailbox.up()
+    for i in range(5):
+        wait_until(lambda i=i: mailbox.to(f"outage{i}@client.example"), timeout=30)
+    for r in results:
+        assert wait_until(
+            lambda r=r: invitation(owner, partner, r["invitation"]["id"])["email_status"] == "sent"
+        )
+    time.sleep(1)  # a duplicate would come now
+    assert [len(mailbox.to(f"outage{i}@client.example")) for i in range(5)] == [1] * 5
+
+
+def test_a_rejected_recipient_ends_failed_with_the_reason(
+    api: Api, mailbox: Mailbox, owner: Caller, partner: str
+) -> None:
+    mailbox.rejected.add("nobody@client.example")
+    _, inv = api.invited_client(owner, partner, email="nobody@client.example")
+    failed = wait_until(
+        lambda: (i := invitation(owner, partner, inv["id"]))["email_status"] == "failed" and i
+    )
+    assert re.search(
+        r"550 5\.1\.1 <nobody@client\.example>: mailbox unavailable", failed["email_error"]
+    )
+    events = owner.ok("GET", f"/api/v1/partners/{partner}/events")["events"]
+    [event] = [e for e in events if e["type"] == "invitation.email_failed"]
+    assert event["invitation_id"] == inv["id"] and "550" in event["data"]["error"]
+
+
+def test_two_workers_send_each_of_200_messages_once(
+    api: Api, mailbox: Mailbox, owner: Caller, partner: str, live_server: Any
+) -> None:
+    """The test app's worker and the live server's worker drain one outbox together."""
+    rows = [{"name": f"Client {i}", "email": f"bulk{i}@client.example"} for i in range(200)]
+    imported = owner.ok(
+        "POST", f"/api/v1/partners/{partner}/clients/import", json={"clients": rows}
+    )
+    api.invite(owner, partner, [r["client"]["id"] for r in imported["results"]])
+    wait_until(
+        lambda: (
+            len([m for m in mailbox.messages if m["To"].addresses[0].addr_spec.startswith("bulk")])
+            >= 200
+        ),
+        timeout=60,
+    )
+    time.sleep(1)
+    counts = [len(mailbox.to(f"bulk{i}@client.example")) for i in range(200)]
+    assert counts == [1] * 200
