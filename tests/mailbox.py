@@ -27,7 +27,7 @@ class Mailbox:
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
     ) -> str:
         if address in self.rejected:
-            return "550 5.1.1 <%s>: mailbox unavailable" % address
+            return f"550 5.1.1 <{address}>: mailbox unavailable"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
