@@ -13,14 +13,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from pathlib import Path
 
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
-from litestar.datastructures import State
+from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
 
 from api.access_log import access_log_middleware
 from api.auth import AccessTokenVerifier, current_user
@@ -30,6 +32,7 @@ from api.mail.transport import transport_from_url
 from api.qr import QRRenderer, ignore_signals
 from api.routes.businesses import BusinessLinksController
 from api.routes.health import healthz, readyz
+from api.routes.landing import LandingController
 from api.routes.mobile import MobileController
 from api.routes.partners import ClientsController, EventsController, InvitationsController
 from api.routes.public import QRImageController, WellKnownController
@@ -150,8 +153,22 @@ def create_app(settings: Settings) -> Litestar:
             expose_headers=["ETag", "Retry-After"],
             allow_credentials=False,
         )
+    static = create_static_files_router(
+        path="/static",
+        directories=[Path(__file__).parent / "static"],
+        include_in_schema=False,
+        cache_control=CacheControlHeader(max_age=3600, public=True),
+    )
     return Litestar(
-        route_handlers=[api_v1, QRImageController, WellKnownController, healthz, readyz],
+        route_handlers=[
+            api_v1,
+            LandingController,
+            QRImageController,
+            WellKnownController,
+            healthz,
+            readyz,
+            static,
+        ],
         dependencies={"ctx": Provide(_context, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=[_lifespan],

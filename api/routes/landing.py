@@ -1,0 +1,92 @@
+"""The landing page of a universal link, for browsers (the app opens the link itself)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get
+
+from api.errors import AppError
+from api.routes.params import Ctx, PathStr
+from api.services import landing
+from api.templates import ENV, LANGUAGES
+from mobile_contract import STATUS, links
+
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'none'; img-src 'self'; style-src 'self'; script-src 'self'; "
+        "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+}
+
+
+def preferred_language(header: str | None, fallback: str | None) -> str:
+    """The first of our languages the browser asks for (by q), else the client's, else en."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, item in enumerate((header or "").split(",")):
+        tag, _, params = item.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        if primary in LANGUAGES and quality > 0:
+            ranked.append((-quality, position, primary))
+    if ranked:
+        return min(ranked)[2]
+    return fallback if fallback in LANGUAGES else "en"
+
+
+class LandingController(Controller):
+    path = "/i/{token:str}"
+    tags = ["public"]
+
+    @get(
+        "/",
+        summary="Landing page of an invitation or registration link (HTML)",
+        description="A 4xx page for an invalid, expired, revoked, superseded, declined or "
+        "accepted token. A GET never changes anything.",
+        media_type="text/html",
+    )
+    async def page(
+        self, ctx: Ctx, request: Request[Any, Any, Any], token: PathStr
+    ) -> Response[str]:
+        status = 200
+        context: dict[str, Any] = {"page": None, "error": None}
+        fallback = None
+        try:
+            page = await landing.landing(ctx, token)
+        except AppError as exc:
+            context["error"] = landing.ERROR_PAGES.get(exc.code)
+            if context["error"] is None:
+                raise
+            status = STATUS[exc.code]
+        else:
+            fallback = page.language
+            context |= {
+                "page": page,
+                "app_url": links.app_link(ctx.settings.app_scheme, token),
+                "qr_url": f"/i/{token}/qr.svg",
+                "status_url": f"/i/{token}/status",
+            }
+        lang = preferred_language(request.headers.get("accept-language"), fallback)
+        html = ENV.get_template("landing.html.j2").render(context | {"lang": lang})
+        return Response(
+            content=html,
+            status_code=status,
+            media_type="text/html",
+            headers=PAGE_HEADERS | {"Content-Language": lang},
+        )
+
+    @get("/status", summary="State of the link's invitation, for the landing page's script")
+    async def status(self, ctx: Ctx, token: PathStr) -> Response[dict[str, str]]:
+        return Response(
+            content={"status": await landing.status(ctx, token)},
+            headers=PAGE_HEADERS,
+        )
