@@ -27,6 +27,7 @@ from litestar.static_files import create_static_files_router
 from api.access_log import access_log_middleware
 from api.auth import AccessTokenVerifier, current_user
 from api.errors import EXCEPTION_HANDLERS
+from api.listener import listen
 from api.mail.outbox import MailPolicy, MailWorker
 from api.mail.transport import transport_from_url
 from api.qr import QRRenderer, ignore_signals
@@ -39,6 +40,7 @@ from api.routes.public import QRImageController, WellKnownController
 from api.routes.spaces import SpacesController
 from api.services.bus import EventBus
 from api.services.context import Context
+from api.services.events import newest_cursors
 from api.services.invitations import expire_due
 from api.settings import Settings
 from api.tokens import KeyRing
@@ -104,7 +106,12 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     tasks = [
         asyncio.create_task(mail.run(), name="mail-outbox"),
         asyncio.create_task(_every(EXPIRY_SWEEP_SECONDS, lambda: expire_due(ctx)), name="expiry"),
+        asyncio.create_task(ctx.bus.watch(newest_cursors), name="event-watch"),
     ]
+    if DB.engine_type == "postgres":
+        tasks.append(
+            asyncio.create_task(listen(settings.database_url, ctx.bus), name="event-listen")
+        )
     try:
         yield
     finally:

@@ -1,44 +1,68 @@
 """Wakes long-polling readers when a partner's events change.
 
-A reader subscribes before it reads, so an event committed between its read and its
-wait still wakes it. Writers publish right after their transaction commits; other
-processes are woken through PostgreSQL LISTEN/NOTIFY (see `api.services.listener`).
+A reader subscribes (with the cursor it has read up to) before it reads, so an event
+committed between its read and its wait still wakes it. Writers in this process publish
+right after their transaction commits. Changes made by other processes arrive through
+PostgreSQL LISTEN/NOTIFY, and, as a fallback that also serves SQLite, `watch()` asks the
+database once a second for the newest cursor of every partner someone waits on: one
+query per process, not one per waiting request.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Iterator
 from uuid import UUID
+
+log = logging.getLogger("api.events")
+
+Waiter = tuple[asyncio.Future[None], int]
 
 
 class EventBus:
     def __init__(self) -> None:
-        self._waiters: dict[UUID, set[asyncio.Future[None]]] = {}
+        self._waiters: dict[UUID, set[Waiter]] = {}
 
-    def publish(self, partner_id: UUID) -> None:
-        for future in self._waiters.pop(partner_id, ()):
-            if not future.done():
+    def publish(self, partner_id: UUID, newest: int | None = None) -> None:
+        """Wake the waiters of `partner_id` (those behind `newest`, if given)."""
+        for waiter in list(self._waiters.get(partner_id, ())):
+            future, after = waiter
+            if (newest is None or after < newest) and not future.done():
                 future.set_result(None)
 
-    def publish_all(self) -> None:
-        for partner_id in list(self._waiters):
-            self.publish(partner_id)
-
-    @contextmanager
-    def subscribe(self, partner_id: UUID) -> Iterator[asyncio.Future[None]]:
-        """A future that completes at the next `publish(partner_id)`."""
+    @contextlib.contextmanager
+    def subscribe(self, partner_id: UUID, after: int) -> Iterator[asyncio.Future[None]]:
+        """A future completed by the next change of the partner's events after `after`."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiter = (future, after)
         waiters = self._waiters.setdefault(partner_id, set())
-        waiters.add(future)
+        waiters.add(waiter)
         try:
             yield future
         finally:
-            waiters.discard(future)
+            waiters.discard(waiter)
             if not waiters and self._waiters.get(partner_id) is waiters:
                 del self._waiters[partner_id]
 
     @property
     def waiting(self) -> int:
         return sum(len(w) for w in self._waiters.values())
+
+    async def watch(
+        self, newest_cursors: Callable[[list[UUID]], Awaitable[dict[UUID, int]]], every: float = 1.0
+    ) -> None:
+        """Wake waiters behind the database's cursors; the cross-process fallback."""
+        while True:
+            await asyncio.sleep(every)
+            partners = list(self._waiters)
+            if not partners:
+                continue
+            try:
+                cursors = await newest_cursors(partners)
+            except Exception as exc:  # the database may be away: the waits time out meanwhile
+                log.warning("event watch: %s: %s", type(exc).__name__, exc)
+                continue
+            for partner_id, newest in cursors.items():
+                self.publish(partner_id, newest)

@@ -20,8 +20,10 @@ from api.errors import invalid
 from api.services.access import require_partner_member
 from api.services.context import Context, utcnow
 from db.tables import Event, Partner
-from db.transactions import insert_many
+from db.transactions import IS_POSTGRES, insert_many
 from mobile_contract import models
+
+NOTIFY_CHANNEL = "invites_events"
 
 
 class NewEvent(msgspec.Struct, kw_only=True):
@@ -43,6 +45,8 @@ async def record(partner_id: UUID, events: list[NewEvent], at: datetime | None =
         .returning(Partner.event_seq)
     )
     last = rows[0]["event_seq"]
+    if IS_POSTGRES:  # delivered at commit to every process listening (see api.listener)
+        await Partner.raw("SELECT pg_notify({}, {})", NOTIFY_CHANNEL, f"{partner_id} {last}")
     first = last - len(events) + 1
     rows = [
         Event(
@@ -104,7 +108,7 @@ async def page(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
     while True:
-        with ctx.bus.subscribe(partner_id) as woken:
+        with ctx.bus.subscribe(partner_id, after) as woken:
             events = await _read(partner_id, after, limit)
             remaining = deadline - loop.time()
             if events or remaining <= 0:
@@ -113,3 +117,9 @@ async def page(
                 await asyncio.wait_for(woken, remaining)
     next_cursor = events[-1].cursor if events else str(after)
     return models.EventPage(events=events, next_cursor=next_cursor)
+
+
+async def newest_cursors(partner_ids: list[UUID]) -> dict[UUID, int]:
+    """The newest event cursor of each partner."""
+    rows = await Partner.select(Partner.id, Partner.event_seq).where(Partner.id.is_in(partner_ids))
+    return {r["id"]: r["event_seq"] for r in rows}

@@ -1,0 +1,153 @@
+"""Partner events: paged by cursor, gap-free, and held (long-poll) until something happens."""
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import LiveServer
+from tests.support import Api, Caller, assert_problem
+
+
+@pytest.fixture
+def owner(api: Api) -> Caller:
+    return api.user("anna")
+
+
+@pytest.fixture
+def partner(api: Api, owner: Caller) -> str:
+    return api.partner(owner, "Acme")
+
+
+def events_url(partner: str) -> str:
+    return f"/api/v1/partners/{partner}/events"
+
+
+def test_events_page_by_cursor(api: Api, owner: Caller, partner: str) -> None:
+    for i in range(5):
+        api.client_row(owner, partner, name=f"C{i}")
+    first = owner.ok("GET", events_url(partner), params={"limit": 2})
+    assert [e["cursor"] for e in first["events"]] == ["1", "2"]
+    assert first["next_cursor"] == "2"
+    rest = owner.ok("GET", events_url(partner), params={"after": first["next_cursor"], "limit": 10})
+    assert [e["cursor"] for e in rest["events"]] == ["3", "4", "5"]
+    assert all(e["type"] == "client.created" and e["client_id"] for e in rest["events"])
+    empty = owner.ok("GET", events_url(partner), params={"after": rest["next_cursor"]})
+    assert empty == {"events": [], "next_cursor": "5"}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"wait": 31},
+        {"wait": -1},
+        {"limit": 0},
+        {"limit": 501},
+        {"after": "abc"},
+        {"after": "-1"},
+        {"wait": "x"},
+    ],
+)
+def test_events_query_is_validated(owner: Caller, partner: str, params: dict[str, Any]) -> None:
+    assert_problem(owner.get(events_url(partner), params=params), 400, "validation_failed")
+
+
+def test_an_empty_wait_is_held_for_wait_seconds(owner: Caller, partner: str) -> None:
+    started = time.monotonic()
+    page = owner.ok("GET", events_url(partner), params={"wait": 2})
+    elapsed = time.monotonic() - started
+    assert page == {"events": [], "next_cursor": "0"}
+    assert 1.9 <= elapsed < 3.5
+
+
+def held(caller: Caller, url: str, params: dict[str, Any]) -> Any:
+    """Start a long-poll in a thread: (future of (body, when answered), its pool)."""
+
+    def run() -> tuple[Any, float]:
+        response = caller.get(url, params=params)
+        return response.json(), time.monotonic()
+
+    pool = ThreadPoolExecutor(max_workers=1)
+    return pool.submit(run), pool  # type: ignore[return-value]
+
+
+def test_a_long_poll_wakes_within_a_second_of_an_event(
+    api: Api, owner: Caller, partner: str
+) -> None:
+    future, pool = held(owner, events_url(partner), {"wait": 20})
+    time.sleep(0.5)
+    made_at = time.monotonic()
+    api.client_row(owner, partner, name="Wakes the poll")
+    page, answered_at = future.result(timeout=10)
+    pool.shutdown()
+    assert [e["type"] for e in page["events"]] == ["client.created"]
+    assert answered_at - made_at < 1.0
+
+
+def test_a_change_made_by_another_process_wakes_the_poll(
+    api: Api, owner: Caller, partner: str, live_server: LiveServer
+) -> None:
+    """The long-poll waits in this process; the event is written by the live server."""
+    future, pool = held(owner, events_url(partner), {"wait": 20})
+    time.sleep(0.5)
+    with httpx.Client(base_url=live_server.base_url, headers=owner.headers) as other:
+        made_at = time.monotonic()
+        response = other.post(
+            f"/api/v1/partners/{partner}/clients", json={"name": "From elsewhere"}
+        )
+        assert response.status_code == 201
+    page, answered_at = future.result(timeout=10)
+    pool.shutdown()
+    assert [e["type"] for e in page["events"]] == ["client.created"]
+    assert answered_at - made_at < 1.2
+
+
+def cpu_seconds(process_group: int) -> float:
+    """CPU time used so far by every process of a process group (Linux /proc)."""
+    import os
+
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == process_group:  # pgrp
+            total += int(fields[11]) + int(fields[12])  # utime + stime
+    return total / ticks
+
+
+def test_hundreds_of_idle_polls_cost_no_cpu(
+    owner: Caller, partner: str, live_server: LiveServer
+) -> None:
+    import asyncio
+
+    polls = 300
+    results: list[int] = []
+
+    async def poll_all() -> None:
+        limits = httpx.Limits(max_connections=polls + 10)
+        async with httpx.AsyncClient(
+            base_url=live_server.base_url, headers=owner.headers, limits=limits, timeout=30
+        ) as http:
+            responses = await asyncio.gather(
+                *(http.get(events_url(partner), params={"wait": 4}) for _ in range(polls))
+            )
+            results.extend(r.status_code for r in responses)
+
+    thread = threading.Thread(target=lambda: asyncio.run(poll_all()))
+    thread.start()
+    time.sleep(1.5)  # all polls are in and waiting
+    before = cpu_seconds(live_server.process.pid)
+    time.sleep(1.5)
+    used = cpu_seconds(live_server.process.pid) - before
+    thread.join(timeout=30)
+    assert results == [200] * polls
+    assert used < 0.3, f"{used:.2f} s of CPU in 1.5 s while {polls} polls were idle"
