@@ -163,26 +163,26 @@ def test_well_known_files_from_configuration(settings: Any) -> None:
         android_package="com.banqup.one",
         android_cert_sha256=("AA:BB:CC",),
     )
-    with TestClient(create_app(configured), base_url="http://testserver.local") as client:
-        apple = client.get("/.well-known/apple-app-site-association", follow_redirects=False)
-        assert apple.status_code == 200
-        assert apple.headers["content-type"] == "application/json"
-        assert apple.json() == {
-            "applinks": {
-                "details": [
-                    {"appIDs": ["ABCDE12345.com.banqup.one"], "components": [{"/": "/i/*"}]}
-                ]
-            }
+    # Not entered: no lifespan, so this second app leaves the session's database pool alone
+    # (the .well-known routes read only settings).
+    client = TestClient(create_app(configured), base_url="http://testserver.local")
+    apple = client.get("/.well-known/apple-app-site-association", follow_redirects=False)
+    assert apple.status_code == 200
+    assert apple.headers["content-type"] == "application/json"
+    assert apple.json() == {
+        "applinks": {
+            "details": [{"appIDs": ["ABCDE12345.com.banqup.one"], "components": [{"/": "/i/*"}]}]
         }
-        android = client.get("/.well-known/assetlinks.json")
-        assert android.status_code == 200
-        assert android.json() == [
-            {
-                "relation": ["delegate_permission/common.handle_all_urls"],
-                "target": {
-                    "namespace": "android_app",
-                    "package_name": "com.banqup.one",
-                    "sha256_cert_fingerprints": ["AA:BB:CC"],
-                },
-            }
-        ]
+    }
+    android = client.get("/.well-known/assetlinks.json")
+    assert android.status_code == 200
+    assert android.json() == [
+        {
+            "relation": ["delegate_permission/common.handle_all_urls"],
+            "target": {
+                "namespace": "android_app",
+                "package_name": "com.banqup.one",
+                "sha256_cert_fingerprints": ["AA:BB:CC"],
+            },
+        }
+    ]
