@@ -37,6 +37,7 @@ from api.routes.landing import LandingController
 from api.routes.mobile import MobileController
 from api.routes.partners import ClientsController, EventsController, InvitationsController
 from api.routes.public import QRImageController, WellKnownController
+from api.routes.registration_links import RegistrationLinksController
 from api.routes.spaces import SpacesController
 from api.services.bus import EventBus
 from api.services.context import Context
@@ -147,6 +148,7 @@ def create_app(settings: Settings) -> Litestar:
             EventsController,
             MobileController,
             BusinessLinksController,
+            RegistrationLinksController,
         ],
         dependencies={"user": Provide(current_user)},
         security=[{"bearer": []}],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import signal
 from collections import OrderedDict
 from concurrent.futures import Executor
@@ -72,3 +73,15 @@ class QRRenderer:
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return image
+
+
+_SEGNO_SVG = re.compile(rb'width="(\d+)".*? d="([^"]+)"', re.S)
+
+
+def svg_symbol(svg: bytes) -> tuple[int, str]:
+    """(size in modules, path data) of a segno SVG rendered at scale 1, to place the code
+    inside another drawing."""
+    match = _SEGNO_SVG.search(svg)
+    if match is None:
+        raise ValueError("not a segno SVG")
+    return int(match.group(1)), match.group(2).decode()

@@ -1,8 +1,8 @@
 """Request and response bodies of the HTTP API as msgspec Structs.
 
 Base options, and why:
-- `kw_only=True` everywhere: fields are named at every call site, and adding a field
-  with a default never shifts others.
+- Fields are named at every call site (msgspec applies `kw_only` per class, so the bases
+  state it and the code keeps to it): adding a field with a default never shifts others.
 - `forbid_unknown_fields=True` on requests only: a misspelt field is a 400, not silently
   ignored. Responses may gain fields; clients must ignore unknown ones.
 - `omit_defaults=True` only on bodies whose contract marks fields optional (`field?`):
@@ -367,6 +367,13 @@ class Link(Response):
 class Confirmation(Response):
     link: Link
     client_id: UUID
+
+
+class RegistrationLinkDeclined(Response):
+    """The answer to declining a registration link: nothing is stored, the link still works."""
+
+    registration_link_id: UUID
+    kind: Literal["registration_link"] = "registration_link"
 
 
 class LinkList(Response):

@@ -160,3 +160,27 @@ def test_the_page_on_a_phone(browser: BrowserContext, live_server: LiveServer, a
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(ARTIFACTS / "landing-phone.png"), full_page=True)
     page.close()
+
+
+def test_the_poster_prints_a_qr_that_decodes(
+    browser: BrowserContext, live_server: LiveServer, api: Api
+) -> None:
+    anna_caller = api.user("anna")
+    anna = Remote(live_server, anna_caller)
+    partner = anna.ok("POST", "/api/v1/partners", json={"name": "Acme & Partners Accountancy"})[
+        "id"
+    ]
+    link = anna.ok(
+        "POST", f"/api/v1/partners/{partner}/registration-links", json={"label": "Front desk"}
+    )
+    page = browser.new_page()
+    page.set_extra_http_headers(anna_caller.headers)
+    page.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi
+    response = page.goto(
+        f"{live_server.base_url}/api/v1/partners/{partner}/registration-links/{link['id']}/poster.svg"
+    )
+    assert response is not None and response.status == 200
+    ARTIFACTS.mkdir(exist_ok=True)
+    poster = page.screenshot(path=str(ARTIFACTS / "poster.png"))
+    assert decode_both(poster) == link["url"]
+    page.close()

@@ -138,16 +138,16 @@ def test_hundreds_of_idle_polls_cost_no_cpu(
             base_url=live_server.base_url, headers=owner.headers, limits=limits, timeout=30
         ) as http:
             responses = await asyncio.gather(
-                *(http.get(events_url(partner), params={"wait": 4}) for _ in range(polls))
+                *(http.get(events_url(partner), params={"wait": 7}) for _ in range(polls))
             )
             results.extend(r.status_code for r in responses)
 
     thread = threading.Thread(target=lambda: asyncio.run(poll_all()))
     thread.start()
-    time.sleep(1.5)  # all polls are in and waiting
+    time.sleep(3)  # all polls are in and waiting
     before = cpu_seconds(live_server.process.pid)
-    time.sleep(1.5)
+    time.sleep(2)
     used = cpu_seconds(live_server.process.pid) - before
     thread.join(timeout=30)
     assert results == [200] * polls
-    assert used < 0.3, f"{used:.2f} s of CPU in 1.5 s while {polls} polls were idle"
+    assert used < 0.3, f"{used:.2f} s of CPU in 2 s while {polls} polls were idle"

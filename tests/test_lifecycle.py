@@ -20,6 +20,11 @@ def partner(api: Api, owner: Caller) -> str:
     return api.partner(owner, "Acme Accountants")
 
 
+def without_delivery(invitation: dict[str, Any]) -> dict[str, Any]:
+    """An invitation less its email delivery fields, which the outbox worker sets meanwhile."""
+    return {k: v for k, v in invitation.items() if k not in ("email_status", "email_error")}
+
+
 def event_types(owner: Caller, partner: str, after: str = "") -> list[str]:
     params = {"after": after} if after else {}
     page = owner.ok("GET", f"/api/v1/partners/{partner}/events", params=params)
@@ -223,7 +228,7 @@ def test_revoke(api: Api, owner: Caller, partner: str) -> None:
     url = f"/api/v1/partners/{partner}/invitations/{invitation['id']}/revoke"
     revoked = owner.ok("POST", url)
     assert revoked["status"] == "revoked" and revoked["revoked_at"] is not None
-    assert owner.ok("POST", url) == revoked  # idempotent
+    assert without_delivery(owner.ok("POST", url)) == without_delivery(revoked)  # idempotent
     row = owner.ok("GET", f"/api/v1/partners/{partner}/clients/{client['id']}")
     assert row["status"] == "inactive"
     ben = api.user("ben")
@@ -323,7 +328,8 @@ def test_disconnect_revokes_the_link(api: Api, owner: Caller, partner: str) -> N
     disconnected = owner.ok("POST", url)
     assert disconnected["status"] == "inactive"
     assert disconnected["business_id"] is None and disconnected["connected_at"] is None
-    assert owner.ok("POST", url) == disconnected
+    again = owner.ok("POST", url)
+    assert again | {"invitation": None} == disconnected | {"invitation": None}
     links = ben.ok("GET", f"/api/v1/businesses/{link['business_id']}/links")["items"]
     assert [x["status"] for x in links] == ["revoked"]
     assert event_types(owner, partner)[-1] == "client.deactivated"

@@ -35,8 +35,13 @@ class MobileController(Controller):
     ) -> models.Confirmation:
         return await mobile.confirm(ctx, user, data)
 
-    @post("/decline", status_code=200, summary="Decline an invitation")
+    @post(
+        "/decline",
+        status_code=200,
+        summary="Decline an invitation",
+        description="For a registration link nothing is stored; the answer says so.",
+    )
     async def decline(
         self, ctx: Ctx, user: CurrentUser, data: JSONBody[models.GrantRequest]
-    ) -> models.Invitation:
+    ) -> models.Invitation | models.RegistrationLinkDeclined:
         return await mobile.decline(ctx, user, data)

@@ -429,11 +429,16 @@ async def _confirm_registration_link(
     return models.Confirmation(link=views.link(link.to_dict()), client_id=client.id)
 
 
-async def decline(ctx: Context, user: models.User, data: models.GrantRequest) -> models.Invitation:
+async def decline(
+    ctx: Context, user: models.User, data: models.GrantRequest
+) -> models.Invitation | models.RegistrationLinkDeclined:
+    """Decline an invitation (the client goes back to `inactive`). Declining a
+    registration link stores nothing: it stays open for other businesses."""
     now = utcnow()
     grant = await resolve(ctx, user, data, now)
     if grant.registration_link is not None:
-        raise invalid("token", "a registration link has nothing to decline; just close it")
+        check_usable(grant, now)
+        return models.RegistrationLinkDeclined(registration_link_id=grant.registration_link["id"])
     assert grant.invitation is not None
     async with write_transaction():
         invitation_id = grant.invitation["id"]

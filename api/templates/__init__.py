@@ -33,7 +33,7 @@ def fill(eval_ctx: EvalContext, text: str, **values: Any) -> str:
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(Path(__file__).parent),
-        autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
+        autoescape=select_autoescape(enabled_extensions=("html.j2", "svg.j2"), default=False),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -58,3 +58,8 @@ def render_mail(lang: str, context: dict[str, Any]) -> tuple[str, str, str]:
     text = ENV.get_template("mail/invitation.txt.j2").render(context)
     html = ENV.get_template("mail/invitation.html.j2").render(context)
     return " ".join(subject.split()), text, html
+
+
+def render_poster(lang: str, context: dict[str, Any]) -> str:
+    """The A4 poster (SVG) of a registration link."""
+    return ENV.get_template("poster.svg.j2").render(context | {"lang": language(lang)})

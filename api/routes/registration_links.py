@@ -1,0 +1,92 @@
+"""Partner routes for registration links: create, list, revoke, print a poster."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import JSONBody, QueryParameter
+
+from api.qr import QRRenderer, svg_symbol
+from api.routes.caching import etag_response
+from api.routes.params import Ctx, CurrentUser, PathId
+from api.services import registration_links
+from api.templates import render_poster
+from mobile_contract import models
+
+POSTER_QR_MM = 150
+
+
+class RegistrationLinksController(Controller):
+    path = "/partners/{partner_id:uuid}/registration-links"
+    tags = ["registration links"]
+
+    @post("/", summary="Create a reusable registration link")
+    async def create(
+        self,
+        ctx: Ctx,
+        user: CurrentUser,
+        partner_id: PathId,
+        data: JSONBody[models.RegistrationLinkCreate],
+    ) -> models.RegistrationLink:
+        return await registration_links.create(ctx, user, partner_id, data)
+
+    @get("/", summary="The partner's registration links, newest first, with their uses")
+    async def list_links(
+        self, ctx: Ctx, user: CurrentUser, request: Request[Any, Any, Any], partner_id: PathId
+    ) -> Response[bytes]:
+        return etag_response(request, await registration_links.list_links(ctx, user, partner_id))
+
+    @get("/{link_id:uuid}", summary="One registration link")
+    async def get_link(
+        self,
+        ctx: Ctx,
+        user: CurrentUser,
+        request: Request[Any, Any, Any],
+        partner_id: PathId,
+        link_id: PathId,
+    ) -> Response[bytes]:
+        return etag_response(request, await registration_links.get(ctx, user, partner_id, link_id))
+
+    @post(
+        "/{link_id:uuid}/revoke", status_code=200, summary="Stop a registration link from working"
+    )
+    async def revoke(
+        self, ctx: Ctx, user: CurrentUser, partner_id: PathId, link_id: PathId
+    ) -> models.RegistrationLink:
+        return await registration_links.revoke(ctx, user, partner_id, link_id)
+
+    @get(
+        "/{link_id:uuid}/poster.svg",
+        summary="A printable A4 poster (SVG): the partner's name, a large QR code, instructions",
+        media_type="image/svg+xml",
+    )
+    async def poster(
+        self,
+        ctx: Ctx,
+        user: CurrentUser,
+        request: Request[Any, Any, Any],
+        partner_id: PathId,
+        link_id: PathId,
+        lang: Annotated[Literal["en", "nl", "fr", "de"], QueryParameter()] = "en",
+    ) -> Response[str]:
+        poster = await registration_links.poster(ctx, user, partner_id, link_id)
+        renderer: QRRenderer = request.app.state.qr
+        modules, path = svg_symbol(await renderer.image(poster.url, "svg", 1))
+        svg = render_poster(
+            lang,
+            {
+                "poster": poster,
+                "modules": modules,
+                "path": path,
+                "qr_mm": POSTER_QR_MM,
+            },
+        )
+        return Response(
+            content=svg,
+            media_type="image/svg+xml",
+            headers={
+                "Cache-Control": "private, no-cache",
+                "Content-Disposition": f'inline; filename="registration-link-{link_id}.svg"',
+            },
+        )

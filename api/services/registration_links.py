@@ -1,0 +1,136 @@
+"""Registration links: reusable, revocable partner links (and their posters).
+
+Every business that confirms through one becomes an active client of the partner
+(see `mobile.confirm`). A link's token is rebuilt from its stored `jti` and `kid`; a link
+without an expiry gets a token valid for ten years, and the database decides the rest.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from api.errors import invalid, not_found
+from api.services.access import require_partner_member
+from api.services.context import Context, utcnow
+from api.tokens import new_token_id
+from db.tables import Partner, RegistrationLink
+from db.transactions import lock, write_transaction
+from mobile_contract import models
+
+OPEN_ENDED_TOKEN = timedelta(days=3650)
+
+
+def view(ctx: Context, row: dict[str, Any]) -> models.RegistrationLink:
+    token = ctx.token(row["token_id"], row["token_expires_at"], "reg", row["token_kid"])
+    if token is None:  # signed by a key that was rotated out: the link cannot be shown again
+        token = ""
+    urls = ctx.urls(token)
+    return models.RegistrationLink(
+        id=row["id"],
+        label=row["label"],
+        token=token,
+        access_level=row["access_level"],
+        uses=row["uses"],
+        max_uses=row["max_uses"],
+        expires_at=row["expires_at"],
+        revoked_at=row["revoked_at"],
+        created_at=row["created_at"],
+        **urls,
+    )
+
+
+async def create(
+    ctx: Context, user: models.User, partner_id: UUID, data: models.RegistrationLinkCreate
+) -> models.RegistrationLink:
+    await require_partner_member(user.sub, partner_id)
+    now = utcnow()
+    expires_at = data.expires_at
+    if expires_at is not None:
+        if expires_at.tzinfo is None:
+            raise invalid("expires_at", "give a time zone, e.g. 2027-01-31T23:59:59Z")
+        if expires_at <= now:
+            raise invalid("expires_at", "must be in the future")
+    token_expires = (expires_at or now + OPEN_ENDED_TOKEN).replace(microsecond=0)
+    link = RegistrationLink(
+        partner=partner_id,
+        label=data.label.strip() if data.label else None,
+        token_id=new_token_id(),
+        token_kid=ctx.keys.kid,
+        token_expires_at=token_expires,
+        access_level=data.access_level,
+        expires_at=expires_at,
+        max_uses=data.max_uses,
+        uses=0,
+        created_by=user.sub,
+        created_at=now,
+    )
+    await link.save()
+    return view(ctx, link.to_dict())
+
+
+async def _row(partner_id: UUID, link_id: UUID) -> dict[str, Any]:
+    row = (
+        await RegistrationLink.select()
+        .where((RegistrationLink.id == link_id) & (RegistrationLink.partner == partner_id))
+        .first()
+    )
+    if row is None:
+        raise not_found("No such registration link")
+    return row
+
+
+async def list_links(
+    ctx: Context, user: models.User, partner_id: UUID
+) -> models.RegistrationLinkList:
+    await require_partner_member(user.sub, partner_id)
+    rows = (
+        await RegistrationLink.select()
+        .where(RegistrationLink.partner == partner_id)
+        .order_by(RegistrationLink.created_at, ascending=False)
+    )
+    return models.RegistrationLinkList(items=[view(ctx, r) for r in rows])
+
+
+async def get(
+    ctx: Context, user: models.User, partner_id: UUID, link_id: UUID
+) -> models.RegistrationLink:
+    await require_partner_member(user.sub, partner_id)
+    return view(ctx, await _row(partner_id, link_id))
+
+
+async def revoke(
+    ctx: Context, user: models.User, partner_id: UUID, link_id: UUID
+) -> models.RegistrationLink:
+    """Stop the link from working (idempotent); businesses already linked stay linked."""
+    await require_partner_member(user.sub, partner_id)
+    async with write_transaction():
+        await lock(RegistrationLink, link_id)
+        row = await _row(partner_id, link_id)
+        if row["revoked_at"] is None:
+            await RegistrationLink.update({RegistrationLink.revoked_at: utcnow()}).where(
+                RegistrationLink.id == link_id
+            )
+            row = await _row(partner_id, link_id)
+    return view(ctx, row)
+
+
+class Poster(models.Response):
+    partner_name: str
+    label: str | None
+    url: str
+    expires_at: datetime | None
+
+
+async def poster(ctx: Context, user: models.User, partner_id: UUID, link_id: UUID) -> Poster:
+    await require_partner_member(user.sub, partner_id)
+    row = await _row(partner_id, link_id)
+    partner = await Partner.select(Partner.name).where(Partner.id == partner_id).first()
+    link = view(ctx, row)
+    return Poster(
+        partner_name=partner["name"] if partner else "",
+        label=link.label,
+        url=link.url,
+        expires_at=link.expires_at,
+    )
