@@ -41,7 +41,7 @@ def access_log_middleware(app: ASGIApp) -> ASGIApp:
                 query = " ?[redacted]" if scope.get("query_string") else ""
                 log.info(
                     "%s %s%s %s %.1fms",
-                    scope["method"],
+                    scope.get("method"),
                     redact_path(scope["path"]),
                     query,
                     status["code"],

@@ -88,7 +88,7 @@ async def _every(seconds: float, job: Callable[[], Awaitable[object]]) -> None:
 async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     await migrate()
     if DB.engine_type == "postgres":
-        await DB.start_connection_pool(min_size=1, max_size=10)  # type: ignore[attr-defined]
+        await DB.start_connection_pool(min_size=1, max_size=10)  # type: ignore[call-arg]
     executor = ProcessPoolExecutor(
         max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=ignore_signals
     )

@@ -42,8 +42,13 @@ async def _listen_once(database_url: str, deliver: Any) -> None:
     """Listen until the connection ends."""
     connection = await asyncpg.connect(database_url)
     try:
-        closed = asyncio.get_running_loop().create_future()
-        connection.add_termination_listener(lambda _c: closed.done() or closed.set_result(None))
+        closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def on_close(_connection: Any) -> None:
+            if not closed.done():
+                closed.set_result(None)
+
+        connection.add_termination_listener(on_close)
         await connection.add_listener(NOTIFY_CHANNEL, deliver)
         await closed
     finally:

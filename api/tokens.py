@@ -62,8 +62,7 @@ def key_id(public_key: Ed25519PublicKey) -> str:
 def _load_private_key(path: Path, *, create: bool) -> Ed25519PrivateKey:
     if not path.exists() and create:
         path.parent.mkdir(parents=True, exist_ok=True)
-        key = Ed25519PrivateKey.generate()
-        pem = key.private_bytes(
+        pem = Ed25519PrivateKey.generate().private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),

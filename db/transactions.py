@@ -42,3 +42,12 @@ async def insert_many(rows: Sequence[Table]) -> None:
     for start in range(0, len(rows), INSERT_CHUNK):
         chunk = rows[start : start + INSERT_CHUNK]
         await type(chunk[0]).insert(*chunk)
+
+
+async def one(query: Any) -> dict[str, Any]:
+    """The single row a `select(...).first()` query must find (it exists by construction:
+    a foreign key, or a row this transaction locked)."""
+    row: dict[str, Any] | None = await query.first()
+    if row is None:
+        raise LookupError(f"expected a row: {query}")
+    return row

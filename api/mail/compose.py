@@ -45,6 +45,6 @@ def compose(invite: Invite, qr_png: bytes, sender: str, message_id_domain: str) 
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     message["Content-Language"] = invite.language  # after the body: set_content drops Content-*
-    html_part = message.get_payload()[1]  # type: ignore[index]
+    html_part: EmailMessage = message.get_payload()[1]  # type: ignore[index,assignment]
     html_part.add_related(qr_png, maintype="image", subtype="png", cid=cid, filename="qr.png")
     return message

@@ -25,7 +25,7 @@ from api.services import events
 from api.services.context import Context, utcnow
 from api.services.events import NewEvent
 from db.tables import Client, Invitation, MailOutbox, Partner
-from db.transactions import IS_POSTGRES, write_transaction
+from db.transactions import IS_POSTGRES, one, write_transaction
 
 log = logging.getLogger("api.mail")
 QR_SCALE = 4
@@ -130,10 +130,8 @@ class MailWorker:
         await self._finish(row, invitation, error=None)
 
     async def _compose(self, invitation: dict[str, Any], *, replaces_earlier: bool) -> Any:
-        client = await Client.select(Client.name).where(Client.id == invitation["client"]).first()
-        partner = (
-            await Partner.select(Partner.name).where(Partner.id == invitation["partner"]).first()
-        )
+        client = await one(Client.select(Client.name).where(Client.id == invitation["client"]))
+        partner = await one(Partner.select(Partner.name).where(Partner.id == invitation["partner"]))
         token = self.ctx.token(
             invitation["token_id"], invitation["expires_at"], "inv", invitation["token_kid"]
         )

@@ -9,7 +9,6 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from piccolo.columns.combination import Where
 
 from api.errors import invalid, not_found
 from api.services import events, views
@@ -117,7 +116,7 @@ def parse_statuses(value: str | None) -> tuple[str, ...]:
     return wanted
 
 
-def _status_filter(statuses: tuple[str, ...], now: datetime) -> Where | None:
+def _status_filter(statuses: tuple[str, ...], now: datetime) -> Any:
     still_invited = (Client.status == "invited") & (Client.invitation_expires_at > now)
     conditions = {
         "active": Client.status == "active",
@@ -125,7 +124,7 @@ def _status_filter(statuses: tuple[str, ...], now: datetime) -> Where | None:
         "inactive": (Client.status == "inactive")
         | ((Client.status == "invited") & (Client.invitation_expires_at <= now)),
     }
-    combined = None
+    combined: Any = None
     for status in statuses:
         combined = conditions[status] if combined is None else combined | conditions[status]
     return combined

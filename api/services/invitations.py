@@ -17,7 +17,7 @@ from api.services.context import Context, utcnow
 from api.services.events import NewEvent
 from api.tokens import new_token_id
 from db.tables import Client, Invitation, MailOutbox, QRGrant
-from db.transactions import insert_many, lock, write_transaction
+from db.transactions import insert_many, lock, one, write_transaction
 from mobile_contract import ErrorCode, models
 from mobile_contract.links import USER_CODE_ALPHABET, USER_CODE_LENGTH, format_user_code
 
@@ -206,7 +206,7 @@ async def resend(
         old = await _invitation_row(partner_id, invitation_id)
         await lock(Client, old["client"])
         old = await _invitation_row(partner_id, invitation_id)
-        client = await Client.select().where(Client.id == old["client"]).first()
+        client = await one(Client.select().where(Client.id == old["client"]))
         status = views.invitation_status(old, now)
         if status == "superseded" or client["latest_invitation"] != old["id"]:
             raise state_error("superseded")

@@ -34,7 +34,7 @@ from db.tables import (
     RegistrationLink,
     UserCodeAttempt,
 )
-from db.transactions import lock, write_transaction
+from db.transactions import lock, one, write_transaction
 from mobile_contract import ErrorCode, models
 from mobile_contract.links import normalize_user_code
 
@@ -176,7 +176,7 @@ async def _business_choices(user_sub: str, partner_id: UUID) -> list[models.Busi
 
 
 async def _partner_ref(partner_id: UUID) -> models.PartnerRef:
-    row = await Partner.select(Partner.id, Partner.name).where(Partner.id == partner_id).first()
+    row = await one(Partner.select(Partner.id, Partner.name).where(Partner.id == partner_id))
     return models.PartnerRef(id=row["id"], name=row["name"])
 
 
@@ -303,7 +303,7 @@ async def _confirm_invitation(
     assert grant.invitation is not None
     invitation_id = grant.invitation["id"]
     await lock(Invitation, invitation_id)
-    grant.invitation = await Invitation.select().where(Invitation.id == invitation_id).first()
+    grant.invitation = await one(Invitation.select().where(Invitation.id == invitation_id))
     invitation = grant.invitation
     assert invitation is not None
     if invitation["status"] == "accepted":
@@ -321,7 +321,7 @@ async def _confirm_invitation(
         raise AppError(
             ErrorCode.BUSINESS_ALREADY_LINKED, "This business is already linked to the partner."
         )
-    link = Link(
+    new_link = Link(
         partner=partner_id,
         business=business_id,
         client=invitation["client"],
@@ -330,13 +330,13 @@ async def _confirm_invitation(
         created_by=user.sub,
         created_at=now,
     )
-    await link.save()
+    await new_link.save()
     await Invitation.update(
         {
             Invitation.status: "accepted",
             Invitation.accepted_at: now,
             Invitation.accepted_by: user.sub,
-            Invitation.link: link.id,
+            Invitation.link: new_link.id,
         }
     ).where(Invitation.id == invitation_id)
     await Client.update(
@@ -354,27 +354,27 @@ async def _confirm_invitation(
                 type="invitation.accepted",
                 client=invitation["client"],
                 invitation=invitation_id,
-                link=link.id,
+                link=new_link.id,
                 data={"business_id": str(business_id)},
             ),
             NewEvent(
                 type="client.activated",
                 client=invitation["client"],
                 invitation=invitation_id,
-                link=link.id,
+                link=new_link.id,
                 data={"business_id": str(business_id)},
             ),
         ],
         now,
     )
-    return models.Confirmation(link=views.link(link.to_dict()), client_id=invitation["client"])
+    return models.Confirmation(link=views.link(new_link.to_dict()), client_id=invitation["client"])
 
 
 async def _confirm_registration_link(
     user: models.User, data: models.ConfirmRequest, link_id: UUID, now: datetime
 ) -> models.Confirmation:
     await lock(RegistrationLink, link_id)
-    reg = await RegistrationLink.select().where(RegistrationLink.id == link_id).first()
+    reg = await one(RegistrationLink.select().where(RegistrationLink.id == link_id))
     partner_id = reg["partner"]
     if data.business_id is not None:
         if await business_role(user.sub, data.business_id) != "admin":
@@ -386,10 +386,8 @@ async def _confirm_registration_link(
             return models.Confirmation(link=views.link(existing), client_id=existing["client"])
     _usable_registration_link(reg, now)
     business_id = await _target_business(user, data)
-    business = (
-        await Business.select(Business.name, Business.vat_number)
-        .where(Business.id == business_id)
-        .first()
+    business = await one(
+        Business.select(Business.name, Business.vat_number).where(Business.id == business_id)
     )
     client = Client(
         partner=partner_id,
@@ -404,7 +402,7 @@ async def _confirm_registration_link(
         updated_at=now,
     )
     await client.save()
-    link = Link(
+    new_link = Link(
         partner=partner_id,
         business=business_id,
         client=client.id,
@@ -413,7 +411,7 @@ async def _confirm_registration_link(
         created_by=user.sub,
         created_at=now,
     )
-    await link.save()
+    await new_link.save()
     await RegistrationLink.update({RegistrationLink.uses: RegistrationLink.uses + 1}).where(
         RegistrationLink.id == link_id
     )
@@ -422,11 +420,11 @@ async def _confirm_registration_link(
         partner_id,
         [
             NewEvent(type="client.created", client=client.id, data=data_),
-            NewEvent(type="client.activated", client=client.id, link=link.id, data=data_),
+            NewEvent(type="client.activated", client=client.id, link=new_link.id, data=data_),
         ],
         now,
     )
-    return models.Confirmation(link=views.link(link.to_dict()), client_id=client.id)
+    return models.Confirmation(link=views.link(new_link.to_dict()), client_id=client.id)
 
 
 async def decline(
@@ -443,7 +441,7 @@ async def decline(
     async with write_transaction():
         invitation_id = grant.invitation["id"]
         await lock(Invitation, invitation_id)
-        grant.invitation = await Invitation.select().where(Invitation.id == invitation_id).first()
+        grant.invitation = await one(Invitation.select().where(Invitation.id == invitation_id))
         invitation = _usable_invitation(grant, now)
         await Invitation.update({Invitation.status: "declined", Invitation.declined_at: now}).where(
             Invitation.id == invitation_id
@@ -464,7 +462,7 @@ async def decline(
             ],
             now,
         )
-        row = await Invitation.select().where(Invitation.id == invitation_id).first()
+        row = await one(Invitation.select().where(Invitation.id == invitation_id))
     ctx.bus.publish(invitation["partner"])
     return views.invitation(ctx, row, now)
 
@@ -515,7 +513,7 @@ async def revoke_business_link(
                 ],
                 now,
             )
-            row = await Link.select().where(Link.id == link_id).first()
+            row = await one(Link.select().where(Link.id == link_id))
     ctx.bus.publish(row["partner"])
     partner = await Partner.select(Partner.name).where(Partner.id == row["partner"]).first()
     return views.link(row, partner["name"] if partner else None)
