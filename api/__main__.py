@@ -7,10 +7,13 @@ import asyncio
 import logging
 import os
 import sys
+import warnings
 
 os.environ.setdefault("PICCOLO_CONF", "db.piccolo_conf")
+# Piccolo warns (in colour, over several lines) when the database is away; we say it once.
+warnings.filterwarnings("ignore", message=r".*Unable to (connect to database|fetch server version)")
 
-from api.settings import ConfigError, load_settings
+from api.settings import ConfigError, load_settings  # noqa: E402
 
 
 def _fail(message: str) -> None:

@@ -1,0 +1,83 @@
+"""The command line: clear one-line errors on bad configuration; tokens that work."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+
+
+def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = dict(os.environ) | env
+    return subprocess.run(
+        [sys.executable, "-m", "api", *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DATABASE_URL": "mysql://db/invites"}, "DATABASE_URL: unknown scheme 'mysql'"),
+        ({"DATABASE_URL": "sqlite:///:memory:"}, "in-memory SQLite is not supported"),
+        ({"INVITATION_TTL_DAYS": "two weeks"}, "INVITATION_TTL_DAYS must be a number"),
+        ({"INVITATION_TTL_DAYS": "0"}, "INVITATION_TTL_DAYS must be between 1 and 365"),
+        ({"MAIL_URL": "http://mail"}, "MAIL_URL must be smtp://, smtps:// or file://"),
+        ({"PUBLIC_BASE_URL": "invites.example.com"}, "PUBLIC_BASE_URL must be an http(s) origin"),
+        ({"APP_ENV": "staging"}, "APP_ENV must be dev or prod"),
+        ({"AUTH_HS256_SECRET": "short"}, "AUTH_HS256_SECRET must be at least 32 characters"),
+        (
+            {
+                "INVITE_SIGNING_KEY_FILE": "/nonexistent/dir/key.pem",
+                "APP_ENV": "prod",
+                "AUTH_JWKS_URL": "https://idp.example/jwks",
+            },
+            "APP_ENV=prod needs an existing INVITE_SIGNING_KEY_FILE",
+        ),
+        ({"APP_ENV": "prod", "AUTH_HS256_SECRET": ""}, "APP_ENV=prod needs AUTH_JWKS_URL"),
+    ],
+)
+def test_bad_configuration_is_one_clear_line(env: dict[str, str], message: str) -> None:
+    result = run("migrate", **env)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("error: ") and message in result.stderr
+
+
+def test_an_unreadable_key_file_is_one_clear_line(tmp_path: Path) -> None:
+    key = tmp_path / "key.pem"
+    key.write_text("not a key")
+    result = run("migrate", INVITE_SIGNING_KEY_FILE=str(key))
+    assert result.returncode == 2
+    assert result.stderr == f"error: INVITE_SIGNING_KEY_FILE {key}: not a PEM private key\n"
+
+
+def test_an_unreachable_database_is_one_clear_line() -> None:
+    result = run("migrate", DATABASE_URL="postgresql://nobody@127.0.0.1:1/none")
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: cannot migrate the database: ")
+    assert result.stderr.count("\n") == 1
+
+
+def test_migrate_applies_migrations(tmp_path: Path) -> None:
+    result = run("migrate", DATABASE_URL=f"sqlite:///{tmp_path / 'fresh.db'}")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "migrations applied\n"
+    assert (tmp_path / "fresh.db").exists()
+
+
+def test_token_signs_in(client: Any) -> None:
+    result = run("token", "--sub", "cli-user", "--email", "cli@example.com", "--name", "Cli")
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip()
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200
+    assert me.json()["user"] == {"sub": "cli-user", "email": "cli@example.com", "name": "Cli"}
