@@ -33,6 +33,9 @@ lint: install
 	$(VENV)/bin/ruff format --check api db mobile_contract tests bench
 	$(VENV)/bin/mypy api db mobile_contract
 
+bench: install
+	$(PY) -m bench.mail_throughput
+
 # Rewrite mobile_contract/openapi.json from the served schema (review the diff!).
 openapi: install
 	$(PY) -m api openapi > mobile_contract/openapi.json

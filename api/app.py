@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
@@ -89,8 +90,12 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     await migrate()
     if DB.engine_type == "postgres":
         await DB.start_connection_pool(min_size=1, max_size=10)  # type: ignore[call-arg]
+    # QR codes are pure-Python CPU work: one render process per core keeps them off the
+    # event loop and lets emails render in parallel.
     executor = ProcessPoolExecutor(
-        max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=ignore_signals
+        max_workers=os.cpu_count() or 1,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=ignore_signals,
     )
     app.state.qr = renderer = QRRenderer(executor)
     ctx: Context = app.state.ctx

@@ -201,3 +201,24 @@ def test_two_workers_send_each_of_200_messages_once(
     time.sleep(1)
     counts = [len(mailbox.to(f"bulk{i}@client.example")) for i in range(200)]
     assert counts == [1] * 200
+
+
+def test_one_rejected_recipient_does_not_hold_up_the_others(
+    api: Api, mailbox: Mailbox, owner: Caller, partner: str
+) -> None:
+    mailbox.rejected.add("bounce@client.example")
+    addresses = ["first@client.example", "bounce@client.example", "third@client.example"]
+    made = [api.client_row(owner, partner, name=a, email=a) for a in addresses]
+    results = api.invite(owner, partner, [c["id"] for c in made])
+    for address in ("first@client.example", "third@client.example"):
+        wait_until(lambda address=address: mailbox.to(address))
+    statuses = [
+        wait_until(
+            lambda r=r: (
+                (s := invitation(owner, partner, r["invitation"]["id"])["email_status"]) != "queued"
+                and s
+            )
+        )
+        for r in results
+    ]
+    assert statuses == ["sent", "failed", "sent"]

@@ -13,8 +13,10 @@ import asyncio
 import contextlib
 import logging
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 from typing import Any
 from urllib.parse import urlsplit
+from uuid import UUID
 
 import msgspec
 
@@ -25,14 +27,15 @@ from api.services import events
 from api.services.context import Context, utcnow
 from api.services.events import NewEvent
 from db.tables import Client, Invitation, MailOutbox, Partner
-from db.transactions import IS_POSTGRES, one, write_transaction
+from db.transactions import IS_POSTGRES, write_transaction
 
 log = logging.getLogger("api.mail")
 QR_SCALE = 4
 
 
 class MailPolicy(msgspec.Struct, frozen=True, kw_only=True):
-    batch: int = 20
+    batch: int = 50
+    batches: int = 2
     lease: timedelta = timedelta(seconds=120)
     max_attempts: int = 8
     retry_base: timedelta = timedelta(seconds=10)
@@ -54,6 +57,11 @@ class MailWorker:
         self._domain = urlsplit(ctx.settings.public_base_url).hostname or "localhost"
 
     async def run(self) -> None:
+        """Deliver forever, with `policy.batches` batches in flight so that QR rendering
+        (in the render processes) overlaps SMTP and database work."""
+        await asyncio.gather(*(self._loop() for _ in range(self.policy.batches)))
+
+    async def _loop(self) -> None:
         while True:
             try:
                 sent = await self.run_once()
@@ -72,7 +80,7 @@ class MailWorker:
         """Claim and deliver one batch of due messages; how many were claimed."""
         claimed = await self._claim(utcnow())
         if claimed:
-            await asyncio.gather(*(self._deliver(row) for row in claimed))
+            await self._deliver(claimed)
         return len(claimed)
 
     async def _claim(self, now: datetime) -> list[dict[str, Any]]:
@@ -103,35 +111,55 @@ class MailWorker:
                 .returning(*MailOutbox.all_columns())
             )
 
-    async def _deliver(self, row: dict[str, Any]) -> None:
-        invitation = await Invitation.select().where(Invitation.id == row["invitation"]).first()
-        now = utcnow()
-        if (
-            invitation is None
-            or invitation["status"] != "pending"
-            or invitation["expires_at"] <= now
-        ):
-            await self._finish(
-                row, invitation, error="not sent: the invitation ended before its email went out"
+    async def _deliver(self, claimed: list[dict[str, Any]]) -> None:
+        invitations = {
+            r["id"]: r
+            for r in await Invitation.select().where(
+                Invitation.id.is_in([row["invitation"] for row in claimed])
             )
-            return
-        try:
-            message = await self._compose(invitation, replaces_earlier=row["kind"] == "resend")
-            await self.transport.send(message)
-        except Exception as exc:
-            if not isinstance(exc, DeliveryError):  # a bug: keep the message, say why
-                log.exception("mail %s: cannot compose or send", row["id"])
-                exc = DeliveryError(f"internal error: {type(exc).__name__}", permanent=False)
-            if exc.permanent or row["attempts"] >= self.policy.max_attempts:
-                await self._finish(row, invitation, error=exc.reason)
+        }
+        names = await _names(list(invitations.values()))
+        now = utcnow()
+        outcomes: dict[int, DeliveryError | None] = {}
+        sendable: list[dict[str, Any]] = []
+        for row in claimed:
+            invitation = invitations.get(row["invitation"])
+            if (
+                invitation is None
+                or invitation["status"] != "pending"
+                or invitation["expires_at"] <= now
+            ):
+                outcomes[row["id"]] = ENDED
             else:
-                await self._retry(row, invitation, exc.reason)
-            return
-        await self._finish(row, invitation, error=None)
+                sendable.append(row)
+        composed = await asyncio.gather(
+            *(
+                self._compose(invitations[row["invitation"]], names, row["kind"] == "resend")
+                for row in sendable
+            ),
+            return_exceptions=True,
+        )
+        messages: list[tuple[dict[str, Any], EmailMessage]] = []
+        for row, message in zip(sendable, composed, strict=True):
+            if isinstance(message, BaseException):
+                if not isinstance(message, DeliveryError):  # a bug: keep the message, say why
+                    log.error("mail %s: cannot compose", row["id"], exc_info=message)
+                    message = DeliveryError(
+                        f"internal error: {type(message).__name__}", permanent=False
+                    )
+                outcomes[row["id"]] = message
+            else:
+                messages.append((row, message))
+        if messages:
+            sent = await self.transport.send_many([m for _, m in messages])
+            outcomes.update(
+                (row["id"], outcome) for (row, _), outcome in zip(messages, sent, strict=True)
+            )
+        await self._record(claimed, invitations, outcomes)
 
-    async def _compose(self, invitation: dict[str, Any], *, replaces_earlier: bool) -> Any:
-        client = await one(Client.select(Client.name).where(Client.id == invitation["client"]))
-        partner = await one(Partner.select(Partner.name).where(Partner.id == invitation["partner"]))
+    async def _compose(
+        self, invitation: dict[str, Any], names: dict[UUID, str], replaces_earlier: bool
+    ) -> EmailMessage:
         token = self.ctx.token(
             invitation["token_id"], invitation["expires_at"], "inv", invitation["token_kid"]
         )
@@ -142,8 +170,8 @@ class MailWorker:
         urls = self.ctx.urls(token)
         invite = Invite(
             to=invitation["email"],
-            client_name=client["name"],
-            partner_name=partner["name"],
+            client_name=names[invitation["client"]],
+            partner_name=names[invitation["partner"]],
             language=invitation["language"],
             message=invitation["message"],
             access_level=invitation["access_level"],
@@ -155,54 +183,107 @@ class MailWorker:
         png = await self.renderer.image(urls["url"], "png", QR_SCALE)
         return compose(invite, png, self.ctx.settings.mail_from, self._domain)
 
-    async def _retry(self, row: dict[str, Any], invitation: dict[str, Any], reason: str) -> None:
-        now = utcnow()
-        log.info("mail %s: attempt %s failed, retrying: %s", row["id"], row["attempts"], reason)
-        async with write_transaction():
-            await MailOutbox.update(
-                {
-                    MailOutbox.next_attempt_at: now + self.policy.backoff(row["attempts"]),
-                    MailOutbox.locked_until: None,
-                    MailOutbox.last_error: reason,
-                }
-            ).where(MailOutbox.id == row["id"])
-            await Invitation.update({Invitation.email_error: reason}).where(
-                Invitation.id == invitation["id"]
-            )
-
-    async def _finish(
-        self, row: dict[str, Any], invitation: dict[str, Any] | None, error: str | None
+    async def _record(
+        self,
+        claimed: list[dict[str, Any]],
+        invitations: dict[UUID, dict[str, Any]],
+        outcomes: dict[int, DeliveryError | None],
     ) -> None:
+        """Write down every outcome of a batch in one transaction."""
         now = utcnow()
+        sent = [row for row in claimed if outcomes[row["id"]] is None]
+        retry, failed = [], []
+        for row in claimed:
+            error = outcomes[row["id"]]
+            if error is None:
+                continue
+            if error.permanent or row["attempts"] >= self.policy.max_attempts:
+                failed.append((row, error.reason))
+            else:
+                retry.append((row, error.reason))
+        by_partner: dict[UUID, list[NewEvent]] = {}
         async with write_transaction():
-            await MailOutbox.update(
-                {
-                    MailOutbox.status: "failed" if error else "sent",
-                    MailOutbox.sent_at: None if error else now,
-                    MailOutbox.locked_until: None,
-                    MailOutbox.last_error: error,
-                }
-            ).where(MailOutbox.id == row["id"])
-            if invitation is None:
-                return
-            await Invitation.update(
-                {
-                    Invitation.email_status: "failed" if error else "sent",
-                    Invitation.email_error: error,
-                }
-            ).where(Invitation.id == invitation["id"])
-            await events.record(
-                invitation["partner"],
-                [
+            if sent:
+                await MailOutbox.update(
+                    {
+                        MailOutbox.status: "sent",
+                        MailOutbox.sent_at: now,
+                        MailOutbox.locked_until: None,
+                    }
+                ).where(MailOutbox.id.is_in([row["id"] for row in sent]))
+                await Invitation.update(
+                    {Invitation.email_status: "sent", Invitation.email_error: None}
+                ).where(Invitation.id.is_in([row["invitation"] for row in sent]))
+            for row, reason in retry:
+                log.info(
+                    "mail %s: attempt %s failed, will retry: %s", row["id"], row["attempts"], reason
+                )
+                await MailOutbox.update(
+                    {
+                        MailOutbox.next_attempt_at: now + self.policy.backoff(row["attempts"]),
+                        MailOutbox.locked_until: None,
+                        MailOutbox.last_error: reason,
+                    }
+                ).where(MailOutbox.id == row["id"])
+                await Invitation.update({Invitation.email_error: reason}).where(
+                    Invitation.id == row["invitation"]
+                )
+            for row, reason in failed:
+                log.warning("mail %s: not delivered: %s", row["id"], reason)
+                await MailOutbox.update(
+                    {
+                        MailOutbox.status: "failed",
+                        MailOutbox.locked_until: None,
+                        MailOutbox.last_error: reason,
+                    }
+                ).where(MailOutbox.id == row["id"])
+                await Invitation.update(
+                    {Invitation.email_status: "failed", Invitation.email_error: reason}
+                ).where(Invitation.id == row["invitation"])
+            for row in sent:
+                invitation = invitations[row["invitation"]]
+                by_partner.setdefault(invitation["partner"], []).append(
                     NewEvent(
-                        type="invitation.email_failed" if error else "invitation.email_sent",
+                        type="invitation.email_sent",
                         client=invitation["client"],
                         invitation=invitation["id"],
-                        data={"error": error} if error else {},
                     )
-                ],
-                now,
+                )
+            for row, reason in failed:
+                ended = invitations.get(row["invitation"])
+                if ended is not None:
+                    by_partner.setdefault(ended["partner"], []).append(
+                        NewEvent(
+                            type="invitation.email_failed",
+                            client=ended["client"],
+                            invitation=ended["id"],
+                            data={"error": reason},
+                        )
+                    )
+            for partner_id, partner_events in by_partner.items():
+                await events.record(partner_id, partner_events, now)
+        for partner_id in by_partner:
+            self.ctx.bus.publish(partner_id)
+
+
+ENDED = DeliveryError("not sent: the invitation ended before its email went out", permanent=True)
+
+
+async def _names(invitations: list[dict[str, Any]]) -> dict[UUID, str]:
+    """Names of the clients and partners of these invitations, by id."""
+    client_ids = list({i["client"] for i in invitations})
+    partner_ids = list({i["partner"] for i in invitations})
+    names: dict[UUID, str] = {}
+    if client_ids:
+        names |= {
+            r["id"]: r["name"]
+            for r in await Client.select(Client.id, Client.name).where(Client.id.is_in(client_ids))
+        }
+    if partner_ids:
+        names |= {
+            r["id"]: r["name"]
+            for r in await Partner.select(Partner.id, Partner.name).where(
+                Partner.id.is_in(partner_ids)
             )
-        if error:
-            log.warning("mail %s: not delivered: %s", row["id"], error)
-        self.ctx.bus.publish(invitation["partner"])
+        }
+    return names

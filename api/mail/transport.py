@@ -24,12 +24,26 @@ class DeliveryError(Exception):
 class Transport(Protocol):
     async def send(self, message: EmailMessage) -> None: ...
 
+    async def send_many(self, messages: list[EmailMessage]) -> list[DeliveryError | None]:
+        """Send each message; the outcome of each (None: accepted)."""
+        ...
+
 
 class FileTransport:
     """One `.eml` file per message (written atomically), for development."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+
+    async def send_many(self, messages: list[EmailMessage]) -> list[DeliveryError | None]:
+        outcomes: list[DeliveryError | None] = []
+        for message in messages:
+            try:
+                await self.send(message)
+                outcomes.append(None)
+            except DeliveryError as exc:
+                outcomes.append(exc)
+        return outcomes
 
     async def send(self, message: EmailMessage) -> None:
         try:
@@ -56,28 +70,48 @@ class SMTPTransport:
         self.password = unquote(parts.password) if parts.password else None
         self.timeout = timeout
 
+    def _client(self) -> aiosmtplib.SMTP:
+        return aiosmtplib.SMTP(
+            hostname=self.host,
+            port=self.port,
+            username=self.username,
+            password=self.password,
+            use_tls=self.implicit_tls,
+            start_tls=None if not self.implicit_tls else False,
+            timeout=self.timeout,
+        )
+
     async def send(self, message: EmailMessage) -> None:
+        [outcome] = await self.send_many([message])
+        if outcome is not None:
+            raise outcome
+
+    async def send_many(self, messages: list[EmailMessage]) -> list[DeliveryError | None]:
+        """Send over one connection (STARTTLS when the server offers it). If the
+        connection fails, the messages not yet accepted fail temporarily."""
+        outcomes: list[DeliveryError | None] = []
         try:
-            await aiosmtplib.send(
-                message,
-                hostname=self.host,
-                port=self.port,
-                username=self.username,
-                password=self.password,
-                use_tls=self.implicit_tls,
-                start_tls=None if not self.implicit_tls else False,
-                timeout=self.timeout,
-            )
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            reasons = "; ".join(f"{e.code} {e.message}" for e in exc.recipients)
-            permanent = all(500 <= e.code < 600 for e in exc.recipients)
-            raise DeliveryError(reasons, permanent=permanent) from None
-        except aiosmtplib.SMTPResponseException as exc:
-            raise DeliveryError(
-                f"{exc.code} {exc.message}", permanent=500 <= exc.code < 600
-            ) from None
+            async with self._client() as smtp:
+                for message in messages:
+                    try:
+                        await smtp.send_message(message)
+                        outcomes.append(None)
+                    except aiosmtplib.SMTPRecipientsRefused as exc:
+                        reasons = "; ".join(f"{e.code} {e.message}" for e in exc.recipients)
+                        permanent = all(500 <= e.code < 600 for e in exc.recipients)
+                        outcomes.append(DeliveryError(reasons, permanent=permanent))
+                    except aiosmtplib.SMTPServerDisconnected:
+                        raise
+                    except aiosmtplib.SMTPResponseException as exc:
+                        outcomes.append(
+                            DeliveryError(
+                                f"{exc.code} {exc.message}", permanent=500 <= exc.code < 600
+                            )
+                        )
         except (aiosmtplib.SMTPException, OSError) as exc:
-            raise DeliveryError(f"SMTP server unreachable: {exc}", permanent=False) from None
+            failure = DeliveryError(f"SMTP server unreachable: {exc}", permanent=False)
+            outcomes += [failure] * (len(messages) - len(outcomes))
+        return outcomes
 
 
 def transport_from_url(url: str) -> Transport:
