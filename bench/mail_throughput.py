@@ -24,21 +24,21 @@ URL = "https://invites.banqup.example/i/eyJhbGciOiJFZERTQSIsImtpZCI6IjR3X0NDTTBn
 
 def end_to_end() -> tuple[float, float]:
     """(seconds for the bulk request, seconds until the last message was accepted)."""
-    with SMTPSink() as sink, Server(MAIL_URL=f"smtp://127.0.0.1:{sink.port}") as server:
-        with server.client("bench-partner") as http:
-            partner = http.post("/api/v1/partners", json={"name": "Bench Accountants"}).json()["id"]
-            rows = [{"name": f"Client {i}", "email": f"c{i}@bench.example"} for i in range(COUNT)]
-            imported = http.post(
-                f"/api/v1/partners/{partner}/clients/import", json={"clients": rows}
-            )
-            ids = [r["client"]["id"] for r in imported.json()["results"]]
-            started = time.perf_counter()
-            response = http.post(
-                f"/api/v1/partners/{partner}/invitations", json={"client_ids": ids}
-            )
-            answered = time.perf_counter()
-            assert response.status_code == 200, response.text
-            last = sink.wait_for(COUNT, timeout=600)
+    sink = SMTPSink()
+    with (
+        sink,
+        Server(MAIL_URL=f"smtp://127.0.0.1:{sink.port}") as server,
+        server.client("bench") as http,
+    ):
+        partner = http.post("/api/v1/partners", json={"name": "Bench Accountants"}).json()["id"]
+        rows = [{"name": f"Client {i}", "email": f"c{i}@bench.example"} for i in range(COUNT)]
+        imported = http.post(f"/api/v1/partners/{partner}/clients/import", json={"clients": rows})
+        ids = [r["client"]["id"] for r in imported.json()["results"]]
+        started = time.perf_counter()
+        response = http.post(f"/api/v1/partners/{partner}/invitations", json={"client_ids": ids})
+        answered = time.perf_counter()
+        assert response.status_code == 200, response.text
+        last = sink.wait_for(COUNT, timeout=600)
     return answered - started, last - started
 
 
