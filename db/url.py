@@ -48,13 +48,13 @@ def engine_from_url(url: str) -> Engine:
     """Build the Piccolo engine for `url` (SQLite file or PostgreSQL)."""
     kind = check_database_url(url)
     if kind == "sqlite":
-        from piccolo.engine.sqlite import SQLiteEngine
+        from db.sqlite import BoundedSQLiteEngine
 
         path = sqlite_path(url)
         assert path is not None
         path.parent.mkdir(parents=True, exist_ok=True)
         # A generous busy timeout: writers queue behind one another instead of failing.
-        return SQLiteEngine(path=str(path), timeout=30)
+        return BoundedSQLiteEngine(path=str(path), timeout=30)
     from piccolo.engine.postgres import PostgresEngine
 
     return PostgresEngine(config={"dsn": url})

@@ -124,7 +124,29 @@ def cpu_seconds(process_group: int) -> float:
     return total / ticks
 
 
-def test_hundreds_of_idle_polls_cost_no_cpu(
+def rss_bytes(process_group: int) -> int:
+    """Resident memory of every process of a process group (Linux /proc)."""
+    import os
+
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                pgrp = int(f.read().rsplit(")", 1)[1].split()[2])
+            if pgrp != process_group:
+                continue
+            with open(f"/proc/{entry}/status") as f:
+                total += next(
+                    int(line.split()[1]) * 1024 for line in f if line.startswith("VmRSS:")
+                )
+        except (OSError, StopIteration):
+            continue
+    return total
+
+
+def test_hundreds_of_idle_polls_cost_no_cpu_and_little_memory(
     owner: Caller, partner: str, live_server: LiveServer
 ) -> None:
     import asyncio
@@ -142,12 +164,16 @@ def test_hundreds_of_idle_polls_cost_no_cpu(
             )
             results.extend(r.status_code for r in responses)
 
+    group = live_server.process.pid
+    memory_at_rest = rss_bytes(group)
     thread = threading.Thread(target=lambda: asyncio.run(poll_all()))
     thread.start()
     time.sleep(3)  # all polls are in and waiting
-    before = cpu_seconds(live_server.process.pid)
+    before = cpu_seconds(group)
     time.sleep(2)
-    used = cpu_seconds(live_server.process.pid) - before
+    used = cpu_seconds(group) - before
+    extra_memory = rss_bytes(group) - memory_at_rest
     thread.join(timeout=30)
     assert results == [200] * polls
     assert used < 0.3, f"{used:.2f} s of CPU in 2 s while {polls} polls were idle"
+    assert extra_memory < 30 * 2**20, f"{extra_memory / 2**20:.1f} MB more while {polls} polls wait"
