@@ -16,7 +16,7 @@ from api.services.access import require_partner_member
 from api.services.context import Context, utcnow
 from api.services.events import NewEvent
 from db.tables import Client, Invitation, Link
-from db.transactions import insert_many, lock, write_transaction
+from db.transactions import IS_POSTGRES, insert_many, lock, write_transaction
 from mobile_contract import ErrorCode, models
 
 STATUSES = ("inactive", "invited", "active")
@@ -130,6 +130,18 @@ def _status_filter(statuses: tuple[str, ...], now: datetime) -> Any:
     return combined
 
 
+def _matches(search: str) -> Any:
+    """Case-insensitive substring match on the searchable fields (SQLite's LIKE already
+    ignores ASCII case; PostgreSQL needs ILIKE)."""
+    pattern = f"%{search}%"
+    columns = (Client.name, Client.email, Client.vat_number, Client.external_ref)
+    found: Any = None
+    for column in columns:
+        match = column.ilike(pattern) if IS_POSTGRES else column.like(pattern)
+        found = match if found is None else found | match
+    return found
+
+
 def encode_cursor(created_at: datetime, client_id: UUID) -> str:
     raw = msgspec.json.encode([created_at.isoformat(), str(client_id)])
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
@@ -164,13 +176,7 @@ async def page(
     if set(statuses) != set(STATUSES):
         query = query.where(_status_filter(statuses, now))
     if search:
-        pattern = f"%{search}%"
-        query = query.where(
-            Client.name.ilike(pattern)
-            | Client.email.ilike(pattern)
-            | Client.vat_number.ilike(pattern)
-            | Client.external_ref.ilike(pattern)
-        )
+        query = query.where(_matches(search))
     if cursor:
         created, last_id = decode_cursor(cursor)
         query = query.where(
