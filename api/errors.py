@@ -155,7 +155,19 @@ def is_database_outage(exc: BaseException) -> bool:
     )
 
 
+def is_transient_conflict(exc: BaseException) -> bool:
+    """A deadlock or serialisation failure: the same request would succeed if retried."""
+    return type(exc).__name__ in ("DeadlockDetectedError", "SerializationError")
+
+
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    if is_transient_conflict(exc):
+        log.warning("transient conflict: %s", type(exc).__name__)
+        return problem_response(
+            AppError(
+                ErrorCode.UNAVAILABLE, "A concurrent change got in the way; retry.", retry_after=1
+            )
+        )
     if is_database_outage(exc):
         log.warning("database unavailable: %s: %s", type(exc).__name__, exc)
         return problem_response(

@@ -1,7 +1,9 @@
 """Transactions that behave alike on SQLite and PostgreSQL.
 
 A read-then-write use case opens `write_transaction()` and calls `lock()` on the rows it
-decides on. On PostgreSQL that is `SELECT ... FOR UPDATE` (row locks, so unrelated work
+decides on. Rows are locked in one order everywhere, so two use cases never wait on each
+other in a circle: the client first, then its invitation, link or registration link, and
+the partner row (taken by `events.record`) last. On PostgreSQL that is `SELECT ... FOR UPDATE` (row locks, so unrelated work
 runs in parallel); SQLite has no row locks, so its transactions start IMMEDIATE, taking
 the database's write lock before the first read.
 """
@@ -26,12 +28,11 @@ def write_transaction() -> Any:
     return DB.transaction(transaction_type=TransactionType.immediate)
 
 
-async def lock(table: type[Table], row_id: UUID) -> None:
-    """Lock one row until the transaction ends (PostgreSQL; SQLite is locked whole)."""
-    if IS_POSTGRES:
-        await table.raw(
-            f'SELECT 1 FROM "{table._meta.tablename}" WHERE id = {{}} FOR UPDATE', row_id
-        )
+async def lock(table: type[Table], *row_ids: UUID) -> None:
+    """Lock rows until the transaction ends (PostgreSQL; SQLite is locked whole)."""
+    if IS_POSTGRES and row_ids:
+        key = table._meta.primary_key
+        await table.select(key).where(key.is_in(list(row_ids))).order_by(key).lock_rows()
 
 
 INSERT_CHUNK = 1000  # rows per INSERT: stays below PostgreSQL's 32,767 bind parameters

@@ -83,3 +83,65 @@ def test_two_invitations_racing_for_one_business(api: Api) -> None:
         )
         links = ben.ok("GET", f"/api/v1/businesses/{business}/links")["items"]
         assert [x["status"] for x in links] == ["active"]
+
+
+def test_resend_racing_confirm_ends_consistent(api: Api, db: Any) -> None:
+    """Either the confirm wins (the resend is refused) or the resend wins (the old token
+    is dead); never an accepted invitation that is also superseded."""
+    from tests.test_resend_and_expiry import age
+
+    owner = api.user("anna")
+    partner = api.partner(owner)
+    for round_ in range(ROUNDS):
+        client, invitation = api.invited_client(owner, partner, name=f"Client {round_}")
+        age(db, invitation["id"], seconds=61)
+        ben = api.user()
+        resend_url = f"/api/v1/partners/{partner}/invitations/{invitation['id']}/resend"
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            confirming = pool.submit(
+                ben.post,
+                f"{MOBILE}/confirm",
+                json={"token": token_of(invitation), "new_business": {"name": "B"}},
+            )
+            resending = pool.submit(owner.post, resend_url, json={})
+            confirm, resend = confirming.result(), resending.result()
+        row = owner.ok("GET", f"/api/v1/partners/{partner}/clients/{client['id']}")
+        old = owner.ok("GET", f"/api/v1/partners/{partner}/invitations/{invitation['id']}")
+        if confirm.status_code == 200:
+            assert resend.status_code == 409 and resend.json()["code"] == "client_already_active"
+            assert old["status"] == "accepted" and row["status"] == "active"
+        else:
+            assert confirm.status_code == 410 and confirm.json()["code"] == "invitation_superseded"
+            assert resend.status_code == 201
+            assert old["status"] == "superseded" and row["status"] == "invited"
+            assert row["invitation"]["id"] == resend.json()["id"]
+            assert ben.ok("GET", "/api/v1/me")["businesses"] == []
+
+
+def test_revoke_racing_confirm_ends_consistent(api: Api) -> None:
+    owner = api.user("anna")
+    partner = api.partner(owner)
+    for round_ in range(ROUNDS):
+        client, invitation = api.invited_client(owner, partner, name=f"Client {round_}")
+        ben = api.user()
+        revoke_url = f"/api/v1/partners/{partner}/invitations/{invitation['id']}/revoke"
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            confirming = pool.submit(
+                ben.post,
+                f"{MOBILE}/confirm",
+                json={"token": token_of(invitation), "new_business": {"name": "B"}},
+            )
+            revoking = pool.submit(owner.post, revoke_url)
+            confirm, revoke = confirming.result(), revoking.result()
+        row = owner.ok("GET", f"/api/v1/partners/{partner}/clients/{client['id']}")
+        final = owner.ok("GET", f"/api/v1/partners/{partner}/invitations/{invitation['id']}")
+        if confirm.status_code == 200:
+            assert (
+                revoke.status_code == 409 and revoke.json()["code"] == "invitation_already_accepted"
+            )
+            assert final["status"] == "accepted" and row["status"] == "active"
+        else:
+            assert confirm.status_code == 410 and confirm.json()["code"] == "invitation_revoked"
+            assert revoke.status_code == 200
+            assert final["status"] == "revoked" and row["status"] == "inactive"
+            assert ben.ok("GET", "/api/v1/me")["businesses"] == []

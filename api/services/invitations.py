@@ -111,6 +111,7 @@ async def invite(
     created: list[Invitation] = []
     async with write_transaction():
         wanted = list(dict.fromkeys(data.client_ids))
+        await lock(Client, *wanted)
         clients = {
             r["id"]: r
             for r in await Client.select().where(
@@ -346,16 +347,18 @@ async def expire_due(ctx: Context, batch: int = 500) -> int:
     """
     now = utcnow()
     due = (
-        await Invitation.select(Invitation.id, Invitation.partner)
+        await Invitation.select(Invitation.id, Invitation.partner, Invitation.client)
         .where((Invitation.status == "pending") & (Invitation.expires_at <= now))
         .limit(batch)
     )
-    by_partner: dict[UUID, list[UUID]] = {}
+    by_partner: dict[UUID, list[dict[str, Any]]] = {}
     for row in due:
-        by_partner.setdefault(row["partner"], []).append(row["id"])
+        by_partner.setdefault(row["partner"], []).append(row)
     expired = 0
-    for partner_id, ids in by_partner.items():
+    for partner_id, rows_due in by_partner.items():
+        ids = [r["id"] for r in rows_due]
         async with write_transaction():
+            await lock(Client, *(r["client"] for r in rows_due))
             rows = (
                 await Invitation.update({Invitation.status: "expired"})
                 .where(

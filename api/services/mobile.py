@@ -302,6 +302,7 @@ async def _confirm_invitation(
 ) -> models.Confirmation:
     assert grant.invitation is not None
     invitation_id = grant.invitation["id"]
+    await lock(Client, grant.invitation["client"])
     await lock(Invitation, invitation_id)
     grant.invitation = await one(Invitation.select().where(Invitation.id == invitation_id))
     invitation = grant.invitation
@@ -440,6 +441,7 @@ async def decline(
     assert grant.invitation is not None
     async with write_transaction():
         invitation_id = grant.invitation["id"]
+        await lock(Client, grant.invitation["client"])
         await lock(Invitation, invitation_id)
         grant.invitation = await one(Invitation.select().where(Invitation.id == invitation_id))
         invitation = _usable_invitation(grant, now)
@@ -489,6 +491,9 @@ async def revoke_business_link(
         raise AppError(ErrorCode.NOT_BUSINESS_ADMIN, "You must administer this business.")
     now = utcnow()
     async with write_transaction():
+        link = await Link.select(Link.client).where(Link.id == link_id).first()
+        if link is not None and link["client"] is not None:
+            await lock(Client, link["client"])
         await lock(Link, link_id)
         row = (
             await Link.select().where((Link.id == link_id) & (Link.business == business_id)).first()
