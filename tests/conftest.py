@@ -159,9 +159,8 @@ class LiveServer:
         return self.log_path.read_text(errors="replace")
 
 
-@pytest.fixture(scope="session")
-def live_server(client: TestClient[Any]) -> Iterator[LiveServer]:
-    """A real server process (granian) sharing the test database and keys."""
+def start_server(**env: str) -> LiveServer:
+    """Start `python -m api serve` on this session's database; wait until it answers."""
     import subprocess
     import sys
     import time
@@ -170,12 +169,12 @@ def live_server(client: TestClient[Any]) -> Iterator[LiveServer]:
 
     port = _free_port()
     log_path = _tmp / f"server-{port}.log"
-    env = dict(os.environ) | {"PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
+    environment = dict(os.environ) | {"PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"} | env
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "api", "serve", "--host", "127.0.0.1", "--port", str(port)],
             cwd=Path(__file__).parent.parent,
-            env=env,
+            env=environment,
             stdout=log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its workers share a process group we can end together
@@ -185,18 +184,29 @@ def live_server(client: TestClient[Any]) -> Iterator[LiveServer]:
     while True:
         try:
             if httpx.get(f"{server.base_url}/healthz", timeout=1).status_code == 200:
-                break
+                return server
         except httpx.HTTPError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError(f"the server did not start:\n{server.log()}")
         time.sleep(0.1)
-    yield server
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        import signal
 
-        os.killpg(process.pid, signal.SIGKILL)
+
+def stop_server(server: LiveServer) -> None:
+    import signal
+    import subprocess
+
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.process.pid, signal.SIGKILL)
         raise AssertionError("the server did not stop within 15 s of SIGTERM") from None
+
+
+@pytest.fixture(scope="session")
+def live_server(client: TestClient[Any]) -> Iterator[LiveServer]:
+    """A real server process (granian) sharing the test database and keys."""
+    server = start_server()
+    yield server
+    stop_server(server)

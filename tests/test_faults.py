@@ -1,0 +1,105 @@
+"""Faults: the database going away and coming back, and a server killed mid-request."""
+
+import contextlib
+import os
+import signal
+import subprocess
+import threading
+import time
+from uuid import UUID
+
+import httpx
+import pytest
+
+from db.tables import Client, Event, Invitation, MailOutbox
+from tests.conftest import IS_POSTGRES, Runner, start_server
+from tests.support import Api, assert_problem
+
+
+def pg_ctl(*args: str) -> None:
+    command = [f"{os.environ['PGBIN_TEST']}/pg_ctl", "-D", os.environ["PGDATA_TEST"], *args]
+    if os.getuid() == 0:
+        command = ["runuser", "-u", "postgres", "--", *command]
+    subprocess.run(command, check=True, capture_output=True, timeout=60)
+
+
+@pytest.mark.skipif(not IS_POSTGRES, reason="restarts the PostgreSQL server of the run")
+def test_postgres_restart_gives_503_then_recovers(api: Api) -> None:
+    anna = api.user("anna")
+    partner = api.partner(anna)
+    pg_ctl("-m", "fast", "-w", "stop")
+    try:
+        for _ in range(3):  # stale pooled connections and refused new ones alike
+            response = anna.get(f"/api/v1/partners/{partner}/clients")
+            body = assert_problem(response, 503, "unavailable")
+            assert response.headers["retry-after"] == "1"
+            assert "database" in body["detail"]
+        assert_problem(api.client.get("/readyz"), 503, "unavailable")
+        assert api.client.get("/healthz").status_code == 200
+    finally:
+        pg_ctl("-w", "-l", os.environ["PGLOG_TEST"], "-o", os.environ["PGOPTIONS_TEST"], "start")
+    deadline = time.monotonic() + 15
+    while anna.get(f"/api/v1/partners/{partner}/clients").status_code != 200:
+        assert time.monotonic() < deadline, "the API did not recover"
+        time.sleep(0.2)
+    assert api.client.get("/readyz").status_code == 200
+    assert api.client_row(anna, partner)["status"] == "inactive"
+
+
+def test_a_server_killed_mid_bulk_invite_leaves_no_half_invitation(api: Api, db: Runner) -> None:
+    server = start_server(MAIL_URL="file:///nonexistent-never-sent")
+    anna = api.user("anna")
+    http = httpx.Client(base_url=server.base_url, headers=anna.headers, timeout=60)
+    partner = http.post("/api/v1/partners", json={"name": "Acme"}).json()["id"]
+    rows = [{"name": f"C{i}", "email": f"c{i}@example.com"} for i in range(1000)]
+    imported = http.post(
+        f"/api/v1/partners/{partner}/clients/import", json={"clients": rows}
+    ).json()
+    ids = [r["client"]["id"] for r in imported["results"]]
+
+    answers: list[int] = []
+
+    def invite() -> None:
+        with contextlib.suppress(httpx.HTTPError):  # the server dies under it, as intended
+            answers.append(
+                http.post(
+                    f"/api/v1/partners/{partner}/invitations", json={"client_ids": ids}
+                ).status_code
+            )
+
+    request = threading.Thread(target=invite)
+    request.start()
+    time.sleep(0.25)
+    os.killpg(server.process.pid, signal.SIGKILL)
+    server.process.wait(timeout=10)
+    request.join(timeout=30)
+    assert answers == [], "the bulk invite finished before the kill: nothing was tested"
+
+    async def counts() -> dict[str, int]:
+        partner_id = UUID(partner)
+        invitations = await Invitation.select(Invitation.id).where(Invitation.partner == partner_id)
+        invitation_ids = [r["id"] for r in invitations]
+        outbox = (
+            await MailOutbox.count().where(MailOutbox.invitation.is_in(invitation_ids))
+            if invitation_ids
+            else 0
+        )
+        created = await Event.count().where(
+            (Event.partner == partner_id) & (Event.type == "invitation.created")
+        )
+        invited = await Client.count().where(
+            (Client.partner == partner_id) & (Client.status == "invited")
+        )
+        return {
+            "invitations": len(invitation_ids),
+            "outbox": outbox,
+            "events": created,
+            "invited": invited,
+        }
+
+    found = db(counts)
+    assert found["invitations"] in (0, 1000), found
+    assert found == {k: found["invitations"] for k in found}, found
+    # And the service goes on: the same request on a fresh server completes.
+    if found["invitations"] == 0:
+        assert api.invite(anna, partner, ids[:3])[0]["invitation"]["status"] == "pending"
