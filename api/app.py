@@ -31,6 +31,7 @@ from api.errors import EXCEPTION_HANDLERS
 from api.listener import listen
 from api.mail.outbox import MailPolicy, MailWorker
 from api.mail.transport import transport_from_url
+from api.openapi import StrictStructSchemaPlugin
 from api.qr import QRRenderer, ignore_signals
 from api.routes.businesses import BusinessLinksController
 from api.routes.health import healthz, readyz
@@ -190,6 +191,7 @@ def create_app(settings: Settings) -> Litestar:
         openapi_config=openapi_config(),
         cors_config=cors,
         middleware=[access_log_middleware],
+        plugins=[StrictStructSchemaPlugin()],
         debug=False,
         logging_config=None,
     )

@@ -2,7 +2,7 @@
 
 from litestar import Controller, get, post
 
-from api.routes.params import Ctx, CurrentUser, PathId
+from api.routes.params import API_PROBLEMS, Ctx, CurrentUser, PathId
 from api.services import mobile
 from mobile_contract import models
 
@@ -11,11 +11,16 @@ class BusinessLinksController(Controller):
     path = "/businesses/{business_id:uuid}/links"
     tags = ["businesses"]
 
-    @get("/", summary="Partners linked to this business")
+    @get("/", responses=API_PROBLEMS, summary="Partners linked to this business")
     async def list_links(self, user: CurrentUser, business_id: PathId) -> models.LinkList:
         return await mobile.business_links(user, business_id)
 
-    @post("/{link_id:uuid}/revoke", status_code=200, summary="Withdraw a partner's access")
+    @post(
+        "/{link_id:uuid}/revoke",
+        responses=API_PROBLEMS,
+        status_code=200,
+        summary="Withdraw a partner's access",
+    )
     async def revoke(
         self, ctx: Ctx, user: CurrentUser, business_id: PathId, link_id: PathId
     ) -> models.Link:

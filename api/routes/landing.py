@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get
 
 from api.errors import AppError
-from api.routes.params import Ctx, PathStr
+from api.routes.params import PAGE_ERRORS, PUBLIC_PROBLEMS, Ctx, PathStr
 from api.services import landing
 from api.templates import ENV, LANGUAGES
 from mobile_contract import STATUS, links
@@ -49,6 +49,7 @@ class LandingController(Controller):
 
     @get(
         "/",
+        responses=PAGE_ERRORS,
         summary="Landing page of an invitation or registration link (HTML)",
         description="A 4xx page for an invalid, expired, revoked, superseded, declined or "
         "accepted token. A GET never changes anything.",
@@ -84,7 +85,11 @@ class LandingController(Controller):
             headers=PAGE_HEADERS | {"Content-Language": lang},
         )
 
-    @get("/status", summary="State of the link's invitation, for the landing page's script")
+    @get(
+        "/status",
+        responses=PUBLIC_PROBLEMS,
+        summary="State of the link's invitation, for the landing page's script",
+    )
     async def status(self, ctx: Ctx, token: PathStr) -> Response[dict[str, str]]:
         return Response(
             content={"status": await landing.status(ctx, token)},

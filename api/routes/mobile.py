@@ -3,7 +3,7 @@
 from litestar import Controller, post
 from litestar.params import JSONBody
 
-from api.routes.params import Ctx, CurrentUser
+from api.routes.params import API_PROBLEMS, Ctx, CurrentUser
 from api.services import mobile
 from mobile_contract import models
 
@@ -14,6 +14,7 @@ class MobileController(Controller):
 
     @post(
         "/preview",
+        responses=API_PROBLEMS,
         status_code=200,
         summary="Who asks for what access; marks the invitation opened",
         description="Exactly one of token or user_code. "
@@ -26,6 +27,7 @@ class MobileController(Controller):
 
     @post(
         "/confirm",
+        responses=API_PROBLEMS,
         status_code=200,
         summary="Grant the access with an existing business or a new one",
         description="Idempotent for the user who accepted; anyone else gets 409.",
@@ -37,6 +39,7 @@ class MobileController(Controller):
 
     @post(
         "/decline",
+        responses=API_PROBLEMS,
         status_code=200,
         summary="Decline an invitation",
         description="For a registration link nothing is stored; the answer says so.",

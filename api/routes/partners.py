@@ -8,7 +8,7 @@ from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import JSONBody, QueryParameter
 
 from api.routes.caching import etag_response
-from api.routes.params import Ctx, CurrentUser, PathId
+from api.routes.params import API_PROBLEMS, NOT_MODIFIED, Ctx, CurrentUser, PathId
 from api.services import clients, events, invitations
 from mobile_contract import models
 
@@ -17,14 +17,17 @@ class ClientsController(Controller):
     path = "/partners/{partner_id:uuid}/clients"
     tags = ["clients"]
 
-    @post("/", summary="Add a client to the partner's list")
+    @post("/", responses=API_PROBLEMS, summary="Add a client to the partner's list")
     async def create(
         self, ctx: Ctx, user: CurrentUser, partner_id: PathId, data: JSONBody[models.ClientCreate]
     ) -> models.Client:
         return await clients.create(ctx, user, partner_id, data)
 
     @post(
-        "/import", status_code=200, summary="Add up to 5000 clients; each row gets its own result"
+        "/import",
+        responses=API_PROBLEMS,
+        status_code=200,
+        summary="Add up to 5000 clients; each row gets its own result",
     )
     async def import_clients(
         self, ctx: Ctx, user: CurrentUser, partner_id: PathId, data: JSONBody[models.ClientImport]
@@ -33,6 +36,7 @@ class ClientsController(Controller):
 
     @get(
         "/",
+        responses=API_PROBLEMS | NOT_MODIFIED,
         summary="List clients, oldest first",
         description="`status` is a comma-separated subset of inactive, invited, active. "
         "Answers 304 for a matching If-None-Match.",
@@ -46,7 +50,12 @@ class ClientsController(Controller):
         partner_id: PathId,
         status_filter: Annotated[
             str | None,
-            QueryParameter(name="status", max_length=64, description="e.g. inactive,invited"),
+            QueryParameter(
+                name="status",
+                max_length=64,
+                pattern=r"^(inactive|invited|active)(,(inactive|invited|active))*\Z",
+                description="Comma-separated: inactive, invited, active",
+            ),
         ] = None,
         search: Annotated[str | None, QueryParameter(max_length=100)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
@@ -63,7 +72,11 @@ class ClientsController(Controller):
         )
         return etag_response(request, page)
 
-    @get("/{client_id:uuid}", summary="One client, with its latest invitation")
+    @get(
+        "/{client_id:uuid}",
+        responses=API_PROBLEMS | NOT_MODIFIED,
+        summary="One client, with its latest invitation",
+    )
     async def get_client(
         self,
         ctx: Ctx,
@@ -74,7 +87,7 @@ class ClientsController(Controller):
     ) -> Response[bytes]:
         return etag_response(request, await clients.get(ctx, user, partner_id, client_id))
 
-    @patch("/{client_id:uuid}", summary="Change a client's details")
+    @patch("/{client_id:uuid}", responses=API_PROBLEMS, summary="Change a client's details")
     async def patch_client(
         self,
         ctx: Ctx,
@@ -85,7 +98,12 @@ class ClientsController(Controller):
     ) -> models.Client:
         return await clients.patch(ctx, user, partner_id, client_id, data)
 
-    @post("/{client_id:uuid}/disconnect", status_code=200, summary="Revoke the client's link")
+    @post(
+        "/{client_id:uuid}/disconnect",
+        responses=API_PROBLEMS,
+        status_code=200,
+        summary="Revoke the client's link",
+    )
     async def disconnect(
         self, ctx: Ctx, user: CurrentUser, partner_id: PathId, client_id: PathId
     ) -> models.Client:
@@ -96,13 +114,18 @@ class InvitationsController(Controller):
     path = "/partners/{partner_id:uuid}/invitations"
     tags = ["invitations"]
 
-    @post("/", status_code=200, summary="Invite 1 to 1000 clients; each gets an email")
+    @post(
+        "/",
+        responses=API_PROBLEMS,
+        status_code=200,
+        summary="Invite 1 to 1000 clients; each gets an email",
+    )
     async def invite(
         self, ctx: Ctx, user: CurrentUser, partner_id: PathId, data: JSONBody[models.InviteRequest]
     ) -> models.InviteResponse:
         return await invitations.invite(ctx, user, partner_id, data)
 
-    @get("/{invitation_id:uuid}", summary="One invitation")
+    @get("/{invitation_id:uuid}", responses=API_PROBLEMS | NOT_MODIFIED, summary="One invitation")
     async def get_invitation(
         self,
         ctx: Ctx,
@@ -115,6 +138,7 @@ class InvitationsController(Controller):
 
     @post(
         "/{invitation_id:uuid}/resend",
+        responses=API_PROBLEMS,
         summary="Replace the client's latest invitation with a new one",
         description="At most one per client per 60 s (429 with Retry-After).",
     )
@@ -130,7 +154,12 @@ class InvitationsController(Controller):
             ctx, user, partner_id, invitation_id, data or models.ResendRequest()
         )
 
-    @post("/{invitation_id:uuid}/revoke", status_code=200, summary="Withdraw an invitation")
+    @post(
+        "/{invitation_id:uuid}/revoke",
+        responses=API_PROBLEMS,
+        status_code=200,
+        summary="Withdraw an invitation",
+    )
     async def revoke(
         self, ctx: Ctx, user: CurrentUser, partner_id: PathId, invitation_id: PathId
     ) -> models.Invitation:
@@ -138,6 +167,7 @@ class InvitationsController(Controller):
 
     @post(
         "/{invitation_id:uuid}/qr-token",
+        responses=API_PROBLEMS,
         summary="A short-lived QR token and user code for the partner's screen",
     )
     async def qr_token(
@@ -159,6 +189,7 @@ class EventsController(Controller):
 
     @get(
         "/",
+        responses=API_PROBLEMS,
         summary="Events after a cursor; with wait > 0, held until one arrives",
         description="Without `after`, from the beginning. "
         "`next_cursor` is the `after` of the next call.",
@@ -168,7 +199,7 @@ class EventsController(Controller):
         ctx: Ctx,
         user: CurrentUser,
         partner_id: PathId,
-        after: Annotated[str | None, QueryParameter(max_length=20)] = None,
+        after: Annotated[str | None, QueryParameter(max_length=18, pattern=r"^[0-9]+\Z")] = None,
         wait: Annotated[int, QueryParameter(ge=0, le=30)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> models.EventPage:

@@ -10,7 +10,7 @@ from litestar.params import QueryParameter
 
 from api.errors import AppError
 from api.qr import QRRenderer
-from api.routes.params import Ctx, PathStr
+from api.routes.params import PUBLIC_PROBLEMS, Ctx, PathStr
 from api.services import mobile
 from api.services.context import utcnow
 from mobile_contract import ErrorCode, links
@@ -43,7 +43,11 @@ class QRImageController(Controller):
         headers = _cache_headers(expires_at, now) | {"Referrer-Policy": "no-referrer"}
         return Response(content=image, media_type=media_type, headers=headers)
 
-    @get("/qr.png", summary="QR code (PNG) of the universal link; valid tokens only")
+    @get(
+        "/qr.png",
+        responses=PUBLIC_PROBLEMS,
+        summary="QR code (PNG) of the universal link; valid tokens only",
+    )
     async def png(
         self,
         ctx: Ctx,
@@ -53,7 +57,11 @@ class QRImageController(Controller):
     ) -> Response[bytes]:
         return await self._image(ctx, request, token, "png", scale)
 
-    @get("/qr.svg", summary="QR code (SVG) of the universal link; valid tokens only")
+    @get(
+        "/qr.svg",
+        responses=PUBLIC_PROBLEMS,
+        summary="QR code (SVG) of the universal link; valid tokens only",
+    )
     async def svg(
         self,
         ctx: Ctx,
@@ -68,11 +76,15 @@ class WellKnownController(Controller):
     path = "/.well-known"
     tags = ["public"]
 
-    @get("/jwks.json", summary="Public keys of invitation tokens")
+    @get("/jwks.json", responses=PUBLIC_PROBLEMS, summary="Public keys of invitation tokens")
     async def jwks(self, ctx: Ctx) -> Response[dict[str, Any]]:
         return Response(content=ctx.keys.jwks(), headers={"Cache-Control": "public, max-age=300"})
 
-    @get("/apple-app-site-association", summary="iOS universal links (404 when not configured)")
+    @get(
+        "/apple-app-site-association",
+        responses=PUBLIC_PROBLEMS,
+        summary="iOS universal links (404 when not configured)",
+    )
     async def apple(self, ctx: Ctx) -> Response[dict[str, Any]]:
         app_ids = list(ctx.settings.apple_app_ids)
         if not app_ids:
@@ -82,7 +94,11 @@ class WellKnownController(Controller):
         }
         return Response(content=body, media_type="application/json")
 
-    @get("/assetlinks.json", summary="Android app links (404 when not configured)")
+    @get(
+        "/assetlinks.json",
+        responses=PUBLIC_PROBLEMS,
+        summary="Android app links (404 when not configured)",
+    )
     async def android(self, ctx: Ctx) -> Response[list[dict[str, Any]]]:
         settings = ctx.settings
         if not settings.android_package or not settings.android_cert_sha256:

@@ -9,7 +9,7 @@ from litestar.params import JSONBody, QueryParameter
 
 from api.qr import QRRenderer, svg_symbol
 from api.routes.caching import etag_response
-from api.routes.params import Ctx, CurrentUser, PathId
+from api.routes.params import API_PROBLEMS, NOT_MODIFIED, Ctx, CurrentUser, PathId
 from api.services import registration_links
 from api.templates import render_poster
 from mobile_contract import models
@@ -21,7 +21,7 @@ class RegistrationLinksController(Controller):
     path = "/partners/{partner_id:uuid}/registration-links"
     tags = ["registration links"]
 
-    @post("/", summary="Create a reusable registration link")
+    @post("/", responses=API_PROBLEMS, summary="Create a reusable registration link")
     async def create(
         self,
         ctx: Ctx,
@@ -31,13 +31,17 @@ class RegistrationLinksController(Controller):
     ) -> models.RegistrationLink:
         return await registration_links.create(ctx, user, partner_id, data)
 
-    @get("/", summary="The partner's registration links, newest first, with their uses")
+    @get(
+        "/",
+        responses=API_PROBLEMS | NOT_MODIFIED,
+        summary="The partner's registration links, newest first, with their uses",
+    )
     async def list_links(
         self, ctx: Ctx, user: CurrentUser, request: Request[Any, Any, Any], partner_id: PathId
     ) -> Response[bytes]:
         return etag_response(request, await registration_links.list_links(ctx, user, partner_id))
 
-    @get("/{link_id:uuid}", summary="One registration link")
+    @get("/{link_id:uuid}", responses=API_PROBLEMS | NOT_MODIFIED, summary="One registration link")
     async def get_link(
         self,
         ctx: Ctx,
@@ -49,7 +53,10 @@ class RegistrationLinksController(Controller):
         return etag_response(request, await registration_links.get(ctx, user, partner_id, link_id))
 
     @post(
-        "/{link_id:uuid}/revoke", status_code=200, summary="Stop a registration link from working"
+        "/{link_id:uuid}/revoke",
+        responses=API_PROBLEMS,
+        status_code=200,
+        summary="Stop a registration link from working",
     )
     async def revoke(
         self, ctx: Ctx, user: CurrentUser, partner_id: PathId, link_id: PathId
@@ -58,6 +65,7 @@ class RegistrationLinksController(Controller):
 
     @get(
         "/{link_id:uuid}/poster.svg",
+        responses=API_PROBLEMS,
         summary="A printable A4 poster (SVG): the partner's name, a large QR code, instructions",
         media_type="image/svg+xml",
     )

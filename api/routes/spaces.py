@@ -3,7 +3,7 @@
 from litestar import Controller, get, post
 from litestar.params import JSONBody
 
-from api.routes.params import CurrentUser
+from api.routes.params import API_PROBLEMS, CurrentUser
 from api.services import spaces
 from mobile_contract import models
 
@@ -11,17 +11,29 @@ from mobile_contract import models
 class SpacesController(Controller):
     tags = ["spaces"]
 
-    @get("/me", summary="The signed-in user and the partners and businesses they belong to")
+    @get(
+        "/me",
+        responses=API_PROBLEMS,
+        summary="The signed-in user and the partners and businesses they belong to",
+    )
     async def me(self, user: CurrentUser) -> models.Me:
         return await spaces.me(user)
 
-    @post("/partners", summary="Create a Partner Space; the caller becomes its admin")
+    @post(
+        "/partners",
+        responses=API_PROBLEMS,
+        summary="Create a Partner Space; the caller becomes its admin",
+    )
     async def create_partner(
         self, user: CurrentUser, data: JSONBody[models.PartnerCreate]
     ) -> models.Partner:
         return await spaces.create_partner(user, data)
 
-    @post("/businesses", summary="Create a Business Space; the caller becomes its admin")
+    @post(
+        "/businesses",
+        responses=API_PROBLEMS,
+        summary="Create a Business Space; the caller becomes its admin",
+    )
     async def create_business(
         self, user: CurrentUser, data: JSONBody[models.BusinessCreate]
     ) -> models.Business:
