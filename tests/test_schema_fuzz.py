@@ -10,8 +10,8 @@ this server issued them."""
 from typing import Any
 
 import schemathesis
-from schemathesis.checks import positive_data_acceptance
 from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import positive_data_acceptance
 
 from tests.conftest import LiveServer
 from tests.support import Api
@@ -28,7 +28,11 @@ def test_every_operation_answers_as_documented(api: Api, live_server: LiveServer
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
         def check(case: Any) -> None:
             case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
 
