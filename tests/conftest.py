@@ -9,7 +9,9 @@ client's event loop (`db` fixture), because the PostgreSQL pool lives there.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import re
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -210,3 +212,47 @@ def live_server(client: TestClient[Any]) -> Iterator[LiveServer]:
     server = start_server()
     yield server
     stop_server(server)
+
+
+SECRET_PATTERNS = (
+    # Any JWT: invitation tokens (EdDSA) and access tokens (HS256) alike.
+    re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+    # A user code as shown (XXXX-XXXX).
+    re.compile(r"\b[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}\b"),
+)
+
+
+class _Recorder(logging.Handler):
+    """Keeps what the service and its libraries log (not the test's own HTTP client)."""
+
+    SERVICE = ("api", "litestar", "piccolo", "asyncpg", "aiosmtplib", "granian", "jinja2", "segno")
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name.split(".")[0] in self.SERVICE:
+            self.lines.append(self.format(record))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_secrets_in_any_log() -> Iterator[None]:
+    """Log hygiene over the whole run: every line the app logged in this process (access
+    log included) and every line of every server process, checked for tokens and codes."""
+    recorder = _Recorder()
+    root = logging.getLogger()
+    previous = root.level
+    root.setLevel(logging.INFO)
+    root.addHandler(recorder)
+    yield
+    root.removeHandler(recorder)
+    root.setLevel(previous)
+    lines = recorder.lines + [
+        line
+        for path in _tmp.glob("server-*.log")
+        for line in path.read_text(errors="replace").splitlines()
+    ]
+    assert len(lines) > 50, "the logs were not captured"
+    leaks = [line for line in lines if any(p.search(line) for p in SECRET_PATTERNS)]
+    assert leaks == [], f"secrets in the logs: {leaks[:5]}"
