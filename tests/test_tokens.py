@@ -171,8 +171,10 @@ def test_forged_tokens_get_token_invalid_on_every_route(api: Api, owner: Caller)
             assert response.status_code == 400, (name, path, response.text)
             assert response.json()["code"] in ("token_invalid", "validation_failed"), (name, path)
         if token.isascii() and "/" not in token and len(token) < 2000:
-            image = api.client.get(f"/i/{token}/qr.png")
-            assert_problem(image, 400, "token_invalid")
+            for image in ("qr.png", "qr.svg", "status"):
+                assert_problem(api.client.get(f"/i/{token}/{image}"), 400, "token_invalid")
+            page = api.client.get(f"/i/{token}")
+            assert page.status_code == 400 and 'data-error="invalid"' in page.text
     assert ben.ok("GET", "/api/v1/me")["businesses"] == []
 
 
