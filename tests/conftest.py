@@ -150,7 +150,7 @@ def api(client: TestClient[Any]) -> Api:
 
 
 class LiveServer:
-    """`python -m api serve` in a subprocess, on this session's database; its log kept."""
+    """`python -m api serve` in a subprocess, on the test database; its log kept."""
 
     def __init__(self, port: int, log_path: Path, process: Any) -> None:
         self.base_url = f"http://127.0.0.1:{port}"
@@ -162,7 +162,7 @@ class LiveServer:
 
 
 def start_server(**env: str) -> LiveServer:
-    """Start `python -m api serve` on this session's database; wait until it answers."""
+    """Start `python -m api serve` on the test database; wait until it answers."""
     import subprocess
     import sys
     import time

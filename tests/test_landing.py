@@ -163,7 +163,7 @@ def test_well_known_files_from_configuration(settings: Any) -> None:
         android_package="com.banqup.one",
         android_cert_sha256=("AA:BB:CC",),
     )
-    # Not entered: no lifespan, so this second app leaves the session's database pool alone
+    # Not entered: no lifespan, so this second app leaves the test database pool alone
     # (the .well-known routes read only settings).
     client = TestClient(create_app(configured), base_url="http://testserver.local")
     apple = client.get("/.well-known/apple-app-site-association", follow_redirects=False)

@@ -3,7 +3,7 @@
 from litestar import Controller, get, post
 
 from api.routes.params import API_PROBLEMS, Ctx, CurrentUser, PathId
-from api.services import mobile
+from api.services import links
 from mobile_contract import models
 
 
@@ -13,7 +13,7 @@ class BusinessLinksController(Controller):
 
     @get("/", responses=API_PROBLEMS, summary="Partners linked to this business")
     async def list_links(self, user: CurrentUser, business_id: PathId) -> models.LinkList:
-        return await mobile.business_links(user, business_id)
+        return await links.business_links(user, business_id)
 
     @post(
         "/{link_id:uuid}/revoke",
@@ -24,4 +24,4 @@ class BusinessLinksController(Controller):
     async def revoke(
         self, ctx: Ctx, user: CurrentUser, business_id: PathId, link_id: PathId
     ) -> models.Link:
-        return await mobile.revoke_business_link(ctx, user, business_id, link_id)
+        return await links.revoke_business_link(ctx, user, business_id, link_id)

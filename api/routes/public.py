@@ -11,7 +11,7 @@ from litestar.params import QueryParameter
 from api.errors import AppError
 from api.qr import QRRenderer
 from api.routes.params import PUBLIC_PROBLEMS, Ctx, PathStr
-from api.services import mobile
+from api.services import grants
 from api.services.context import utcnow
 from mobile_contract import ErrorCode, links
 
@@ -34,8 +34,8 @@ class QRImageController(Controller):
         if not links.is_token(token):
             raise AppError(ErrorCode.TOKEN_INVALID, "This is not a valid invitation token.")
         now = utcnow()
-        grant = await mobile.resolve_token(ctx, token, now)
-        expires_at = mobile.check_usable(grant, now)
+        grant = await grants.resolve_token(ctx, token, now)
+        expires_at = grants.check_usable(grant, now)
         renderer: QRRenderer = request.app.state.qr
         url = links.universal_link(ctx.settings.public_base_url, token)
         image = await renderer.image(url, kind, scale)  # type: ignore[arg-type]

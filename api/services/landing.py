@@ -11,7 +11,7 @@ import msgspec
 from api.errors import AppError
 from api.services import views
 from api.services.context import Context, utcnow
-from api.services.mobile import Grant, check_usable, resolve_token
+from api.services.grants import Grant, check_usable, resolve_token
 from db.tables import Client, Partner
 from mobile_contract import ErrorCode, links
 

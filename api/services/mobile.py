@@ -1,24 +1,19 @@
 """The app's side: preview, confirm and decline an invitation or registration link.
 
-A grant is named by a `token` (emailed `inv`, on-screen `qr`, or `reg`) or by a typed
-`user_code` (the on-screen QR's grant). Nothing is granted before `confirm`, which is
-one transaction: the invitation becomes accepted, the client active, the link exists
-and the events are written, or none of it happens.
+What a token or user code grants is resolved by `grants`. Nothing is granted before
+`confirm`, which is one transaction: the invitation becomes accepted, the client
+active, the link exists and the events are written, or none of it happens.
 """
 
 from __future__ import annotations
 
-import math
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-import msgspec
-
-from api.errors import AppError, invalid, not_found
-from api.services import events, views
+from api.errors import AppError, invalid
+from api.services import events, grants, views
 from api.services.access import business_role
-from api.services.clients import deactivate
 from api.services.context import Context, utcnow
 from api.services.events import NewEvent
 from api.services.invitations import state_error
@@ -30,125 +25,10 @@ from db.tables import (
     Invitation,
     Link,
     Partner,
-    QRGrant,
     RegistrationLink,
-    UserCodeAttempt,
 )
 from db.transactions import lock, one, write_transaction
 from mobile_contract import ErrorCode, models
-from mobile_contract.links import normalize_user_code
-
-CODE_ATTEMPTS = 5
-CODE_WINDOW = timedelta(minutes=10)
-
-
-class Grant(msgspec.Struct, kw_only=True):
-    """What a token or user code points at, before its state is judged."""
-
-    invitation: dict[str, Any] | None = None
-    registration_link: dict[str, Any] | None = None
-    grant_expires_at: datetime | None = None  # the token's own expiry (qr tokens)
-
-
-def _exactly_one(data: models.GrantRequest) -> None:
-    if (data.token is None) == (data.user_code is None):
-        raise invalid("token", "give exactly one of token or user_code")
-
-
-async def _check_code_budget(user_sub: str, now: datetime) -> None:
-    recent = (
-        await UserCodeAttempt.select(UserCodeAttempt.at)
-        .where((UserCodeAttempt.user_sub == user_sub) & (UserCodeAttempt.at > now - CODE_WINDOW))
-        .order_by(UserCodeAttempt.at)
-    )
-    if len(recent) >= CODE_ATTEMPTS:
-        oldest_counted = recent[-CODE_ATTEMPTS]["at"]
-        wait = (oldest_counted + CODE_WINDOW - now).total_seconds()
-        raise AppError(
-            ErrorCode.RATE_LIMITED,
-            "Too many wrong codes; try again later.",
-            retry_after=max(1, math.ceil(wait)),
-        )
-
-
-async def resolve(
-    ctx: Context, user: models.User, data: models.GrantRequest, now: datetime
-) -> Grant:
-    _exactly_one(data)
-    if data.user_code is not None:
-        await _check_code_budget(user.sub, now)
-        code = normalize_user_code(data.user_code)
-        grant = None
-        if code is not None:
-            grant = (
-                await QRGrant.select()
-                .where((QRGrant.user_code == code) & (QRGrant.expires_at > now))
-                .first()
-            )
-        if grant is None:
-            await UserCodeAttempt(user_sub=user.sub, at=now).save()
-            raise not_found("No invitation has this code; check it and try again.")
-        invitation = await Invitation.select().where(Invitation.id == grant["invitation"]).first()
-        return Grant(invitation=invitation, grant_expires_at=grant["expires_at"])
-    assert data.token is not None
-    return await resolve_token(ctx, data.token, now)
-
-
-async def resolve_token(ctx: Context, token: str, now: datetime) -> Grant:
-    """What a genuine token points at; token_invalid for anything else."""
-    claims = ctx.keys.verify(token)
-    if claims.typ == "reg":
-        link = (
-            await RegistrationLink.select().where(RegistrationLink.token_id == claims.jti).first()
-        )
-        if link is None:
-            raise AppError(ErrorCode.TOKEN_INVALID, "This is not a valid invitation token.")
-        return Grant(registration_link=link)
-    if claims.typ == "qr":
-        grant = await QRGrant.select().where(QRGrant.token_id == claims.jti).first()
-        if grant is None:
-            raise AppError(ErrorCode.TOKEN_INVALID, "This is not a valid invitation token.")
-        invitation = await Invitation.select().where(Invitation.id == grant["invitation"]).first()
-        expires = min(grant["expires_at"], datetime.fromtimestamp(claims.exp, now.tzinfo))
-        return Grant(invitation=invitation, grant_expires_at=expires)
-    invitation = await Invitation.select().where(Invitation.token_id == claims.jti).first()
-    if invitation is None:
-        raise AppError(ErrorCode.TOKEN_INVALID, "This is not a valid invitation token.")
-    if claims.expired(now.timestamp()) and invitation["status"] == "pending":
-        invitation["expires_at"] = min(invitation["expires_at"], now)
-    return Grant(invitation=invitation)
-
-
-def check_usable(grant: Grant, now: datetime) -> datetime | None:
-    """Raise the error that says why `grant` cannot be used; else when it stops working."""
-    if grant.registration_link is not None:
-        _usable_registration_link(grant.registration_link, now)
-        return grant.registration_link["expires_at"]
-    invitation = _usable_invitation(grant, now)
-    return min(invitation["expires_at"], grant.grant_expires_at or invitation["expires_at"])
-
-
-def _usable_invitation(grant: Grant, now: datetime) -> dict[str, Any]:
-    """The pending invitation of `grant`, or the error saying why it is not usable."""
-    invitation = grant.invitation
-    assert invitation is not None
-    status = views.invitation_status(invitation, now)
-    if status != "pending":
-        raise state_error(status)
-    if grant.grant_expires_at is not None and grant.grant_expires_at <= now:
-        raise AppError(ErrorCode.TOKEN_EXPIRED, "This QR code has expired; ask for a new one.")
-    return invitation
-
-
-def _usable_registration_link(link: dict[str, Any], now: datetime) -> None:
-    if link["revoked_at"] is not None:
-        raise AppError(ErrorCode.REGISTRATION_LINK_REVOKED, "This registration link was withdrawn.")
-    if link["expires_at"] is not None and link["expires_at"] <= now:
-        raise AppError(ErrorCode.REGISTRATION_LINK_EXPIRED, "This registration link has expired.")
-    if link["max_uses"] is not None and link["uses"] >= link["max_uses"]:
-        raise AppError(
-            ErrorCode.REGISTRATION_LINK_EXHAUSTED, "This registration link has been used up."
-        )
 
 
 async def _business_choices(user_sub: str, partner_id: UUID) -> list[models.BusinessChoice]:
@@ -183,10 +63,10 @@ async def _partner_ref(partner_id: UUID) -> models.PartnerRef:
 async def preview(ctx: Context, user: models.User, data: models.GrantRequest) -> models.Preview:
     """Who asks for what access. The first preview marks the invitation opened."""
     now = utcnow()
-    grant = await resolve(ctx, user, data, now)
+    grant = await grants.resolve(ctx, user, data, now)
     if grant.registration_link is not None:
         link = grant.registration_link
-        _usable_registration_link(link, now)
+        grants.usable_registration_link(link, now)
         return models.Preview(
             kind="registration_link",
             registration_link_id=link["id"],
@@ -195,7 +75,7 @@ async def preview(ctx: Context, user: models.User, data: models.GrantRequest) ->
             expires_at=link["expires_at"],
             businesses=await _business_choices(user.sub, link["partner"]),
         )
-    invitation = _usable_invitation(grant, now)
+    invitation = grants.usable_invitation(grant, now)
     client = await Client.select(Client.name).where(Client.id == invitation["client"]).first()
     if invitation["opened_at"] is None:
         async with write_transaction():
@@ -264,11 +144,11 @@ async def _active_link(partner_id: UUID, business_id: UUID) -> dict[str, Any] | 
 async def confirm(
     ctx: Context, user: models.User, data: models.ConfirmRequest
 ) -> models.Confirmation:
-    _exactly_one(data)
+    grants.require_one(data)
     _exactly_one_business(data)
     now = utcnow()
     # Resolved outside the transaction: a wrong user_code must stay counted.
-    grant = await resolve(ctx, user, data, now)
+    grant = await grants.resolve(ctx, user, data, now)
     try:
         async with write_transaction():
             if grant.registration_link is not None:
@@ -298,7 +178,7 @@ def _is_unique_violation(exc: BaseException) -> bool:
 
 
 async def _confirm_invitation(
-    user: models.User, data: models.ConfirmRequest, grant: Grant, now: datetime
+    user: models.User, data: models.ConfirmRequest, grant: grants.Grant, now: datetime
 ) -> models.Confirmation:
     assert grant.invitation is not None
     invitation_id = grant.invitation["id"]
@@ -315,7 +195,7 @@ async def _confirm_invitation(
         if invitation["accepted_by"] == user.sub and link is not None and same_target:
             return models.Confirmation(link=views.link(link), client_id=invitation["client"])
         raise state_error("accepted")
-    _usable_invitation(grant, now)
+    grants.usable_invitation(grant, now)
     business_id = await _target_business(user, data)
     partner_id = invitation["partner"]
     if await _active_link(partner_id, business_id) is not None:
@@ -385,7 +265,7 @@ async def _confirm_registration_link(
         existing = await _active_link(partner_id, data.business_id)
         if existing is not None:
             return models.Confirmation(link=views.link(existing), client_id=existing["client"])
-    _usable_registration_link(reg, now)
+    grants.usable_registration_link(reg, now)
     business_id = await _target_business(user, data)
     business = await one(
         Business.select(Business.name, Business.vat_number).where(Business.id == business_id)
@@ -434,9 +314,9 @@ async def decline(
     """Decline an invitation (the client goes back to `inactive`). Declining a
     registration link stores nothing: it stays open for other businesses."""
     now = utcnow()
-    grant = await resolve(ctx, user, data, now)
+    grant = await grants.resolve(ctx, user, data, now)
     if grant.registration_link is not None:
-        check_usable(grant, now)
+        grants.check_usable(grant, now)
         return models.RegistrationLinkDeclined(registration_link_id=grant.registration_link["id"])
     assert grant.invitation is not None
     async with write_transaction():
@@ -444,7 +324,7 @@ async def decline(
         await lock(Client, grant.invitation["client"])
         await lock(Invitation, invitation_id)
         grant.invitation = await one(Invitation.select().where(Invitation.id == invitation_id))
-        invitation = _usable_invitation(grant, now)
+        invitation = grants.usable_invitation(grant, now)
         await Invitation.update({Invitation.status: "declined", Invitation.declined_at: now}).where(
             Invitation.id == invitation_id
         )
@@ -467,58 +347,3 @@ async def decline(
         row = await one(Invitation.select().where(Invitation.id == invitation_id))
     ctx.bus.publish(invitation["partner"])
     return views.invitation(ctx, row, now)
-
-
-async def business_links(user: models.User, business_id: UUID) -> models.LinkList:
-    if await business_role(user.sub, business_id) is None:
-        raise not_found("No such business")
-    rows = (
-        await Link.select(*Link.all_columns(), Link.partner.name)
-        .where(Link.business == business_id)
-        .order_by(Link.created_at)
-    )
-    return models.LinkList(items=[views.link(r, r["partner.name"]) for r in rows])
-
-
-async def revoke_business_link(
-    ctx: Context, user: models.User, business_id: UUID, link_id: UUID
-) -> models.Link:
-    """The business withdraws a partner's access; the partner's client becomes inactive."""
-    role = await business_role(user.sub, business_id)
-    if role is None:
-        raise not_found("No such business")
-    if role != "admin":
-        raise AppError(ErrorCode.NOT_BUSINESS_ADMIN, "You must administer this business.")
-    now = utcnow()
-    async with write_transaction():
-        link = await Link.select(Link.client).where(Link.id == link_id).first()
-        if link is not None and link["client"] is not None:
-            await lock(Client, link["client"])
-        await lock(Link, link_id)
-        row = (
-            await Link.select().where((Link.id == link_id) & (Link.business == business_id)).first()
-        )
-        if row is None:
-            raise not_found("No such link")
-        if row["status"] == "active":
-            await Link.update({Link.status: "revoked", Link.revoked_at: now}).where(
-                Link.id == link_id
-            )
-            if row["client"] is not None:
-                await deactivate(row["partner"], row["client"], now)
-            await events.record(
-                row["partner"],
-                [
-                    NewEvent(
-                        type="client.deactivated",
-                        client=row["client"],
-                        link=link_id,
-                        data={"by": "business"},
-                    )
-                ],
-                now,
-            )
-            row = await one(Link.select().where(Link.id == link_id))
-    ctx.bus.publish(row["partner"])
-    partner = await Partner.select(Partner.name).where(Partner.id == row["partner"]).first()
-    return views.link(row, partner["name"] if partner else None)

@@ -1,0 +1,134 @@
+"""Grants: what a token (emailed `inv`, on-screen `qr`, or `reg`) or a typed `user_code`
+points at, and whether it can still be used.
+
+Shared by the app's calls (`mobile`) and the public pages and images of a link; a
+wrong user code counts against the user's budget (5 per 10 minutes).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+from typing import Any
+
+import msgspec
+
+from api.errors import AppError, invalid, not_found
+from api.services import views
+from api.services.context import Context
+from api.services.invitations import state_error
+from db.tables import Invitation, QRGrant, RegistrationLink, UserCodeAttempt
+from mobile_contract import ErrorCode, models
+from mobile_contract.links import normalize_user_code
+
+CODE_ATTEMPTS = 5
+CODE_WINDOW = timedelta(minutes=10)
+
+
+class Grant(msgspec.Struct, kw_only=True):
+    """What a token or user code points at, before its state is judged."""
+
+    invitation: dict[str, Any] | None = None
+    registration_link: dict[str, Any] | None = None
+    grant_expires_at: datetime | None = None  # the token's own expiry (qr tokens)
+
+
+def require_one(data: models.GrantRequest) -> None:
+    if (data.token is None) == (data.user_code is None):
+        raise invalid("token", "give exactly one of token or user_code")
+
+
+async def _check_code_budget(user_sub: str, now: datetime) -> None:
+    recent = (
+        await UserCodeAttempt.select(UserCodeAttempt.at)
+        .where((UserCodeAttempt.user_sub == user_sub) & (UserCodeAttempt.at > now - CODE_WINDOW))
+        .order_by(UserCodeAttempt.at)
+    )
+    if len(recent) >= CODE_ATTEMPTS:
+        oldest_counted = recent[-CODE_ATTEMPTS]["at"]
+        wait = (oldest_counted + CODE_WINDOW - now).total_seconds()
+        raise AppError(
+            ErrorCode.RATE_LIMITED,
+            "Too many wrong codes; try again later.",
+            retry_after=max(1, math.ceil(wait)),
+        )
+
+
+async def resolve(
+    ctx: Context, user: models.User, data: models.GrantRequest, now: datetime
+) -> Grant:
+    require_one(data)
+    if data.user_code is not None:
+        await _check_code_budget(user.sub, now)
+        code = normalize_user_code(data.user_code)
+        grant = None
+        if code is not None:
+            grant = (
+                await QRGrant.select()
+                .where((QRGrant.user_code == code) & (QRGrant.expires_at > now))
+                .first()
+            )
+        if grant is None:
+            await UserCodeAttempt(user_sub=user.sub, at=now).save()
+            raise not_found("No invitation has this code; check it and try again.")
+        invitation = await Invitation.select().where(Invitation.id == grant["invitation"]).first()
+        return Grant(invitation=invitation, grant_expires_at=grant["expires_at"])
+    assert data.token is not None
+    return await resolve_token(ctx, data.token, now)
+
+
+async def resolve_token(ctx: Context, token: str, now: datetime) -> Grant:
+    """What a genuine token points at; token_invalid for anything else."""
+    claims = ctx.keys.verify(token)
+    if claims.typ == "reg":
+        link = (
+            await RegistrationLink.select().where(RegistrationLink.token_id == claims.jti).first()
+        )
+        if link is None:
+            raise AppError(ErrorCode.TOKEN_INVALID, "This is not a valid invitation token.")
+        return Grant(registration_link=link)
+    if claims.typ == "qr":
+        grant = await QRGrant.select().where(QRGrant.token_id == claims.jti).first()
+        if grant is None:
+            raise AppError(ErrorCode.TOKEN_INVALID, "This is not a valid invitation token.")
+        invitation = await Invitation.select().where(Invitation.id == grant["invitation"]).first()
+        expires = min(grant["expires_at"], datetime.fromtimestamp(claims.exp, now.tzinfo))
+        return Grant(invitation=invitation, grant_expires_at=expires)
+    invitation = await Invitation.select().where(Invitation.token_id == claims.jti).first()
+    if invitation is None:
+        raise AppError(ErrorCode.TOKEN_INVALID, "This is not a valid invitation token.")
+    if claims.expired(now.timestamp()) and invitation["status"] == "pending":
+        invitation["expires_at"] = min(invitation["expires_at"], now)
+    return Grant(invitation=invitation)
+
+
+def check_usable(grant: Grant, now: datetime) -> datetime | None:
+    """Raise the error that says why `grant` cannot be used; else when it stops working."""
+    if grant.registration_link is not None:
+        usable_registration_link(grant.registration_link, now)
+        return grant.registration_link["expires_at"]
+    invitation = usable_invitation(grant, now)
+    return min(invitation["expires_at"], grant.grant_expires_at or invitation["expires_at"])
+
+
+def usable_invitation(grant: Grant, now: datetime) -> dict[str, Any]:
+    """The pending invitation of `grant`, or the error saying why it is not usable."""
+    invitation = grant.invitation
+    assert invitation is not None
+    status = views.invitation_status(invitation, now)
+    if status != "pending":
+        raise state_error(status)
+    if grant.grant_expires_at is not None and grant.grant_expires_at <= now:
+        raise AppError(ErrorCode.TOKEN_EXPIRED, "This QR code has expired; ask for a new one.")
+    return invitation
+
+
+def usable_registration_link(link: dict[str, Any], now: datetime) -> None:
+    if link["revoked_at"] is not None:
+        raise AppError(ErrorCode.REGISTRATION_LINK_REVOKED, "This registration link was withdrawn.")
+    if link["expires_at"] is not None and link["expires_at"] <= now:
+        raise AppError(ErrorCode.REGISTRATION_LINK_EXPIRED, "This registration link has expired.")
+    if link["max_uses"] is not None and link["uses"] >= link["max_uses"]:
+        raise AppError(
+            ErrorCode.REGISTRATION_LINK_EXHAUSTED, "This registration link has been used up."
+        )
