@@ -50,7 +50,7 @@ from litestar.testing import TestClient  # noqa: E402
 from api.app import create_app  # noqa: E402
 from api.settings import Settings, load_settings  # noqa: E402
 from tests.mailbox import Mailbox  # noqa: E402
-from tests.support import Api  # noqa: E402
+from tests.support import Api, Caller  # noqa: E402
 
 T = TypeVar("T")
 IS_POSTGRES = os.environ["DATABASE_URL"].startswith(("postgres://", "postgresql://"))
@@ -147,6 +147,17 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
 @pytest.fixture
 def api(client: TestClient[Any]) -> Api:
     return Api(client)
+
+
+@pytest.fixture
+def owner(api: Api) -> Caller:
+    """Anna, who runs the partner of most tests."""
+    return api.user("anna")
+
+
+@pytest.fixture
+def partner(api: Api, owner: Caller) -> str:
+    return api.partner(owner, "Acme Accountants")
 
 
 class LiveServer:

@@ -13,16 +13,6 @@ def clients_url(partner: str, rest: str = "") -> str:
     return f"/api/v1/partners/{partner}/clients{rest}"
 
 
-@pytest.fixture
-def owner(api: Api) -> Caller:
-    return api.user("owner")
-
-
-@pytest.fixture
-def partner(api: Api, owner: Caller) -> str:
-    return api.partner(owner)
-
-
 def test_create_client_with_defaults(api: Api, owner: Caller, partner: str) -> None:
     body = api.client_row(owner, partner, name="Bakery Janssens", email="jan@bakery.example")
     assert body["partner_id"] == partner

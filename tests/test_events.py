@@ -12,16 +12,6 @@ from tests.conftest import LiveServer
 from tests.support import Api, Caller, assert_problem
 
 
-@pytest.fixture
-def owner(api: Api) -> Caller:
-    return api.user("anna")
-
-
-@pytest.fixture
-def partner(api: Api, owner: Caller) -> str:
-    return api.partner(owner, "Acme")
-
-
 def events_url(partner: str) -> str:
     return f"/api/v1/partners/{partner}/events"
 

@@ -11,16 +11,6 @@ from tests.support import Api, Caller, assert_problem, token_of
 MOBILE = "/api/v1/mobile/invitations"
 
 
-@pytest.fixture
-def owner(api: Api) -> Caller:
-    return api.user("anna")
-
-
-@pytest.fixture
-def partner(api: Api, owner: Caller) -> str:
-    return api.partner(owner, "Acme Accountants")
-
-
 def without_delivery(invitation: dict[str, Any]) -> dict[str, Any]:
     """An invitation less its email delivery fields, which the outbox worker sets meanwhile."""
     return {k: v for k, v in invitation.items() if k not in ("email_status", "email_error")}

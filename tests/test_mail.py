@@ -15,11 +15,6 @@ MOBILE = "/api/v1/mobile/invitations"
 
 
 @pytest.fixture
-def owner(api: Api) -> Caller:
-    return api.user("anna")
-
-
-@pytest.fixture
 def partner(api: Api, owner: Caller) -> str:
     return api.partner(owner, "Acme & Partners")
 

@@ -16,16 +16,6 @@ MOBILE = "/api/v1/mobile/invitations"
 CODE = re.compile(r"^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$")
 
 
-@pytest.fixture
-def owner(api: Api) -> Caller:
-    return api.user("anna")
-
-
-@pytest.fixture
-def partner(api: Api, owner: Caller) -> str:
-    return api.partner(owner, "Acme Accountants")
-
-
 def qr_token(owner: Caller, partner: str, invitation_id: str, body: Any = None) -> Any:
     return owner.post(f"/api/v1/partners/{partner}/invitations/{invitation_id}/qr-token", json=body)
 

@@ -43,11 +43,6 @@ def test_short_data_never_becomes_micro_qr() -> None:
     assert segno.make("x").is_micro  # what make_qr protects against
 
 
-@pytest.fixture
-def owner(api: Api) -> Caller:
-    return api.user("anna")
-
-
 def test_qr_endpoints_serve_the_link(api: Api, owner: Caller) -> None:
     partner = api.partner(owner)
     _, invitation = api.invited_client(owner, partner)

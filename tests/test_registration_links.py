@@ -14,16 +14,6 @@ from tests.support import Api, Caller, assert_problem
 MOBILE = "/api/v1/mobile/invitations"
 
 
-@pytest.fixture
-def owner(api: Api) -> Caller:
-    return api.user("anna")
-
-
-@pytest.fixture
-def partner(api: Api, owner: Caller) -> str:
-    return api.partner(owner, "Acme Accountants")
-
-
 def links_url(partner: str, rest: str = "") -> str:
     return f"/api/v1/partners/{partner}/registration-links{rest}"
 

@@ -13,16 +13,6 @@ from tests.support import Api, Caller, assert_problem, token_of
 MOBILE = "/api/v1/mobile/invitations"
 
 
-@pytest.fixture
-def owner(api: Api) -> Caller:
-    return api.user("anna")
-
-
-@pytest.fixture
-def partner(api: Api, owner: Caller) -> str:
-    return api.partner(owner, "Acme Accountants")
-
-
 def age(db: Runner, invitation_id: str, **delta: float) -> None:
     """Move an invitation's creation (and so its cooldown) into the past."""
 

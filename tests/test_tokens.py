@@ -145,11 +145,6 @@ def test_jwks_is_served_and_verifies_real_tokens(api: Api) -> None:
     assert claims["typ"] == "inv"
 
 
-@pytest.fixture
-def owner(api: Api) -> Caller:
-    return api.user("anna")
-
-
 def test_forged_tokens_get_token_invalid_on_every_route(api: Api, owner: Caller) -> None:
     partner = api.partner(owner)
     api.invited_client(owner, partner)
