@@ -239,3 +239,13 @@ def test_list_etag(owner: Caller, partner: str, api: Api) -> None:
     assert confirm(api.user("ben"), link["token"]).status_code == 200
     changed = owner.get(links_url(partner), headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.json()["items"][0]["uses"] == 1
+
+
+def test_the_poster_escapes_names_and_labels(api: Api) -> None:
+    evil = api.user("eve")
+    partner = api.partner(evil, 'Evil <script>alert("x")</script> & Co')
+    link = evil.ok("POST", links_url(partner), 201, json={"label": "<img src=x onerror=alert(1)>"})
+    svg = evil.get(links_url(partner, f"/{link['id']}/poster.svg")).text
+    assert "<script>" not in svg and "<img" not in svg
+    assert "Evil &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Co" in svg
+    assert "&lt;img src=x onerror=alert(1)&gt;" in svg
