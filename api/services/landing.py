@@ -11,9 +11,9 @@ import msgspec
 from api.errors import AppError
 from api.services import views
 from api.services.context import Context, utcnow
-from api.services.grants import Grant, check_usable, resolve_token
+from api.services.grants import check_usable, resolve_token
 from db.tables import Client, Partner
-from mobile_contract import ErrorCode, links
+from mobile_contract import ErrorCode
 
 # The error pages there are, by the error a token gets.
 ERROR_PAGES: dict[ErrorCode, str] = {
@@ -40,15 +40,9 @@ class Landing(msgspec.Struct, kw_only=True):
     language: str | None  # the client's, for invitations
 
 
-async def _grant(ctx: Context, token: str) -> Grant:
-    if not links.is_token(token):
-        raise AppError(ErrorCode.TOKEN_INVALID)
-    return await resolve_token(ctx, token, utcnow())
-
-
 async def landing(ctx: Context, token: str) -> Landing:
     """The page's content, or the AppError whose page to show instead."""
-    grant = await _grant(ctx, token)
+    grant = await resolve_token(ctx, token, utcnow())
     expires_at = check_usable(grant, utcnow())
     if grant.registration_link is not None:
         link = grant.registration_link
@@ -80,7 +74,7 @@ async def landing(ctx: Context, token: str) -> Landing:
 async def status(ctx: Context, token: str) -> str:
     """The state of the token's invitation (`pending`, `accepted`, ...) for the page's poll;
     `active`, `revoked`, `expired` or `exhausted` for a registration link."""
-    grant = await _grant(ctx, token)
+    grant = await resolve_token(ctx, token, utcnow())
     now = utcnow()
     if grant.invitation is not None:
         return views.invitation_status(grant.invitation, now)
