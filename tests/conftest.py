@@ -185,7 +185,9 @@ def start_server(**env: str) -> LiveServer:
 
     port = _free_port()
     log_path = _tmp / f"server-{port}.log"
-    environment = dict(os.environ) | {"PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"} | env
+    # The same PUBLIC_BASE_URL as the test app: processes sharing a database (and an
+    # outbox) are one deployment, and write the same links.
+    environment = dict(os.environ) | env
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "api", "serve", "--host", "127.0.0.1", "--port", str(port)],

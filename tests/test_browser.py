@@ -67,6 +67,11 @@ def invite(live_server: LiveServer, api: Api, message: str) -> tuple[Remote, dic
     return anna, result["invitation"]
 
 
+def local(live_server: LiveServer, invitation: dict[str, Any]) -> str:
+    """The invitation's universal link, on the live server instead of its public origin."""
+    return f"{live_server.base_url}/i/{invitation['url'].rsplit('/i/', 1)[1]}"
+
+
 def watch(page: Page) -> list[str]:
     """Collect anything that would mean script ran or broke: dialogs, errors, console errors."""
     troubles: list[str] = []
@@ -90,7 +95,7 @@ def test_landing_page_renders_and_its_qr_decodes(
     _, invitation = invite(live_server, api, message)
     page = browser.new_page()
     troubles = watch(page)
-    response = page.goto(invitation["url"])
+    response = page.goto(local(live_server, invitation))
     assert response is not None and response.status == 200
     page.wait_for_load_state("networkidle")
     assert (
@@ -114,7 +119,7 @@ def test_page_flips_to_connected_after_confirm(
     _, invitation = invite(live_server, api, "Welcome")
     page = browser.new_page()
     troubles = watch(page)
-    page.goto(invitation["url"])
+    page.goto(local(live_server, invitation))
     assert page.locator("#connected").is_hidden()
     ben = Remote(live_server, api.user("ben"))
     token = invitation["url"].rsplit("/i/", 1)[1]
@@ -128,7 +133,7 @@ def test_page_flips_to_connected_after_confirm(
     assert (
         "Acme & Partners is now linked to your business" in page.locator("#connected").inner_text()
     )
-    assert page.url == invitation["url"]  # no reload, no navigation
+    assert page.url == local(live_server, invitation)  # no reload, no navigation
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "landing-connected.png"))
     assert troubles == []
@@ -153,7 +158,7 @@ def test_the_page_on_a_phone(browser: BrowserContext, live_server: LiveServer, a
     _, invitation = invite(live_server, api, "Hello from your accountant")
     page = browser.new_page()
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(invitation["url"])
+    page.goto(local(live_server, invitation))
     button = page.locator("#open-app").bounding_box()
     assert button is not None and button["width"] > 300  # a thumb-sized button
     assert page.locator("#qr").is_hidden()  # no QR to scan on the phone itself
