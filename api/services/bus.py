@@ -4,7 +4,7 @@ A reader subscribes (with the cursor it has read up to) before it reads, so an e
 committed between its read and its wait still wakes it. Writers in this process publish
 right after their transaction commits. Changes made by other processes arrive through
 PostgreSQL LISTEN/NOTIFY, and, as a fallback that also serves SQLite, `watch()` asks the
-database once a second for the newest cursor of every partner someone waits on: one
+database twice a second for the newest cursor of every partner someone waits on: one
 query per process, not one per waiting request.
 """
 
@@ -51,7 +51,7 @@ class EventBus:
         return sum(len(w) for w in self._waiters.values())
 
     async def watch(
-        self, newest_cursors: Callable[[list[UUID]], Awaitable[dict[UUID, int]]], every: float = 1.0
+        self, newest_cursors: Callable[[list[UUID]], Awaitable[dict[UUID, int]]], every: float = 0.5
     ) -> None:
         """Wake waiters behind the database's cursors; the cross-process fallback."""
         while True:
