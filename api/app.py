@@ -52,6 +52,7 @@ from db.piccolo_conf import DB
 
 log = logging.getLogger("api")
 EXPIRY_SWEEP_SECONDS = 30
+SHUTDOWN_GRACE = 5.0  # seconds that background work and pooled connections get to finish
 API_VERSION = "1.0.0"
 
 
@@ -84,6 +85,18 @@ async def _every(seconds: float, job: Callable[[], Awaitable[object]]) -> None:
         except Exception as exc:
             log.warning("background job failed: %s: %s", type(exc).__name__, exc)
         await asyncio.sleep(seconds)
+
+
+async def _close_pool(grace: float = SHUTDOWN_GRACE) -> None:
+    """Close the PostgreSQL pool, waiting `grace` seconds for connections in use; then cut
+    them (a connection lost while the server restarted may never be handed back)."""
+    pool = DB.pool  # type: ignore[attr-defined]
+    try:
+        await asyncio.wait_for(pool.close(), grace)
+    except TimeoutError:
+        log.warning("closing the database pool: connections still in use, terminating them")
+        pool.terminate()
+    DB.pool = None  # type: ignore[attr-defined]
 
 
 @asynccontextmanager
@@ -124,12 +137,14 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     finally:
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        _, stuck = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE)
+        for task in stuck:
+            log.warning("background task %s did not stop in time", task.get_name())
         # Wait (off the loop) for the render process to take its stop signal; left to
         # interpreter exit, the executor's queue thread may be gone and the exit hangs.
         await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
         if DB.engine_type == "postgres":
-            await DB.close_connection_pool()  # type: ignore[attr-defined]
+            await _close_pool()
 
 
 def create_app(settings: Settings) -> Litestar:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
+from piccolo.engine.postgres import PostgresTransaction
 from piccolo.engine.sqlite import TransactionType
 from piccolo.table import Table
 
@@ -22,9 +23,54 @@ from db.piccolo_conf import DB
 IS_POSTGRES = DB.engine_type == "postgres"
 
 
+class _PostgresTransaction(PostgresTransaction):
+    """Piccolo's transaction, handing its connection back to the pool in every case.
+
+    Piccolo's own keeps the connection when `BEGIN` fails on entry, or when the rollback
+    fails on exit, which is just what happens while the server restarts: each such
+    request would leak a pooled connection, and closing the pool would then wait forever.
+    """
+
+    async def __aenter__(self) -> Any:
+        if self._parent is not None:
+            return self._parent
+        self.connection = await self.get_connection()
+        try:
+            self.transaction = self.connection.transaction()
+            await self.begin()
+        except BaseException:
+            await self._release()
+            raise
+        self.context = self.engine.current_transaction.set(self)
+        return self
+
+    async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
+        if self._parent:
+            return exception is None
+        try:
+            if exception is not None:
+                if not self._rolled_back:
+                    await self.rollback()
+            elif not self._committed and not self._rolled_back:
+                await self.commit()
+        finally:
+            self.engine.current_transaction.reset(self.context)
+            await self._release()
+        return exception is None
+
+    async def _release(self) -> None:
+        try:
+            if self.engine.pool:
+                await self.engine.pool.release(self.connection)
+            else:
+                await self.connection.close()
+        except Exception:  # a broken connection: the pool replaces it on its own
+            pass
+
+
 def write_transaction() -> Any:
     if IS_POSTGRES:
-        return DB.transaction()
+        return _PostgresTransaction(engine=DB)  # type: ignore[arg-type]
     return DB.transaction(transaction_type=TransactionType.immediate)
 
 

@@ -24,13 +24,14 @@ def pg_ctl(*args: str) -> None:
 
 
 @pytest.mark.skipif(not IS_POSTGRES, reason="restarts the PostgreSQL server of the run")
-def test_postgres_restart_gives_503_then_recovers(api: Api) -> None:
+def test_postgres_restart_gives_503_then_recovers(api: Api, db: Runner) -> None:
     anna = api.user("anna")
     partner = api.partner(anna)
     pg_ctl("-m", "fast", "-w", "stop")
     try:
         for _ in range(3):  # stale pooled connections and refused new ones alike
             response = anna.get(f"/api/v1/partners/{partner}/clients")
+            assert_problem(anna.post("/api/v1/businesses", json={"name": "B"}), 503, "unavailable")
             body = assert_problem(response, 503, "unavailable")
             assert response.headers["retry-after"] == "1"
             assert "database" in body["detail"]
@@ -44,6 +45,14 @@ def test_postgres_restart_gives_503_then_recovers(api: Api) -> None:
         time.sleep(0.2)
     assert api.client.get("/readyz").status_code == 200
     assert api.client_row(anna, partner)["status"] == "inactive"
+
+    async def connections_in_use() -> int:
+        from db.piccolo_conf import DB
+
+        pool = DB.pool  # type: ignore[attr-defined]
+        return int(pool.get_size() - pool.get_idle_size())
+
+    assert db(connections_in_use) == 0  # every request handed its connection back
 
 
 def test_a_server_killed_mid_bulk_invite_leaves_no_half_invitation(api: Api, db: Runner) -> None:
