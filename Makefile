@@ -35,6 +35,7 @@ lint: install
 
 bench: install
 	$(PY) -m bench.mail_throughput
+	$(PY) -m bench.http_load
 
 # Rewrite mobile_contract/openapi.json from the served schema (review the diff!).
 openapi: install
