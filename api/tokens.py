@@ -6,7 +6,7 @@ fits a small QR code. Verification allows EdDSA only, requires `exp` and `jti`, 
 database decides everything beyond the signature (revoked, superseded, accepted).
 
 Signatures are deterministic, so a token is rebuilt from its stored `jti`, `kid` and
-expiry rather than stored. Verified claims are cached until they expire.
+expiry rather than stored. Signed tokens and verified claims are kept in bounded caches.
 """
 
 from __future__ import annotations
@@ -113,6 +113,7 @@ class KeyRing:
         for key in previous:
             self._public.setdefault(key_id(key), key)
         self._claims: OrderedDict[str, Claims] = OrderedDict()
+        self._signed: OrderedDict[tuple[str, int, str], str] = OrderedDict()
 
     @classmethod
     def from_files(
@@ -128,12 +129,21 @@ class KeyRing:
         if kid is not None and kid != self.kid:
             raise KeyError(kid)  # a token signed by a rotated-out key cannot be rebuilt
         exp_ts = exp if isinstance(exp, int) else int(exp.timestamp())
-        return jwt.encode(
-            {"jti": jti, "exp": exp_ts, "typ": typ},
-            self._signing_key,
-            algorithm="EdDSA",
-            headers={"kid": self.kid, "typ": None},
-        )
+        key = (jti, exp_ts, typ)
+        token = self._signed.get(key)
+        if token is None:  # signing costs ~50 µs; lists re-sign every pending invitation
+            token = jwt.encode(
+                {"jti": jti, "exp": exp_ts, "typ": typ},
+                self._signing_key,
+                algorithm="EdDSA",
+                headers={"kid": self.kid, "typ": None},
+            )
+            self._signed[key] = token
+            if len(self._signed) > _CACHE_SIZE:
+                self._signed.popitem(last=False)
+        else:
+            self._signed.move_to_end(key)
+        return token
 
     def can_rebuild(self, kid: str) -> bool:
         return kid == self.kid
