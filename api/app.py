@@ -49,6 +49,7 @@ from api.settings import Settings
 from api.tokens import KeyRing
 from db.migrate import migrate
 from db.piccolo_conf import DB
+from db.transactions import IS_POSTGRES
 
 log = logging.getLogger("api")
 EXPIRY_SWEEP_SECONDS = 30
@@ -102,7 +103,7 @@ async def _close_pool(grace: float = SHUTDOWN_GRACE) -> None:
 @asynccontextmanager
 async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     await migrate()
-    if DB.engine_type == "postgres":
+    if IS_POSTGRES:
         await DB.start_connection_pool(min_size=1, max_size=10)  # type: ignore[call-arg]
     # QR codes are pure-Python CPU work: one render process per core keeps them off the
     # event loop and lets emails render in parallel.
@@ -128,7 +129,7 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         asyncio.create_task(_every(EXPIRY_SWEEP_SECONDS, lambda: expire_due(ctx)), name="expiry"),
         asyncio.create_task(ctx.bus.watch(newest_cursors), name="event-watch"),
     ]
-    if DB.engine_type == "postgres":
+    if IS_POSTGRES:
         tasks.append(
             asyncio.create_task(listen(settings.database_url, ctx.bus), name="event-listen")
         )
@@ -143,7 +144,7 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         # Wait (off the loop) for the render process to take its stop signal; left to
         # interpreter exit, the executor's queue thread may be gone and the exit hangs.
         await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
-        if DB.engine_type == "postgres":
+        if IS_POSTGRES:
             await _close_pool()
 
 

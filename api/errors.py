@@ -150,7 +150,6 @@ def is_database_outage(exc: BaseException) -> bool:
         asyncpg.exceptions.CannotConnectNowError
         | asyncpg.exceptions.ConnectionDoesNotExistError
         | asyncpg.exceptions.AdminShutdownError
-        | asyncpg.exceptions.CannotConnectNowError
         | asyncpg.exceptions.TooManyConnectionsError,
     )
 

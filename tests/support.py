@@ -82,6 +82,13 @@ class Api:
         ]
         return list(results)
 
+    def accept(
+        self, user: Caller, invitation: dict[str, Any], business: str = "B"
+    ) -> dict[str, Any]:
+        """`user` confirms `invitation` with a new business: the Confirmation."""
+        body = {"token": token_of(invitation), "new_business": {"name": business}}
+        return user.ok("POST", "/api/v1/mobile/invitations/confirm", json=body)  # type: ignore[no-any-return]
+
     def invited_client(
         self, owner: Caller, partner_id: str, **fields: Any
     ) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -2,7 +2,7 @@
 
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -53,7 +53,9 @@ def test_an_empty_wait_is_held_for_wait_seconds(owner: Caller, partner: str) -> 
     assert 1.9 <= elapsed < 3.5
 
 
-def held(caller: Caller, url: str, params: dict[str, Any]) -> Any:
+def held(
+    caller: Caller, url: str, params: dict[str, Any]
+) -> tuple[Future[tuple[Any, float]], ThreadPoolExecutor]:
     """Start a long-poll in a thread: (future of (body, when answered), its pool)."""
 
     def run() -> tuple[Any, float]:
@@ -61,7 +63,7 @@ def held(caller: Caller, url: str, params: dict[str, Any]) -> Any:
         return response.json(), time.monotonic()
 
     pool = ThreadPoolExecutor(max_workers=1)
-    return pool.submit(run), pool  # type: ignore[return-value]
+    return pool.submit(run), pool
 
 
 def test_a_long_poll_wakes_within_a_second_of_an_event(

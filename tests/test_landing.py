@@ -126,9 +126,7 @@ def test_error_pages(api: Api, owner: Caller, partner: str, db: Any) -> None:
     ben.ok("POST", f"{MOBILE}/decline", json={"token": token_of(inv)})
     check("declined", token_of(inv), 410, "This invitation was declined")
     _, inv = api.invited_client(owner, partner, name="A", email="a@example.com")
-    ben.ok(
-        "POST", f"{MOBILE}/confirm", json={"token": token_of(inv), "new_business": {"name": "B"}}
-    )
+    api.accept(ben, inv)
     check("accepted", token_of(inv), 409, "This invitation was already accepted")
     assert api.client.get(f"/i/{token_of(inv)}/status").json() == {"status": "accepted"}
     assert set(pages) == {"invalid", "expired", "revoked", "superseded", "declined", "accepted"}

@@ -235,11 +235,7 @@ def test_revoke(api: Api, owner: Caller, partner: str) -> None:
 
 def test_revoke_of_an_accepted_invitation_is_refused(api: Api, owner: Caller, partner: str) -> None:
     _, invitation = api.invited_client(owner, partner)
-    api.user("ben").ok(
-        "POST",
-        f"{MOBILE}/confirm",
-        json={"token": token_of(invitation), "new_business": {"name": "B"}},
-    )
+    api.accept(api.user("ben"), invitation)
     response = owner.post(f"/api/v1/partners/{partner}/invitations/{invitation['id']}/revoke")
     assert_problem(response, 409, "invitation_already_accepted")
 
@@ -249,9 +245,7 @@ def test_bulk_invite_reports_each_client(api: Api, owner: Caller, partner: str) 
     no_mail = owner.ok("POST", f"/api/v1/partners/{partner}/clients", 201, json={"name": "No mail"})
     invited, _ = api.invited_client(owner, partner, name="Invited")
     active, inv = api.invited_client(owner, partner, name="Active")
-    api.user("ben").ok(
-        "POST", f"{MOBILE}/confirm", json={"token": token_of(inv), "new_business": {"name": "B"}}
-    )
+    api.accept(api.user("ben"), inv)
     other_owner = api.user("olga")
     foreign = api.client_row(other_owner, api.partner(other_owner, "Other"), name="Foreign")
     unknown = "00000000-0000-4000-8000-000000000000"
@@ -310,11 +304,7 @@ def test_bulk_invite_of_1000_clients(owner: Caller, partner: str) -> None:
 def test_disconnect_revokes_the_link(api: Api, owner: Caller, partner: str) -> None:
     client, invitation = api.invited_client(owner, partner)
     ben = api.user("ben")
-    link = ben.ok(
-        "POST",
-        f"{MOBILE}/confirm",
-        json={"token": token_of(invitation), "new_business": {"name": "B"}},
-    )["link"]
+    link = api.accept(ben, invitation)["link"]
     url = f"/api/v1/partners/{partner}/clients/{client['id']}/disconnect"
     disconnected = owner.ok("POST", url)
     assert disconnected["status"] == "inactive"
@@ -329,11 +319,7 @@ def test_disconnect_revokes_the_link(api: Api, owner: Caller, partner: str) -> N
 def test_business_revokes_a_link(api: Api, owner: Caller, partner: str) -> None:
     client, invitation = api.invited_client(owner, partner)
     ben = api.user("ben")
-    link = ben.ok(
-        "POST",
-        f"{MOBILE}/confirm",
-        json={"token": token_of(invitation), "new_business": {"name": "B"}},
-    )["link"]
+    link = api.accept(ben, invitation)["link"]
     business = link["business_id"]
     eve = api.user("eve")
     revoke_url = f"/api/v1/businesses/{business}/links/{link['id']}/revoke"

@@ -131,11 +131,7 @@ def test_resend_of_an_accepted_invitation(
     api: Api, db: Runner, owner: Caller, partner: str
 ) -> None:
     client, invitation = api.invited_client(owner, partner)
-    api.user("ben").ok(
-        "POST",
-        f"{MOBILE}/confirm",
-        json={"token": token_of(invitation), "new_business": {"name": "B"}},
-    )
+    api.accept(api.user("ben"), invitation)
     age(db, invitation["id"], seconds=61)
     assert_problem(resend(owner, partner, invitation["id"]), 409, "client_already_active")
     owner.ok("POST", f"/api/v1/partners/{partner}/clients/{client['id']}/disconnect")
