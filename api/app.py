@@ -43,8 +43,9 @@ from api.routes.registration_links import RegistrationLinksController
 from api.routes.spaces import SpacesController
 from api.services.bus import EventBus
 from api.services.context import Context
-from api.services.events import newest_cursors
+from api.services.events import newest_cursors, newest_revisions
 from api.services.invitations import expire_due
+from api.services.revisions import revisions
 from api.settings import Settings
 from api.tokens import KeyRing
 from db.migrate import migrate
@@ -130,12 +131,14 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         asyncio.create_task(ctx.bus.watch(newest_cursors), name="event-watch"),
     ]
     if IS_POSTGRES:
-        tasks.append(
-            asyncio.create_task(listen(settings.database_url, ctx.bus), name="event-listen")
-        )
+        listener = listen(settings.database_url, ctx.bus, revisions)
+        tasks.append(asyncio.create_task(listener, name="event-listen"))
+    else:
+        tasks.append(asyncio.create_task(revisions.watch(newest_revisions), name="revisions"))
     try:
         yield
     finally:
+        revisions.trusted = False
         for task in tasks:
             task.cancel()
         _, stuck = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE)

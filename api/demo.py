@@ -35,9 +35,11 @@ async def seed(settings: Settings) -> None:
         print("demo: the database has data but no demo partner; nothing seeded.")
         return
     partner_id = member["partner"]
-    page = await clients.page(
-        ctx, PARTNER_USER, partner_id, statuses=("invited",), search=None, limit=1, cursor=None
-    )
+    page = (
+        await clients.page(
+            ctx, PARTNER_USER, partner_id, statuses=("invited",), search=None, limit=1, cursor=None
+        )
+    ).body
     token = verifier.issue(PARTNER_USER.sub, PARTNER_USER.email, PARTNER_USER.name)
     app_token = verifier.issue(CLIENT_USER.sub, CLIENT_USER.email, CLIENT_USER.name)
     base = settings.public_base_url

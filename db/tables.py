@@ -23,13 +23,15 @@ from piccolo.table import Table
 
 
 class Partner(Table, tablename="partner"):
-    """A Partner Space: an accounting firm. `event_seq` numbers its events without gaps."""
+    """A Partner Space: an accounting firm. `event_seq` numbers its events without gaps;
+    `revision` counts every change to what its client list and tokens show."""
 
     id = UUID(primary_key=True)
     name = Varchar(length=200)
     vat_number = Varchar(length=32, null=True, default=None)
     event_seq = BigInt(default=0)
     created_at = Timestamptz(default=TimestamptzNow())
+    revision = BigInt(default=0)
 
 
 class Business(Table, tablename="business"):

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import JSONBody, QueryParameter
 
-from api.routes.caching import etag_response
+from api.routes.caching import cached_etag_response, etag_response
 from api.routes.params import API_PROBLEMS, NOT_MODIFIED, Ctx, CurrentUser, PathId
 from api.services import clients, events, invitations
 from mobile_contract import models
@@ -61,16 +61,18 @@ class ClientsController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
         cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
     ) -> Response[bytes]:
-        page = await clients.page(
-            ctx,
-            user,
+        statuses = clients.parse_statuses(status_filter)
+        search = search.strip() if search else None
+        key = (partner_id, user.sub, statuses, search, limit, cursor)
+        return await cached_etag_response(
+            request,
+            ctx.list_etags,
+            key,
             partner_id,
-            statuses=clients.parse_statuses(status_filter),
-            search=search.strip() if search else None,
-            limit=limit,
-            cursor=cursor,
+            lambda: clients.page(
+                ctx, user, partner_id, statuses=statuses, search=search, limit=limit, cursor=cursor
+            ),
         )
-        return etag_response(request, page)
 
     @get(
         "/{client_id:uuid}",

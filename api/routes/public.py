@@ -31,8 +31,7 @@ class QRImageController(Controller):
         self, ctx: Ctx, request: Request[Any, Any, Any], token: str, kind: str, scale: int
     ) -> Response[bytes]:
         now = utcnow()
-        grant = await grants.resolve_token(ctx, token, now)
-        expires_at = grants.check_usable(grant, now)
+        expires_at = await grants.usable_until(ctx, token, now)
         renderer: QRRenderer = request.app.state.qr
         url = links.universal_link(ctx.settings.public_base_url, token)
         image = await renderer.image(url, kind, scale)  # type: ignore[arg-type]

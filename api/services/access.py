@@ -17,6 +17,19 @@ async def require_partner_member(user_sub: str, partner_id: UUID) -> None:
         raise not_found("No such partner")
 
 
+async def partner_revision(user_sub: str, partner_id: UUID) -> int:
+    """`require_partner_member`, also reading the partner's revision (see
+    api.services.revisions) in the same statement."""
+    row = (
+        await PartnerMember.select(PartnerMember.partner.revision)
+        .where((PartnerMember.partner == partner_id) & (PartnerMember.user_sub == user_sub))
+        .first()
+    )
+    if row is None:
+        raise not_found("No such partner")
+    return int(row["partner.revision"])
+
+
 async def business_role(user_sub: str, business_id: UUID) -> str | None:
     row = (
         await BusinessMember.select(BusinessMember.role)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -12,9 +13,10 @@ import msgspec
 
 from api.errors import invalid, not_found
 from api.services import events, views
-from api.services.access import require_partner_member
+from api.services.access import partner_revision, require_partner_member
 from api.services.context import Context, utcnow
 from api.services.events import NewEvent
+from api.services.revisions import Versioned
 from db.tables import Client, Invitation, Link
 from db.transactions import IS_POSTGRES, insert_many, lock, write_transaction
 from mobile_contract import ErrorCode, models
@@ -167,10 +169,11 @@ async def page(
     search: str | None,
     limit: int,
     cursor: str | None,
-) -> models.ClientPage:
+) -> Versioned:
     """Clients oldest first; the cursor is the last row's (created_at, id), so rows added
-    while paging appear at the end and none is skipped or repeated."""
-    await require_partner_member(user.sub, partner_id)
+    while paging appear at the end and none is skipped or repeated. The page is true until
+    the partner's revision changes or its next invitation expires."""
+    revision = await partner_revision(user.sub, partner_id)
     now = utcnow()
     query = Client.select().where(Client.partner == partner_id)
     if set(statuses) != set(STATUSES):
@@ -193,7 +196,19 @@ async def page(
         }
     items = [views.client(ctx, r, invitations.get(r["latest_invitation"]), now) for r in rows]
     next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more else None
-    return models.ClientPage(items=items, next_cursor=next_cursor)
+    next_expiry = await (
+        Client.select(Client.invitation_expires_at)
+        .where(
+            (Client.partner == partner_id)
+            & (Client.status == "invited")
+            & (Client.invitation_expires_at > now)
+        )
+        .order_by(Client.invitation_expires_at)
+        .first()
+    )
+    valid_until = next_expiry["invitation_expires_at"].timestamp() if next_expiry else math.inf
+    page = models.ClientPage(items=items, next_cursor=next_cursor)
+    return Versioned(page, revision, valid_until)
 
 
 async def get(ctx: Context, user: models.User, partner_id: UUID, client_id: UUID) -> models.Client:
@@ -215,6 +230,7 @@ async def patch(
         if changes:
             changes[Client.updated_at] = utcnow()
             await Client.update(changes).where(Client.id == client_id)
+            await events.touch(partner_id)
         row = await _row(partner_id, client_id)
     return await _load_view(ctx, row)
 

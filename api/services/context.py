@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 import msgspec
 
 from api.services.bus import EventBus
+from api.services.revisions import RevisionCache
 from api.settings import Settings
 from api.tokens import KeyRing, TokenType
 from mobile_contract import links
@@ -23,6 +25,10 @@ class Context(msgspec.Struct, kw_only=True):
     bus: EventBus
     # Set when an email is queued, so the outbox worker looks at once.
     mail_queued: asyncio.Event = msgspec.field(default_factory=asyncio.Event)
+    # The ETag of each client-list query last answered (partner, user, parameters).
+    list_etags: RevisionCache[Any, str] = msgspec.field(default_factory=RevisionCache)
+    # Until when each recently checked invitation token stays usable.
+    token_states: RevisionCache[str, datetime] = msgspec.field(default_factory=RevisionCache)
 
     def token(self, jti: str, exp: datetime, typ: TokenType, kid: str) -> str | None:
         """The token rebuilt from what is stored; None if its key was rotated out."""

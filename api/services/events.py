@@ -19,6 +19,7 @@ import msgspec
 from api.errors import invalid
 from api.services.access import require_partner_member
 from api.services.context import Context, utcnow
+from api.services.revisions import revisions
 from db.tables import Event, Partner
 from db.transactions import IS_POSTGRES, insert_many
 from mobile_contract import models
@@ -39,14 +40,8 @@ async def record(partner_id: UUID, events: list[NewEvent], at: datetime | None =
     if not events:
         return
     at = at or utcnow()
-    rows = await (
-        Partner.update({Partner.event_seq: Partner.event_seq + len(events)})
-        .where(Partner.id == partner_id)
-        .returning(Partner.event_seq)
-    )
-    last = rows[0]["event_seq"]
-    if IS_POSTGRES:  # delivered at commit to every process listening (see api.listener)
-        await Partner.raw("SELECT pg_notify({}, {})", NOTIFY_CHANNEL, f"{partner_id} {last}")
+    last = await _bump(partner_id, len(events))
+    first = last - len(events) + 1
     first = last - len(events) + 1
     rows = [
         Event(
@@ -62,6 +57,29 @@ async def record(partner_id: UUID, events: list[NewEvent], at: datetime | None =
         for i, e in enumerate(events)
     ]
     await insert_many(rows)
+
+
+async def touch(partner_id: UUID) -> None:
+    """Say that what the partner's lists show changed, where no event says so (a client's
+    details were edited); call inside the use case's transaction."""
+    await _bump(partner_id, 0)
+
+
+async def _bump(partner_id: UUID, count: int) -> int:
+    """Take `count` event numbers and a new revision of the partner; the newest cursor."""
+    rows = await Partner.raw(
+        "UPDATE partner SET event_seq = event_seq + {}, revision = revision + 1"
+        " WHERE id = {} RETURNING event_seq, revision",
+        count,
+        partner_id,
+    )
+    newest, revision = rows[0]["event_seq"], rows[0]["revision"]
+    if IS_POSTGRES:  # delivered at commit to every process listening (see api.listener)
+        await Partner.raw(
+            "SELECT pg_notify({}, {})", NOTIFY_CHANNEL, f"{partner_id} {newest} {revision}"
+        )
+    revisions.changing(partner_id, revision)
+    return int(newest)
 
 
 def parse_cursor(value: str | None) -> int:
@@ -123,3 +141,8 @@ async def newest_cursors(partner_ids: list[UUID]) -> dict[UUID, int]:
     """The newest event cursor of each partner."""
     rows = await Partner.select(Partner.id, Partner.event_seq).where(Partner.id.is_in(partner_ids))
     return {r["id"]: r["event_seq"] for r in rows}
+
+
+async def newest_revisions(partner_ids: list[UUID]) -> dict[UUID, int]:
+    rows = await Partner.select(Partner.id, Partner.revision).where(Partner.id.is_in(partner_ids))
+    return {r["id"]: r["revision"] for r in rows}

@@ -18,6 +18,7 @@ from api.services import views
 from api.services.context import Context
 from api.services.invitations import state_error
 from db.tables import Invitation, QRGrant, RegistrationLink, UserCodeAttempt
+from db.transactions import one
 from mobile_contract import ErrorCode, models
 from mobile_contract.links import normalize_user_code
 
@@ -31,6 +32,14 @@ class Grant(msgspec.Struct, kw_only=True):
     invitation: dict[str, Any] | None = None
     registration_link: dict[str, Any] | None = None
     grant_expires_at: datetime | None = None  # the token's own expiry (qr tokens)
+    revision: int | None = None  # the partner's, read with the invitation
+
+
+def _invitation_query() -> Any:
+    """The invitation, and its partner's revision read in the same statement."""
+    return Invitation.select(
+        *Invitation.all_columns(), Invitation.partner.revision.as_alias("partner_revision")
+    )
 
 
 def require_one(data: models.GrantRequest) -> None:
@@ -91,15 +100,34 @@ async def resolve_token(ctx: Context, token: str, now: datetime) -> Grant:
         grant = await QRGrant.select().where(QRGrant.token_id == claims.jti).first()
         if grant is None:
             raise AppError(ErrorCode.TOKEN_INVALID, "This is not a valid invitation token.")
-        invitation = await Invitation.select().where(Invitation.id == grant["invitation"]).first()
+        invitation = await one(_invitation_query().where(Invitation.id == grant["invitation"]))
         expires = min(grant["expires_at"], datetime.fromtimestamp(claims.exp, now.tzinfo))
-        return Grant(invitation=invitation, grant_expires_at=expires)
-    invitation = await Invitation.select().where(Invitation.token_id == claims.jti).first()
+        return Grant(
+            invitation=invitation,
+            grant_expires_at=expires,
+            revision=invitation.pop("partner_revision"),
+        )
+    invitation = await _invitation_query().where(Invitation.token_id == claims.jti).first()
     if invitation is None:
         raise AppError(ErrorCode.TOKEN_INVALID, "This is not a valid invitation token.")
     if claims.expired(now.timestamp()) and invitation["status"] == "pending":
         invitation["expires_at"] = min(invitation["expires_at"], now)
-    return Grant(invitation=invitation)
+    return Grant(invitation=invitation, revision=invitation.pop("partner_revision"))
+
+
+async def usable_until(ctx: Context, token: str, now: datetime) -> datetime | None:
+    """`check_usable(resolve_token(...))`, remembered for invitation tokens while the
+    partner's revision stays current (see api.services.revisions): QR images are fetched
+    again and again, by mail clients and by pages showing them."""
+    cached = ctx.token_states.get(token)
+    if cached is not None:
+        return cached
+    grant = await resolve_token(ctx, token, now)
+    expires_at = check_usable(grant, now)
+    if grant.invitation is not None and grant.revision is not None and expires_at is not None:
+        partner_id = grant.invitation["partner"]
+        ctx.token_states.put(token, partner_id, grant.revision, expires_at, expires_at.timestamp())
+    return expires_at
 
 
 def check_usable(grant: Grant, now: datetime) -> datetime | None:
