@@ -26,7 +26,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
 from api.access_log import access_log_middleware
-from api.auth import AccessTokenVerifier, current_user
+from api.auth import AccessTokenVerifier
 from api.errors import EXCEPTION_HANDLERS
 from api.listener import listen
 from api.mail.outbox import MailPolicy, MailWorker
@@ -37,6 +37,7 @@ from api.routes.businesses import BusinessLinksController
 from api.routes.health import healthz, readyz
 from api.routes.landing import LandingController
 from api.routes.mobile import MobileController
+from api.routes.params import current_user
 from api.routes.partners import ClientsController, EventsController, InvitationsController
 from api.routes.public import QRImageController, WellKnownController
 from api.routes.registration_links import RegistrationLinksController
@@ -160,8 +161,12 @@ def create_app(settings: Settings) -> Litestar:
     state = State(
         {
             "settings": settings,
-            "verifier": AccessTokenVerifier(settings),
-            "ctx": Context(settings=settings, keys=keys, bus=EventBus()),
+            "ctx": Context(
+                settings=settings,
+                keys=keys,
+                bus=EventBus(),
+                verifier=AccessTokenVerifier(settings),
+            ),
         }
     )
     api_v1 = Router(

@@ -22,8 +22,8 @@ async def seed(settings: Settings) -> None:
     keys = KeyRing.from_files(
         settings.invite_signing_key_file, settings.invite_previous_key_files, create=True
     )
-    ctx = Context(settings=settings, keys=keys, bus=EventBus())
     verifier = AccessTokenVerifier(settings)
+    ctx = Context(settings=settings, keys=keys, bus=EventBus(), verifier=verifier)
     if not await Partner.exists():
         await _seed(ctx)
     member = (

@@ -53,12 +53,18 @@ class QRRenderer:
         self._cache_size = cache_size
         self._pending: dict[tuple[str, str, int], asyncio.Future[bytes]] = {}
 
-    async def image(self, data: str, kind: ImageKind, scale: int = DEFAULT_SCALE) -> bytes:
+    def cached(self, data: str, kind: ImageKind, scale: int = DEFAULT_SCALE) -> bytes | None:
         key = (data, kind, scale)
-        cached = self._cache.get(key)
-        if cached is not None:
+        image = self._cache.get(key)
+        if image is not None:
             self._cache.move_to_end(key)
+        return image
+
+    async def image(self, data: str, kind: ImageKind, scale: int = DEFAULT_SCALE) -> bytes:
+        cached = self.cached(data, kind, scale)
+        if cached is not None:
             return cached
+        key = (data, kind, scale)
         pending = self._pending.get(key)
         if pending is not None:  # the same image is being rendered for another request
             return await asyncio.shield(pending)

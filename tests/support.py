@@ -14,7 +14,7 @@ from api.auth import AccessTokenVerifier
 
 
 def access_token(client: TestClient[Any], sub: str, email: str | None = None, **claims: Any) -> str:
-    verifier: AccessTokenVerifier = client.app.state.verifier
+    verifier: AccessTokenVerifier = client.app.state.ctx.verifier
     token = verifier.issue(sub, email, claims.pop("name", None))
     if claims:
         payload = jwt.decode(token, options={"verify_signature": False}) | claims

@@ -42,10 +42,8 @@ def poll(owner: Caller, url: str, etag: str) -> httpx.Response:
     return owner.get(url, headers={"If-None-Match": etag})
 
 
-def test_a_write_here_is_seen_by_the_next_poll(
-    api: Api, owner: Caller, partner: str
-) -> None:
-    client, invitation = api.invited_client(owner, partner)
+def test_a_write_here_is_seen_by_the_next_poll(api: Api, owner: Caller, partner: str) -> None:
+    _, invitation = api.invited_client(owner, partner)
     url = invited_url(partner)
     etag = owner.get(url).headers["etag"]
     assert poll(owner, url, etag).status_code == 304  # answered from memory

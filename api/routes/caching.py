@@ -10,7 +10,10 @@ from uuid import UUID
 import msgspec
 from litestar import Request, Response
 
-from api.services.revisions import RevisionCache, Versioned
+from api.routes.params import bearer_token
+from api.services.context import Context
+from api.services.revisions import Versioned
+from mobile_contract.models import User
 
 
 def etag_response(request: Request[Any, Any, Any], body: msgspec.Struct) -> Response[bytes]:
@@ -18,22 +21,43 @@ def etag_response(request: Request[Any, Any, Any], body: msgspec.Struct) -> Resp
     return _respond(request, *_encode(body))
 
 
-async def cached_etag_response(
+async def remembered_etag_response(
     request: Request[Any, Any, Any],
-    etags: RevisionCache[Hashable, str],
-    key: Hashable,
+    user: User,
     partner_id: UUID,
     compute: Callable[[], Awaitable[Versioned]],
 ) -> Response[bytes]:
-    """`etag_response`, answering a matching If-None-Match from memory while the ETag last
-    computed for `key` is still true (see api.services.revisions)."""
-    known = etags.get(key)
-    if known is not None and _matches(request, known):
-        return _not_modified(known)
+    """`etag_response` of what `compute` returns, remembering its ETag for
+    `not_modified_from_memory` while the answer stays true (see api.services.revisions)."""
     answer = await compute()
     content, etag = _encode(answer.body)
-    etags.put(key, partner_id, answer.revision, etag, answer.valid_until)
+    ctx: Context = request.app.state.ctx
+    ctx.list_etags.put(
+        _key(request, user.sub), partner_id, answer.revision, etag, answer.valid_until
+    )
     return _respond(request, content, etag)
+
+
+async def not_modified_from_memory(request: Request[Any, Any, Any]) -> Response[bytes] | None:
+    """`before_request` of a route answered by `remembered_etag_response`: a 304 for a
+    matching If-None-Match from a signed-in user, straight from memory, before parameters
+    and dependencies are even parsed. Anything else (None) goes the usual way."""
+    if "if-none-match" not in request.headers:
+        return None
+    ctx: Context = request.app.state.ctx
+    token = bearer_token(request)
+    user = ctx.verifier.remembered(token) if token else None
+    if user is None:
+        return None
+    etag = ctx.list_etags.get(_key(request, user.sub))
+    if etag is None or not _matches(request, etag):
+        return None
+    return _not_modified(etag)
+
+
+def _key(request: Request[Any, Any, Any], user_sub: str) -> Hashable:
+    """One answer per path (it names the partner), user and query string."""
+    return (request.scope["path"], user_sub, request.scope["query_string"])
 
 
 def _encode(body: msgspec.Struct) -> tuple[bytes, str]:

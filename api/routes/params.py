@@ -1,12 +1,15 @@
-"""Typed markers for what handlers receive: the service context, the user, path ids."""
+"""What handlers receive: the service context, the signed-in user, path ids; and the
+problem responses they document."""
 
-from typing import TypeAlias
+from typing import Any, TypeAlias
 from uuid import UUID
 
+from litestar import Request
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 
+from api.auth import unauthenticated
 from api.services.context import Context
 from mobile_contract import STATUS, TITLES, ErrorCode
 from mobile_contract.models import Problem, User
@@ -15,6 +18,20 @@ Ctx: TypeAlias = NamedDependency[Context]
 CurrentUser: TypeAlias = NamedDependency[User]
 PathId: TypeAlias = FromPath[UUID]
 PathStr: TypeAlias = FromPath[str]
+
+
+def bearer_token(request: Request[Any, Any, Any]) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+async def current_user(request: Request[Any, Any, Any], ctx: Ctx) -> User:
+    """Dependency: the user of the request's bearer token, or 401."""
+    token = bearer_token(request)
+    if token is None:
+        raise unauthenticated()
+    return await ctx.verifier.verify(token)
 
 
 def problems(*statuses: int) -> dict[int, ResponseSpec]:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import JSONBody, QueryParameter
 
-from api.routes.caching import cached_etag_response, etag_response
+from api.routes.caching import etag_response, not_modified_from_memory, remembered_etag_response
 from api.routes.params import API_PROBLEMS, NOT_MODIFIED, Ctx, CurrentUser, PathId
 from api.services import clients, events, invitations
 from mobile_contract import models
@@ -41,6 +41,7 @@ class ClientsController(Controller):
         description="`status` is a comma-separated subset of inactive, invited, active. "
         "Answers 304 for a matching If-None-Match.",
         response_headers=[],
+        before_request=not_modified_from_memory,
     )
     async def list_clients(
         self,
@@ -63,11 +64,9 @@ class ClientsController(Controller):
     ) -> Response[bytes]:
         statuses = clients.parse_statuses(status_filter)
         search = search.strip() if search else None
-        key = (partner_id, user.sub, statuses, search, limit, cursor)
-        return await cached_etag_response(
+        return await remembered_etag_response(
             request,
-            ctx.list_etags,
-            key,
+            user,
             partner_id,
             lambda: clients.page(
                 ctx, user, partner_id, statuses=statuses, search=search, limit=limit, cursor=cursor

@@ -9,10 +9,10 @@ from litestar import Controller, Request, Response, get
 from litestar.params import QueryParameter
 
 from api.errors import AppError
-from api.qr import QRRenderer
+from api.qr import ImageKind, QRRenderer
 from api.routes.params import PUBLIC_PROBLEMS, Ctx, PathStr
 from api.services import grants
-from api.services.context import utcnow
+from api.services.context import Context, utcnow
 from mobile_contract import ErrorCode, links
 
 MAX_IMAGE_AGE = 24 * 3600
@@ -23,26 +23,46 @@ def _cache_headers(expires_at: datetime | None, now: datetime) -> dict[str, str]
     return {"Cache-Control": f"private, max-age={max(0, min(remaining, MAX_IMAGE_AGE))}"}
 
 
+def _image_response(image: bytes, kind: ImageKind, expires_at: datetime | None) -> Response[bytes]:
+    headers = _cache_headers(expires_at, utcnow()) | {"Referrer-Policy": "no-referrer"}
+    media_type = "image/png" if kind == "png" else "image/svg+xml"
+    return Response(content=image, media_type=media_type, headers=headers)
+
+
+async def _image_from_memory(request: Request[Any, Any, Any]) -> Response[bytes] | None:
+    """`before_request` of the QR images: a token known to be usable, at the default scale,
+    whose image is cached, is answered before parameters and dependencies are parsed
+    (mail clients and pages fetch the same images again and again)."""
+    if request.scope["query_string"]:
+        return None
+    ctx: Context = request.app.state.ctx
+    token: str = request.path_params["token"]
+    expires_at = ctx.token_states.get(token)
+    if expires_at is None:
+        return None
+    kind: ImageKind = "png" if request.scope["path"].endswith(".png") else "svg"
+    renderer: QRRenderer = request.app.state.qr
+    image = renderer.cached(links.universal_link(ctx.settings.public_base_url, token), kind)
+    return None if image is None else _image_response(image, kind, expires_at)
+
+
 class QRImageController(Controller):
     path = "/i/{token:str}"
     tags = ["public"]
 
     async def _image(
-        self, ctx: Ctx, request: Request[Any, Any, Any], token: str, kind: str, scale: int
+        self, ctx: Ctx, request: Request[Any, Any, Any], token: str, kind: ImageKind, scale: int
     ) -> Response[bytes]:
-        now = utcnow()
-        expires_at = await grants.usable_until(ctx, token, now)
+        expires_at = await grants.usable_until(ctx, token, utcnow())
         renderer: QRRenderer = request.app.state.qr
         url = links.universal_link(ctx.settings.public_base_url, token)
-        image = await renderer.image(url, kind, scale)  # type: ignore[arg-type]
-        media_type = "image/png" if kind == "png" else "image/svg+xml"
-        headers = _cache_headers(expires_at, now) | {"Referrer-Policy": "no-referrer"}
-        return Response(content=image, media_type=media_type, headers=headers)
+        return _image_response(await renderer.image(url, kind, scale), kind, expires_at)
 
     @get(
         "/qr.png",
         responses=PUBLIC_PROBLEMS,
         summary="QR code (PNG) of the universal link; valid tokens only",
+        before_request=_image_from_memory,
     )
     async def png(
         self,
@@ -57,6 +77,7 @@ class QRImageController(Controller):
         "/qr.svg",
         responses=PUBLIC_PROBLEMS,
         summary="QR code (SVG) of the universal link; valid tokens only",
+        before_request=_image_from_memory,
     )
     async def svg(
         self,

@@ -1,4 +1,4 @@
-"""What the services need from the running app: settings, the key ring, the event bus."""
+"""What the services need from the running app: settings, keys, the event bus, caches."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 
+from api.auth import AccessTokenVerifier
 from api.services.bus import EventBus
 from api.services.revisions import RevisionCache
 from api.settings import Settings
@@ -23,6 +24,7 @@ class Context(msgspec.Struct, kw_only=True):
     settings: Settings
     keys: KeyRing
     bus: EventBus
+    verifier: AccessTokenVerifier
     # Set when an email is queued, so the outbox worker looks at once.
     mail_queued: asyncio.Event = msgspec.field(default_factory=asyncio.Event)
     # The ETag of each client-list query last answered (partner, user, parameters).
