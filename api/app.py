@@ -32,7 +32,7 @@ from api.listener import listen
 from api.mail.outbox import MailPolicy, MailWorker
 from api.mail.transport import transport_from_url
 from api.openapi import StrictStructSchemaPlugin
-from api.qr import QRRenderer, ignore_signals
+from api.qr import QRRenderer, init_render_process
 from api.routes.businesses import BusinessLinksController
 from api.routes.health import healthz, readyz
 from api.routes.landing import LandingController
@@ -107,20 +107,20 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     await migrate()
     if IS_POSTGRES:
         await DB.start_connection_pool(min_size=1, max_size=10)  # type: ignore[call-arg]
-    # QR codes are pure-Python CPU work: one render process per core keeps them off the
-    # event loop and lets emails render in parallel.
+    # QR codes and emails are pure-Python CPU work: one render process per core, at a
+    # lower priority than requests, keeps them off the event loop.
     executor = ProcessPoolExecutor(
         max_workers=os.cpu_count() or 1,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=ignore_signals,
+        initializer=init_render_process,
     )
-    app.state.qr = renderer = QRRenderer(executor)
+    app.state.qr = QRRenderer(executor)
     ctx: Context = app.state.ctx
     settings = ctx.settings
     mail = MailWorker(
         ctx,
         transport_from_url(settings.mail_url),
-        renderer,
+        executor,
         MailPolicy(
             max_attempts=settings.mail_max_attempts,
             retry_base=timedelta(seconds=settings.mail_retry_base_seconds),

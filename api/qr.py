@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import re
 import signal
 from collections import OrderedDict
@@ -32,10 +33,15 @@ def make_qr(data: str) -> segno.QRCode:
     return segno.make_qr(data, error="m", boost_error=False)
 
 
-def ignore_signals() -> None:
-    """Initializer of render processes: shutdown is the parent's business alone."""
+RENDER_NICENESS = 10
+
+
+def init_render_process() -> None:
+    """Initializer of render processes: shutdown is the parent's business alone, and
+    requests come first (emails render with whatever CPU they leave)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    os.nice(RENDER_NICENESS)
 
 
 def render(data: str, kind: ImageKind, scale: int = DEFAULT_SCALE) -> bytes:

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from api.mail.compose import Outgoing, flatten
 from api.mail.transport import DeliveryError, SMTPTransport
 from tests.conftest import _free_port
 
@@ -77,11 +78,11 @@ class Recorder:
         return "250 OK"
 
 
-def message(to: str) -> EmailMessage:
+def message(to: str) -> Outgoing:
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = "no-reply@banqup.example", to, "Invitation"
     msg.set_content("Hello")
-    return msg
+    return flatten(msg)
 
 
 def test_starttls_is_used_when_offered(

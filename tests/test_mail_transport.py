@@ -5,8 +5,14 @@ import email
 from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
+from typing import Any
 
+import pytest
+from aiosmtpd.controller import Controller
+
+from api.mail.compose import flatten
 from api.mail.transport import FileTransport, SMTPTransport, transport_from_url
+from tests.conftest import _free_port
 
 
 def message() -> EmailMessage:
@@ -22,7 +28,7 @@ def message() -> EmailMessage:
 def test_file_transport_writes_one_eml_per_message(tmp_path: Path) -> None:
     transport = transport_from_url(f"file://{tmp_path}/outbox")
     assert isinstance(transport, FileTransport)
-    asyncio.run(transport.send(message()))
+    asyncio.run(transport.send(flatten(message())))
     [written] = list((tmp_path / "outbox").iterdir())
     assert written.name == "abc123.eml"
     parsed = email.message_from_bytes(written.read_bytes(), policy=default)
@@ -44,3 +50,48 @@ def test_smtp_urls() -> None:
     assert (tls.host, tls.port, tls.implicit_tls) == ("mail.example", 465, True)
     assert (tls.username, tls.password) == ("user@corp", "p@ss")
     assert transport_from_url("smtp://mail.example").port == 25  # type: ignore[attr-defined]
+
+
+class Accepting:
+    def __init__(self) -> None:
+        self.envelopes: list[tuple[str, list[str], bytes]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.envelopes.append((envelope.mail_from, envelope.rcpt_tos, envelope.original_content))
+        return "250 OK"
+
+
+@pytest.mark.parametrize("smtputf8", [True, False])
+def test_non_ascii_addresses_need_smtputf8(smtputf8: bool) -> None:
+    msg = message()
+    del msg["To"]
+    msg["To"] = "Jürgen <jürgen@bäckerei.example>"
+    outgoing = flatten(msg)
+    assert outgoing.utf8 and outgoing.recipients == ["jürgen@bäckerei.example"]
+    handler, port = Accepting(), _free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, enable_SMTPUTF8=smtputf8)
+    controller.start()
+    try:
+        outcome = asyncio.run(SMTPTransport(f"smtp://127.0.0.1:{port}").send_many([outgoing]))
+    finally:
+        controller.stop()
+    if smtputf8:
+        assert outcome == [None]
+        [(sender, recipients, data)] = handler.envelopes
+        assert (sender, recipients) == ("a@example.com", ["jürgen@bäckerei.example"])
+        parsed = email.message_from_string(data.decode(), policy=default)  # UTF-8 headers
+        assert parsed["To"].addresses[0].addr_spec == "jürgen@bäckerei.example"
+    else:
+        [error] = outcome
+        assert error is not None and error.permanent and "SMTPUTF8" in error.reason
+        assert handler.envelopes == []
+
+
+def test_bodies_are_7bit_whatever_the_language() -> None:
+    msg = message()
+    msg.set_content("Uitnodiging van Één — à bientôt, Grüße")
+    outgoing = flatten(msg)
+    assert outgoing.data.isascii() and not outgoing.utf8
+    assert b"\r\n" in outgoing.data
+    parsed = email.message_from_bytes(outgoing.data, policy=default)
+    assert parsed.get_content().strip() == "Uitnodiging van Één — à bientôt, Grüße"  # type: ignore[attr-defined]

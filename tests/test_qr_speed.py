@@ -55,9 +55,9 @@ def test_penalties_equal_segnos_for_every_mask() -> None:
         unmasked = int.from_bytes(b"".join(matrix), "big")
         for layer in qr_speed._mask_layers(size):
             masked = (unmasked ^ layer).to_bytes(size * size, "big")
-            rows = [masked[i : i + size] for i in range(0, size * size, size)]
-            expected = encoder.evaluate_mask([bytearray(r) for r in rows], size, size)
-            assert qr_speed.penalty(rows, size) == expected
+            rows = [bytearray(masked[i : i + size]) for i in range(0, size * size, size)]
+            expected = encoder.evaluate_mask(rows, size, size)
+            assert qr_speed.penalty(unmasked ^ layer, size) == expected
 
 
 def test_the_same_mask_and_matrix_as_segno() -> None:

@@ -12,17 +12,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from concurrent.futures import Executor
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
 import msgspec
 
-from api.mail.compose import Invite, compose
+from api.mail.compose import Invite, Outgoing, render_invitation_email
 from api.mail.transport import DeliveryError, Transport
-from api.qr import QRRenderer
 from api.services import events
 from api.services.context import Context, utcnow
 from api.services.events import NewEvent
@@ -48,17 +47,17 @@ class MailPolicy(msgspec.Struct, frozen=True, kw_only=True):
 
 class MailWorker:
     def __init__(
-        self, ctx: Context, transport: Transport, renderer: QRRenderer, policy: MailPolicy
+        self, ctx: Context, transport: Transport, renderer: Executor | None, policy: MailPolicy
     ) -> None:
         self.ctx = ctx
         self.transport = transport
-        self.renderer = renderer
+        self.renderer = renderer  # where emails are rendered (None: this thread)
         self.policy = policy
         self._domain = urlsplit(ctx.settings.public_base_url).hostname or "localhost"
 
     async def run(self) -> None:
-        """Deliver forever, with `policy.batches` batches in flight so that QR rendering
-        (in the render processes) overlaps SMTP and database work."""
+        """Deliver forever, with `policy.batches` batches in flight so that rendering (in
+        the render processes) overlaps SMTP and database work."""
         await asyncio.gather(*(self._loop() for _ in range(self.policy.batches)))
 
     async def _loop(self) -> None:
@@ -139,7 +138,7 @@ class MailWorker:
             ),
             return_exceptions=True,
         )
-        messages: list[tuple[dict[str, Any], EmailMessage]] = []
+        messages: list[tuple[dict[str, Any], Outgoing]] = []
         for row, message in zip(sendable, composed, strict=True):
             if isinstance(message, BaseException):
                 if not isinstance(message, DeliveryError):  # a bug: keep the message, say why
@@ -159,7 +158,7 @@ class MailWorker:
 
     async def _compose(
         self, invitation: dict[str, Any], names: dict[UUID, str], replaces_earlier: bool
-    ) -> EmailMessage:
+    ) -> Outgoing:
         token = self.ctx.token(
             invitation["token_id"], invitation["expires_at"], "inv", invitation["token_kid"]
         )
@@ -180,8 +179,14 @@ class MailWorker:
             expires_at=invitation["expires_at"],
             replaces_earlier=replaces_earlier,
         )
-        png = await self.renderer.image(urls["url"], "png", QR_SCALE)
-        return compose(invite, png, self.ctx.settings.mail_from, self._domain)
+        return await asyncio.get_running_loop().run_in_executor(
+            self.renderer,
+            render_invitation_email,
+            invite,
+            self.ctx.settings.mail_from,
+            self._domain,
+            QR_SCALE,
+        )
 
     async def _record(
         self,

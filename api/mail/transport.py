@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import uuid
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
+
+from api.mail.compose import Outgoing
 
 
 class DeliveryError(Exception):
@@ -22,9 +23,9 @@ class DeliveryError(Exception):
 
 
 class Transport(Protocol):
-    async def send(self, message: EmailMessage) -> None: ...
+    async def send(self, message: Outgoing) -> None: ...
 
-    async def send_many(self, messages: list[EmailMessage]) -> list[DeliveryError | None]:
+    async def send_many(self, messages: list[Outgoing]) -> list[DeliveryError | None]:
         """Send each message; the outcome of each (None: accepted)."""
         ...
 
@@ -35,7 +36,7 @@ class FileTransport:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    async def send_many(self, messages: list[EmailMessage]) -> list[DeliveryError | None]:
+    async def send_many(self, messages: list[Outgoing]) -> list[DeliveryError | None]:
         outcomes: list[DeliveryError | None] = []
         for message in messages:
             try:
@@ -45,12 +46,12 @@ class FileTransport:
                 outcomes.append(exc)
         return outcomes
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, message: Outgoing) -> None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            name = f"{message['Message-ID'].strip('<>').split('@')[0] or uuid.uuid4().hex}.eml"
+            name = f"{message.message_id.strip('<>').split('@')[0] or uuid.uuid4().hex}.eml"
             partial = self.folder / f".{name}.part"
-            partial.write_bytes(bytes(message))
+            partial.write_bytes(message.data)
             os.replace(partial, self.folder / name)
         except OSError as exc:
             raise DeliveryError(
@@ -81,12 +82,12 @@ class SMTPTransport:
             timeout=self.timeout,
         )
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, message: Outgoing) -> None:
         [outcome] = await self.send_many([message])
         if outcome is not None:
             raise outcome
 
-    async def send_many(self, messages: list[EmailMessage]) -> list[DeliveryError | None]:
+    async def send_many(self, messages: list[Outgoing]) -> list[DeliveryError | None]:
         """Send over one connection (STARTTLS when the server offers it). If the
         connection fails, the messages not yet accepted fail temporarily."""
         outcomes: list[DeliveryError | None] = []
@@ -94,8 +95,7 @@ class SMTPTransport:
             async with self._client() as smtp:
                 for message in messages:
                     try:
-                        await smtp.send_message(message)
-                        outcomes.append(None)
+                        outcomes.append(await _send(smtp, message))
                     except aiosmtplib.SMTPRecipientsRefused as exc:
                         reasons = "; ".join(f"{e.code} {e.message}" for e in exc.recipients)
                         permanent = all(500 <= e.code < 600 for e in exc.recipients)
@@ -112,6 +112,19 @@ class SMTPTransport:
             failure = DeliveryError(f"SMTP server unreachable: {exc}", permanent=False)
             outcomes += [failure] * (len(messages) - len(outcomes))
         return outcomes
+
+
+async def _send(smtp: aiosmtplib.SMTP, message: Outgoing) -> DeliveryError | None:
+    options = []
+    if message.utf8:
+        if smtp.is_ehlo_or_helo_needed:
+            await smtp.ehlo()
+        if not smtp.supports_extension("smtputf8"):
+            reason = "the SMTP server does not take non-ASCII addresses (no SMTPUTF8)"
+            return DeliveryError(reason, permanent=True)
+        options.append("SMTPUTF8")
+    await smtp.sendmail(message.sender, message.recipients, message.data, mail_options=options)
+    return None
 
 
 def transport_from_url(url: str) -> Transport:
