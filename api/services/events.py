@@ -20,8 +20,8 @@ from api.errors import invalid
 from api.services.access import require_partner_member
 from api.services.context import Context, utcnow
 from api.services.revisions import revisions
+from db import sql
 from db.tables import Event, Partner
-from db.transactions import IS_POSTGRES, insert_many
 from mobile_contract import models
 
 NOTIFY_CHANNEL = "invites_events"
@@ -35,28 +35,43 @@ class NewEvent(msgspec.Struct, kw_only=True):
     data: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
+EVENT_COLUMNS = ("partner", "seq", "type", "at", "client", "invitation", "link", "data")
+EVENTS_PER_STATEMENT = 1000
+
+# Takes event numbers and a new revision; on PostgreSQL the same statement sends the
+# notification, delivered at commit to every process listening (see api.listener).
+BUMP = sql.Statement(
+    "UPDATE partner SET event_seq = event_seq + {}, revision = revision + 1"
+    " WHERE id = {} RETURNING event_seq, revision",
+    postgres="UPDATE partner SET event_seq = event_seq + {}, revision = revision + 1"
+    " WHERE id = {} RETURNING event_seq, revision,"
+    f" pg_notify('{NOTIFY_CHANNEL}', id::text || ' ' || event_seq || ' ' || revision)",
+)
+
+
 async def record(partner_id: UUID, events: list[NewEvent], at: datetime | None = None) -> None:
     """Write `events` for `partner_id`; call inside the use case's transaction."""
     if not events:
         return
     at = at or utcnow()
-    last = await _bump(partner_id, len(events))
-    first = last - len(events) + 1
-    first = last - len(events) + 1
-    rows = [
-        Event(
-            partner=partner_id,
-            seq=first + i,
-            type=e.type,
-            at=at,
-            client=e.client,
-            invitation=e.invitation,
-            link=e.link,
-            data=msgspec.json.encode(e.data).decode(),
-        )
-        for i, e in enumerate(events)
-    ]
-    await insert_many(rows)
+    first = await _bump(partner_id, len(events)) - len(events) + 1
+    for start in range(0, len(events), EVENTS_PER_STATEMENT):
+        chunk = events[start : start + EVENTS_PER_STATEMENT]
+        values = [
+            value
+            for seq, e in enumerate(chunk, first + start)
+            for value in (
+                partner_id,
+                seq,
+                e.type,
+                at,
+                e.client,
+                e.invitation,
+                e.link,
+                msgspec.json.encode(e.data).decode(),
+            )
+        ]
+        await sql.execute(sql.insert_rows("event", EVENT_COLUMNS, len(chunk)), *values)
 
 
 async def touch(partner_id: UUID) -> None:
@@ -67,19 +82,10 @@ async def touch(partner_id: UUID) -> None:
 
 async def _bump(partner_id: UUID, count: int) -> int:
     """Take `count` event numbers and a new revision of the partner; the newest cursor."""
-    rows = await Partner.raw(
-        "UPDATE partner SET event_seq = event_seq + {}, revision = revision + 1"
-        " WHERE id = {} RETURNING event_seq, revision",
-        count,
-        partner_id,
-    )
-    newest, revision = rows[0]["event_seq"], rows[0]["revision"]
-    if IS_POSTGRES:  # delivered at commit to every process listening (see api.listener)
-        await Partner.raw(
-            "SELECT pg_notify({}, {})", NOTIFY_CHANNEL, f"{partner_id} {newest} {revision}"
-        )
-    revisions.changing(partner_id, revision)
-    return int(newest)
+    row = await sql.fetch_one(BUMP, count, partner_id)
+    assert row is not None, f"no partner {partner_id}"
+    revisions.changing(partner_id, row["revision"])
+    return int(row["event_seq"])
 
 
 def parse_cursor(value: str | None) -> int:

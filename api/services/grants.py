@@ -17,8 +17,8 @@ from api.errors import AppError, invalid, not_found
 from api.services import views
 from api.services.context import Context
 from api.services.invitations import state_error
+from db import sql
 from db.tables import Invitation, QRGrant, RegistrationLink, UserCodeAttempt
-from db.transactions import one
 from mobile_contract import ErrorCode, models
 from mobile_contract.links import normalize_user_code
 
@@ -35,11 +35,11 @@ class Grant(msgspec.Struct, kw_only=True):
     revision: int | None = None  # the partner's, read with the invitation
 
 
-def _invitation_query() -> Any:
-    """The invitation, and its partner's revision read in the same statement."""
-    return Invitation.select(
-        *Invitation.all_columns(), Invitation.partner.revision.as_alias("partner_revision")
-    )
+# An invitation, and its partner's revision read in the same statement.
+_INVITATION = "SELECT invitation.*, partner.revision AS partner_revision FROM invitation"
+_INVITATION += " JOIN partner ON partner.id = invitation.partner WHERE invitation.{} = {{}}"
+INVITATION_BY_ID = sql.Statement(_INVITATION.format("id"))
+INVITATION_BY_TOKEN = sql.Statement(_INVITATION.format("token_id"))
 
 
 def require_one(data: models.GrantRequest) -> None:
@@ -100,14 +100,15 @@ async def resolve_token(ctx: Context, token: str, now: datetime) -> Grant:
         grant = await QRGrant.select().where(QRGrant.token_id == claims.jti).first()
         if grant is None:
             raise AppError(ErrorCode.TOKEN_INVALID, "This is not a valid invitation token.")
-        invitation = await one(_invitation_query().where(Invitation.id == grant["invitation"]))
+        invitation = await sql.fetch_one(INVITATION_BY_ID, grant["invitation"])
+        assert invitation is not None  # a foreign key
         expires = min(grant["expires_at"], datetime.fromtimestamp(claims.exp, now.tzinfo))
         return Grant(
             invitation=invitation,
             grant_expires_at=expires,
             revision=invitation.pop("partner_revision"),
         )
-    invitation = await _invitation_query().where(Invitation.token_id == claims.jti).first()
+    invitation = await sql.fetch_one(INVITATION_BY_TOKEN, claims.jti)
     if invitation is None:
         raise AppError(ErrorCode.TOKEN_INVALID, "This is not a valid invitation token.")
     if claims.expired(now.timestamp()) and invitation["status"] == "pending":

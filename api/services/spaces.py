@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 from api.services.context import utcnow
-from db.tables import Business, BusinessMember, Partner, PartnerMember
+from db import sql
+from db.tables import BusinessMember, Partner, PartnerMember
 from db.transactions import write_transaction
 from mobile_contract import models
 
@@ -49,23 +52,35 @@ async def create_partner(user: models.User, data: models.PartnerCreate) -> model
     )
 
 
+INSERT_BUSINESS = sql.Statement(
+    "INSERT INTO business (id, name, vat_number, country, created_at) VALUES ({}, {}, {}, {}, {})"
+)
+INSERT_BUSINESS_ADMIN = sql.Statement(
+    "INSERT INTO business_member (id, business, user_sub, role, created_at)"
+    " VALUES ({}, {}, {}, 'admin', {})"
+)
+
+
 async def insert_business(user_sub: str, data: models.BusinessCreate) -> models.Business:
-    """Create a business with `user_sub` as its admin; call inside a transaction."""
-    business = Business(
+    """Create a business with `user_sub` as its admin; call inside a transaction (a confirm
+    with a new business does, so this is written as plain statements)."""
+    business = models.Business(
+        id=uuid4(),
         name=data.name.strip(),
         vat_number=data.vat_number,
         country=data.country,
         created_at=utcnow(),
     )
-    await business.save()
-    await BusinessMember(business=business.id, user_sub=user_sub, role="admin").save()
-    return models.Business(
-        id=business.id,
-        name=business.name,
-        vat_number=business.vat_number,
-        country=business.country,
-        created_at=business.created_at,
+    await sql.execute(
+        INSERT_BUSINESS,
+        business.id,
+        business.name,
+        business.vat_number,
+        business.country,
+        business.created_at,
     )
+    await sql.execute(INSERT_BUSINESS_ADMIN, uuid4(), business.id, user_sub, business.created_at)
+    return business
 
 
 async def create_business(user: models.User, data: models.BusinessCreate) -> models.Business:

@@ -1,0 +1,64 @@
+"""Plain SQL for the hottest statements: written once, compiled once, run directly.
+
+Piccolo builds and compiles a query on every call, which costs more than the database
+round trip on paths such as confirming an invitation. A `Statement` is written with `{}`
+placeholders (as in Piccolo's `raw()`), compiled once for the engine in use (`$n` for
+asyncpg, `?` for SQLite) and run on the current transaction's connection. Values pass
+through the same adapters as Piccolo's own queries (UUIDs and datetimes on SQLite), and
+rows come back as dicts.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from piccolo.querystring import QueryString
+
+from db.piccolo_conf import DB
+from db.transactions import IS_POSTGRES
+
+
+class Statement:
+    """`text`, or `postgres` in its place on PostgreSQL (for what SQLite lacks)."""
+
+    def __init__(self, text: str, *, postgres: str | None = None) -> None:
+        self.text = postgres if IS_POSTGRES and postgres is not None else text
+        pieces = self.text.split("{}")
+        self.arity = len(pieces) - 1
+        marks = [f"${n}" for n in range(1, len(pieces))] if IS_POSTGRES else ["?"] * self.arity
+        self.compiled = "".join(p + m for p, m in zip(pieces, [*marks, ""], strict=True))
+
+    def __repr__(self) -> str:
+        return f"Statement({self.text!r})"
+
+
+async def fetch(statement: Statement, *args: Any) -> list[dict[str, Any]]:
+    """The rows of `statement`, run in the current transaction (or on its own)."""
+    if len(args) != statement.arity:
+        raise TypeError(f"{statement!r} takes {statement.arity} values, not {len(args)}")
+    transaction = DB.current_transaction.get()
+    if transaction is None:  # rare on the paths this serves: let Piccolo find a connection
+        rows = await DB.run_querystring(QueryString(statement.text, *args))
+        return [dict(row) for row in rows]
+    connection = transaction.connection
+    if IS_POSTGRES:
+        return [dict(row) for row in await connection.fetch(statement.compiled, *args)]
+    async with connection.execute(statement.compiled, args) as cursor:
+        return list(await cursor.fetchall())
+
+
+async def fetch_one(statement: Statement, *args: Any) -> dict[str, Any] | None:
+    rows = await fetch(statement, *args)
+    return rows[0] if rows else None
+
+
+async def execute(statement: Statement, *args: Any) -> None:
+    await fetch(statement, *args)
+
+
+@functools.cache
+def insert_rows(table: str, columns: tuple[str, ...], count: int) -> Statement:
+    """INSERT of `count` rows of `columns` in one statement."""
+    row = "(" + ", ".join(["{}"] * len(columns)) + ")"
+    return Statement(f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join([row] * count))
