@@ -55,6 +55,7 @@ from db.transactions import IS_POSTGRES
 
 log = logging.getLogger("api")
 EXPIRY_SWEEP_SECONDS = 30
+POOL_SIZE = 10
 SHUTDOWN_GRACE = 5.0  # seconds that background work and pooled connections get to finish
 API_VERSION = "1.0.0"
 
@@ -90,6 +91,13 @@ async def _every(seconds: float, job: Callable[[], Awaitable[object]]) -> None:
         await asyncio.sleep(seconds)
 
 
+async def _no_session_state(_connection: object) -> None:
+    """Pool connections come back as they went: this service sets no session state (no
+    SET, LISTEN, advisory lock or cursor outside a transaction; its listener has a
+    connection of its own), and asyncpg still rolls back a transaction left open. So the
+    reset query asyncpg runs by default, a round trip on every release, is left out."""
+
+
 async def _close_pool(grace: float = SHUTDOWN_GRACE) -> None:
     """Close the PostgreSQL pool, waiting `grace` seconds for connections in use; then cut
     them (a connection lost while the server restarted may never be handed back)."""
@@ -106,7 +114,9 @@ async def _close_pool(grace: float = SHUTDOWN_GRACE) -> None:
 async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     await migrate()
     if IS_POSTGRES:
-        await DB.start_connection_pool(min_size=1, max_size=10)  # type: ignore[call-arg]
+        await DB.start_connection_pool(  # type: ignore[call-arg]
+            min_size=1, max_size=POOL_SIZE, reset=_no_session_state
+        )
     # QR codes and emails are pure-Python CPU work: one render process per core, at a
     # lower priority than requests, keeps them off the event loop.
     executor = ProcessPoolExecutor(
