@@ -57,8 +57,19 @@ async def execute(statement: Statement, *args: Any) -> None:
     await fetch(statement, *args)
 
 
+MAX_VALUES = 30_000  # per statement: below the bind-parameter limits of both engines
+
+
 @functools.cache
-def insert_rows(table: str, columns: tuple[str, ...], count: int) -> Statement:
-    """INSERT of `count` rows of `columns` in one statement."""
+def _insert(table: str, columns: tuple[str, ...], count: int) -> Statement:
     row = "(" + ", ".join(["{}"] * len(columns)) + ")"
     return Statement(f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join([row] * count))
+
+
+async def insert(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """Insert `rows` (values in the order of `columns`) in as few statements as the
+    bind-parameter limits allow."""
+    per_statement = MAX_VALUES // len(columns)
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        await execute(_insert(table, columns, len(chunk)), *(v for row in chunk for v in row))

@@ -3,6 +3,7 @@
 import contextlib
 import os
 import signal
+import sqlite3
 import subprocess
 import threading
 import time
@@ -11,9 +12,27 @@ from uuid import UUID
 import httpx
 import pytest
 
+from db.piccolo_conf import DB
 from db.tables import Client, Event, Invitation, MailOutbox
 from tests.conftest import IS_POSTGRES, Runner, start_server
 from tests.support import Api, assert_problem
+
+
+async def write_in_progress() -> bool:
+    """Whether another process holds a write transaction open on the test database."""
+    if IS_POSTGRES:
+        rows = await Event.raw(
+            "SELECT count(*) AS open FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL"
+        )
+        return bool(rows[0]["open"])
+    with contextlib.closing(sqlite3.connect(DB.path, timeout=0)) as connection:
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:  # "database is locked": a writer is at work
+            return True
+        connection.rollback()
+        return False
 
 
 def pg_ctl(*args: str) -> None:
@@ -78,7 +97,10 @@ def test_a_server_killed_mid_bulk_invite_leaves_no_half_invitation(api: Api, db:
 
     request = threading.Thread(target=invite)
     request.start()
-    time.sleep(0.25)
+    deadline = time.monotonic() + 30
+    while not db(write_in_progress):  # kill it inside its transaction
+        assert request.is_alive() and time.monotonic() < deadline, "no transaction was seen"
+        time.sleep(0.002)
     os.killpg(server.process.pid, signal.SIGKILL)
     server.process.wait(timeout=10)
     request.join(timeout=30)

@@ -7,7 +7,7 @@ import binascii
 import math
 from datetime import datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import msgspec
 
@@ -17,8 +17,9 @@ from api.services.access import partner_revision, require_partner_member
 from api.services.context import Context, utcnow
 from api.services.events import NewEvent
 from api.services.revisions import Versioned
+from db import sql
 from db.tables import Client, Invitation, Link
-from db.transactions import IS_POSTGRES, insert_many, lock, write_transaction
+from db.transactions import IS_POSTGRES, lock, write_transaction
 from mobile_contract import ErrorCode, models
 
 STATUSES = ("inactive", "invited", "active")
@@ -46,22 +47,61 @@ async def _row(partner_id: UUID, client_id: UUID) -> dict[str, Any]:
     return row
 
 
-def _new_client(partner_id: UUID, data: models.ClientCreate, now: datetime) -> Client:
-    return Client(
-        partner=partner_id,
+def _new_client(partner_id: UUID, data: models.ClientCreate, now: datetime) -> models.Client:
+    return models.Client(
+        id=uuid4(),
+        partner_id=partner_id,
         name=data.name.strip(),
         email=data.email,
         language=data.language,
         vat_number=data.vat_number,
         external_ref=data.external_ref,
         status="inactive",
+        business_id=None,
+        connected_at=None,
+        invitation=None,
         created_at=now,
         updated_at=now,
     )
 
 
-def _fresh_view(ctx: Context, client: Client) -> models.Client:
-    return views.client(ctx, client.to_dict(), None, utcnow())
+CLIENT_COLUMNS = (
+    "id",
+    "partner",
+    "name",
+    "email",
+    "language",
+    "vat_number",
+    "external_ref",
+    "status",
+    "created_at",
+    "updated_at",
+)
+
+
+async def _insert(clients: list[models.Client]) -> None:
+    """Insert new clients (in few statements: an import brings up to 5000)."""
+    rows = [
+        (
+            c.id,
+            c.partner_id,
+            c.name,
+            c.email,
+            c.language,
+            c.vat_number,
+            c.external_ref,
+            c.status,
+            c.created_at,
+            c.updated_at,
+        )
+        for c in clients
+    ]
+    await sql.insert("client", CLIENT_COLUMNS, rows)
+    await events.record(
+        clients[0].partner_id,
+        [NewEvent(type="client.created", client=c.id) for c in clients],
+        clients[0].created_at,
+    )
 
 
 async def create(
@@ -70,10 +110,9 @@ async def create(
     await require_partner_member(user.sub, partner_id)
     client = _new_client(partner_id, data, utcnow())
     async with write_transaction():
-        await client.save()
-        await events.record(partner_id, [NewEvent(type="client.created", client=client.id)])
+        await _insert([client])
     ctx.bus.publish(partner_id)
-    return _fresh_view(ctx, client)
+    return client
 
 
 def _row_error(exc: msgspec.ValidationError) -> models.ItemError:
@@ -87,24 +126,19 @@ async def import_clients(
     await require_partner_member(user.sub, partner_id)
     now = utcnow()
     results: list[models.ImportResult] = []
-    created: list[tuple[int, Client]] = []
+    created: list[models.Client] = []
     for index, raw in enumerate(data.clients):
         try:
-            row = msgspec.convert(raw, models.ClientCreate)
+            client = _new_client(partner_id, msgspec.convert(raw, models.ClientCreate), now)
         except msgspec.ValidationError as exc:
             results.append(models.ImportResult(index=index, error=_row_error(exc)))
             continue
-        created.append((index, _new_client(partner_id, row, now)))
+        created.append(client)
+        results.append(models.ImportResult(index=index, client=client))
     if created:
         async with write_transaction():
-            clients = [c for _, c in created]
-            await insert_many(clients)
-            await events.record(
-                partner_id, [NewEvent(type="client.created", client=c.id) for c in clients], now
-            )
+            await _insert(created)
         ctx.bus.publish(partner_id)
-    results.extend(models.ImportResult(index=i, client=_fresh_view(ctx, c)) for i, c in created)
-    results.sort(key=lambda r: r.index)
     return models.ImportResponse(results=results)
 
 

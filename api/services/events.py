@@ -36,7 +36,6 @@ class NewEvent(msgspec.Struct, kw_only=True):
 
 
 EVENT_COLUMNS = ("partner", "seq", "type", "at", "client", "invitation", "link", "data")
-EVENTS_PER_STATEMENT = 1000
 
 # Takes event numbers and a new revision; on PostgreSQL the same statement sends the
 # notification, delivered at commit to every process listening (see api.listener).
@@ -55,23 +54,20 @@ async def record(partner_id: UUID, events: list[NewEvent], at: datetime | None =
         return
     at = at or utcnow()
     first = await _bump(partner_id, len(events)) - len(events) + 1
-    for start in range(0, len(events), EVENTS_PER_STATEMENT):
-        chunk = events[start : start + EVENTS_PER_STATEMENT]
-        values = [
-            value
-            for seq, e in enumerate(chunk, first + start)
-            for value in (
-                partner_id,
-                seq,
-                e.type,
-                at,
-                e.client,
-                e.invitation,
-                e.link,
-                msgspec.json.encode(e.data).decode(),
-            )
-        ]
-        await sql.execute(sql.insert_rows("event", EVENT_COLUMNS, len(chunk)), *values)
+    rows = [
+        (
+            partner_id,
+            seq,
+            e.type,
+            at,
+            e.client,
+            e.invitation,
+            e.link,
+            msgspec.json.encode(e.data).decode(),
+        )
+        for seq, e in enumerate(events, first)
+    ]
+    await sql.insert("event", EVENT_COLUMNS, rows)
 
 
 async def touch(partner_id: UUID) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import msgspec
 
@@ -16,12 +17,14 @@ from api.services.access import require_partner_member
 from api.services.context import Context, utcnow
 from api.services.events import NewEvent
 from api.tokens import new_token_id
-from db.tables import Client, Invitation, MailOutbox, QRGrant
-from db.transactions import insert_many, lock, one, write_transaction
+from db import sql
+from db.tables import Client, Invitation, QRGrant
+from db.transactions import lock, one, write_transaction
 from mobile_contract import ErrorCode, models
 from mobile_contract.links import USER_CODE_ALPHABET, USER_CODE_LENGTH, format_user_code
 
 RESEND_COOLDOWN = timedelta(seconds=60)
+MARK_PER_STATEMENT = 1000
 
 # Why an invitation in a given (read) status cannot be used any more.
 STATE_ERRORS = {
@@ -51,35 +54,60 @@ def _new_invitation(
     message: str | None,
     access_level: str,
     replaces: UUID | None = None,
-) -> Invitation:
-    return Invitation(
-        partner=client["partner"],
-        client=client["id"],
-        status="pending",
-        email=client["email"],
-        language=client["language"],
-        message=message,
-        access_level=access_level,
-        token_id=new_token_id(),
-        token_kid=ctx.keys.kid,
-        replaces=replaces,
-        created_by=user.sub,
-        created_at=now,
-        expires_at=now + timedelta(days=ctx.settings.invitation_ttl_days),
-        email_status="queued",
+) -> dict[str, Any]:
+    """A new invitation row (every column)."""
+    return {
+        "id": uuid4(),
+        "partner": client["partner"],
+        "client": client["id"],
+        "status": "pending",
+        "email": client["email"],
+        "language": client["language"],
+        "message": message,
+        "access_level": access_level,
+        "token_id": new_token_id(),
+        "token_kid": ctx.keys.kid,
+        "replaces": replaces,
+        "created_by": user.sub,
+        "created_at": now,
+        "expires_at": now + timedelta(days=ctx.settings.invitation_ttl_days),
+        "opened_at": None,
+        "accepted_at": None,
+        "accepted_by": None,
+        "declined_at": None,
+        "revoked_at": None,
+        "link": None,
+        "email_status": "queued",
+        "email_error": None,
+    }
+
+
+OUTBOX_COLUMNS = ("invitation", "kind", "status", "attempts", "next_attempt_at", "created_at")
+
+
+@functools.cache
+def _mark_invited(count: int) -> sql.Statement:
+    """Clients become `invited`, pointing at their (one) pending invitation."""
+    return sql.Statement(
+        "UPDATE client SET status = 'invited', invitation_expires_at = {}, updated_at = {},"
+        " latest_invitation = (SELECT invitation.id FROM invitation"
+        " WHERE invitation.client = client.id AND invitation.status = 'pending')"
+        f" WHERE id IN ({', '.join(['{}'] * count)})"
     )
 
 
-async def _mark_client_invited(invitations: list[Invitation], now: datetime) -> None:
-    for inv in invitations:
-        await Client.update(
-            {
-                Client.status: "invited",
-                Client.latest_invitation: inv.id,
-                Client.invitation_expires_at: inv.expires_at,
-                Client.updated_at: now,
-            }
-        ).where(Client.id == inv.client)
+async def _queue(invitations: list[dict[str, Any]], kind: str, now: datetime) -> None:
+    """Store new invitations (made at `now`), queue their emails and mark their clients
+    invited; inside the use case's transaction, in a few statements however many."""
+    columns = tuple(invitations[0])
+    await sql.insert("invitation", columns, [tuple(i.values()) for i in invitations])
+    outbox = [(i["id"], kind, "queued", 0, now, now) for i in invitations]
+    await sql.insert("mail_outbox", OUTBOX_COLUMNS, outbox)
+    for start in range(0, len(invitations), MARK_PER_STATEMENT):
+        chunk = invitations[start : start + MARK_PER_STATEMENT]
+        await sql.execute(
+            _mark_invited(len(chunk)), chunk[0]["expires_at"], now, *(i["client"] for i in chunk)
+        )
 
 
 async def _expire_stale(partner_id: UUID, client_ids: list[UUID], now: datetime) -> list[NewEvent]:
@@ -108,7 +136,7 @@ async def invite(
     await require_partner_member(user.sub, partner_id)
     now = utcnow()
     results: list[models.InviteResult] = []
-    created: list[Invitation] = []
+    created: list[dict[str, Any]] = []
     async with write_transaction():
         wanted = list(dict.fromkeys(data.client_ids))
         await lock(Client, *wanted)
@@ -151,21 +179,14 @@ async def invite(
             created.append(invitation)
             results.append(
                 models.InviteResult(
-                    client_id=client_id, invitation=views.invitation(ctx, invitation.to_dict(), now)
+                    client_id=client_id, invitation=views.invitation(ctx, invitation, now)
                 )
             )
         if created:
             new_events = await _expire_stale(partner_id, stale, now)
-            await insert_many(created)
-            await insert_many(
-                [
-                    MailOutbox(invitation=i.id, kind="invite", next_attempt_at=now, created_at=now)
-                    for i in created
-                ]
-            )
-            await _mark_client_invited(created, now)
+            await _queue(created, "invite", now)
             new_events += [
-                NewEvent(type="invitation.created", client=i.client, invitation=i.id)
+                NewEvent(type="invitation.created", client=i["client"], invitation=i["id"])
                 for i in created
             ]
             await events.record(partner_id, new_events, now)
@@ -235,24 +256,20 @@ async def resend(
             replaces=old["id"],
         )
         await Invitation.update({Invitation.status: "superseded"}).where(Invitation.id == old["id"])
-        await new.save()
-        await MailOutbox(
-            invitation=new.id, kind="resend", next_attempt_at=now, created_at=now
-        ).save()
-        await _mark_client_invited([new], now)
+        await _queue([new], "resend", now)
         await events.record(
             partner_id,
             [
                 NewEvent(
                     type="invitation.superseded",
-                    client=new.client,
+                    client=new["client"],
                     invitation=old["id"],
-                    data={"replaced_by": str(new.id)},
+                    data={"replaced_by": str(new["id"])},
                 ),
                 NewEvent(
                     type="invitation.created",
-                    client=new.client,
-                    invitation=new.id,
+                    client=new["client"],
+                    invitation=new["id"],
                     data={"replaces": str(old["id"])},
                 ),
             ],
@@ -260,7 +277,7 @@ async def resend(
         )
     ctx.bus.publish(partner_id)
     ctx.mail_queued.set()
-    return views.invitation(ctx, new.to_dict(), now)
+    return views.invitation(ctx, new, now)
 
 
 async def revoke(
