@@ -55,7 +55,6 @@ from db.transactions import IS_POSTGRES
 
 log = logging.getLogger("api")
 EXPIRY_SWEEP_SECONDS = 30
-POOL_SIZE = 10
 SHUTDOWN_GRACE = 5.0  # seconds that background work and pooled connections get to finish
 API_VERSION = "1.0.0"
 
@@ -113,9 +112,11 @@ async def _close_pool(grace: float = SHUTDOWN_GRACE) -> None:
 @asynccontextmanager
 async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     await migrate()
+    ctx: Context = app.state.ctx
+    settings = ctx.settings
     if IS_POSTGRES:
         await DB.start_connection_pool(  # type: ignore[call-arg]
-            min_size=1, max_size=POOL_SIZE, reset=_no_session_state
+            min_size=1, max_size=settings.database_pool_size, reset=_no_session_state
         )
     # QR codes and emails are pure-Python CPU work: one render process per core, at a
     # lower priority than requests, keeps them off the event loop.
@@ -125,8 +126,6 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         initializer=init_render_process,
     )
     app.state.qr = QRRenderer(executor)
-    ctx: Context = app.state.ctx
-    settings = ctx.settings
     mail = MailWorker(
         ctx,
         transport_from_url(settings.mail_url),

@@ -27,6 +27,7 @@ class ConfigError(Exception):
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str = DEFAULT_DATABASE_URL
+    database_pool_size: int = 10
     public_base_url: str = "http://127.0.0.1:8000"
     app_scheme: str = "banqupone"
     auth_issuer: str = "banqup-dev"
@@ -132,6 +133,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         mail_url=mail_url,
         mail_from=_sender(get("MAIL_FROM") or "Banqup <no-reply@banqup.localhost>"),
         mail_max_attempts=_number("MAIL_MAX_ATTEMPTS", get("MAIL_MAX_ATTEMPTS"), 8, int, 1, 100),
+        database_pool_size=_number(
+            "DATABASE_POOL_SIZE", get("DATABASE_POOL_SIZE"), 10, int, 1, 200
+        ),
         mail_retry_base_seconds=_number(
             "MAIL_RETRY_BASE_SECONDS", get("MAIL_RETRY_BASE_SECONDS"), 10.0, float, 0.01, 3600
         ),

@@ -19,7 +19,7 @@ import time
 from collections import OrderedDict
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import jwt
 import msgspec
@@ -35,6 +35,9 @@ TokenType = Literal["inv", "qr", "reg"]
 TOKEN_TYPES = ("inv", "qr", "reg")
 _ALLOWED_HEADERS = {"alg", "kid"}
 _CACHE_SIZE = 50_000
+
+
+TOKEN_TYPES = get_args(TokenType)
 
 
 class Claims(msgspec.Struct, frozen=True):
@@ -141,6 +144,8 @@ class KeyRing:
             self._signed[key] = token
             if len(self._signed) > _CACHE_SIZE:
                 self._signed.popitem(last=False)
+            if typ in TOKEN_TYPES:  # made here, so genuine: verifying it (~0.2 ms) can wait
+                self._remember(token, Claims(jti=jti, exp=exp_ts, typ=typ))
         else:
             self._signed.move_to_end(key)
         return token
@@ -157,10 +162,13 @@ class KeyRing:
         cached = self._claims.get(token)
         if cached is None:
             cached = self._verify_signature(token)
-            self._claims[token] = cached
-            if len(self._claims) > _CACHE_SIZE:
-                self._claims.popitem(last=False)
+            self._remember(token, cached)
         return cached
+
+    def _remember(self, token: str, claims: Claims) -> None:
+        self._claims[token] = claims
+        if len(self._claims) > _CACHE_SIZE:
+            self._claims.popitem(last=False)
 
     def _verify_signature(self, token: str) -> Claims:
         if not is_token(token):

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,19 +29,25 @@ def free_port() -> int:
 
 
 class SMTPSink:
-    """aiosmtpd on loopback that counts accepted messages and notes when the last came."""
+    """aiosmtpd on loopback that counts accepted messages and notes when each came."""
 
     def __init__(self) -> None:
         self.port = free_port()
-        self.count = 0
-        self.last_at = 0.0
+        self.arrivals: list[float] = []
         self._lock = threading.Lock()
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
+    @property
+    def count(self) -> int:
+        return len(self.arrivals)
+
+    @property
+    def last_at(self) -> float:
+        return self.arrivals[-1] if self.arrivals else 0.0
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self._lock:
-            self.count += 1
-            self.last_at = time.perf_counter()
+            self.arrivals.append(time.perf_counter())
         return "250 OK"
 
     def __enter__(self) -> SMTPSink:
@@ -106,6 +115,15 @@ class Server:
         self.process.terminate()
         self.process.wait(timeout=30)
 
+    @property
+    def worker(self) -> int:
+        """The pid of the worker process serving requests (granian runs one)."""
+        assert self.process is not None
+        for pid in children(self.process.pid):
+            if "multiprocessing" not in Path(f"/proc/{pid}/cmdline").read_text():
+                return pid
+        raise RuntimeError("no worker process")
+
     def token(self, sub: str) -> str:
         import jwt
 
@@ -127,6 +145,87 @@ class Server:
         )
 
 
-def table(rows: list[tuple[str, str]]) -> str:
-    width = max(len(r[0]) for r in rows)
-    return "\n".join(f"| {name.ljust(width)} | {value} |" for name, value in rows)
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of one process, in MiB."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024  # type: ignore[union-attr]
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+HERE = Path(__file__).parent
+
+
+@dataclass
+class WrkRun:
+    rate: float
+    statuses: dict[int, int]
+    latency_ms: dict[int, float] = field(default_factory=dict)  # percentile -> ms
+    exhausted: int = 0
+
+    @property
+    def ok(self) -> int:
+        return sum(n for status, n in self.statuses.items() if status < 400)
+
+
+def wrk(
+    url: str,
+    *,
+    script: str = "statuses.lua",
+    args: tuple[str, ...] = (),
+    headers: dict[str, str] | None = None,
+    seconds: float = 3,
+    connections: int = 32,
+    threads: int = 2,
+) -> WrkRun:
+    """wrk from its own process on loopback, with a Lua script of `bench/`."""
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    command += ["-s", str(HERE / script)]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    command += [url, "--", *args]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    return WrkRun(
+        rate=rate,
+        statuses={int(s): int(n) for s, n in re.findall(r"^status (\d+) (\d+)$", output, re.M)},
+        latency_ms={
+            int(p): float(ms) for p, ms in re.findall(r"^latency p(\d+) ([\d.]+)$", output, re.M)
+        },
+        exhausted=int((re.search(r"^exhausted (\d+)$", output, re.M) or [0, 0])[1]),
+    )
+
+
+def bare_route(server: Server, runs: int = 3) -> list[float]:
+    """Requests/s of `/healthz`, a bare Litestar route on the same server."""
+    return [wrk(f"{server.base_url}/healthz").rate for _ in range(runs)]
+
+
+def median(values: list[float]) -> float:
+    return float(statistics.median(values))
+
+
+def table(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = [
+        "| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |"
+        for row in rows
+    ]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)

@@ -86,7 +86,7 @@ OUTBOX_COLUMNS = ("invitation", "kind", "status", "attempts", "next_attempt_at",
 
 
 @functools.cache
-def _mark_invited(count: int) -> sql.Statement:
+def mark_invited(count: int) -> sql.Statement:
     """Clients become `invited`, pointing at their (one) pending invitation."""
     return sql.Statement(
         "UPDATE client SET status = 'invited', invitation_expires_at = {}, updated_at = {},"
@@ -106,7 +106,7 @@ async def _queue(invitations: list[dict[str, Any]], kind: str, now: datetime) ->
     for start in range(0, len(invitations), MARK_PER_STATEMENT):
         chunk = invitations[start : start + MARK_PER_STATEMENT]
         await sql.execute(
-            _mark_invited(len(chunk)), chunk[0]["expires_at"], now, *(i["client"] for i in chunk)
+            mark_invited(len(chunk)), chunk[0]["expires_at"], now, *(i["client"] for i in chunk)
         )
 
 

@@ -1,7 +1,8 @@
--- POST /api/v1/mobile/invitations/confirm, each token once. Thread n reads its tokens
--- from "<file>.<n>" (one per line). Statuses are counted per thread and summed in done(),
--- since each thread runs its own Lua state; "exhausted" counts requests made after a
--- thread ran out of tokens (they repeat its last token, and make the run invalid).
+-- POSTs {token} to the app's preview or confirm, each token once. Thread n reads its
+-- tokens from "<prefix>.<n>", one a line. Arguments: prefix, "preview" or "confirm",
+-- and optionally milliseconds each connection waits between requests (a fixed rate).
+-- Statuses are counted per thread and summed in done(); "exhausted" counts requests made
+-- after a thread ran out of tokens (they repeat its last one: such a run is invalid).
 local threads = {}
 
 function setup(thread)
@@ -14,11 +15,19 @@ function init(args)
   for line in io.lines(args[1] .. "." .. id) do
     tokens[#tokens + 1] = line
   end
-  position = 0
-  exhausted = 0
-  statuses = {}
+  if args[2] == "confirm" then
+    suffix = '","new_business":{"name":"Bench Bakery"}}'
+  else
+    suffix = '"}'
+  end
+  pause = tonumber(args[3])
+  position, exhausted, statuses = 0, 0, {}
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
+end
+
+function delay()
+  return pause or 0
 end
 
 function request()
@@ -27,8 +36,7 @@ function request()
   else
     exhausted = exhausted + 1
   end
-  local body = '{"token":"' .. tokens[position] .. '","new_business":{"name":"Bench Bakery"}}'
-  return wrk.format(nil, nil, nil, body)
+  return wrk.format(nil, nil, nil, '{"token":"' .. tokens[position] .. suffix)
 end
 
 function response(status, headers, body)
