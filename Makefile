@@ -33,9 +33,10 @@ lint: install
 	$(VENV)/bin/ruff format --check api db mobile_contract tests bench
 	$(VENV)/bin/mypy api db mobile_contract
 
+# The benchmark table (about 5 minutes; installs wrk and postgresql if missing).
 bench: install
-	$(PY) -m bench.mail_throughput
-	$(PY) -m bench.http_load
+	bench/ensure-tools
+	tests/with-postgres $(PY) -m bench.run
 
 # Rewrite mobile_contract/openapi.json from the served schema (review the diff!).
 openapi: install

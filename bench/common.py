@@ -11,6 +11,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -215,6 +216,12 @@ def wrk(
 def bare_route(server: Server, runs: int = 3) -> list[float]:
     """Requests/s of `/healthz`, a bare Litestar route on the same server."""
     return [wrk(f"{server.base_url}/healthz").rate for _ in range(runs)]
+
+
+def median_of(runs: int, measure: Callable[[], WrkRun]) -> WrkRun:
+    """The run with the median rate of `runs` (rates here drift ±25% from run to run)."""
+    results = sorted((measure() for _ in range(runs)), key=lambda r: r.rate)
+    return results[len(results) // 2]
 
 
 def median(values: list[float]) -> float:

@@ -32,6 +32,7 @@ from bench.common import (
     bare_route,
     cpu_seconds,
     median,
+    median_of,
     rss_mb,
     table,
     wrk,
@@ -141,11 +142,13 @@ def postgres() -> None:
         polled = f"{anna.path}/clients?status=invited"
         etag = anna.http.get(polled).headers["etag"]
         auth = {"Authorization": anna.http.headers["Authorization"]}
-        poll = wrk(server.base_url + polled, headers=auth | {"If-None-Match": etag})
+        poll = median_of(
+            3, lambda: wrk(server.base_url + polled, headers=auth | {"If-None-Match": etag})
+        )
         check(poll, 304, "dashboard poll")
         qr = f"{server.base_url}/i/{polled_tokens[0]}/qr.png"
         httpx.get(qr).raise_for_status()  # rendered once, cached from here on
-        image = wrk(qr)
+        image = median_of(3, lambda: wrk(qr))
         check(image, 200, "QR fetch")
 
         def app_user(name: str) -> dict[str, str]:  # each new business is its user's
@@ -182,8 +185,18 @@ def postgres() -> None:
             f"{ceiling:,.0f} req/s",
             "runs " + ", ".join(f"{b:,.0f}" for b in bare),
         )
-        row("1. dashboard poll, 304", f"{poll.rate:,.0f} req/s", ratio(poll.rate, ceiling), "≥ 0.6")
-        row("2. cached QR PNG", f"{image.rate:,.0f} req/s", ratio(image.rate, ceiling), "≥ 0.8")
+        row(
+            "1. dashboard poll, 304 (median of 3)",
+            f"{poll.rate:,.0f} req/s",
+            ratio(poll.rate, ceiling),
+            "≥ 0.6",
+        )
+        row(
+            "2. cached QR PNG (median of 3)",
+            f"{image.rate:,.0f} req/s",
+            ratio(image.rate, ceiling),
+            "≥ 0.8",
+        )
         row(
             "3. confirm, 32 concurrent",
             f"{confirms.rate:,.0f} /s",
@@ -309,11 +322,13 @@ def sqlite() -> None:
         polled = f"{anna.path}/clients?status=invited"
         etag = anna.http.get(polled).headers["etag"]
         auth = {"Authorization": anna.http.headers["Authorization"]}
-        poll = wrk(server.base_url + polled, headers=auth | {"If-None-Match": etag})
+        poll = median_of(
+            3, lambda: wrk(server.base_url + polled, headers=auth | {"If-None-Match": etag})
+        )
         check(poll, 304, "dashboard poll")
         qr = f"{server.base_url}/i/{tokens[0]}/qr.png"
         httpx.get(qr).raise_for_status()
-        image = wrk(qr)
+        image = median_of(3, lambda: wrk(qr))
         check(image, 200, "QR fetch")
         bare += bare_route(server)
         ceiling = median(bare)

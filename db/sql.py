@@ -63,7 +63,9 @@ MAX_VALUES = 30_000  # per statement: below the bind-parameter limits of both en
 @functools.cache
 def insert_statement(table: str, columns: tuple[str, ...], count: int) -> Statement:
     row = "(" + ", ".join(["{}"] * len(columns)) + ")"
-    return Statement(f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join([row] * count))
+    return Statement(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join([row] * count)
+    )
 
 
 async def insert(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
@@ -72,4 +74,6 @@ async def insert(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...
     per_statement = MAX_VALUES // len(columns)
     for start in range(0, len(rows), per_statement):
         chunk = rows[start : start + per_statement]
-        await execute(insert_statement(table, columns, len(chunk)), *(v for row in chunk for v in row))
+        await execute(
+            insert_statement(table, columns, len(chunk)), *(v for row in chunk for v in row)
+        )

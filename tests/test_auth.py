@@ -77,3 +77,14 @@ def test_every_api_route_needs_a_token(client: TestClient[Any]) -> None:
             assert_problem(response, 401, "unauthenticated")
             checked += 1
     assert checked >= 20
+
+
+def test_a_remembered_token_stops_working_when_it_expires(client: TestClient[Any]) -> None:
+    """Verified tokens are remembered (polls send the same one), never past their exp."""
+    token = jwt.encode(claims(sub="brief", exp=int(time.time()) + 2), SECRET, "HS256")
+    assert me(client, token).status_code == 200
+    assert me(client, token).status_code == 200  # from memory
+    time.sleep(
+        max(0.0, jwt.decode(token, options={"verify_signature": False})["exp"] - time.time()) + 0.1
+    )
+    assert_problem(me(client, token), 401, "unauthenticated")

@@ -11,11 +11,12 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import httpx
+import pytest
 
 from api.services import events
 from api.services.revisions import RevisionCache, Revisions
 from db.tables import Client, Invitation
-from tests.conftest import LiveServer, Runner
+from tests.conftest import IS_POSTGRES, LiveServer, Runner
 from tests.support import Api, Caller, token_of
 
 MOBILE = "/api/v1/mobile/invitations"
@@ -180,3 +181,33 @@ def test_the_cache_is_bounded() -> None:
     for key in range(3):
         cache.put(key, partner, 1, key, valid_until=time.time() + 60)
     assert [cache.get(k) for k in range(3)] == [None, 1, 2]
+
+
+@pytest.mark.skipif(not IS_POSTGRES, reason="the NOTIFY listener is PostgreSQL's")
+def test_nothing_from_memory_while_notifications_may_be_missed(
+    api: Api, db: Runner, owner: Caller, partner: str, live_server: LiveServer
+) -> None:
+    """Cut this process's LISTEN connection, change the list in another process while it
+    is down: the change is seen all the same (memory is distrusted, then forgotten)."""
+    client, _ = api.invited_client(owner, partner)
+    sent(owner, partner)
+    url = invited_url(partner)
+    etag = owner.get(url).headers["etag"]
+    assert poll(owner, url, etag).status_code == 304
+
+    async def cut_listener() -> int:
+        rows = await Client.raw(
+            "SELECT pg_terminate_backend(pid) AS cut FROM pg_stat_activity"
+            " WHERE pid <> pg_backend_pid() AND query LIKE 'LISTEN%'"
+            " AND application_name = '' AND backend_type = 'client backend'"
+        )
+        return len(rows)
+
+    assert db(cut_listener) >= 1
+    with httpx.Client(base_url=live_server.base_url, headers=owner.headers) as other:
+        renamed = other.patch(
+            f"/api/v1/partners/{partner}/clients/{client['id']}", json={"name": "While away"}
+        )
+        assert renamed.status_code == 200
+    until(lambda: poll(owner, url, etag).status_code == 200, within=5)
+    assert poll(owner, url, etag).json()["items"][0]["name"] == "While away"
