@@ -30,7 +30,6 @@ from api.auth import AccessTokenVerifier
 from api.errors import EXCEPTION_HANDLERS
 from api.listener import listen
 from api.mail.outbox import MailPolicy, MailWorker
-from api.mail.transport import transport_from_url
 from api.openapi import StrictStructSchemaPlugin
 from api.qr import QRRenderer, init_render_process
 from api.routes.businesses import BusinessLinksController
@@ -119,7 +118,8 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
             min_size=1, max_size=settings.database_pool_size, reset=_no_session_state
         )
     # QR codes and emails are pure-Python CPU work: one render process per core, at a
-    # lower priority than requests, keeps them off the event loop.
+    # lower priority than requests, keeps them off the event loop (emails are sent from
+    # there too, so that SMTP does not compete with requests either).
     executor = ProcessPoolExecutor(
         max_workers=os.cpu_count() or 1,
         mp_context=multiprocessing.get_context("spawn"),
@@ -128,7 +128,7 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     app.state.qr = QRRenderer(executor)
     mail = MailWorker(
         ctx,
-        transport_from_url(settings.mail_url),
+        settings.mail_url,
         executor,
         MailPolicy(
             max_attempts=settings.mail_max_attempts,

@@ -6,14 +6,12 @@ templates and MIME tree, and handing it to a local SMTP server.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 from datetime import UTC, datetime, timedelta
 
-import aiosmtplib
-
-from api.mail.compose import Invite, compose, flatten
+from api.mail.compose import Invite, Outgoing, compose, flatten
+from api.mail.transport import SMTPTransport
 from api.qr import render
 from bench.common import SMTPSink, table
 
@@ -27,7 +25,7 @@ def qr_seconds(n: int) -> float:
     return (time.perf_counter() - started) / n
 
 
-def compose_seconds(n: int) -> tuple[float, list]:
+def compose_seconds(n: int) -> tuple[float, list[Outgoing]]:
     png = render(URL.format(0), "png", 4)
     expires = datetime.now(UTC) + timedelta(days=14)
     messages = []
@@ -43,16 +41,13 @@ def compose_seconds(n: int) -> tuple[float, list]:
     return (time.perf_counter() - started) / n, messages
 
 
-def smtp_seconds(messages: list) -> float:
-    async def send() -> float:
-        with SMTPSink() as sink:
-            started = time.perf_counter()
-            async with aiosmtplib.SMTP(hostname="127.0.0.1", port=sink.port) as smtp:
-                for message in messages:
-                    await smtp.sendmail(message.sender, message.recipients, message.data)
-            return (time.perf_counter() - started) / len(messages)
-
-    return asyncio.run(send())
+def smtp_seconds(messages: list[Outgoing]) -> float:
+    with SMTPSink() as sink:
+        transport = SMTPTransport(f"smtp://127.0.0.1:{sink.port}")
+        started = time.perf_counter()
+        for message in messages:
+            transport.send(message)
+        return (time.perf_counter() - started) / len(messages)
 
 
 def main() -> None:

@@ -241,7 +241,7 @@ SECRET_PATTERNS = (
 class _Recorder(logging.Handler):
     """Keeps what the service and its libraries log (not the test's own HTTP client)."""
 
-    SERVICE = ("api", "litestar", "piccolo", "asyncpg", "aiosmtplib", "granian", "jinja2", "segno")
+    SERVICE = ("api", "litestar", "piccolo", "asyncpg", "smtplib", "granian", "jinja2", "segno")
 
     def __init__(self) -> None:
         super().__init__(level=logging.DEBUG)

@@ -1,7 +1,6 @@
 """SMTP over TLS: STARTTLS when the server offers it, implicit TLS for smtps://, and the
 server's certificate checked against the trusted CAs."""
 
-import asyncio
 import datetime
 import ipaddress
 import ssl
@@ -96,7 +95,7 @@ def test_starttls_is_used_when_offered(
     )
     controller.start()
     try:
-        asyncio.run(SMTPTransport(f"smtp://127.0.0.1:{port}").send(message("tls@client.example")))
+        SMTPTransport(f"smtp://127.0.0.1:{port}").send(message("tls@client.example"))
     finally:
         controller.stop()
     assert recorder.received == [("tls@client.example", True)]
@@ -111,9 +110,7 @@ def test_smtps_uses_implicit_tls(
     controller = Controller(recorder, hostname="127.0.0.1", port=port, ssl_context=server_context)
     controller.start()
     try:
-        asyncio.run(
-            SMTPTransport(f"smtps://127.0.0.1:{port}").send(message("smtps@client.example"))
-        )
+        SMTPTransport(f"smtps://127.0.0.1:{port}").send(message("smtps@client.example"))
     finally:
         controller.stop()
     assert recorder.received == [("smtps@client.example", True)]
@@ -126,9 +123,7 @@ def test_an_untrusted_certificate_is_refused(pki: tuple[Path, ssl.SSLContext]) -
     controller.start()
     try:
         with pytest.raises(DeliveryError) as refused:
-            asyncio.run(
-                SMTPTransport(f"smtps://127.0.0.1:{port}").send(message("x@client.example"))
-            )
+            SMTPTransport(f"smtps://127.0.0.1:{port}").send(message("x@client.example"))
     finally:
         controller.stop()
     assert not refused.value.permanent and "unreachable" in refused.value.reason

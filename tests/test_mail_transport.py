@@ -1,7 +1,7 @@
 """Transports chosen by MAIL_URL: SMTP settings parsed, `.eml` files written whole."""
 
-import asyncio
 import email
+import pickle
 from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
@@ -11,7 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from api.mail.compose import flatten
-from api.mail.transport import FileTransport, SMTPTransport, transport_from_url
+from api.mail.transport import DeliveryError, FileTransport, SMTPTransport, transport_from_url
 from tests.conftest import _free_port
 
 
@@ -28,7 +28,7 @@ def message() -> EmailMessage:
 def test_file_transport_writes_one_eml_per_message(tmp_path: Path) -> None:
     transport = transport_from_url(f"file://{tmp_path}/outbox")
     assert isinstance(transport, FileTransport)
-    asyncio.run(transport.send(flatten(message())))
+    transport.send(flatten(message()))
     [written] = list((tmp_path / "outbox").iterdir())
     assert written.name == "abc123.eml"
     parsed = email.message_from_bytes(written.read_bytes(), policy=default)
@@ -71,18 +71,20 @@ def test_non_ascii_addresses_need_smtputf8(smtputf8: bool) -> None:
     handler, port = Accepting(), _free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port, enable_SMTPUTF8=smtputf8)
     controller.start()
+    error = None
     try:
-        outcome = asyncio.run(SMTPTransport(f"smtp://127.0.0.1:{port}").send_many([outgoing]))
+        SMTPTransport(f"smtp://127.0.0.1:{port}").send(outgoing)
+    except DeliveryError as refused:
+        error = refused
     finally:
         controller.stop()
     if smtputf8:
-        assert outcome == [None]
+        assert error is None
         [(sender, recipients, data)] = handler.envelopes
         assert (sender, recipients) == ("a@example.com", ["jürgen@bäckerei.example"])
         parsed = email.message_from_string(data.decode(), policy=default)  # UTF-8 headers
         assert parsed["To"].addresses[0].addr_spec == "jürgen@bäckerei.example"
     else:
-        [error] = outcome
         assert error is not None and error.permanent and "SMTPUTF8" in error.reason
         assert handler.envelopes == []
 
@@ -95,3 +97,24 @@ def test_bodies_are_7bit_whatever_the_language() -> None:
     assert b"\r\n" in outgoing.data
     parsed = email.message_from_bytes(outgoing.data, policy=default)
     assert parsed.get_content().strip() == "Uitnodiging van Één — à bientôt, Grüße"  # type: ignore[attr-defined]
+
+
+def test_a_kept_connection_dropped_by_the_server_is_opened_again() -> None:
+    handler, port = Accepting(), _free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    transport = SMTPTransport(f"smtp://127.0.0.1:{port}")
+    try:
+        transport.send(flatten(message()))
+        controller.stop()  # the server goes away, and comes back on the same port
+        controller = Controller(handler, hostname="127.0.0.1", port=port)
+        controller.start()
+        transport.send(flatten(message()))
+    finally:
+        controller.stop()
+    assert len(handler.envelopes) == 2
+
+
+def test_delivery_errors_cross_process_boundaries() -> None:
+    error = pickle.loads(pickle.dumps(DeliveryError("550 no such user", permanent=True)))
+    assert (error.reason, error.permanent) == ("550 no such user", True)

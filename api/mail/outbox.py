@@ -20,8 +20,8 @@ from uuid import UUID
 
 import msgspec
 
-from api.mail.compose import Invite, Outgoing, render_invitation_email
-from api.mail.transport import DeliveryError, Transport
+from api.mail.compose import Invite
+from api.mail.transport import DeliveryError, render_and_send
 from api.services import events
 from api.services.context import Context, utcnow
 from api.services.events import NewEvent
@@ -47,17 +47,17 @@ class MailPolicy(msgspec.Struct, frozen=True, kw_only=True):
 
 class MailWorker:
     def __init__(
-        self, ctx: Context, transport: Transport, renderer: Executor | None, policy: MailPolicy
+        self, ctx: Context, mail_url: str, renderer: Executor | None, policy: MailPolicy
     ) -> None:
         self.ctx = ctx
-        self.transport = transport
-        self.renderer = renderer  # where emails are rendered (None: this thread)
+        self.mail_url = mail_url
+        self.renderer = renderer  # where emails are rendered and sent (None: this thread)
         self.policy = policy
         self._domain = urlsplit(ctx.settings.public_base_url).hostname or "localhost"
 
     async def run(self) -> None:
-        """Deliver forever, with `policy.batches` batches in flight so that rendering (in
-        the render processes) overlaps SMTP and database work."""
+        """Deliver forever, with `policy.batches` batches in flight so that the render
+        processes (which render and send) keep busy while outcomes are recorded."""
         await asyncio.gather(*(self._loop() for _ in range(self.policy.batches)))
 
     async def _loop(self) -> None:
@@ -131,34 +131,25 @@ class MailWorker:
                 outcomes[row["id"]] = ENDED
             else:
                 sendable.append(row)
-        composed = await asyncio.gather(
+        delivered = await asyncio.gather(
             *(
-                self._compose(invitations[row["invitation"]], names, row["kind"] == "resend")
+                self._send(invitations[row["invitation"]], names, row["kind"] == "resend")
                 for row in sendable
             ),
             return_exceptions=True,
         )
-        messages: list[tuple[dict[str, Any], Outgoing]] = []
-        for row, message in zip(sendable, composed, strict=True):
-            if isinstance(message, BaseException):
-                if not isinstance(message, DeliveryError):  # a bug: keep the message, say why
-                    log.error("mail %s: cannot compose", row["id"], exc_info=message)
-                    message = DeliveryError(
-                        f"internal error: {type(message).__name__}", permanent=False
-                    )
-                outcomes[row["id"]] = message
-            else:
-                messages.append((row, message))
-        if messages:
-            sent = await self.transport.send_many([m for _, m in messages])
-            outcomes.update(
-                (row["id"], outcome) for (row, _), outcome in zip(messages, sent, strict=True)
-            )
+        for row, outcome in zip(sendable, delivered, strict=True):
+            if isinstance(outcome, BaseException) and not isinstance(outcome, DeliveryError):
+                log.error("mail %s: cannot send", row["id"], exc_info=outcome)  # a bug
+                outcome = DeliveryError(
+                    f"internal error: {type(outcome).__name__}", permanent=False
+                )
+            outcomes[row["id"]] = outcome
         await self._record(claimed, invitations, outcomes)
 
-    async def _compose(
+    async def _send(
         self, invitation: dict[str, Any], names: dict[UUID, str], replaces_earlier: bool
-    ) -> Outgoing:
+    ) -> DeliveryError | None:
         token = self.ctx.token(
             invitation["token_id"], invitation["expires_at"], "inv", invitation["token_kid"]
         )
@@ -181,11 +172,12 @@ class MailWorker:
         )
         return await asyncio.get_running_loop().run_in_executor(
             self.renderer,
-            render_invitation_email,
+            render_and_send,
             invite,
             self.ctx.settings.mail_from,
             self._domain,
             QR_SCALE,
+            self.mail_url,
         )
 
     async def _record(

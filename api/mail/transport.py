@@ -1,16 +1,21 @@
-"""Where messages go, from `MAIL_URL`: an SMTP server, or `.eml` files in a folder."""
+"""Where messages go, from `MAIL_URL`: an SMTP server, or `.eml` files in a folder.
+
+Transports are synchronous: they run in the render processes (see `api.mail.compose.
+deliver`), where each process keeps its own SMTP connection open between messages, so
+neither the SMTP client's work nor its socket writes land on the API's event loop.
+"""
 
 from __future__ import annotations
 
 import os
+import smtplib
+import ssl
 import uuid
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
-import aiosmtplib
-
-from api.mail.compose import Outgoing
+from api.mail.compose import Invite, Outgoing, render_invitation_email
 
 
 class DeliveryError(Exception):
@@ -21,12 +26,17 @@ class DeliveryError(Exception):
         self.reason = reason
         self.permanent = permanent
 
+    def __reduce__(self) -> tuple[object, ...]:  # crosses process boundaries
+        return (_delivery_error, (self.reason, self.permanent))
+
+
+def _delivery_error(reason: str, permanent: bool) -> DeliveryError:
+    return DeliveryError(reason, permanent=permanent)
+
 
 class Transport(Protocol):
-    async def send(self, message: Outgoing) -> None: ...
-
-    async def send_many(self, messages: list[Outgoing]) -> list[DeliveryError | None]:
-        """Send each message; the outcome of each (None: accepted)."""
+    def send(self, message: Outgoing) -> None:
+        """Deliver `message` or raise DeliveryError."""
         ...
 
 
@@ -36,17 +46,7 @@ class FileTransport:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    async def send_many(self, messages: list[Outgoing]) -> list[DeliveryError | None]:
-        outcomes: list[DeliveryError | None] = []
-        for message in messages:
-            try:
-                await self.send(message)
-                outcomes.append(None)
-            except DeliveryError as exc:
-                outcomes.append(exc)
-        return outcomes
-
-    async def send(self, message: Outgoing) -> None:
+    def send(self, message: Outgoing) -> None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             name = f"{message.message_id.strip('<>').split('@')[0] or uuid.uuid4().hex}.eml"
@@ -60,7 +60,8 @@ class FileTransport:
 
 
 class SMTPTransport:
-    """SMTP through aiosmtplib: implicit TLS for `smtps://`, STARTTLS whenever offered."""
+    """SMTP through smtplib: implicit TLS for `smtps://`, STARTTLS whenever offered. The
+    connection stays open for the next message; a dropped one is opened again once."""
 
     def __init__(self, url: str, timeout: float = 30) -> None:
         parts = urlsplit(url)
@@ -70,61 +71,79 @@ class SMTPTransport:
         self.username = unquote(parts.username) if parts.username else None
         self.password = unquote(parts.password) if parts.password else None
         self.timeout = timeout
+        self._smtp: smtplib.SMTP | None = None
 
-    def _client(self) -> aiosmtplib.SMTP:
-        return aiosmtplib.SMTP(
-            hostname=self.host,
-            port=self.port,
-            username=self.username,
-            password=self.password,
-            use_tls=self.implicit_tls,
-            start_tls=None if not self.implicit_tls else False,
-            timeout=self.timeout,
-        )
-
-    async def send(self, message: Outgoing) -> None:
-        [outcome] = await self.send_many([message])
-        if outcome is not None:
-            raise outcome
-
-    async def send_many(self, messages: list[Outgoing]) -> list[DeliveryError | None]:
-        """Send over one connection (STARTTLS when the server offers it). If the
-        connection fails, the messages not yet accepted fail temporarily."""
-        outcomes: list[DeliveryError | None] = []
+    def _connect(self) -> smtplib.SMTP:
+        context = ssl.create_default_context()  # system CAs (SSL_CERT_FILE)
+        smtp: smtplib.SMTP
+        if self.implicit_tls:
+            smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+        else:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         try:
-            async with self._client() as smtp:
-                for message in messages:
-                    try:
-                        outcomes.append(await _send(smtp, message))
-                    except aiosmtplib.SMTPRecipientsRefused as exc:
-                        reasons = "; ".join(f"{e.code} {e.message}" for e in exc.recipients)
-                        permanent = all(500 <= e.code < 600 for e in exc.recipients)
-                        outcomes.append(DeliveryError(reasons, permanent=permanent))
-                    except aiosmtplib.SMTPServerDisconnected:
-                        raise
-                    except aiosmtplib.SMTPResponseException as exc:
-                        outcomes.append(
-                            DeliveryError(
-                                f"{exc.code} {exc.message}", permanent=500 <= exc.code < 600
-                            )
-                        )
-        except (aiosmtplib.SMTPException, OSError) as exc:
-            failure = DeliveryError(f"SMTP server unreachable: {exc}", permanent=False)
-            outcomes += [failure] * (len(messages) - len(outcomes))
-        return outcomes
+            smtp.ehlo()
+            if not self.implicit_tls and smtp.has_extn("starttls"):
+                smtp.starttls(context=context)
+                smtp.ehlo()
+            if self.username:
+                smtp.login(self.username, self.password or "")
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def send(self, message: Outgoing) -> None:
+        while True:
+            reused = self._smtp is not None
+            try:
+                if self._smtp is None:
+                    self._smtp = self._connect()
+                self._send(self._smtp, message)
+                return
+            except smtplib.SMTPRecipientsRefused as exc:
+                refusals = list(exc.recipients.values())
+                reasons = "; ".join(f"{code} {_text(text)}" for code, text in refusals)
+                permanent = all(500 <= code < 600 for code, _ in refusals)
+                self._reset()
+                raise DeliveryError(reasons, permanent=permanent) from None
+            except smtplib.SMTPResponseException as exc:
+                self._reset()
+                reason = f"{exc.smtp_code} {_text(exc.smtp_error)}"
+                raise DeliveryError(reason, permanent=500 <= exc.smtp_code < 600) from None
+            except OSError as exc:  # smtplib's other errors are OSErrors too
+                self.close()
+                if not reused:  # a kept connection may have been dropped: one fresh try
+                    raise DeliveryError(
+                        f"SMTP server unreachable: {exc}", permanent=False
+                    ) from None
+
+    def _send(self, smtp: smtplib.SMTP, message: Outgoing) -> None:
+        options = []
+        if message.utf8:
+            if not smtp.has_extn("smtputf8"):
+                reason = "the SMTP server does not take non-ASCII addresses (no SMTPUTF8)"
+                raise DeliveryError(reason, permanent=True)
+            options.append("SMTPUTF8")
+        smtp.sendmail(message.sender, message.recipients, message.data, mail_options=options)
+
+    def _reset(self) -> None:
+        """After a refused message, leave the connection ready for the next one."""
+        if self._smtp is not None:
+            try:
+                self._smtp.rset()
+            except (smtplib.SMTPException, OSError):
+                self.close()
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.close()
+            finally:
+                self._smtp = None
 
 
-async def _send(smtp: aiosmtplib.SMTP, message: Outgoing) -> DeliveryError | None:
-    options = []
-    if message.utf8:
-        if smtp.is_ehlo_or_helo_needed:
-            await smtp.ehlo()
-        if not smtp.supports_extension("smtputf8"):
-            reason = "the SMTP server does not take non-ASCII addresses (no SMTPUTF8)"
-            return DeliveryError(reason, permanent=True)
-        options.append("SMTPUTF8")
-    await smtp.sendmail(message.sender, message.recipients, message.data, mail_options=options)
-    return None
+def _text(value: bytes | str) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else value
 
 
 def transport_from_url(url: str) -> Transport:
@@ -132,3 +151,21 @@ def transport_from_url(url: str) -> Transport:
     if parts.scheme == "file":
         return FileTransport(Path(unquote(parts.netloc + parts.path)))
     return SMTPTransport(url)
+
+
+_transports: dict[str, Transport] = {}  # one a MAIL_URL in each process: connections stay
+
+
+def render_and_send(
+    invite: Invite, sender: str, message_id_domain: str, qr_scale: int, mail_url: str
+) -> DeliveryError | None:
+    """One invitation email, rendered whole and handed over; runs in a render process.
+    The outcome: None if the server (or folder) took it."""
+    transport = _transports.get(mail_url)
+    if transport is None:
+        transport = _transports[mail_url] = transport_from_url(mail_url)
+    try:
+        transport.send(render_invitation_email(invite, sender, message_id_domain, qr_scale))
+    except DeliveryError as error:
+        return error
+    return None
