@@ -4,8 +4,10 @@ issued straight on asyncpg (no HTTP, no framework), with a pool like the service
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -155,13 +157,23 @@ async def _insert_clients(connection: asyncpg.Connection, rows: list[tuple[Any, 
         )
 
 
-async def import_clients(database_url: str, count: int) -> float:
-    """Seconds to insert `count` client rows and their events in one transaction."""
+@contextlib.asynccontextmanager
+async def _fresh_partner(
+    database_url: str, count: int
+) -> AsyncIterator[tuple[asyncpg.Connection, UUID, list[tuple[Any, ...]], datetime]]:
+    """A connection, a new partner and `count` client rows for it (not yet inserted)."""
     connection = await asyncpg.connect(database_url)
     try:
         partner = await _partner(connection)
         now = datetime.now(UTC)
-        rows = _clients(partner, count, now)
+        yield connection, partner, _clients(partner, count, now), now
+    finally:
+        await connection.close()
+
+
+async def import_clients(database_url: str, count: int) -> float:
+    """Seconds to insert `count` client rows and their events in one transaction."""
+    async with _fresh_partner(database_url, count) as (connection, partner, rows, now):
         started = time.perf_counter()
         async with connection.transaction():
             await _insert_clients(connection, rows)
@@ -169,17 +181,11 @@ async def import_clients(database_url: str, count: int) -> float:
                 connection, partner, [("client.created", r[0], None, None, "{}") for r in rows], now
             )
         return time.perf_counter() - started
-    finally:
-        await connection.close()
 
 
 async def invite(database_url: str, count: int) -> float:
     """Seconds to write what a bulk invite of `count` clients writes, in one transaction."""
-    connection = await asyncpg.connect(database_url)
-    try:
-        partner = await _partner(connection)
-        now = datetime.now(UTC)
-        clients = _clients(partner, count, now)
+    async with _fresh_partner(database_url, count) as (connection, partner, clients, now):
         async with connection.transaction():
             await _insert_clients(connection, clients)
         expires = now + timedelta(days=30)
@@ -269,5 +275,3 @@ async def invite(database_url: str, count: int) -> float:
                 now,
             )
         return time.perf_counter() - started
-    finally:
-        await connection.close()
