@@ -31,6 +31,29 @@ from db.tables import (
 from db.transactions import IS_POSTGRES, lock, one, write_transaction
 from mobile_contract import ErrorCode, models
 
+# The statements of a confirm, in the order `_confirm_invitation` runs them (bench/direct.py
+# runs the same ones straight on asyncpg, as the yardstick of this path).
+LOCK_CLIENT = sql.Statement("SELECT id FROM client WHERE id = {} FOR UPDATE")  # PostgreSQL
+INVITATION_FOR_UPDATE = sql.Statement(
+    "SELECT * FROM invitation WHERE id = {}",
+    postgres="SELECT * FROM invitation WHERE id = {} FOR UPDATE",
+)
+ACTIVE_LINK = sql.Statement(
+    "SELECT * FROM link WHERE partner = {} AND business = {} AND status = 'active'"
+)
+INSERT_LINK = sql.Statement(
+    "INSERT INTO link (id, partner, business, client, access_level, status, created_by,"
+    " created_at, revoked_at) VALUES ({}, {}, {}, {}, {}, 'active', {}, {}, NULL)"
+)
+ACCEPT_INVITATION = sql.Statement(
+    "UPDATE invitation SET status = 'accepted', accepted_at = {}, accepted_by = {}, link = {}"
+    " WHERE id = {}"
+)
+ACTIVATE_CLIENT = sql.Statement(
+    "UPDATE client SET status = 'active', business = {}, connected_at = {}, updated_at = {}"
+    " WHERE id = {}"
+)
+
 
 async def _business_choices(user_sub: str, partner_id: UUID) -> list[models.BusinessChoice]:
     rows = (
@@ -170,30 +193,6 @@ def _is_unique_violation(exc: BaseException) -> bool:
     return type(exc).__name__ == "UniqueViolationError"
 
 
-# The statements of a confirm, in the order `_confirm_invitation` runs them (bench/confirm.py
-# runs the same ones straight on asyncpg, as the yardstick of this path).
-LOCK_CLIENT = sql.Statement("SELECT id FROM client WHERE id = {} FOR UPDATE")  # PostgreSQL
-INVITATION_FOR_UPDATE = sql.Statement(
-    "SELECT * FROM invitation WHERE id = {}",
-    postgres="SELECT * FROM invitation WHERE id = {} FOR UPDATE",
-)
-ACTIVE_LINK = sql.Statement(
-    "SELECT * FROM link WHERE partner = {} AND business = {} AND status = 'active'"
-)
-INSERT_LINK = sql.Statement(
-    "INSERT INTO link (id, partner, business, client, access_level, status, created_by,"
-    " created_at, revoked_at) VALUES ({}, {}, {}, {}, {}, 'active', {}, {}, NULL)"
-)
-ACCEPT_INVITATION = sql.Statement(
-    "UPDATE invitation SET status = 'accepted', accepted_at = {}, accepted_by = {}, link = {}"
-    " WHERE id = {}"
-)
-ACTIVATE_CLIENT = sql.Statement(
-    "UPDATE client SET status = 'active', business = {}, connected_at = {}, updated_at = {}"
-    " WHERE id = {}"
-)
-
-
 async def _confirm_invitation(
     user: models.User, data: models.ConfirmRequest, grant: grants.Grant, now: datetime
 ) -> models.Confirmation:
@@ -214,7 +213,7 @@ async def _confirm_invitation(
     grants.usable_invitation(grant, now)
     business_id = await _target_business(user, data)
     partner_id = invitation["partner"]
-    if data.business_id is not None and await sql.fetch(ACTIVE_LINK, partner_id, business_id):
+    if data.business_id is not None and await _active_link(partner_id, business_id):
         raise AppError(
             ErrorCode.BUSINESS_ALREADY_LINKED, "This business is already linked to the partner."
         )
