@@ -18,7 +18,7 @@ from api.services import events, grants, invitations, mobile, spaces
 from api.services.clients import CLIENT_COLUMNS
 from api.settings import Settings
 from api.tokens import new_token_id
-from db.sql import insert_statement
+from db.sql import insert_batches
 
 
 async def _pool(database_url: str) -> asyncpg.Pool:
@@ -39,10 +39,15 @@ async def _events(
         (partner, first + i, kind, now, client, invitation, link, data)
         for i, (kind, client, invitation, link, data) in enumerate(rows)
     ]
-    for start in range(0, len(values), 3750):
-        chunk = values[start : start + 3750]
-        statement = insert_statement("event", events.EVENT_COLUMNS, len(chunk))
-        await connection.execute(statement.compiled, *(v for r in chunk for v in r))
+    await _insert(connection, "event", events.EVENT_COLUMNS, values)
+
+
+async def _insert(
+    connection: asyncpg.Connection, table: str, columns: tuple[str, ...], rows: list[Any]
+) -> None:
+    """db.sql.insert, straight on `connection`: the same statements."""
+    for statement, values in insert_batches(table, columns, rows):
+        await connection.execute(statement.compiled, *values)
 
 
 async def _confirm(pool: asyncpg.Pool, token_id: str, user: str) -> None:
@@ -147,16 +152,6 @@ def _clients(partner: UUID, count: int, now: datetime) -> list[tuple[Any, ...]]:
     ]
 
 
-async def _insert_clients(connection: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> None:
-    per = 30_000 // len(CLIENT_COLUMNS)
-    for start in range(0, len(rows), per):
-        chunk = rows[start : start + per]
-        await connection.execute(
-            insert_statement("client", CLIENT_COLUMNS, len(chunk)).compiled,
-            *(v for r in chunk for v in r),
-        )
-
-
 @contextlib.asynccontextmanager
 async def _fresh_partner(
     database_url: str, count: int
@@ -176,7 +171,7 @@ async def import_clients(database_url: str, count: int) -> float:
     async with _fresh_partner(database_url, count) as (connection, partner, rows, now):
         started = time.perf_counter()
         async with connection.transaction():
-            await _insert_clients(connection, rows)
+            await _insert(connection, "client", CLIENT_COLUMNS, rows)
             await _events(
                 connection, partner, [("client.created", r[0], None, None, "{}") for r in rows], now
             )
@@ -187,7 +182,7 @@ async def invite(database_url: str, count: int) -> float:
     """Seconds to write what a bulk invite of `count` clients writes, in one transaction."""
     async with _fresh_partner(database_url, count) as (connection, partner, clients, now):
         async with connection.transaction():
-            await _insert_clients(connection, clients)
+            await _insert(connection, "client", CLIENT_COLUMNS, clients)
         expires = now + timedelta(days=30)
         rows = [
             (
@@ -251,20 +246,10 @@ async def invite(database_url: str, count: int) -> float:
                 partner,
                 [c[0] for c in clients],
             )
-            per = 30_000 // len(columns)
-            for start in range(0, len(rows), per):
-                chunk = rows[start : start + per]
-                await connection.execute(
-                    insert_statement("invitation", columns, len(chunk)).compiled,
-                    *(v for r in chunk for v in r),
-                )
-            outbox = [
-                (r[0], "invite", "sent", 0, now, now) for r in rows
-            ]  # not for the worker to send
-            await connection.execute(
-                insert_statement("mail_outbox", invitations.OUTBOX_COLUMNS, len(outbox)).compiled,
-                *(v for r in outbox for v in r),
-            )
+            await _insert(connection, "invitation", columns, rows)
+            # Marked sent: not for the service's worker to send.
+            outbox = [(r[0], "invite", "sent", 0, now, now) for r in rows]
+            await _insert(connection, "mail_outbox", invitations.OUTBOX_COLUMNS, outbox)
             await connection.execute(
                 invitations.mark_invited(len(rows)).compiled, expires, now, *(c[0] for c in clients)
             )

@@ -11,6 +11,7 @@ rows come back as dicts.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 from typing import Any
 
 from piccolo.querystring import QueryString
@@ -68,12 +69,17 @@ def insert_statement(table: str, columns: tuple[str, ...], count: int) -> Statem
     )
 
 
-async def insert(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-    """Insert `rows` (values in the order of `columns`) in as few statements as the
+def insert_batches(
+    table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> Iterator[tuple[Statement, list[Any]]]:
+    """`rows` (values in the order of `columns`) as few INSERTs, with their values, as the
     bind-parameter limits allow."""
     per_statement = MAX_VALUES // len(columns)
     for start in range(0, len(rows), per_statement):
         chunk = rows[start : start + per_statement]
-        await execute(
-            insert_statement(table, columns, len(chunk)), *(v for row in chunk for v in row)
-        )
+        yield insert_statement(table, columns, len(chunk)), [v for row in chunk for v in row]
+
+
+async def insert(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    for statement, values in insert_batches(table, columns, rows):
+        await execute(statement, *values)

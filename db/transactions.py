@@ -10,7 +10,6 @@ the database's write lock before the first read.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -79,16 +78,6 @@ async def lock(table: type[Table], *row_ids: UUID) -> None:
     if IS_POSTGRES and row_ids:
         key = table._meta.primary_key
         await table.select(key).where(key.is_in(list(row_ids))).order_by(key).lock_rows()
-
-
-INSERT_CHUNK = 1000  # rows per INSERT: stays below PostgreSQL's 32,767 bind parameters
-
-
-async def insert_many(rows: Sequence[Table]) -> None:
-    """Insert rows of one table in as few statements as the parameter limit allows."""
-    for start in range(0, len(rows), INSERT_CHUNK):
-        chunk = rows[start : start + INSERT_CHUNK]
-        await type(chunk[0]).insert(*chunk)
 
 
 async def one(query: Any) -> dict[str, Any]:

@@ -80,7 +80,8 @@ CLIENT_COLUMNS = (
 
 
 async def _insert(clients: list[models.Client]) -> None:
-    """Insert new clients (in few statements: an import brings up to 5000)."""
+    """Insert new clients of one partner, and their `client.created` events (in a few
+    statements: an import brings up to 5000)."""
     rows = [
         (
             c.id,
