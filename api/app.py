@@ -29,7 +29,7 @@ from api.access_log import access_log_middleware
 from api.auth import AccessTokenVerifier
 from api.errors import EXCEPTION_HANDLERS
 from api.listener import listen
-from api.mail.outbox import MailPolicy, MailWorker
+from api.mail.outbox import MailWorker
 from api.openapi import StrictStructSchemaPlugin
 from api.qr import QRRenderer, init_render_process
 from api.routes.businesses import BusinessLinksController
@@ -48,6 +48,7 @@ from api.services.invitations import expire_due
 from api.services.revisions import revisions
 from api.settings import Settings
 from api.tokens import KeyRing
+from db.claims import RetryPolicy
 from db.migrate import migrate
 from db.piccolo_conf import DB
 from db.transactions import IS_POSTGRES
@@ -130,7 +131,7 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         ctx,
         settings.mail_url,
         executor,
-        MailPolicy(
+        RetryPolicy(
             max_attempts=settings.mail_max_attempts,
             retry_base=timedelta(seconds=settings.mail_retry_base_seconds),
         ),

@@ -14,6 +14,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from db.errors import is_outage, is_transient_conflict
 from mobile_contract import STATUS, TITLES, ErrorCode, problem_type
 from mobile_contract.models import FieldError, Problem
 
@@ -128,37 +129,6 @@ def handle_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes
     return response
 
 
-def is_database_outage(exc: BaseException) -> bool:
-    """Whether `exc` means the database cannot be reached (answer 503, not 500)."""
-    import sqlite3
-
-    try:
-        import asyncpg
-    except ImportError:  # pragma: no cover - asyncpg is a dependency
-        asyncpg = None
-    if isinstance(exc, ConnectionError | TimeoutError | OSError):
-        return True
-    if isinstance(exc, sqlite3.OperationalError):
-        text = str(exc)
-        return "unable to open" in text or "locked" in text or "disk I/O" in text
-    if asyncpg is None:
-        return False
-    if isinstance(exc, asyncpg.exceptions.InterfaceError):
-        return "connection" in str(exc)  # "connection is closed", "...was released"
-    return isinstance(
-        exc,
-        asyncpg.exceptions.CannotConnectNowError
-        | asyncpg.exceptions.ConnectionDoesNotExistError
-        | asyncpg.exceptions.AdminShutdownError
-        | asyncpg.exceptions.TooManyConnectionsError,
-    )
-
-
-def is_transient_conflict(exc: BaseException) -> bool:
-    """A deadlock or serialisation failure: the same request would succeed if retried."""
-    return type(exc).__name__ in ("DeadlockDetectedError", "SerializationError")
-
-
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     if is_transient_conflict(exc):
         log.warning("transient conflict: %s", type(exc).__name__)
@@ -167,7 +137,7 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
                 ErrorCode.UNAVAILABLE, "A concurrent change got in the way; retry.", retry_after=1
             )
         )
-    if is_database_outage(exc):
+    if is_outage(exc):
         log.warning("database unavailable: %s: %s", type(exc).__name__, exc)
         return problem_response(
             AppError(

@@ -17,8 +17,8 @@ from uuid import UUID
 import asyncpg
 
 from api.services.bus import EventBus
-from api.services.events import NOTIFY_CHANNEL
 from api.services.revisions import Revisions
+from db.statements import NOTIFY_CHANNEL
 
 log = logging.getLogger("api.events")
 
@@ -30,8 +30,9 @@ async def listen(
         try:
             partner, newest, revision = payload.split(" ")
             partner_id = UUID(partner)
-            revisions.changing(partner_id, int(revision))
-            bus.publish(partner_id, int(newest))
+            # This process's own changes were published at their commit already.
+            if revisions.changing(partner_id, int(revision)):
+                bus.publish(partner_id, int(newest))
         except ValueError:
             log.warning("ignored a malformed event notification")
 

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from db.url import DEFAULT_DATABASE_URL, DatabaseURLError, check_database_url
+from db.url import DEFAULT_DATABASE_URL, DatabaseURLError, check_database_url, configured_url
 
 N = TypeVar("N", int, float)
 
@@ -89,7 +89,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and check every setting; raise ConfigError on the first bad one."""
     env = os.environ if env is None else env
     get = env.get
-    database_url = get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    database_url = configured_url(env)
     try:
         check_database_url(database_url)
     except DatabaseURLError as exc:

@@ -14,11 +14,12 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
-from api.services import events, grants, invitations, mobile, spaces
-from api.services.clients import CLIENT_COLUMNS
 from api.settings import Settings
 from api.tokens import new_token_id
-from db.sql import insert_batches
+from db import statements
+from db.sql import Insert, insert_batches
+from db.tables import Client
+from db.transactions import lock_statement
 
 
 async def _pool(database_url: str) -> asyncpg.Pool:
@@ -32,44 +33,40 @@ async def _pool(database_url: str) -> asyncpg.Pool:
 async def _events(
     connection: asyncpg.Connection, partner: UUID, rows: list[tuple[Any, ...]], now: datetime
 ) -> None:
-    """events.record: the partner's numbers, then the rows."""
-    bumped = await connection.fetchrow(events.BUMP.compiled, len(rows), partner)
+    """What the unit of work records: the partner's numbers, then the rows."""
+    bumped = await connection.fetchrow(statements.BUMP_PARTNER.compiled, len(rows), partner)
     first = bumped["event_seq"] - len(rows) + 1
     values = [
         (partner, first + i, kind, now, client, invitation, link, data)
         for i, (kind, client, invitation, link, data) in enumerate(rows)
     ]
-    await _insert(connection, "event", events.EVENT_COLUMNS, values)
+    await _insert(connection, statements.EVENT_INSERT, values)
 
 
-async def _insert(
-    connection: asyncpg.Connection, table: str, columns: tuple[str, ...], rows: list[Any]
-) -> None:
+async def _insert(connection: asyncpg.Connection, target: Insert, rows: list[Any]) -> None:
     """db.sql.insert, straight on `connection`: the same statements."""
-    for statement, values in insert_batches(table, columns, rows):
+    for statement, values in insert_batches(target, rows):
         await connection.execute(statement.compiled, *values)
 
 
 async def _confirm(pool: asyncpg.Pool, token_id: str, user: str) -> None:
     """What `mobile.confirm` runs for an invitation token and a new business."""
     async with pool.acquire() as connection:
-        invitation = await connection.fetchrow(grants.INVITATION_BY_TOKEN.compiled, token_id)
+        invitation = await connection.fetchrow(statements.INVITATION_BY_TOKEN.compiled, token_id)
     async with pool.acquire() as connection, connection.transaction():
-        await connection.fetch(mobile.LOCK_CLIENT.compiled, invitation["client"])
-        invitation = await connection.fetchrow(
-            mobile.INVITATION_FOR_UPDATE.compiled, invitation["id"]
-        )
+        await connection.fetch(lock_statement(Client, 1).compiled, invitation["client"])
+        invitation = await connection.fetchrow(statements.INVITATION.compiled, invitation["id"])
         now = datetime.now(UTC)
         business, link = uuid4(), uuid4()
         await connection.execute(
-            spaces.INSERT_BUSINESS.compiled, business, "Bench Bakery", None, None, now
+            statements.INSERT_BUSINESS.compiled, business, "Bench Bakery", None, None, now
         )
         await connection.execute(
-            spaces.INSERT_BUSINESS_ADMIN.compiled, uuid4(), business, user, now
+            statements.INSERT_BUSINESS_ADMIN.compiled, uuid4(), business, user, now
         )
         client, partner = invitation["client"], invitation["partner"]
         await connection.execute(
-            mobile.INSERT_LINK.compiled,
+            statements.INSERT_LINK.compiled,
             link,
             partner,
             business,
@@ -79,9 +76,9 @@ async def _confirm(pool: asyncpg.Pool, token_id: str, user: str) -> None:
             now,
         )
         await connection.execute(
-            mobile.ACCEPT_INVITATION.compiled, now, user, link, invitation["id"]
+            statements.ACCEPT_INVITATION.compiled, now, user, link, invitation["id"]
         )
-        await connection.execute(mobile.ACTIVATE_CLIENT.compiled, business, now, now, client)
+        await connection.execute(statements.ACTIVATE_CLIENT.compiled, business, now, now, client)
         data = f'{{"business_id": "{business}"}}'
         await _events(
             connection,
@@ -171,7 +168,7 @@ async def import_clients(database_url: str, count: int) -> float:
     async with _fresh_partner(database_url, count) as (connection, partner, rows, now):
         started = time.perf_counter()
         async with connection.transaction():
-            await _insert(connection, "client", CLIENT_COLUMNS, rows)
+            await _insert(connection, statements.CLIENT_INSERT, rows)
             await _events(
                 connection, partner, [("client.created", r[0], None, None, "{}") for r in rows], now
             )
@@ -182,81 +179,50 @@ async def invite(database_url: str, count: int) -> float:
     """Seconds to write what a bulk invite of `count` clients writes, in one transaction."""
     async with _fresh_partner(database_url, count) as (connection, partner, clients, now):
         async with connection.transaction():
-            await _insert(connection, "client", CLIENT_COLUMNS, clients)
+            await _insert(connection, statements.CLIENT_INSERT, clients)
         expires = now + timedelta(days=30)
-        rows = [
-            (
-                uuid4(),
-                partner,
-                c[0],
-                "pending",
-                c[3],
-                "en",
-                "Welcome!",
-                "full",
-                new_token_id(),
-                "kid",
-                None,
-                "bench",
-                now,
-                expires,
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
-                "queued",
-                None,
-            )
+        template = {column: None for column in statements.INVITATION_INSERT.columns} | {
+            "status": "pending",
+            "language": "en",
+            "message": "Welcome!",
+            "access_level": "full",
+            "token_kid": "kid",
+            "created_by": "bench",
+            "created_at": now,
+            "expires_at": expires,
+            "email_status": "queued",
+        }
+        invited = [
+            template
+            | {"id": uuid4(), "partner": partner, "client": c[0], "email": c[3]}
+            | {"token_id": new_token_id()}
             for c in clients
         ]
-        columns = (
-            "id",
-            "partner",
-            "client",
-            "status",
-            "email",
-            "language",
-            "message",
-            "access_level",
-            "token_id",
-            "token_kid",
-            "replaces",
-            "created_by",
-            "created_at",
-            "expires_at",
-            "opened_at",
-            "accepted_at",
-            "accepted_by",
-            "declined_at",
-            "revoked_at",
-            "link",
-            "email_status",
-            "email_error",
-        )
+        rows = [tuple(i.values()) for i in invited]
         started = time.perf_counter()
         async with connection.transaction():
             await connection.fetch(
-                "SELECT id FROM client WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE",
-                [c[0] for c in clients],
+                lock_statement(Client, len(clients)).compiled, *(c[0] for c in clients)
             )
             await connection.fetch(
                 "SELECT * FROM client WHERE partner = $1 AND id = ANY($2::uuid[])",
                 partner,
                 [c[0] for c in clients],
             )
-            await _insert(connection, "invitation", columns, rows)
+            await _insert(connection, statements.INVITATION_INSERT, rows)
             # Marked sent: not for the service's worker to send.
-            outbox = [(r[0], "invite", "sent", 0, now, now) for r in rows]
-            await _insert(connection, "mail_outbox", invitations.OUTBOX_COLUMNS, outbox)
+            outbox = [(i["id"], "invite", "sent", 0, now, now) for i in invited]
+            await _insert(connection, statements.OUTBOX_INSERT, outbox)
             await connection.execute(
-                invitations.mark_invited(len(rows)).compiled, expires, now, *(c[0] for c in clients)
+                statements.mark_invited(len(rows)).compiled,
+                expires,
+                now,
+                *(c[0] for c in clients),
             )
             await _events(
                 connection,
                 partner,
-                [("invitation.created", r[2], r[0], None, "{}") for r in rows],
+                [("invitation.created", i["client"], i["id"], None, "{}") for i in invited],
                 now,
             )
         return time.perf_counter() - started

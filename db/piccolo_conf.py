@@ -3,12 +3,11 @@
 `PICCOLO_CONF=db.piccolo_conf` must be set before anything imports `db.tables`.
 """
 
-import os
-
 from piccolo.conf.apps import AppRegistry
 
-from db.url import DEFAULT_DATABASE_URL, engine_from_url
+from db.url import configured_url, engine_from_url
 
-DB = engine_from_url(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+DB = engine_from_url(configured_url())
+IS_POSTGRES = DB.engine_type == "postgres"
 
 APP_REGISTRY = AppRegistry(apps=["db.piccolo_app"])

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
+from piccolo.columns import Column
 from piccolo.querystring import QueryString
+from piccolo.table import Table
 
-from db.piccolo_conf import DB
-from db.transactions import IS_POSTGRES
+from db.piccolo_conf import DB, IS_POSTGRES
 
 
 class Statement:
@@ -61,25 +62,39 @@ async def execute(statement: Statement, *args: Any) -> None:
 MAX_VALUES = 30_000  # per statement: below the bind-parameter limits of both engines
 
 
+class Insert(NamedTuple):
+    """Where an INSERT writes: a table and its columns, in the order values are given."""
+
+    table: str
+    columns: tuple[str, ...]
+
+
+def insert_into(table: type[Table], *columns: Column) -> Insert:
+    """The INSERT target of `columns` of `table` (names read from the table, so a renamed
+    column cannot drift from a hand-written list)."""
+    return Insert(table._meta.tablename, tuple(c._meta.db_column_name for c in columns))
+
+
 @functools.cache
-def insert_statement(table: str, columns: tuple[str, ...], count: int) -> Statement:
-    row = "(" + ", ".join(["{}"] * len(columns)) + ")"
+def insert_statement(target: Insert, count: int) -> Statement:
+    row = "(" + ", ".join(["{}"] * len(target.columns)) + ")"
     return Statement(
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join([row] * count)
+        f"INSERT INTO {target.table} ({', '.join(target.columns)}) VALUES "
+        + ", ".join([row] * count)
     )
 
 
 def insert_batches(
-    table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+    target: Insert, rows: list[tuple[Any, ...]]
 ) -> Iterator[tuple[Statement, list[Any]]]:
-    """`rows` (values in the order of `columns`) as few INSERTs, with their values, as the
-    bind-parameter limits allow."""
-    per_statement = MAX_VALUES // len(columns)
+    """`rows` (values in the order of the target's columns) as few INSERTs, with their
+    values, as the bind-parameter limits allow."""
+    per_statement = MAX_VALUES // len(target.columns)
     for start in range(0, len(rows), per_statement):
         chunk = rows[start : start + per_statement]
-        yield insert_statement(table, columns, len(chunk)), [v for row in chunk for v in row]
+        yield insert_statement(target, len(chunk)), [v for row in chunk for v in row]
 
 
-async def insert(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-    for statement, values in insert_batches(table, columns, rows):
+async def insert(target: Insert, rows: list[tuple[Any, ...]]) -> None:
+    for statement, values in insert_batches(target, rows):
         await execute(statement, *values)

@@ -1,15 +1,19 @@
 """Transactions that behave alike on SQLite and PostgreSQL.
 
-A read-then-write use case opens `write_transaction()` and calls `lock()` on the rows it
-decides on. Rows are locked in one order everywhere, so two use cases never wait on each
-other in a circle: the client first, then its invitation, link or registration link, and
-the partner row (taken by `events.record`) last. On PostgreSQL that is `SELECT ... FOR UPDATE` (row locks, so unrelated work
-runs in parallel); SQLite has no row locks, so its transactions start IMMEDIATE, taking
-the database's write lock before the first read.
+A read-then-write use case (inside `api.services.changes.partner_change`, which opens
+`write_transaction()`) calls `lock()` on the rows it decides on. Rows are locked in one
+order everywhere, so two use cases never wait on each other in a circle: the client
+first, then its invitation, link or registration link, and the partner row (taken by
+the unit of work as it records its events) last. Whoever changes an invitation's status
+locks its client first, so a client's lock also holds its invitations still. On
+PostgreSQL that is `SELECT ... FOR UPDATE` (row locks, so unrelated work runs in
+parallel); SQLite has no row locks, so its transactions start IMMEDIATE, taking the
+database's write lock before the first read.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 from uuid import UUID
 
@@ -17,9 +21,10 @@ from piccolo.engine.postgres import PostgresTransaction
 from piccolo.engine.sqlite import TransactionType
 from piccolo.table import Table
 
-from db.piccolo_conf import DB
+from db import sql
+from db.piccolo_conf import DB, IS_POSTGRES
 
-IS_POSTGRES = DB.engine_type == "postgres"
+__all__ = ["IS_POSTGRES", "lock", "lock_statement", "one", "write_transaction"]
 
 
 class _PostgresTransaction(PostgresTransaction):
@@ -73,11 +78,24 @@ def write_transaction() -> Any:
     return DB.transaction(transaction_type=TransactionType.immediate)
 
 
+@functools.cache
+def lock_statement(table: type[Table], count: int) -> sql.Statement:
+    """`SELECT … FOR UPDATE` of `count` rows of `table` by primary key, in key order."""
+    key = table._meta.primary_key._meta.db_column_name
+    marks = ", ".join(["{}"] * count)
+    return sql.Statement(
+        f"SELECT {key} FROM {table._meta.tablename} WHERE {key} IN ({marks})"
+        f" ORDER BY {key} FOR UPDATE"
+    )
+
+
 async def lock(table: type[Table], *row_ids: UUID) -> None:
-    """Lock rows until the transaction ends (PostgreSQL; SQLite is locked whole)."""
+    """Lock rows until the transaction ends (PostgreSQL; SQLite is locked whole).
+
+    The one way to lock rows: take them in the order the module's docstring gives."""
     if IS_POSTGRES and row_ids:
-        key = table._meta.primary_key
-        await table.select(key).where(key.is_in(list(row_ids))).order_by(key).lock_rows()
+        ids = set(row_ids)
+        await sql.execute(lock_statement(table, len(ids)), *ids)
 
 
 async def one(query: Any) -> dict[str, Any]:

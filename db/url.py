@@ -6,12 +6,19 @@ line) without creating an engine.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from piccolo.engine.base import Engine
 
 DEFAULT_DATABASE_URL = "sqlite:///var/invites.db"
+
+
+def configured_url(env: Mapping[str, str] = os.environ) -> str:
+    """`DATABASE_URL` from the environment, or the default SQLite file."""
+    return env.get("DATABASE_URL") or DEFAULT_DATABASE_URL
 
 
 class DatabaseURLError(ValueError):

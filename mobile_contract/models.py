@@ -20,6 +20,7 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from mobile_contract.events import EventType
 from mobile_contract.links import TOKEN_MAX_LENGTH, TOKEN_PATTERN
 
 # Printable text on one line: no control characters (CR/LF would let a value inject
@@ -300,7 +301,7 @@ class RegistrationLinkList(Response):
 
 class Event(Response, omit_defaults=True):
     cursor: str
-    type: str
+    type: EventType
     at: datetime
     client_id: UUID | None = None
     invitation_id: UUID | None = None

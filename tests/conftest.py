@@ -92,22 +92,23 @@ def mailbox() -> Iterator[Mailbox]:
 
 
 @pytest.fixture(scope="session")
-def client(settings: Settings, mailbox: Mailbox) -> Iterator[TestClient[Any]]:
+def test_client(settings: Settings, mailbox: Mailbox) -> Iterator[TestClient[Any]]:
+    """The app, started (lifespan and all), in Litestar's test client."""
     global _APP_STARTED
-    with TestClient(create_app(settings), base_url="http://testserver.local") as test_client:
+    with TestClient(create_app(settings), base_url="http://testserver.local") as started:
         _APP_STARTED = True
-        yield test_client
+        yield started
 
 
 Runner = Callable[[Callable[[], Awaitable[Any]]], Any]
 
 
 @pytest.fixture
-def db(client: TestClient[Any]) -> Runner:
+def db(test_client: TestClient[Any]) -> Runner:
     """Run an async function on the app's event loop (where the pool lives)."""
 
     def run(fn: Callable[[], Awaitable[T]]) -> T:
-        return client.blocking_portal.call(fn)  # type: ignore[arg-type]
+        return test_client.blocking_portal.call(fn)  # type: ignore[arg-type]
 
     return run
 
@@ -131,9 +132,9 @@ TABLES_IN_DELETE_ORDER = (
 @pytest.fixture(autouse=True)
 def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
-    if "client" not in request.fixturenames:
+    if "test_client" not in request.fixturenames:
         return
-    test_client: TestClient[Any] = request.getfixturevalue("client")
+    test_client: TestClient[Any] = request.getfixturevalue("test_client")
     from db.piccolo_conf import DB
 
     async def clean() -> None:
@@ -148,8 +149,8 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture
-def api(client: TestClient[Any]) -> Api:
-    return Api(client)
+def api(test_client: TestClient[Any]) -> Api:
+    return Api(test_client)
 
 
 @pytest.fixture
@@ -223,7 +224,7 @@ def stop_server(server: LiveServer) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_server(client: TestClient[Any]) -> Iterator[LiveServer]:
+def live_server(test_client: TestClient[Any]) -> Iterator[LiveServer]:
     """A real server process (granian) sharing the test database and keys."""
     server = start_server()
     yield server

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import jwt
 from litestar.testing import TestClient
 
 from api.auth import AccessTokenVerifier
+from api.services.context import Context
 
 
 def access_token(client: TestClient[Any], sub: str, email: str | None = None, **claims: Any) -> str:
@@ -19,7 +22,8 @@ def access_token(client: TestClient[Any], sub: str, email: str | None = None, **
     if claims:
         payload = jwt.decode(token, options={"verify_signature": False}) | claims
         payload = {k: v for k, v in payload.items() if v is not None}
-        token = jwt.encode(payload, verifier._secret, algorithm="HS256")
+        secret = client.app.state.settings.auth_hs256_secret  # the test run sets one
+        token = jwt.encode(payload, secret, algorithm="HS256")
     return token
 
 
@@ -27,14 +31,14 @@ def access_token(client: TestClient[Any], sub: str, email: str | None = None, **
 class Caller:
     """A signed-in user making requests."""
 
-    client: TestClient[Any]
+    http: TestClient[Any]
     sub: str
     email: str
     headers: dict[str, str] = field(default_factory=dict)
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         headers = self.headers | kwargs.pop("headers", {})
-        return self.client.request(method, url, headers=headers, **kwargs)
+        return self.http.request(method, url, headers=headers, **kwargs)
 
     def get(self, url: str, **kwargs: Any) -> httpx.Response:
         return self.request("GET", url, **kwargs)
@@ -54,14 +58,15 @@ class Caller:
 class Api:
     """Makes callers and the usual data (partners, clients, invitations) via HTTP."""
 
-    def __init__(self, client: TestClient[Any]) -> None:
-        self.client = client
+    def __init__(self, http: TestClient[Any]) -> None:
+        self.http = http
+        self.ctx: Context = http.app.state.ctx
 
     def user(self, name: str | None = None) -> Caller:
         sub = name or f"user-{uuid.uuid4().hex[:8]}"
         email = f"{sub}@example.com"
-        token = access_token(self.client, sub, email, name=sub.title())
-        return Caller(self.client, sub, email, {"Authorization": f"Bearer {token}"})
+        token = access_token(self.http, sub, email, name=sub.title())
+        return Caller(self.http, sub, email, {"Authorization": f"Bearer {token}"})
 
     def partner(self, owner: Caller, name: str = "Acme Accountants") -> str:
         return str(owner.ok("POST", "/api/v1/partners", 201, json={"name": name})["id"])
@@ -112,3 +117,15 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str
     assert body["type"].endswith(code)
     assert body["title"] and body["detail"]
     return body
+
+
+T = TypeVar("T")
+
+
+def until(check: Callable[[], T], within: float = 15) -> T:
+    """The first true value of `check()`, asked every 50 ms; fails after `within` seconds."""
+    deadline = time.monotonic() + within
+    while not (value := check()):
+        assert time.monotonic() < deadline, f"not seen within {within} s"
+        time.sleep(0.05)
+    return value

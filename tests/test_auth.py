@@ -19,23 +19,25 @@ def claims(**overrides: Any) -> dict[str, Any]:
     return {k: v for k, v in (base | overrides).items() if v is not None}
 
 
-def me(client: TestClient[Any], token: str | None, scheme: str = "Bearer") -> Any:
+def me(test_client: TestClient[Any], token: str | None, scheme: str = "Bearer") -> Any:
     headers = {} if token is None else {"Authorization": f"{scheme} {token}".encode()}
-    return client.get("/api/v1/me", headers=headers)
+    return test_client.get("/api/v1/me", headers=headers)
 
 
-def test_a_valid_token_signs_in(client: TestClient[Any]) -> None:
-    response = me(client, access_token(client, "u1", "u1@example.com", name="Una"))
+def test_a_valid_token_signs_in(test_client: TestClient[Any]) -> None:
+    response = me(test_client, access_token(test_client, "u1", "u1@example.com", name="Una"))
     assert response.status_code == 200
     assert response.json()["user"] == {"sub": "u1", "email": "u1@example.com", "name": "Una"}
 
 
-def test_missing_token_is_401(client: TestClient[Any]) -> None:
-    assert_problem(me(client, None), 401, "unauthenticated")
+def test_missing_token_is_401(test_client: TestClient[Any]) -> None:
+    assert_problem(me(test_client, None), 401, "unauthenticated")
 
 
-def test_non_bearer_scheme_is_401(client: TestClient[Any]) -> None:
-    assert_problem(me(client, access_token(client, "u1"), scheme="Basic"), 401, "unauthenticated")
+def test_non_bearer_scheme_is_401(test_client: TestClient[Any]) -> None:
+    assert_problem(
+        me(test_client, access_token(test_client, "u1"), scheme="Basic"), 401, "unauthenticated"
+    )
 
 
 @pytest.mark.parametrize(
@@ -57,13 +59,13 @@ def test_non_bearer_scheme_is_401(client: TestClient[Any]) -> None:
         pytest.param("ünïcødé.tøkén.x", id="non-ascii"),
     ],
 )
-def test_bad_tokens_are_401(client: TestClient[Any], token: str) -> None:
-    body = assert_problem(me(client, token), 401, "unauthenticated")
+def test_bad_tokens_are_401(test_client: TestClient[Any], token: str) -> None:
+    body = assert_problem(me(test_client, token), 401, "unauthenticated")
     assert "Bearer" not in body["detail"]
 
 
-def test_every_api_route_needs_a_token(client: TestClient[Any]) -> None:
-    schema = client.get("/schema/openapi.json").json()
+def test_every_api_route_needs_a_token(test_client: TestClient[Any]) -> None:
+    schema = test_client.get("/schema/openapi.json").json()
     fake = "00000000-0000-4000-8000-000000000000"
     checked = 0
     for path, operations in schema["paths"].items():
@@ -73,18 +75,18 @@ def test_every_api_route_needs_a_token(client: TestClient[Any]) -> None:
         for name in ("partner_id", "client_id", "invitation_id", "business_id", "link_id"):
             url = url.replace("{" + name + "}", fake)
         for method in operations:
-            response = client.request(method.upper(), url, json={})
+            response = test_client.request(method.upper(), url, json={})
             assert_problem(response, 401, "unauthenticated")
             checked += 1
     assert checked >= 20
 
 
-def test_a_remembered_token_stops_working_when_it_expires(client: TestClient[Any]) -> None:
+def test_a_remembered_token_stops_working_when_it_expires(test_client: TestClient[Any]) -> None:
     """Verified tokens are remembered (polls send the same one), never past their exp."""
     token = jwt.encode(claims(sub="brief", exp=int(time.time()) + 2), SECRET, "HS256")
-    assert me(client, token).status_code == 200
-    assert me(client, token).status_code == 200  # from memory
+    assert me(test_client, token).status_code == 200
+    assert me(test_client, token).status_code == 200  # from memory
     time.sleep(
         max(0.0, jwt.decode(token, options={"verify_signature": False})["exp"] - time.time()) + 0.1
     )
-    assert_problem(me(client, token), 401, "unauthenticated")
+    assert_problem(me(test_client, token), 401, "unauthenticated")

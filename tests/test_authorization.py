@@ -80,7 +80,7 @@ def snapshot(world: dict[str, Any]) -> Any:
 
 
 def operations(api: Api) -> list[tuple[str, str]]:
-    paths = api.client.get("/schema/openapi.json").json()["paths"]
+    paths = api.http.get("/schema/openapi.json").json()["paths"]
     return [
         (method, path)
         for path, ops in paths.items()
@@ -113,7 +113,7 @@ def test_outsiders_and_anonymous_callers_change_nothing(api: Api, world: dict[st
         outsider = mallory.request(method.upper(), url, json=body if method != "get" else None)
         assert outsider.status_code == 404, (method, path, outsider.text)
         assert outsider.json()["code"] == "not_found"
-        anonymous = api.client.request(method.upper(), url, json=body if method != "get" else None)
+        anonymous = api.http.request(method.upper(), url, json=body if method != "get" else None)
         assert anonymous.status_code == 401, (method, path)
         assert anonymous.json()["code"] == "unauthenticated"
         checked += 1

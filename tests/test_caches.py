@@ -5,7 +5,6 @@ process (the live server), and when an invitation's expiry passes with no write 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -13,11 +12,11 @@ from uuid import UUID, uuid4
 import httpx
 import pytest
 
-from api.services import events
+from api.services.changes import partner_change
 from api.services.revisions import RevisionCache, Revisions
 from db.tables import Client, Invitation
 from tests.conftest import IS_POSTGRES, LiveServer, Runner
-from tests.support import Api, Caller, token_of
+from tests.support import Api, Caller, token_of, until
 
 MOBILE = "/api/v1/mobile/invitations"
 
@@ -28,15 +27,6 @@ def invited_url(partner: str) -> str:
 
 def qr_path(invitation: dict[str, Any]) -> str:
     return f"/i/{token_of(invitation)}/qr.png"
-
-
-def until(check: Callable[[], bool], within: float) -> float:
-    """Seconds until `check()` holds; fails after `within` seconds."""
-    started = time.monotonic()
-    while not check():
-        assert time.monotonic() - started < within, f"not seen within {within} s"
-        time.sleep(0.05)
-    return time.monotonic() - started
 
 
 def poll(owner: Caller, url: str, etag: str) -> httpx.Response:
@@ -93,8 +83,9 @@ def test_a_write_in_another_process_is_seen_within_a_second(
         assert renamed.status_code == 200
     # No event says so: the edit bumps the partner's revision, which the other process
     # announces (PostgreSQL) or this one reads (SQLite).
-    seen = until(lambda: poll(owner, url, etag).status_code == 200, within=3)
-    assert seen < 1.5
+    started = time.monotonic()
+    until(lambda: poll(owner, url, etag).status_code == 200, within=3)
+    assert time.monotonic() - started < 1.5
     assert poll(owner, url, etag).json()["items"][0]["name"] == "Renamed"
 
 
@@ -120,13 +111,13 @@ def test_a_qr_of_a_token_used_in_another_process_is_refused(
     api: Api, owner: Caller, partner: str, live_server: LiveServer
 ) -> None:
     _, invitation = api.invited_client(owner, partner)
-    assert api.client.get(qr_path(invitation)).status_code == 200
-    assert api.client.get(qr_path(invitation)).status_code == 200  # from memory
+    assert api.http.get(qr_path(invitation)).status_code == 200
+    assert api.http.get(qr_path(invitation)).status_code == 200  # from memory
     ben = api.user("ben")
     body = {"token": token_of(invitation), "new_business": {"name": "Elsewhere"}}
     with httpx.Client(base_url=live_server.base_url, headers=ben.headers) as other:
         assert other.post(f"{MOBILE}/confirm", json=body).status_code == 200
-    until(lambda: api.client.get(qr_path(invitation)).status_code == 409, within=3)
+    until(lambda: api.http.get(qr_path(invitation)).status_code == 409, within=3)
 
 
 def test_nothing_is_served_past_an_expiry(
@@ -137,24 +128,24 @@ def test_nothing_is_served_past_an_expiry(
     soon = datetime.now(UTC) + timedelta(seconds=1.5)
 
     async def expire_soon() -> None:  # as if the invitation had been made long ago
-        await Invitation.update({Invitation.expires_at: soon}).where(
-            Invitation.id == UUID(invitation["id"])
-        )
-        await Client.update({Client.invitation_expires_at: soon}).where(
-            Client.id == UUID(client["id"])
-        )
-        await events.touch(UUID(partner))
+        async with partner_change(api.ctx, UUID(partner)):
+            await Invitation.update({Invitation.expires_at: soon}).where(
+                Invitation.id == UUID(invitation["id"])
+            )
+            await Client.update({Client.invitation_expires_at: soon}).where(
+                Client.id == UUID(client["id"])
+            )
 
     sent(owner, partner)
     db(expire_soon)
     url = invited_url(partner)
     etag = owner.get(url).headers["etag"]
     assert poll(owner, url, etag).status_code == 304
-    assert api.client.get(qr_path(invitation)).status_code == 200
+    assert api.http.get(qr_path(invitation)).status_code == 200
     time.sleep(max(0.0, (soon - datetime.now(UTC)).total_seconds()) + 0.1)
     expired = poll(owner, url, etag)
     assert expired.status_code == 200 and expired.json()["items"] == []
-    assert api.client.get(qr_path(invitation)).status_code == 410
+    assert api.http.get(qr_path(invitation)).status_code == 410
 
 
 def test_an_untrusted_cache_answers_nothing() -> None:

@@ -74,10 +74,10 @@ def test_migrate_applies_migrations(tmp_path: Path) -> None:
     assert (tmp_path / "fresh.db").exists()
 
 
-def test_token_signs_in(client: Any) -> None:
+def test_token_signs_in(test_client: Any) -> None:
     result = run("token", "--sub", "cli-user", "--email", "cli@example.com", "--name", "Cli")
     assert result.returncode == 0, result.stderr
     token = result.stdout.strip()
-    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    me = test_client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 200
     assert me.json()["user"] == {"sub": "cli-user", "email": "cli@example.com", "name": "Cli"}

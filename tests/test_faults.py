@@ -54,15 +54,15 @@ def test_postgres_restart_gives_503_then_recovers(api: Api, db: Runner) -> None:
             body = assert_problem(response, 503, "unavailable")
             assert response.headers["retry-after"] == "1"
             assert "database" in body["detail"]
-        assert_problem(api.client.get("/readyz"), 503, "unavailable")
-        assert api.client.get("/healthz").status_code == 200
+        assert_problem(api.http.get("/readyz"), 503, "unavailable")
+        assert api.http.get("/healthz").status_code == 200
     finally:
         pg_ctl("-w", "-l", os.environ["PGLOG_TEST"], "-o", os.environ["PGOPTIONS_TEST"], "start")
     deadline = time.monotonic() + 15
     while anna.get(f"/api/v1/partners/{partner}/clients").status_code != 200:
         assert time.monotonic() < deadline, "the API did not recover"
         time.sleep(0.2)
-    assert api.client.get("/readyz").status_code == 200
+    assert api.http.get("/readyz").status_code == 200
     assert api.client_row(anna, partner)["status"] == "inactive"
 
     async def connections_in_use() -> int:

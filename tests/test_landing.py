@@ -15,7 +15,7 @@ def partner(api: Api, owner: Caller) -> str:
 
 
 def page(api: Api, token: str, **headers: str) -> Any:
-    return api.client.get(f"/i/{token}", headers=headers)
+    return api.http.get(f"/i/{token}", headers=headers)
 
 
 def assert_page_headers(response: Any) -> None:
@@ -59,8 +59,8 @@ def test_a_get_changes_nothing(api: Api, owner: Caller, partner: str) -> None:
     token = token_of(invitation)
     for _ in range(3):
         assert page(api, token).status_code == 200
-        assert api.client.get(f"/i/{token}/status").json() == {"status": "pending"}
-        assert api.client.get(f"/i/{token}/qr.png").status_code == 200
+        assert api.http.get(f"/i/{token}/status").json() == {"status": "pending"}
+        assert api.http.get(f"/i/{token}/qr.png").status_code == 200
     after = owner.ok("GET", f"/api/v1/partners/{partner}/invitations/{invitation['id']}")
     assert after["opened_at"] is None and after["status"] == "pending"
     events = owner.ok("GET", f"/api/v1/partners/{partner}/events")["events"]
@@ -128,20 +128,20 @@ def test_error_pages(api: Api, owner: Caller, partner: str, db: Any) -> None:
     _, inv = api.invited_client(owner, partner, name="A", email="a@example.com")
     api.accept(ben, inv)
     check("accepted", token_of(inv), 409, "This invitation was already accepted")
-    assert api.client.get(f"/i/{token_of(inv)}/status").json() == {"status": "accepted"}
+    assert api.http.get(f"/i/{token_of(inv)}/status").json() == {"status": "accepted"}
     assert set(pages) == {"invalid", "expired", "revoked", "superseded", "declined", "accepted"}
 
 
 def test_static_assets_are_served(api: Api) -> None:
-    css = api.client.get("/static/landing.css")
+    css = api.http.get("/static/landing.css")
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
-    js = api.client.get("/static/landing.js")
+    js = api.http.get("/static/landing.js")
     assert js.status_code == 200 and "javascript" in js.headers["content-type"]
 
 
 def test_well_known_files_are_404_until_configured(api: Api) -> None:
-    assert api.client.get("/.well-known/apple-app-site-association").status_code == 404
-    assert api.client.get("/.well-known/assetlinks.json").status_code == 404
+    assert api.http.get("/.well-known/apple-app-site-association").status_code == 404
+    assert api.http.get("/.well-known/assetlinks.json").status_code == 404
 
 
 def test_well_known_files_from_configuration(settings: Any) -> None:

@@ -46,7 +46,7 @@ def test_the_whole_story(api: Api, owner: Caller, partner: str) -> None:
     assert invitation["app_url"] == f"banqupone://invite?token={token}"
 
     # The QR code in the email decodes to the universal link.
-    png = api.client.get(invitation["qr_png_url"].removeprefix("https://invites.banqup.example"))
+    png = api.http.get(invitation["qr_png_url"].removeprefix("https://invites.banqup.example"))
     assert png.status_code == 200 and png.headers["content-type"] == "image/png"
     assert decode_both(png.content) == invitation["url"]
 

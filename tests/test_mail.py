@@ -9,7 +9,7 @@ import pytest
 
 from tests.mailbox import Mailbox
 from tests.qr_decode import decode_both
-from tests.support import Api, Caller
+from tests.support import Api, Caller, until
 
 MOBILE = "/api/v1/mobile/invitations"
 
@@ -29,17 +29,6 @@ def parts(message: EmailMessage) -> tuple[str, str, bytes, str]:
     return text, html, image.get_content(), image["Content-ID"].strip("<>")
 
 
-def wait_until(check: Any, timeout: float = 15) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.05)
-
-
 def invitation(owner: Caller, partner: str, invitation_id: str) -> Any:
     return owner.ok("GET", f"/api/v1/partners/{partner}/invitations/{invitation_id}")
 
@@ -54,7 +43,7 @@ def test_the_invitation_email(api: Api, mailbox: Mailbox, owner: Caller, partner
         owner, partner, [client["id"]], message='Hi <script>alert("x")</script>\nSee you & bye'
     )
     inv = result["invitation"]
-    message = wait_until(
+    message = until(
         lambda: [m for m in mailbox.to("jan@bakery.example") if inv["url"] in parts(m)[0]]
     )[0]
     assert message["Subject"] == "Acme & Partners invites you to link your business on Banqup"
@@ -75,7 +64,7 @@ def test_the_invitation_email(api: Api, mailbox: Mailbox, owner: Caller, partner
               "September", "October", "November", "December"]  # fmt: skip
     assert f"This invitation expires on {day} {months[month - 1]} {year}." in text
     assert "replaces the earlier" not in text
-    sent = wait_until(lambda: invitation(owner, partner, inv["id"])["email_status"] == "sent")
+    sent = until(lambda: invitation(owner, partner, inv["id"])["email_status"] == "sent")
     assert sent
     assert invitation(owner, partner, inv["id"])["email_error"] is None
     events = owner.ok("GET", f"/api/v1/partners/{partner}/events")["events"]
@@ -110,7 +99,7 @@ def test_the_email_speaks_the_clients_language(
 ) -> None:
     address = f"{language}@client.example"
     api.invited_client(owner, partner, email=address, language=language)
-    [message] = wait_until(lambda: mailbox.to(address))
+    [message] = until(lambda: mailbox.to(address))
     assert message["Subject"] == subject
     assert message["Content-Language"] == language
     text, html, _, _ = parts(message)
@@ -124,10 +113,10 @@ def test_a_resend_says_it_replaces_the_earlier_one(
     from tests.test_resend_and_expiry import age
 
     _, inv = api.invited_client(owner, partner, email="again@client.example")
-    wait_until(lambda: mailbox.to("again@client.example"))
+    until(lambda: mailbox.to("again@client.example"))
     age(db, inv["id"], seconds=61)
     new = owner.ok("POST", f"/api/v1/partners/{partner}/invitations/{inv['id']}/resend", 201)
-    messages = wait_until(
+    messages = until(
         lambda: len(mailbox.to("again@client.example")) == 2 and mailbox.to("again@client.example")
     )
     second = messages[1]
@@ -146,15 +135,15 @@ def test_smtp_outage_loses_nothing(api: Api, mailbox: Mailbox, owner: Caller, pa
         ]
         results = api.invite(owner, partner, [c["id"] for c in made])
         first = results[0]["invitation"]["id"]
-        failing = wait_until(lambda: invitation(owner, partner, first)["email_error"])
+        failing = until(lambda: invitation(owner, partner, first)["email_error"])
         assert "unreachable" in failing
         assert invitation(owner, partner, first)["email_status"] == "queued"
     finally:
         mailbox.up()
     for i in range(5):
-        wait_until(lambda i=i: mailbox.to(f"outage{i}@client.example"), timeout=30)
+        until(lambda i=i: mailbox.to(f"outage{i}@client.example"), within=30)
     for r in results:
-        assert wait_until(
+        assert until(
             lambda r=r: invitation(owner, partner, r["invitation"]["id"])["email_status"] == "sent"
         )
     time.sleep(1)  # a duplicate would come now
@@ -166,7 +155,7 @@ def test_a_rejected_recipient_ends_failed_with_the_reason(
 ) -> None:
     mailbox.rejected.add("nobody@client.example")
     _, inv = api.invited_client(owner, partner, email="nobody@client.example")
-    failed = wait_until(
+    failed = until(
         lambda: (i := invitation(owner, partner, inv["id"]))["email_status"] == "failed" and i
     )
     assert re.search(
@@ -186,12 +175,12 @@ def test_two_workers_send_each_of_200_messages_once(
         "POST", f"/api/v1/partners/{partner}/clients/import", json={"clients": rows}
     )
     api.invite(owner, partner, [r["client"]["id"] for r in imported["results"]])
-    wait_until(
+    until(
         lambda: (
             len([m for m in mailbox.messages if m["To"].addresses[0].addr_spec.startswith("bulk")])
             >= 200
         ),
-        timeout=60,
+        within=60,
     )
     time.sleep(1)
     counts = [len(mailbox.to(f"bulk{i}@client.example")) for i in range(200)]
@@ -206,9 +195,9 @@ def test_one_rejected_recipient_does_not_hold_up_the_others(
     made = [api.client_row(owner, partner, name=a, email=a) for a in addresses]
     results = api.invite(owner, partner, [c["id"] for c in made])
     for address in ("first@client.example", "third@client.example"):
-        wait_until(lambda address=address: mailbox.to(address))
+        until(lambda address=address: mailbox.to(address))
     statuses = [
-        wait_until(
+        until(
             lambda r=r: (
                 (s := invitation(owner, partner, r["invitation"]["id"])["email_status"]) != "queued"
                 and s

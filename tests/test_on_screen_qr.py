@@ -30,7 +30,7 @@ def test_qr_token_grants_the_same_invitation(api: Api, owner: Caller, partner: s
     assert grant["app_url"] == f"banqupone://invite?token={grant['token']}"
     expires = datetime.fromisoformat(grant["expires_at"])
     assert timedelta(seconds=115) < expires - datetime.now(UTC) <= timedelta(seconds=120)
-    png = api.client.get(grant["qr_png_url"].removeprefix("https://invites.banqup.example"))
+    png = api.http.get(grant["qr_png_url"].removeprefix("https://invites.banqup.example"))
     assert decode_both(png.content) == grant["url"]
 
     ben = api.user("ben")
@@ -107,7 +107,7 @@ def test_an_expired_qr_token_is_refused(api: Api, db: Runner, owner: Caller, par
     assert_problem(
         ben.post(f"{MOBILE}/preview", json={"user_code": grant["user_code"]}), 404, "not_found"
     )
-    assert api.client.get(f"/i/{grant['token']}/qr.png").status_code == 410
+    assert api.http.get(f"/i/{grant['token']}/qr.png").status_code == 410
 
 
 @pytest.mark.parametrize("ttl", [59, 901, "five minutes", None, 300.5])

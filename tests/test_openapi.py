@@ -9,16 +9,16 @@ from litestar.testing import TestClient
 SNAPSHOT = Path(__file__).parent.parent / "mobile_contract" / "openapi.json"
 
 
-def test_served_schema_equals_the_snapshot(client: TestClient[Any]) -> None:
-    served = client.get("/schema/openapi.json").json()
+def test_served_schema_equals_the_snapshot(test_client: TestClient[Any]) -> None:
+    served = test_client.get("/schema/openapi.json").json()
     assert served == json.loads(SNAPSHOT.read_text()), (
         "The served schema changed: run `make openapi` and review the diff of "
         "mobile_contract/openapi.json."
     )
 
 
-def test_schema_documents_every_contract_route(client: TestClient[Any]) -> None:
-    paths = client.get("/schema/openapi.json").json()["paths"]
+def test_schema_documents_every_contract_route(test_client: TestClient[Any]) -> None:
+    paths = test_client.get("/schema/openapi.json").json()["paths"]
     expected = {
         "/api/v1/me": {"get"},
         "/api/v1/partners": {"post"},

@@ -47,7 +47,7 @@ def test_qr_endpoints_serve_the_link(api: Api, owner: Caller) -> None:
     partner = api.partner(owner)
     _, invitation = api.invited_client(owner, partner)
     token = token_of(invitation)
-    png = api.client.get(f"/i/{token}/qr.png", params={"scale": 3})
+    png = api.http.get(f"/i/{token}/qr.png", params={"scale": 3})
     assert png.status_code == 200
     assert png.headers["content-type"] == "image/png"
     max_age = int(re.fullmatch(r"private, max-age=(\d+)", png.headers["cache-control"]).group(1))  # type: ignore[union-attr]
@@ -55,7 +55,7 @@ def test_qr_endpoints_serve_the_link(api: Api, owner: Caller) -> None:
     assert png.headers["referrer-policy"] == "no-referrer"
     assert decode_both(png.content) == invitation["url"]
 
-    svg = api.client.get(f"/i/{token}/qr.svg")
+    svg = api.http.get(f"/i/{token}/qr.svg")
     assert svg.status_code == 200
     assert svg.headers["content-type"].startswith("image/svg+xml")
     root = ET.fromstring(svg.content)
@@ -69,14 +69,14 @@ def test_qr_images_only_for_usable_tokens(api: Api, owner: Caller) -> None:
     partner = api.partner(owner)
     _, invitation = api.invited_client(owner, partner)
     owner.ok("POST", f"/api/v1/partners/{partner}/invitations/{invitation['id']}/revoke")
-    response = api.client.get(f"/i/{token_of(invitation)}/qr.png")
+    response = api.http.get(f"/i/{token_of(invitation)}/qr.png")
     assert_problem(response, 410, "invitation_revoked")
-    assert_problem(api.client.get("/i/garbage/qr.svg"), 400, "token_invalid")
+    assert_problem(api.http.get("/i/garbage/qr.svg"), 400, "token_invalid")
 
 
 @pytest.mark.parametrize("scale", ["0", "21", "big"])
 def test_qr_scale_is_validated(api: Api, owner: Caller, scale: str) -> None:
     partner = api.partner(owner)
     _, invitation = api.invited_client(owner, partner)
-    response = api.client.get(f"/i/{token_of(invitation)}/qr.png", params={"scale": scale})
+    response = api.http.get(f"/i/{token_of(invitation)}/qr.png", params={"scale": scale})
     assert_problem(response, 400, "validation_failed")

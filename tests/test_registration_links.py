@@ -150,8 +150,8 @@ def test_revoked_expired_and_exhausted_links(
         "registration_link_revoked",
     )
     assert_problem(confirm(ben, revoked["token"]), 410, "registration_link_revoked")
-    assert api.client.get(f"/i/{revoked['token']}/qr.png").status_code == 410
-    assert api.client.get(f"/i/{revoked['token']}").status_code == 410
+    assert api.http.get(f"/i/{revoked['token']}/qr.png").status_code == 410
+    assert api.http.get(f"/i/{revoked['token']}").status_code == 410
 
     expiring = create(
         owner, partner, expires_at=(datetime.now(UTC) + timedelta(days=1)).isoformat()
@@ -195,7 +195,7 @@ def test_declining_a_registration_link_stores_nothing(
 def test_token_types_are_not_interchangeable(api: Api, owner: Caller, partner: str) -> None:
     """A registration token is looked up as a link, an invitation token as an invitation:
     signing the other type over the same jti gets nowhere."""
-    ring = api.client.app.state.ctx.keys
+    ring = api.http.app.state.ctx.keys
     link = create(owner, partner)
     _, invitation = api.invited_client(owner, partner)
     from tests.test_tokens import parts

@@ -137,7 +137,7 @@ def test_jwks_is_served_and_verifies_real_tokens(api: Api) -> None:
     owner = api.user("anna")
     partner = api.partner(owner)
     _, invitation = api.invited_client(owner, partner)
-    response = api.client.get("/.well-known/jwks.json")
+    response = api.http.get("/.well-known/jwks.json")
     assert response.status_code == 200
     [key] = response.json()["keys"]
     public = jwt.PyJWK(key).key
@@ -148,7 +148,7 @@ def test_jwks_is_served_and_verifies_real_tokens(api: Api) -> None:
 def test_forged_tokens_get_token_invalid_on_every_route(api: Api, owner: Caller) -> None:
     partner = api.partner(owner)
     api.invited_client(owner, partner)
-    ring: KeyRing = api.client.app.state.ctx.keys
+    ring: KeyRing = api.http.app.state.ctx.keys
     ben = api.user("ben")
     access = ben.headers["Authorization"].removeprefix("Bearer ")
     attacks = forged_tokens(ring) | {
@@ -167,8 +167,8 @@ def test_forged_tokens_get_token_invalid_on_every_route(api: Api, owner: Caller)
             assert response.json()["code"] in ("token_invalid", "validation_failed"), (name, path)
         if token.isascii() and "/" not in token and len(token) < 2000:
             for image in ("qr.png", "qr.svg", "status"):
-                assert_problem(api.client.get(f"/i/{token}/{image}"), 400, "token_invalid")
-            page = api.client.get(f"/i/{token}")
+                assert_problem(api.http.get(f"/i/{token}/{image}"), 400, "token_invalid")
+            page = api.http.get(f"/i/{token}")
             assert page.status_code == 400 and 'data-error="invalid"' in page.text
     assert ben.ok("GET", "/api/v1/me")["businesses"] == []
 
@@ -176,7 +176,7 @@ def test_forged_tokens_get_token_invalid_on_every_route(api: Api, owner: Caller)
 def test_an_expired_invitation_token_reads_expired(api: Api, owner: Caller) -> None:
     partner = api.partner(owner)
     _, invitation = api.invited_client(owner, partner)
-    ring: KeyRing = api.client.app.state.ctx.keys
+    ring: KeyRing = api.http.app.state.ctx.keys
     _, payload, _ = parts(token_of(invitation))
     stale = ring.sign(payload["jti"], int(time.time()) - 10, "inv")
     response = api.user("ben").post(f"{MOBILE}/preview", json={"token": stale})

@@ -1,10 +1,10 @@
 """The outbox worker: sends queued invitation emails, retrying with backoff.
 
-Messages are queued in `mail_outbox` in the same transaction as their invitation. A
-worker claims due rows by setting a lease (`locked_until`); on PostgreSQL the claiming
-SELECT skips rows another process is claiming at that moment (`FOR UPDATE SKIP LOCKED`),
-and SQLite serialises claims in an immediate transaction. So several processes never
-send one message twice, and a crash only delays a message until its lease runs out.
+Messages are queued in `mail_outbox` in the same transaction as their invitation, and
+claimed, leased and retried through `db.claims` (so several processes never send one
+message twice, and a crash only delays a message until its lease runs out). Each batch's
+outcomes are recorded per partner in one unit of work: the outbox rows, the invitations'
+delivery state and their events together.
 """
 
 from __future__ import annotations
@@ -13,52 +13,38 @@ import asyncio
 import contextlib
 import logging
 from concurrent.futures import Executor
-from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
-import msgspec
-
 from api.mail.compose import Invite
 from api.mail.transport import DeliveryError, render_and_send
-from api.services import events
+from api.services import views
+from api.services.changes import partner_change
 from api.services.context import Context, utcnow
-from api.services.events import NewEvent
+from db.claims import RetryPolicy, Settled, WorkQueue
 from db.tables import Client, Invitation, MailOutbox, Partner
-from db.transactions import IS_POSTGRES, write_transaction
+from mobile_contract import EventType
 
 log = logging.getLogger("api.mail")
 QR_SCALE = 4
-
-
-class MailPolicy(msgspec.Struct, frozen=True, kw_only=True):
-    batch: int = 50
-    batches: int = 2
-    lease: timedelta = timedelta(seconds=120)
-    max_attempts: int = 8
-    retry_base: timedelta = timedelta(seconds=10)
-    retry_cap: timedelta = timedelta(hours=1)
-    idle_poll: float = 1.0
-
-    def backoff(self, attempts: int) -> timedelta:
-        return min(self.retry_cap, self.retry_base * 2 ** max(0, attempts - 1))
+BATCHES_IN_FLIGHT = 2  # so the render processes keep busy while outcomes are recorded
+IDLE_POLL = 1.0  # seconds between looks at an empty outbox (new mail wakes it at once)
 
 
 class MailWorker:
     def __init__(
-        self, ctx: Context, mail_url: str, renderer: Executor | None, policy: MailPolicy
+        self, ctx: Context, mail_url: str, renderer: Executor | None, policy: RetryPolicy
     ) -> None:
         self.ctx = ctx
         self.mail_url = mail_url
         self.renderer = renderer  # where emails are rendered and sent (None: this thread)
-        self.policy = policy
+        self.outbox = WorkQueue(MailOutbox, policy, done_status="sent", done_at=MailOutbox.sent_at)
         self._domain = urlsplit(ctx.settings.public_base_url).hostname or "localhost"
 
     async def run(self) -> None:
-        """Deliver forever, with `policy.batches` batches in flight so that the render
-        processes (which render and send) keep busy while outcomes are recorded."""
-        await asyncio.gather(*(self._loop() for _ in range(self.policy.batches)))
+        """Deliver forever, with a few batches in flight."""
+        await asyncio.gather(*(self._loop() for _ in range(BATCHES_IN_FLIGHT)))
 
     async def _loop(self) -> None:
         while True:
@@ -73,42 +59,14 @@ class MailWorker:
                 queued = self.ctx.mail_queued
                 queued.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(queued.wait(), self.policy.idle_poll)
+                    await asyncio.wait_for(queued.wait(), IDLE_POLL)
 
     async def run_once(self) -> int:
         """Claim and deliver one batch of due messages; how many were claimed."""
-        claimed = await self._claim(utcnow())
+        claimed = await self.outbox.claim(utcnow())
         if claimed:
             await self._deliver(claimed)
         return len(claimed)
-
-    async def _claim(self, now: datetime) -> list[dict[str, Any]]:
-        async with write_transaction():
-            due = (
-                MailOutbox.select(MailOutbox.id)
-                .where(
-                    (MailOutbox.status == "queued")
-                    & (MailOutbox.next_attempt_at <= now)
-                    & (MailOutbox.locked_until.is_null() | (MailOutbox.locked_until < now))
-                )
-                .order_by(MailOutbox.id)
-                .limit(self.policy.batch)
-            )
-            if IS_POSTGRES:
-                due = due.lock_rows(skip_locked=True)
-            ids = [r["id"] for r in await due]
-            if not ids:
-                return []
-            return (
-                await MailOutbox.update(
-                    {
-                        MailOutbox.locked_until: now + self.policy.lease,
-                        MailOutbox.attempts: MailOutbox.attempts + 1,
-                    }
-                )
-                .where(MailOutbox.id.is_in(ids))
-                .returning(*MailOutbox.all_columns())
-            )
 
     async def _deliver(self, claimed: list[dict[str, Any]]) -> None:
         invitations = {
@@ -122,15 +80,10 @@ class MailWorker:
         outcomes: dict[int, DeliveryError | None] = {}
         sendable: list[dict[str, Any]] = []
         for row in claimed:
-            invitation = invitations.get(row["invitation"])
-            if (
-                invitation is None
-                or invitation["status"] != "pending"
-                or invitation["expires_at"] <= now
-            ):
-                outcomes[row["id"]] = ENDED
-            else:
+            if views.invitation_status(invitations[row["invitation"]], now) == "pending":
                 sendable.append(row)
+            else:
+                outcomes[row["id"]] = ENDED
         delivered = await asyncio.gather(
             *(
                 self._send(invitations[row["invitation"]], names, row["kind"] == "resend")
@@ -186,81 +139,46 @@ class MailWorker:
         invitations: dict[UUID, dict[str, Any]],
         outcomes: dict[int, DeliveryError | None],
     ) -> None:
-        """Write down every outcome of a batch in one transaction."""
-        now = utcnow()
-        sent = [row for row in claimed if outcomes[row["id"]] is None]
-        retry, failed = [], []
+        """Write down the outcomes of a batch: one unit of work per partner."""
+        by_partner: dict[UUID, list[dict[str, Any]]] = {}
         for row in claimed:
-            error = outcomes[row["id"]]
-            if error is None:
-                continue
-            if error.permanent or row["attempts"] >= self.policy.max_attempts:
-                failed.append((row, error.reason))
-            else:
-                retry.append((row, error.reason))
-        by_partner: dict[UUID, list[NewEvent]] = {}
-        async with write_transaction():
-            if sent:
-                await MailOutbox.update(
-                    {
-                        MailOutbox.status: "sent",
-                        MailOutbox.sent_at: now,
-                        MailOutbox.locked_until: None,
-                    }
-                ).where(MailOutbox.id.is_in([row["id"] for row in sent]))
-                await Invitation.update(
-                    {Invitation.email_status: "sent", Invitation.email_error: None}
-                ).where(Invitation.id.is_in([row["invitation"] for row in sent]))
-            for row, reason in retry:
-                log.info(
-                    "mail %s: attempt %s failed, will retry: %s", row["id"], row["attempts"], reason
-                )
-                await MailOutbox.update(
-                    {
-                        MailOutbox.next_attempt_at: now + self.policy.backoff(row["attempts"]),
-                        MailOutbox.locked_until: None,
-                        MailOutbox.last_error: reason,
-                    }
-                ).where(MailOutbox.id == row["id"])
-                await Invitation.update({Invitation.email_error: reason}).where(
-                    Invitation.id == row["invitation"]
-                )
-            for row, reason in failed:
-                log.warning("mail %s: not delivered: %s", row["id"], reason)
-                await MailOutbox.update(
-                    {
-                        MailOutbox.status: "failed",
-                        MailOutbox.locked_until: None,
-                        MailOutbox.last_error: reason,
-                    }
-                ).where(MailOutbox.id == row["id"])
-                await Invitation.update(
-                    {Invitation.email_status: "failed", Invitation.email_error: reason}
-                ).where(Invitation.id == row["invitation"])
-            for row in sent:
-                invitation = invitations[row["invitation"]]
-                by_partner.setdefault(invitation["partner"], []).append(
-                    NewEvent(
-                        type="invitation.email_sent",
-                        client=invitation["client"],
-                        invitation=invitation["id"],
+            by_partner.setdefault(invitations[row["invitation"]]["partner"], []).append(row)
+        for partner_id, rows in by_partner.items():
+            settled = self.outbox.sort([(row, outcomes[row["id"]]) for row in rows])
+            async with partner_change(self.ctx, partner_id) as change:
+                await self.outbox.settle(settled, change.now)
+                await _invitations_learn(settled)
+                for row in settled.done:
+                    change.emit(
+                        EventType.INVITATION_EMAIL_SENT,
+                        client=invitations[row["invitation"]]["client"],
+                        invitation=row["invitation"],
                     )
-                )
-            for row, reason in failed:
-                ended = invitations.get(row["invitation"])
-                if ended is not None:
-                    by_partner.setdefault(ended["partner"], []).append(
-                        NewEvent(
-                            type="invitation.email_failed",
-                            client=ended["client"],
-                            invitation=ended["id"],
-                            data={"error": reason},
-                        )
+                for row, reason in settled.failed:
+                    change.emit(
+                        EventType.INVITATION_EMAIL_FAILED,
+                        client=invitations[row["invitation"]]["client"],
+                        invitation=row["invitation"],
+                        data={"error": reason},
                     )
-            for partner_id, partner_events in by_partner.items():
-                await events.record(partner_id, partner_events, now)
-        for partner_id in by_partner:
-            self.ctx.bus.publish(partner_id)
+
+
+async def _invitations_learn(settled: Settled) -> None:
+    """Each invitation's `email_status` and `email_error` say how its email went."""
+    if settled.done:
+        await Invitation.update(
+            {Invitation.email_status: "sent", Invitation.email_error: None}
+        ).where(Invitation.id.is_in([row["invitation"] for row in settled.done]))
+    for row, reason in settled.retrying:
+        log.info("mail %s: attempt %s failed, will retry: %s", row["id"], row["attempts"], reason)
+        await Invitation.update({Invitation.email_error: reason}).where(
+            Invitation.id == row["invitation"]
+        )
+    for row, reason in settled.failed:
+        log.warning("mail %s: not delivered: %s", row["id"], reason)
+        await Invitation.update(
+            {Invitation.email_status: "failed", Invitation.email_error: reason}
+        ).where(Invitation.id == row["invitation"])
 
 
 ENDED = DeliveryError("not sent: the invitation ended before its email went out", permanent=True)

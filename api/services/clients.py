@@ -5,22 +5,24 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 import msgspec
+from piccolo.columns import Column
 
 from api.errors import invalid, not_found
-from api.services import events, views
+from api.services import views
 from api.services.access import partner_revision, require_partner_member
+from api.services.changes import PartnerChange, partner_change
 from api.services.context import Context, utcnow
-from api.services.events import NewEvent
 from api.services.revisions import Versioned
-from db import sql
+from db import sql, statements
 from db.tables import Client, Invitation, Link
-from db.transactions import IS_POSTGRES, lock, write_transaction
-from mobile_contract import ErrorCode, models
+from db.transactions import IS_POSTGRES, lock
+from mobile_contract import ErrorCode, EventType, models
 
 STATUSES = ("inactive", "invited", "active")
 
@@ -65,23 +67,9 @@ def _new_client(partner_id: UUID, data: models.ClientCreate, now: datetime) -> m
     )
 
 
-CLIENT_COLUMNS = (
-    "id",
-    "partner",
-    "name",
-    "email",
-    "language",
-    "vat_number",
-    "external_ref",
-    "status",
-    "created_at",
-    "updated_at",
-)
-
-
-async def _insert(clients: list[models.Client]) -> None:
-    """Insert new clients of one partner, and their `client.created` events (in a few
-    statements: an import brings up to 5000)."""
+async def _insert(change: PartnerChange, clients: list[models.Client]) -> None:
+    """Insert new clients of the changed partner (in a few statements: an import brings up
+    to 5000)."""
     rows = [
         (
             c.id,
@@ -97,22 +85,18 @@ async def _insert(clients: list[models.Client]) -> None:
         )
         for c in clients
     ]
-    await sql.insert("client", CLIENT_COLUMNS, rows)
-    await events.record(
-        clients[0].partner_id,
-        [NewEvent(type="client.created", client=c.id) for c in clients],
-        clients[0].created_at,
-    )
+    await sql.insert(statements.CLIENT_INSERT, rows)
+    for c in clients:
+        change.emit(EventType.CLIENT_CREATED, client=c.id)
 
 
 async def create(
     ctx: Context, user: models.User, partner_id: UUID, data: models.ClientCreate
 ) -> models.Client:
     await require_partner_member(user.sub, partner_id)
-    client = _new_client(partner_id, data, utcnow())
-    async with write_transaction():
-        await _insert([client])
-    ctx.bus.publish(partner_id)
+    async with partner_change(ctx, partner_id) as change:
+        client = _new_client(partner_id, data, change.now)
+        await _insert(change, [client])
     return client
 
 
@@ -137,9 +121,8 @@ async def import_clients(
         created.append(client)
         results.append(models.ImportResult(index=index, client=client))
     if created:
-        async with write_transaction():
-            await _insert(created)
-        ctx.bus.publish(partner_id)
+        async with partner_change(ctx, partner_id, now) as change:
+            await _insert(change, created)
     return models.ImportResponse(results=results)
 
 
@@ -260,12 +243,11 @@ async def patch(
         for name in data.__struct_fields__
         if (value := getattr(data, name)) is not msgspec.UNSET
     }
-    async with write_transaction():
+    async with partner_change(ctx, partner_id) as change:
         await _row(partner_id, client_id)
         if changes:
-            changes[Client.updated_at] = utcnow()
+            changes[Client.updated_at] = change.now
             await Client.update(changes).where(Client.id == client_id)
-            await events.touch(partner_id)
         row = await _row(partner_id, client_id)
     return await _load_view(ctx, row)
 
@@ -275,41 +257,44 @@ async def disconnect(
 ) -> models.Client:
     """Revoke the client's link; the client becomes `inactive`. Idempotent."""
     await require_partner_member(user.sub, partner_id)
-    async with write_transaction():
+    async with partner_change(ctx, partner_id) as change:
         await lock(Client, client_id)
         row = await _row(partner_id, client_id)
         if row["status"] == "active":
-            now = utcnow()
             links = (
-                await Link.update({Link.status: "revoked", Link.revoked_at: now})
+                await Link.update({Link.status: "revoked", Link.revoked_at: change.now})
                 .where((Link.client == client_id) & (Link.status == "active"))
                 .returning(Link.id)
             )
-            await deactivate(partner_id, client_id, now)
-            await events.record(
-                partner_id,
-                [
-                    NewEvent(
-                        type="client.deactivated",
-                        client=client_id,
-                        link=links[0]["id"] if links else None,
-                        data={"by": "partner"},
-                    )
-                ],
-                now,
-            )
+            await unlinked(change, client_id, links[0]["id"] if links else None, by="partner")
             row = await _row(partner_id, client_id)
-    ctx.bus.publish(partner_id)
     return await _load_view(ctx, row)
 
 
-async def deactivate(partner_id: UUID, client_id: UUID, now: datetime) -> None:
-    """Set a client back to `inactive` (no business); inside a transaction."""
-    await Client.update(
-        {
-            Client.status: "inactive",
-            Client.business: None,
-            Client.connected_at: None,
-            Client.updated_at: now,
-        }
-    ).where((Client.id == client_id) & (Client.partner == partner_id))
+async def unlinked(
+    change: PartnerChange, client_id: UUID, link_id: UUID | None, *, by: str
+) -> None:
+    """The client's link was revoked (`by` the partner or the business): it goes back to
+    inactive, and the partner hears of it."""
+    await back_to_inactive(change.now, clients=[client_id])
+    change.emit(EventType.CLIENT_DEACTIVATED, client=client_id, link=link_id, data={"by": by})
+
+
+async def back_to_inactive(
+    now: datetime, *, clients: Sequence[UUID] = (), invitations: Sequence[UUID] = ()
+) -> None:
+    """The rule "the client goes back to inactive", in one place: `clients` whose link
+    ended, or the clients whose latest invitation is one of `invitations` (which ended)
+    while they were still invited by it. They keep no business."""
+    changes: dict[Column | str, Any] = {
+        Client.status: "inactive",
+        Client.business: None,
+        Client.connected_at: None,
+        Client.updated_at: now,
+    }
+    if clients:
+        await Client.update(changes).where(Client.id.is_in(list(clients)))
+    if invitations:
+        await Client.update(changes).where(
+            Client.latest_invitation.is_in(list(invitations)) & (Client.status == "invited")
+        )

@@ -1,16 +1,16 @@
-"""Events: every state change of a partner's clients, numbered per partner without gaps.
+"""Reading a partner's events: every state change of its clients, numbered per partner
+without gaps.
 
-`record()` runs inside the writing transaction: it takes the next numbers from the
-partner row (`event_seq`), which also locks that row on PostgreSQL until commit, so
-events of one partner commit in cursor order and a reader never moves past one that
-is still to commit.
+They are written by the unit of work (`api.services.changes`), which takes their numbers
+from the partner row (`event_seq`) in the writing transaction, locking that row on
+PostgreSQL until commit: events of one partner commit in cursor order, and a reader never
+moves past one that is still to commit.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -18,70 +18,9 @@ import msgspec
 
 from api.errors import invalid
 from api.services.access import require_partner_member
-from api.services.context import Context, utcnow
-from api.services.revisions import revisions
-from db import sql
+from api.services.context import Context
 from db.tables import Event, Partner
 from mobile_contract import models
-
-NOTIFY_CHANNEL = "invites_events"
-
-
-class NewEvent(msgspec.Struct, kw_only=True):
-    type: str
-    client: UUID | None = None
-    invitation: UUID | None = None
-    link: UUID | None = None
-    data: dict[str, Any] = msgspec.field(default_factory=dict)
-
-
-EVENT_COLUMNS = ("partner", "seq", "type", "at", "client", "invitation", "link", "data")
-
-# Takes event numbers and a new revision; on PostgreSQL the same statement sends the
-# notification, delivered at commit to every process listening (see api.listener).
-BUMP = sql.Statement(
-    "UPDATE partner SET event_seq = event_seq + {}, revision = revision + 1"
-    " WHERE id = {} RETURNING event_seq, revision",
-    postgres="UPDATE partner SET event_seq = event_seq + {}, revision = revision + 1"
-    " WHERE id = {} RETURNING event_seq, revision,"
-    f" pg_notify('{NOTIFY_CHANNEL}', id::text || ' ' || event_seq || ' ' || revision)",
-)
-
-
-async def record(partner_id: UUID, events: list[NewEvent], at: datetime | None = None) -> None:
-    """Write `events` for `partner_id`; call inside the use case's transaction."""
-    if not events:
-        return
-    at = at or utcnow()
-    first = await _bump(partner_id, len(events)) - len(events) + 1
-    rows = [
-        (
-            partner_id,
-            seq,
-            e.type,
-            at,
-            e.client,
-            e.invitation,
-            e.link,
-            msgspec.json.encode(e.data).decode(),
-        )
-        for seq, e in enumerate(events, first)
-    ]
-    await sql.insert("event", EVENT_COLUMNS, rows)
-
-
-async def touch(partner_id: UUID) -> None:
-    """Say that what the partner's lists show changed, where no event says so (a client's
-    details were edited); call inside the use case's transaction."""
-    await _bump(partner_id, 0)
-
-
-async def _bump(partner_id: UUID, count: int) -> int:
-    """Take `count` event numbers and a new revision of the partner; the newest cursor."""
-    row = await sql.fetch_one(BUMP, count, partner_id)
-    assert row is not None, f"no partner {partner_id}"
-    revisions.changing(partner_id, row["revision"])
-    return int(row["event_seq"])
 
 
 def parse_cursor(value: str | None) -> int:

@@ -17,7 +17,7 @@ from api.errors import AppError, invalid, not_found
 from api.services import views
 from api.services.context import Context
 from api.services.invitations import state_error
-from db import sql
+from db import sql, statements
 from db.tables import Invitation, QRGrant, RegistrationLink, UserCodeAttempt
 from mobile_contract import ErrorCode, models
 from mobile_contract.links import normalize_user_code
@@ -33,13 +33,6 @@ class Grant(msgspec.Struct, kw_only=True):
     registration_link: dict[str, Any] | None = None
     grant_expires_at: datetime | None = None  # the token's own expiry (qr tokens)
     revision: int | None = None  # the partner's, read with the invitation
-
-
-# An invitation, and its partner's revision read in the same statement.
-_INVITATION = "SELECT invitation.*, partner.revision AS partner_revision FROM invitation"
-_INVITATION += " JOIN partner ON partner.id = invitation.partner WHERE invitation.{} = {{}}"
-INVITATION_BY_ID = sql.Statement(_INVITATION.format("id"))
-INVITATION_BY_TOKEN = sql.Statement(_INVITATION.format("token_id"))
 
 
 def require_one(data: models.GrantRequest) -> None:
@@ -100,7 +93,7 @@ async def resolve_token(ctx: Context, token: str, now: datetime) -> Grant:
         grant = await QRGrant.select().where(QRGrant.token_id == claims.jti).first()
         if grant is None:
             raise AppError(ErrorCode.TOKEN_INVALID, "This is not a valid invitation token.")
-        invitation = await sql.fetch_one(INVITATION_BY_ID, grant["invitation"])
+        invitation = await sql.fetch_one(statements.INVITATION_BY_ID, grant["invitation"])
         assert invitation is not None  # a foreign key
         expires = min(grant["expires_at"], datetime.fromtimestamp(claims.exp, now.tzinfo))
         return Grant(
@@ -108,7 +101,7 @@ async def resolve_token(ctx: Context, token: str, now: datetime) -> Grant:
             grant_expires_at=expires,
             revision=invitation.pop("partner_revision"),
         )
-    invitation = await sql.fetch_one(INVITATION_BY_TOKEN, claims.jti)
+    invitation = await sql.fetch_one(statements.INVITATION_BY_TOKEN, claims.jti)
     if invitation is None:
         raise AppError(ErrorCode.TOKEN_INVALID, "This is not a valid invitation token.")
     if claims.expired(now.timestamp()) and invitation["status"] == "pending":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import math
 import secrets
 from datetime import datetime, timedelta
@@ -12,15 +11,16 @@ from uuid import UUID, uuid4
 import msgspec
 
 from api.errors import AppError, not_found
-from api.services import events, views
+from api.services import views
 from api.services.access import require_partner_member
+from api.services.changes import PartnerChange, partner_change
+from api.services.clients import back_to_inactive
 from api.services.context import Context, utcnow
-from api.services.events import NewEvent
 from api.tokens import new_token_id
-from db import sql
+from db import sql, statements
 from db.tables import Client, Invitation, QRGrant
-from db.transactions import lock, one, write_transaction
-from mobile_contract import ErrorCode, models
+from db.transactions import lock, one
+from mobile_contract import ErrorCode, EventType, models
 from mobile_contract.links import USER_CODE_ALPHABET, USER_CODE_LENGTH, format_user_code
 
 RESEND_COOLDOWN = timedelta(seconds=60)
@@ -82,51 +82,48 @@ def _new_invitation(
     }
 
 
-OUTBOX_COLUMNS = ("invitation", "kind", "status", "attempts", "next_attempt_at", "created_at")
-
-
-@functools.cache
-def mark_invited(count: int) -> sql.Statement:
-    """Clients become `invited`, pointing at their (one) pending invitation."""
-    return sql.Statement(
-        "UPDATE client SET status = 'invited', invitation_expires_at = {}, updated_at = {},"
-        " latest_invitation = (SELECT invitation.id FROM invitation"
-        " WHERE invitation.client = client.id AND invitation.status = 'pending')"
-        f" WHERE id IN ({', '.join(['{}'] * count)})"
+async def _queue(
+    ctx: Context, change: PartnerChange, invitations: list[dict[str, Any]], kind: str
+) -> None:
+    """Store new invitations, queue their emails (the outbox worker looks at once after
+    the commit) and mark their clients invited; in a few statements however many."""
+    now = change.now
+    columns = statements.INVITATION_INSERT.columns
+    await sql.insert(
+        statements.INVITATION_INSERT, [tuple(i[c] for c in columns) for i in invitations]
     )
-
-
-async def _queue(invitations: list[dict[str, Any]], kind: str, now: datetime) -> None:
-    """Store new invitations (made at `now`), queue their emails and mark their clients
-    invited; inside the use case's transaction, in a few statements however many."""
-    columns = tuple(invitations[0])
-    await sql.insert("invitation", columns, [tuple(i.values()) for i in invitations])
     outbox = [(i["id"], kind, "queued", 0, now, now) for i in invitations]
-    await sql.insert("mail_outbox", OUTBOX_COLUMNS, outbox)
+    await sql.insert(statements.OUTBOX_INSERT, outbox)
     for start in range(0, len(invitations), MARK_PER_STATEMENT):
         chunk = invitations[start : start + MARK_PER_STATEMENT]
         await sql.execute(
-            mark_invited(len(chunk)), chunk[0]["expires_at"], now, *(i["client"] for i in chunk)
+            statements.mark_invited(len(chunk)),
+            chunk[0]["expires_at"],
+            now,
+            *(i["client"] for i in chunk),
         )
+    for invitation in invitations:
+        change.emit(
+            EventType.INVITATION_CREATED,
+            client=invitation["client"],
+            invitation=invitation["id"],
+            data={"replaces": str(invitation["replaces"])} if invitation["replaces"] else None,
+        )
+    change.after_commit(ctx.mail_queued.set)
 
 
-async def _expire_stale(partner_id: UUID, client_ids: list[UUID], now: datetime) -> list[NewEvent]:
-    """Mark past-expiry pending invitations of these clients `expired` (they are about to
-    get a new one, and only one pending invitation per client may exist)."""
-    if not client_ids:
-        return []
-    rows = (
+async def _expire(change: PartnerChange, due: Any) -> list[dict[str, Any]]:
+    """Mark the pending invitations that `due` selects and whose expiry has passed
+    `expired`; their clients go back to inactive. The rows changed."""
+    rows: list[dict[str, Any]] = (
         await Invitation.update({Invitation.status: "expired"})
-        .where(
-            Invitation.client.is_in(client_ids)
-            & (Invitation.status == "pending")
-            & (Invitation.expires_at <= now)
-        )
+        .where(due & (Invitation.status == "pending") & (Invitation.expires_at <= change.now))
         .returning(Invitation.id, Invitation.client)
     )
-    return [
-        NewEvent(type="invitation.expired", client=r["client"], invitation=r["id"]) for r in rows
-    ]
+    await back_to_inactive(change.now, invitations=[r["id"] for r in rows])
+    for r in rows:
+        change.emit(EventType.INVITATION_EXPIRED, client=r["client"], invitation=r["id"])
+    return rows
 
 
 async def invite(
@@ -134,10 +131,9 @@ async def invite(
 ) -> models.InviteResponse:
     """Invite each listed client; each gets its own result, and an email is queued."""
     await require_partner_member(user.sub, partner_id)
-    now = utcnow()
     results: list[models.InviteResult] = []
-    created: list[dict[str, Any]] = []
-    async with write_transaction():
+    async with partner_change(ctx, partner_id) as change:
+        now = change.now
         wanted = list(dict.fromkeys(data.client_ids))
         await lock(Client, *wanted)
         clients = {
@@ -146,26 +142,12 @@ async def invite(
                 (Client.partner == partner_id) & Client.id.is_in(wanted)
             )
         }
+        created: list[dict[str, Any]] = []
         seen: set[UUID] = set()
         stale: list[UUID] = []
         for client_id in data.client_ids:
             row = clients.get(client_id)
-            status = views.client_status(row, now) if row else None
-            error = None
-            if row is None:
-                error = _item_error(ErrorCode.NOT_FOUND, "No such client")
-            elif status == "active":
-                error = _item_error(
-                    ErrorCode.CLIENT_ALREADY_ACTIVE, "The client is already linked."
-                )
-            elif status == "invited" or client_id in seen:
-                error = _item_error(
-                    ErrorCode.CLIENT_ALREADY_INVITED, "The client has a pending invitation."
-                )
-            elif not row["email"]:
-                error = _item_error(
-                    ErrorCode.CLIENT_MISSING_EMAIL, "The client has no email address."
-                )
+            error = _invite_error(row, now, already=client_id in seen)
             if error is not None:
                 results.append(models.InviteResult(client_id=client_id, error=error))
                 continue
@@ -183,17 +165,26 @@ async def invite(
                 )
             )
         if created:
-            new_events = await _expire_stale(partner_id, stale, now)
-            await _queue(created, "invite", now)
-            new_events += [
-                NewEvent(type="invitation.created", client=i["client"], invitation=i["id"])
-                for i in created
-            ]
-            await events.record(partner_id, new_events, now)
-    if created:
-        ctx.bus.publish(partner_id)
-        ctx.mail_queued.set()
+            if stale:
+                await _expire(change, Invitation.client.is_in(stale))
+            await _queue(ctx, change, created, "invite")
     return models.InviteResponse(results=results)
+
+
+def _invite_error(
+    row: dict[str, Any] | None, now: datetime, *, already: bool
+) -> models.ItemError | None:
+    """Why this client (None: not the partner's) cannot be invited now, if it cannot."""
+    if row is None:
+        return _item_error(ErrorCode.NOT_FOUND, "No such client")
+    status = views.client_status(row, now)
+    if status == "active":
+        return _item_error(ErrorCode.CLIENT_ALREADY_ACTIVE, "The client is already linked.")
+    if status == "invited" or already:
+        return _item_error(ErrorCode.CLIENT_ALREADY_INVITED, "The client has a pending invitation.")
+    if not row["email"]:
+        return _item_error(ErrorCode.CLIENT_MISSING_EMAIL, "The client has no email address.")
+    return None
 
 
 async def _invitation_row(partner_id: UUID, invitation_id: UUID) -> dict[str, Any]:
@@ -223,8 +214,8 @@ async def resend(
 ) -> models.Invitation:
     """Replace the client's latest invitation with a new one (and a new email)."""
     await require_partner_member(user.sub, partner_id)
-    now = utcnow()
-    async with write_transaction():
+    async with partner_change(ctx, partner_id) as change:
+        now = change.now
         old = await _invitation_row(partner_id, invitation_id)
         await lock(Client, old["client"])
         old = await _invitation_row(partner_id, invitation_id)
@@ -256,27 +247,13 @@ async def resend(
             replaces=old["id"],
         )
         await Invitation.update({Invitation.status: "superseded"}).where(Invitation.id == old["id"])
-        await _queue([new], "resend", now)
-        await events.record(
-            partner_id,
-            [
-                NewEvent(
-                    type="invitation.superseded",
-                    client=new["client"],
-                    invitation=old["id"],
-                    data={"replaced_by": str(new["id"])},
-                ),
-                NewEvent(
-                    type="invitation.created",
-                    client=new["client"],
-                    invitation=new["id"],
-                    data={"replaces": str(old["id"])},
-                ),
-            ],
-            now,
+        change.emit(
+            EventType.INVITATION_SUPERSEDED,
+            client=new["client"],
+            invitation=old["id"],
+            data={"replaced_by": str(new["id"])},
         )
-    ctx.bus.publish(partner_id)
-    ctx.mail_queued.set()
+        await _queue(ctx, change, [new], "resend")
     return views.invitation(ctx, new, now)
 
 
@@ -285,8 +262,8 @@ async def revoke(
 ) -> models.Invitation:
     """Withdraw a pending (or expired) invitation; the client goes back to `inactive`."""
     await require_partner_member(user.sub, partner_id)
-    now = utcnow()
-    async with write_transaction():
+    async with partner_change(ctx, partner_id) as change:
+        now = change.now
         row = await _invitation_row(partner_id, invitation_id)
         await lock(Client, row["client"])
         row = await _invitation_row(partner_id, invitation_id)
@@ -297,22 +274,11 @@ async def revoke(
             await Invitation.update(
                 {Invitation.status: "revoked", Invitation.revoked_at: now}
             ).where(Invitation.id == invitation_id)
-            await Client.update({Client.status: "inactive", Client.updated_at: now}).where(
-                (Client.id == row["client"])
-                & (Client.latest_invitation == invitation_id)
-                & (Client.status == "invited")
+            await back_to_inactive(now, invitations=[invitation_id])
+            change.emit(
+                EventType.INVITATION_REVOKED, client=row["client"], invitation=invitation_id
             )
-            await events.record(
-                partner_id,
-                [
-                    NewEvent(
-                        type="invitation.revoked", client=row["client"], invitation=invitation_id
-                    )
-                ],
-                now,
-            )
-        row = await _invitation_row(partner_id, invitation_id)
-    ctx.bus.publish(partner_id)
+            row = await _invitation_row(partner_id, invitation_id)
     return views.invitation(ctx, row, now)
 
 
@@ -362,10 +328,9 @@ async def expire_due(ctx: Context, batch: int = 500) -> int:
     Safe to run in several processes: only the process whose UPDATE changed a row
     records its event.
     """
-    now = utcnow()
     due = (
         await Invitation.select(Invitation.id, Invitation.partner, Invitation.client)
-        .where((Invitation.status == "pending") & (Invitation.expires_at <= now))
+        .where((Invitation.status == "pending") & (Invitation.expires_at <= utcnow()))
         .limit(batch)
     )
     by_partner: dict[UUID, list[dict[str, Any]]] = {}
@@ -373,32 +338,7 @@ async def expire_due(ctx: Context, batch: int = 500) -> int:
         by_partner.setdefault(row["partner"], []).append(row)
     expired = 0
     for partner_id, rows_due in by_partner.items():
-        ids = [r["id"] for r in rows_due]
-        async with write_transaction():
+        async with partner_change(ctx, partner_id) as change:
             await lock(Client, *(r["client"] for r in rows_due))
-            rows = (
-                await Invitation.update({Invitation.status: "expired"})
-                .where(
-                    Invitation.id.is_in(ids)
-                    & (Invitation.status == "pending")
-                    & (Invitation.expires_at <= now)
-                )
-                .returning(Invitation.id, Invitation.client)
-            )
-            if not rows:
-                continue
-            await Client.update({Client.status: "inactive", Client.updated_at: now}).where(
-                Client.latest_invitation.is_in([r["id"] for r in rows])
-                & (Client.status == "invited")
-            )
-            await events.record(
-                partner_id,
-                [
-                    NewEvent(type="invitation.expired", client=r["client"], invitation=r["id"])
-                    for r in rows
-                ],
-                now,
-            )
-        expired += len(rows)
-        ctx.bus.publish(partner_id)
+            expired += len(await _expire(change, Invitation.id.is_in([r["id"] for r in rows_due])))
     return expired

@@ -7,52 +7,22 @@ active, the link exists and the events are written, or none of it happens.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 from api.errors import AppError, invalid
-from api.services import events, grants, views
-from api.services.access import business_role
+from api.services import grants, views
+from api.services.access import require_business_admin
+from api.services.changes import PartnerChange, partner_change
+from api.services.clients import back_to_inactive
 from api.services.context import Context, utcnow
-from api.services.events import NewEvent
 from api.services.invitations import state_error
 from api.services.spaces import insert_business
-from db import sql
-from db.tables import (
-    Business,
-    BusinessMember,
-    Client,
-    Invitation,
-    Link,
-    Partner,
-    RegistrationLink,
-)
-from db.transactions import IS_POSTGRES, lock, one, write_transaction
-from mobile_contract import ErrorCode, models
-
-# The statements of a confirm, in the order `_confirm_invitation` runs them (bench/direct.py
-# runs the same ones straight on asyncpg, as the yardstick of this path).
-LOCK_CLIENT = sql.Statement("SELECT id FROM client WHERE id = {} FOR UPDATE")  # PostgreSQL
-INVITATION_FOR_UPDATE = sql.Statement(
-    "SELECT * FROM invitation WHERE id = {}",
-    postgres="SELECT * FROM invitation WHERE id = {} FOR UPDATE",
-)
-ACTIVE_LINK = sql.Statement(
-    "SELECT * FROM link WHERE partner = {} AND business = {} AND status = 'active'"
-)
-INSERT_LINK = sql.Statement(
-    "INSERT INTO link (id, partner, business, client, access_level, status, created_by,"
-    " created_at, revoked_at) VALUES ({}, {}, {}, {}, {}, 'active', {}, {}, NULL)"
-)
-ACCEPT_INVITATION = sql.Statement(
-    "UPDATE invitation SET status = 'accepted', accepted_at = {}, accepted_by = {}, link = {}"
-    " WHERE id = {}"
-)
-ACTIVATE_CLIENT = sql.Statement(
-    "UPDATE client SET status = 'active', business = {}, connected_at = {}, updated_at = {}"
-    " WHERE id = {}"
-)
+from db import sql, statements
+from db.errors import is_unique_violation
+from db.tables import Business, BusinessMember, Client, Invitation, Link, Partner, RegistrationLink
+from db.transactions import lock, one
+from mobile_contract import ErrorCode, EventType, models
 
 
 async def _business_choices(user_sub: str, partner_id: UUID) -> list[models.BusinessChoice]:
@@ -102,26 +72,18 @@ async def preview(ctx: Context, user: models.User, data: models.GrantRequest) ->
     invitation = grants.usable_invitation(grant, now)
     client = await Client.select(Client.name).where(Client.id == invitation["client"]).first()
     if invitation["opened_at"] is None:
-        async with write_transaction():
+        async with partner_change(ctx, invitation["partner"], now) as change:
             opened = (
                 await Invitation.update({Invitation.opened_at: now})
                 .where((Invitation.id == invitation["id"]) & Invitation.opened_at.is_null())
                 .returning(Invitation.id)
             )
             if opened:
-                await events.record(
-                    invitation["partner"],
-                    [
-                        NewEvent(
-                            type="invitation.opened",
-                            client=invitation["client"],
-                            invitation=invitation["id"],
-                        )
-                    ],
-                    now,
+                change.emit(
+                    EventType.INVITATION_OPENED,
+                    client=invitation["client"],
+                    invitation=invitation["id"],
                 )
-        if opened:
-            ctx.bus.publish(invitation["partner"])
     return models.Preview(
         kind="invitation",
         invitation_id=invitation["id"],
@@ -146,15 +108,18 @@ async def _target_business(user: models.User, data: models.ConfirmRequest) -> UU
     if data.new_business is not None:
         return (await insert_business(user.sub, data.new_business)).id
     assert data.business_id is not None
-    if await business_role(user.sub, data.business_id) != "admin":
-        raise AppError(
-            ErrorCode.NOT_BUSINESS_ADMIN, "You must administer this business to link it."
-        )
+    await require_business_admin(user.sub, data.business_id, hide=False)
     return data.business_id
 
 
 async def _active_link(partner_id: UUID, business_id: UUID) -> dict[str, Any] | None:
-    return await sql.fetch_one(ACTIVE_LINK, partner_id, business_id)
+    return await sql.fetch_one(statements.ACTIVE_LINK, partner_id, business_id)
+
+
+def _already_linked() -> AppError:
+    return AppError(
+        ErrorCode.BUSINESS_ALREADY_LINKED, "This business is already linked to the partner."
+    )
 
 
 async def confirm(
@@ -165,42 +130,27 @@ async def confirm(
     now = utcnow()
     # Resolved outside the transaction: a wrong user_code must stay counted.
     grant = await grants.resolve(ctx, user, data, now)
+    target = grant.registration_link or grant.invitation
+    assert target is not None
     try:
-        async with write_transaction():
+        async with partner_change(ctx, target["partner"], now) as change:
             if grant.registration_link is not None:
-                result = await _confirm_registration_link(
-                    user, data, grant.registration_link["id"], now
-                )
-            else:
-                assert grant.invitation is not None
-                result = await _confirm_invitation(user, data, grant, now)
+                return await _confirm_registration_link(change, user, data, target["id"])
+            return await _confirm_invitation(change, user, data, grant)
     except Exception as exc:
-        if _is_unique_violation(exc):
-            # Another confirm linked this business to the partner first.
-            raise AppError(
-                ErrorCode.BUSINESS_ALREADY_LINKED, "This business is already linked to the partner."
-            ) from None
+        if is_unique_violation(exc):  # another confirm linked this business first
+            raise _already_linked() from None
         raise
-    ctx.bus.publish(result.link.partner_id)
-    return result
-
-
-def _is_unique_violation(exc: BaseException) -> bool:
-    import sqlite3
-
-    if isinstance(exc, sqlite3.IntegrityError):
-        return "UNIQUE" in str(exc)
-    return type(exc).__name__ == "UniqueViolationError"
 
 
 async def _confirm_invitation(
-    user: models.User, data: models.ConfirmRequest, grant: grants.Grant, now: datetime
+    change: PartnerChange, user: models.User, data: models.ConfirmRequest, grant: grants.Grant
 ) -> models.Confirmation:
     assert grant.invitation is not None
     invitation_id, client_id = grant.invitation["id"], grant.invitation["client"]
-    if IS_POSTGRES:
-        await sql.execute(LOCK_CLIENT, client_id)
-    grant.invitation = invitation = await sql.fetch_one(INVITATION_FOR_UPDATE, invitation_id)
+    now, partner_id = change.now, change.partner_id
+    await lock(Client, client_id)
+    grant.invitation = invitation = await sql.fetch_one(statements.INVITATION, invitation_id)
     assert invitation is not None
     if invitation["status"] == "accepted":
         link = await Link.select().where(Link.id == invitation["link"]).first()
@@ -212,11 +162,8 @@ async def _confirm_invitation(
         raise state_error("accepted")
     grants.usable_invitation(grant, now)
     business_id = await _target_business(user, data)
-    partner_id = invitation["partner"]
     if data.business_id is not None and await _active_link(partner_id, business_id):
-        raise AppError(
-            ErrorCode.BUSINESS_ALREADY_LINKED, "This business is already linked to the partner."
-        )
+        raise _already_linked()
     link = {
         "id": uuid4(),
         "partner": partner_id,
@@ -227,7 +174,7 @@ async def _confirm_invitation(
         "revoked_at": None,
     }
     await sql.execute(
-        INSERT_LINK,
+        statements.INSERT_LINK,
         link["id"],
         partner_id,
         business_id,
@@ -236,37 +183,24 @@ async def _confirm_invitation(
         user.sub,
         now,
     )
-    await sql.execute(ACCEPT_INVITATION, now, user.sub, link["id"], invitation_id)
-    await sql.execute(ACTIVATE_CLIENT, business_id, now, now, client_id)
+    await sql.execute(statements.ACCEPT_INVITATION, now, user.sub, link["id"], invitation_id)
+    await sql.execute(statements.ACTIVATE_CLIENT, business_id, now, now, client_id)
     event_data = {"business_id": str(business_id)}
-    await events.record(
-        partner_id,
-        [
-            NewEvent(
-                type=kind,
-                client=client_id,
-                invitation=invitation_id,
-                link=link["id"],
-                data=event_data,
-            )
-            for kind in ("invitation.accepted", "client.activated")
-        ],
-        now,
-    )
+    for kind in (EventType.INVITATION_ACCEPTED, EventType.CLIENT_ACTIVATED):
+        change.emit(
+            kind, client=client_id, invitation=invitation_id, link=link["id"], data=event_data
+        )
     return models.Confirmation(link=views.link(link), client_id=client_id)
 
 
 async def _confirm_registration_link(
-    user: models.User, data: models.ConfirmRequest, link_id: UUID, now: datetime
+    change: PartnerChange, user: models.User, data: models.ConfirmRequest, link_id: UUID
 ) -> models.Confirmation:
+    now, partner_id = change.now, change.partner_id
     await lock(RegistrationLink, link_id)
     reg = await one(RegistrationLink.select().where(RegistrationLink.id == link_id))
-    partner_id = reg["partner"]
     if data.business_id is not None:
-        if await business_role(user.sub, data.business_id) != "admin":
-            raise AppError(
-                ErrorCode.NOT_BUSINESS_ADMIN, "You must administer this business to link it."
-            )
+        await require_business_admin(user.sub, data.business_id, hide=False)
         existing = await _active_link(partner_id, data.business_id)
         if existing is not None:
             return models.Confirmation(link=views.link(existing), client_id=existing["client"])
@@ -301,15 +235,9 @@ async def _confirm_registration_link(
     await RegistrationLink.update({RegistrationLink.uses: RegistrationLink.uses + 1}).where(
         RegistrationLink.id == link_id
     )
-    data_ = {"business_id": str(business_id), "registration_link_id": str(link_id)}
-    await events.record(
-        partner_id,
-        [
-            NewEvent(type="client.created", client=client.id, data=data_),
-            NewEvent(type="client.activated", client=client.id, link=new_link.id, data=data_),
-        ],
-        now,
-    )
+    event_data = {"business_id": str(business_id), "registration_link_id": str(link_id)}
+    change.emit(EventType.CLIENT_CREATED, client=client.id, data=event_data)
+    change.emit(EventType.CLIENT_ACTIVATED, client=client.id, link=new_link.id, data=event_data)
     return models.Confirmation(link=views.link(new_link.to_dict()), client_id=client.id)
 
 
@@ -324,31 +252,17 @@ async def decline(
         grants.check_usable(grant, now)
         return models.RegistrationLinkDeclined(registration_link_id=grant.registration_link["id"])
     assert grant.invitation is not None
-    async with write_transaction():
-        invitation_id = grant.invitation["id"]
+    invitation_id = grant.invitation["id"]
+    async with partner_change(ctx, grant.invitation["partner"], now) as change:
         await lock(Client, grant.invitation["client"])
-        await lock(Invitation, invitation_id)
         grant.invitation = await one(Invitation.select().where(Invitation.id == invitation_id))
         invitation = grants.usable_invitation(grant, now)
         await Invitation.update({Invitation.status: "declined", Invitation.declined_at: now}).where(
             Invitation.id == invitation_id
         )
-        await Client.update({Client.status: "inactive", Client.updated_at: now}).where(
-            (Client.id == invitation["client"])
-            & (Client.latest_invitation == invitation_id)
-            & (Client.status == "invited")
-        )
-        await events.record(
-            invitation["partner"],
-            [
-                NewEvent(
-                    type="invitation.declined",
-                    client=invitation["client"],
-                    invitation=invitation_id,
-                )
-            ],
-            now,
+        await back_to_inactive(now, invitations=[invitation_id])
+        change.emit(
+            EventType.INVITATION_DECLINED, client=invitation["client"], invitation=invitation_id
         )
         row = await one(Invitation.select().where(Invitation.id == invitation_id))
-    ctx.bus.publish(invitation["partner"])
     return views.invitation(ctx, row, now)

@@ -13,10 +13,11 @@ from uuid import UUID
 
 from api.errors import invalid, not_found
 from api.services.access import require_partner_member
+from api.services.changes import partner_change
 from api.services.context import Context, utcnow
 from api.tokens import new_token_id
 from db.tables import Partner, RegistrationLink
-from db.transactions import lock, write_transaction
+from db.transactions import lock
 from mobile_contract import models
 
 OPEN_ENDED_TOKEN = timedelta(days=3650)
@@ -66,7 +67,8 @@ async def create(
         created_by=user.sub,
         created_at=now,
     )
-    await link.save()
+    async with partner_change(ctx, partner_id, now):
+        await link.save()
     return view(ctx, link.to_dict())
 
 
@@ -105,11 +107,11 @@ async def revoke(
 ) -> models.RegistrationLink:
     """Stop the link from working (idempotent); businesses already linked stay linked."""
     await require_partner_member(user.sub, partner_id)
-    async with write_transaction():
+    async with partner_change(ctx, partner_id) as change:
         await lock(RegistrationLink, link_id)
         row = await _row(partner_id, link_id)
         if row["revoked_at"] is None:
-            await RegistrationLink.update({RegistrationLink.revoked_at: utcnow()}).where(
+            await RegistrationLink.update({RegistrationLink.revoked_at: change.now}).where(
                 RegistrationLink.id == link_id
             )
             row = await _row(partner_id, link_id)

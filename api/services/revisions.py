@@ -1,7 +1,7 @@
 """What this process knows of each partner's revision, and answers cached on it.
 
 Every transaction that changes what a partner's client list or invitation tokens show
-bumps `partner.revision` (`events.record`, `events.touch`). An answer computed from the
+bumps `partner.revision` (`api.services.changes.partner_change`). An answer computed from the
 database is labelled with the revision read before, or in the same statement as, the
 rows it came from, and is served from memory only while that label is still the newest
 revision this process knows of. The process learns of newer revisions:
@@ -44,14 +44,17 @@ class Revisions:
         self._max_partners = max_partners
         self.trusted = False  # set by whatever keeps `_known` up to date (the app's lifespan)
 
-    def changing(self, partner_id: UUID, revision: int) -> None:
-        """`revision` is (about to be) committed: answers labelled older are stale."""
+    def changing(self, partner_id: UUID, revision: int) -> bool:
+        """`revision` is (about to be) committed: answers labelled older are stale.
+        Whether this is news (newer than any revision known of the partner)."""
         known = self._known.get(partner_id)
-        if known is None or revision > known:
+        news = known is None or revision > known
+        if news:
             self._known[partner_id] = revision
         self._known.move_to_end(partner_id)
         if len(self._known) > self._max_partners:
             self._known.popitem(last=False)
+        return news
 
     def is_current(self, partner_id: UUID, revision: int) -> bool:
         return self.trusted and self._known.get(partner_id) == revision

@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import uuid4
 
 from api.services.context import utcnow
-from db import sql
+from db import sql, statements
 from db.tables import BusinessMember, Partner, PartnerMember
 from db.transactions import write_transaction
 from mobile_contract import models
@@ -52,15 +52,6 @@ async def create_partner(user: models.User, data: models.PartnerCreate) -> model
     )
 
 
-INSERT_BUSINESS = sql.Statement(
-    "INSERT INTO business (id, name, vat_number, country, created_at) VALUES ({}, {}, {}, {}, {})"
-)
-INSERT_BUSINESS_ADMIN = sql.Statement(
-    "INSERT INTO business_member (id, business, user_sub, role, created_at)"
-    " VALUES ({}, {}, {}, 'admin', {})"
-)
-
-
 async def insert_business(user_sub: str, data: models.BusinessCreate) -> models.Business:
     """Create a business with `user_sub` as its admin; call inside a transaction (a confirm
     with a new business does, so this is written as plain statements)."""
@@ -72,14 +63,16 @@ async def insert_business(user_sub: str, data: models.BusinessCreate) -> models.
         created_at=utcnow(),
     )
     await sql.execute(
-        INSERT_BUSINESS,
+        statements.INSERT_BUSINESS,
         business.id,
         business.name,
         business.vat_number,
         business.country,
         business.created_at,
     )
-    await sql.execute(INSERT_BUSINESS_ADMIN, uuid4(), business.id, user_sub, business.created_at)
+    await sql.execute(
+        statements.INSERT_BUSINESS_ADMIN, uuid4(), business.id, user_sub, business.created_at
+    )
     return business
 
 

@@ -1,0 +1,110 @@
+"""The unit of work: the one way to change a partner's data.
+
+    async with partner_change(ctx, partner_id) as change:
+        await lock(Client, client_id)  # then re-read, decide, change rows
+        ...
+        change.emit(EventType.INVITATION_REVOKED, client=client_id, invitation=invitation_id)
+
+`partner_change` opens the write transaction. When the block ends without an error it
+writes the emitted events, numbered per partner without gaps, and takes a new revision
+of the partner (one statement on the partner row, which is last in the lock order of
+`db.transactions`; on PostgreSQL it also notifies the other processes at commit), then
+commits. After the commit it wakes this process's long-polls and runs what the block
+asked for with `after_commit`. An error in the block rolls everything back and records
+nothing.
+
+The revision is taken even when no event is emitted (a client's details edited, an
+idempotent repeat): answers cached with the old revision (`api.services.revisions`) are
+never served again, at the cost of recomputing them once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from api.services.context import Context, utcnow
+from api.services.revisions import revisions
+from db import sql, statements
+from db.transactions import write_transaction
+from mobile_contract import EventType
+
+
+class NewEvent(msgspec.Struct, kw_only=True, frozen=True):
+    type: EventType
+    client: UUID | None = None
+    invitation: UUID | None = None
+    link: UUID | None = None
+    data: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class PartnerChange:
+    """What one unit of work did to a partner: the events to record, and what to do
+    once they are committed."""
+
+    def __init__(self, partner_id: UUID, now: datetime) -> None:
+        self.partner_id = partner_id
+        self.now = now
+        self.events: list[NewEvent] = []
+        self._after_commit: list[Callable[[], object]] = []
+
+    def emit(
+        self,
+        type: EventType,
+        *,
+        client: UUID | None = None,
+        invitation: UUID | None = None,
+        link: UUID | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        self.events.append(
+            NewEvent(type=type, client=client, invitation=invitation, link=link, data=data or {})
+        )
+
+    def after_commit(self, callback: Callable[[], object]) -> None:
+        """Run `callback` once the change is committed (not if it is rolled back)."""
+        self._after_commit.append(callback)
+
+    async def _record(self) -> int:
+        """Write the events and take a new revision; the partner's newest event cursor."""
+        count = len(self.events)
+        row = await sql.fetch_one(statements.BUMP_PARTNER, count, self.partner_id)
+        if row is None:
+            raise LookupError(f"no partner {self.partner_id}")
+        revisions.changing(self.partner_id, row["revision"])
+        newest = int(row["event_seq"])
+        if count:
+            rows = [
+                (
+                    self.partner_id,
+                    seq,
+                    e.type.value,
+                    self.now,
+                    e.client,
+                    e.invitation,
+                    e.link,
+                    msgspec.json.encode(e.data).decode(),
+                )
+                for seq, e in enumerate(self.events, newest - count + 1)
+            ]
+            await sql.insert(statements.EVENT_INSERT, rows)
+        return newest
+
+
+@asynccontextmanager
+async def partner_change(
+    ctx: Context, partner_id: UUID, now: datetime | None = None
+) -> AsyncIterator[PartnerChange]:
+    """One transaction changing `partner_id`'s data; see the module's docstring."""
+    change = PartnerChange(partner_id, now or utcnow())
+    async with write_transaction():
+        yield change
+        newest = await change._record()
+    ctx.bus.publish(partner_id, newest)
+    for callback in change._after_commit:
+        callback()

@@ -1,0 +1,128 @@
+"""Background work claimed from a table: a lease, and retries with backoff.
+
+A work table (the mail outbox; webhook deliveries and reminders the same way) has the
+columns `status` (`queued` while there is work to do), `attempts`, `next_attempt_at`,
+`locked_until` and `last_error`, and an integer primary key `id`. A worker `claim()`s due
+rows by setting a lease (`locked_until`) and counting the attempt; on PostgreSQL the
+claiming SELECT skips rows another process is claiming at that moment (`FOR UPDATE SKIP
+LOCKED`), and SQLite serialises claims in an immediate transaction. So several processes
+never take one row twice, and a crash only delays a row until its lease runs out.
+
+The worker then attempts each row and `settle()`s the outcomes, inside the transaction
+that records what they mean (for mail: the invitation's delivery state and its events).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple, Protocol
+
+import msgspec
+from piccolo.columns import Column
+from piccolo.table import Table
+
+from db.piccolo_conf import IS_POSTGRES
+from db.transactions import write_transaction
+
+
+class RetryPolicy(msgspec.Struct, frozen=True, kw_only=True):
+    batch: int = 50
+    lease: timedelta = timedelta(seconds=120)
+    max_attempts: int = 8
+    retry_base: timedelta = timedelta(seconds=10)
+    retry_cap: timedelta = timedelta(hours=1)
+
+    def backoff(self, attempts: int) -> timedelta:
+        """The wait after failed attempt number `attempts` (1, 2, …): doubling, capped."""
+        return min(self.retry_cap, self.retry_base * 2 ** max(0, attempts - 1))
+
+
+class Failure(Protocol):
+    """Why an attempt failed, and whether trying again could help."""
+
+    reason: str
+    permanent: bool
+
+
+class Settled(NamedTuple):
+    """A batch's outcomes: rows done, rows to try again and rows given up, with reasons."""
+
+    done: list[dict[str, Any]]
+    retrying: list[tuple[dict[str, Any], str]]
+    failed: list[tuple[dict[str, Any], str]]
+
+
+class WorkQueue:
+    """The rows of `table` still to be worked on; `done_status` and `done_at` (a column)
+    are what a row that succeeded records."""
+
+    def __init__(
+        self, table: type[Table], policy: RetryPolicy, *, done_status: str, done_at: Column
+    ) -> None:
+        self.table = table
+        self.policy = policy
+        self.done_status = done_status
+        self.done_at = done_at
+        self._c: Any = table._meta.get_column_by_name
+
+    async def claim(self, now: datetime) -> list[dict[str, Any]]:
+        """Lease up to `policy.batch` due rows (every column, `attempts` counting this one)."""
+        table, c = self.table, self._c
+        key = table._meta.primary_key
+        async with write_transaction():
+            due = (
+                table.select(key)
+                .where(
+                    (c("status") == "queued")
+                    & (c("next_attempt_at") <= now)
+                    & (c("locked_until").is_null() | (c("locked_until") < now))
+                )
+                .order_by(key)
+                .limit(self.policy.batch)
+            )
+            if IS_POSTGRES:
+                due = due.lock_rows(skip_locked=True)
+            ids = [r[key._meta.name] for r in await due]
+            if not ids:
+                return []
+            claimed: list[dict[str, Any]] = (
+                await table.update(
+                    {c("locked_until"): now + self.policy.lease, c("attempts"): c("attempts") + 1}
+                )
+                .where(key.is_in(ids))
+                .returning(*table.all_columns())
+            )
+            return claimed
+
+    def sort(self, outcomes: list[tuple[dict[str, Any], Failure | None]]) -> Settled:
+        """Done, to retry, or failed for good (permanent, or out of attempts)."""
+        settled = Settled([], [], [])
+        for row, failure in outcomes:
+            if failure is None:
+                settled.done.append(row)
+            elif failure.permanent or row["attempts"] >= self.policy.max_attempts:
+                settled.failed.append((row, failure.reason))
+            else:
+                settled.retrying.append((row, failure.reason))
+        return settled
+
+    async def settle(self, settled: Settled, now: datetime) -> None:
+        """Record `settled` and release the leases; inside the caller's transaction."""
+        table, c = self.table, self._c
+        key = table._meta.primary_key
+        if settled.done:
+            await table.update(
+                {c("status"): self.done_status, self.done_at: now, c("locked_until"): None}
+            ).where(key.is_in([row["id"] for row in settled.done]))
+        for row, reason in settled.retrying:
+            await table.update(
+                {
+                    c("next_attempt_at"): now + self.policy.backoff(row["attempts"]),
+                    c("locked_until"): None,
+                    c("last_error"): reason,
+                }
+            ).where(key == row["id"])
+        for row, reason in settled.failed:
+            await table.update(
+                {c("status"): "failed", c("locked_until"): None, c("last_error"): reason}
+            ).where(key == row["id"])

@@ -1,0 +1,109 @@
+"""The service's plain SQL, in one place: statements compiled once (`db.sql`) for the paths
+where Piccolo's query builder costs more than the round trip, and the INSERT targets of
+the bulk writes. `bench/direct.py` replays these same statements as its yardstick.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from db.sql import Statement, insert_into
+from db.tables import Client, Event, Invitation, MailOutbox
+
+NOTIFY_CHANNEL = "invites_events"
+
+# --- the unit of work (api.services.changes) ------------------------------------------
+
+# Takes event numbers and a new revision; on PostgreSQL the same statement sends the
+# notification, delivered at commit to every process listening (see api.listener).
+BUMP_PARTNER = Statement(
+    "UPDATE partner SET event_seq = event_seq + {}, revision = revision + 1"
+    " WHERE id = {} RETURNING event_seq, revision",
+    postgres="UPDATE partner SET event_seq = event_seq + {}, revision = revision + 1"
+    " WHERE id = {} RETURNING event_seq, revision,"
+    f" pg_notify('{NOTIFY_CHANNEL}', id::text || ' ' || event_seq || ' ' || revision)",
+)
+EVENT_INSERT = insert_into(
+    Event,
+    Event.partner,
+    Event.seq,
+    Event.type,
+    Event.at,
+    Event.client,
+    Event.invitation,
+    Event.link,
+    Event.data,
+)
+
+# --- clients and invitations ----------------------------------------------------------
+
+CLIENT_INSERT = insert_into(
+    Client,
+    Client.id,
+    Client.partner,
+    Client.name,
+    Client.email,
+    Client.language,
+    Client.vat_number,
+    Client.external_ref,
+    Client.status,
+    Client.created_at,
+    Client.updated_at,
+)
+INVITATION_INSERT = insert_into(Invitation, *Invitation.all_columns())
+OUTBOX_INSERT = insert_into(
+    MailOutbox,
+    MailOutbox.invitation,
+    MailOutbox.kind,
+    MailOutbox.status,
+    MailOutbox.attempts,
+    MailOutbox.next_attempt_at,
+    MailOutbox.created_at,
+)
+
+
+@functools.cache
+def mark_invited(count: int) -> Statement:
+    """Clients become `invited`, pointing at their (one) pending invitation."""
+    return Statement(
+        "UPDATE client SET status = 'invited', invitation_expires_at = {}, updated_at = {},"
+        " latest_invitation = (SELECT invitation.id FROM invitation"
+        " WHERE invitation.client = client.id AND invitation.status = 'pending')"
+        f" WHERE id IN ({', '.join(['{}'] * count)})"
+    )
+
+
+# An invitation, and its partner's revision read in the same statement.
+_INVITATION = "SELECT invitation.*, partner.revision AS partner_revision FROM invitation"
+_INVITATION += " JOIN partner ON partner.id = invitation.partner WHERE invitation.{} = {{}}"
+INVITATION_BY_ID = Statement(_INVITATION.format("id"))
+INVITATION_BY_TOKEN = Statement(_INVITATION.format("token_id"))
+
+# --- business spaces (a confirm may create one) ----------------------------------------
+
+INSERT_BUSINESS = Statement(
+    "INSERT INTO business (id, name, vat_number, country, created_at) VALUES ({}, {}, {}, {}, {})"
+)
+INSERT_BUSINESS_ADMIN = Statement(
+    "INSERT INTO business_member (id, business, user_sub, role, created_at)"
+    " VALUES ({}, {}, {}, 'admin', {})"
+)
+
+# --- confirm (api.services.mobile), in the order it runs them after locking the client --
+
+INVITATION = Statement("SELECT * FROM invitation WHERE id = {}")
+ACTIVE_LINK = Statement(
+    "SELECT * FROM link WHERE partner = {} AND business = {} AND status = 'active'"
+)
+INSERT_LINK = Statement(
+    "INSERT INTO link (id, partner, business, client, access_level, status, created_by,"
+    " created_at, revoked_at) VALUES ({}, {}, {}, {}, {}, 'active', {}, {}, NULL)"
+)
+ACCEPT_INVITATION = Statement(
+    "UPDATE invitation SET status = 'accepted', accepted_at = {}, accepted_by = {}, link = {}"
+    " WHERE id = {}"
+)
+ACTIVATE_CLIENT = Statement(
+    "UPDATE client SET status = 'active', business = {}, connected_at = {}, updated_at = {}"
+    " WHERE id = {}"
+)
