@@ -13,7 +13,7 @@ os.environ.setdefault("PICCOLO_CONF", "db.piccolo_conf")
 # Piccolo warns (in colour, over several lines) when the database is away; we say it once.
 warnings.filterwarnings("ignore", message=r".*Unable to (connect to database|fetch server version)")
 
-from api.settings import ConfigError, load_settings  # noqa: E402
+from api.settings import ConfigError, Settings, load_settings  # noqa: E402
 
 
 def _fail(message: str) -> None:
@@ -29,13 +29,13 @@ def app_factory() -> object:
     return create_app(load_settings())
 
 
-def openapi_json(settings: object) -> str:
+def openapi_json(settings: Settings) -> str:
     """The served OpenAPI schema, as checked in at mobile_contract/openapi.json."""
     import json
 
     from api.app import create_app
 
-    app = create_app(settings)  # type: ignore[arg-type]
+    app = create_app(settings)
     return json.dumps(app.openapi_schema.to_schema(), indent=2, sort_keys=True, ensure_ascii=False)
 
 
@@ -66,17 +66,10 @@ def main(argv: list[str] | None = None) -> None:
 
             print(AccessTokenVerifier(settings).issue(args.sub, args.email, args.name, args.ttl))
             return
-        from api.tokens import KeyRing
+        from api.services.context import Context
 
         # Check the key file now, so that a bad one is one clear line, not a traceback.
-        KeyRing.from_files(
-            settings.invite_signing_key_file,
-            settings.invite_previous_key_files,
-            create=settings.app_env == "dev",
-        )
-        from api.auth import AccessTokenVerifier
-
-        AccessTokenVerifier(settings)
+        Context.from_settings(settings)
     except ConfigError as exc:
         _fail(str(exc))
 

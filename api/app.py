@@ -26,7 +26,6 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
 from api.access_log import access_log_middleware
-from api.auth import AccessTokenVerifier
 from api.errors import EXCEPTION_HANDLERS
 from api.listener import listen
 from api.mail.outbox import MailWorker
@@ -41,13 +40,11 @@ from api.routes.partners import ClientsController, EventsController, Invitations
 from api.routes.public import QRImageController, WellKnownController
 from api.routes.registration_links import RegistrationLinksController
 from api.routes.spaces import SpacesController
-from api.services.bus import EventBus
 from api.services.context import Context
 from api.services.events import newest_cursors, newest_revisions
 from api.services.invitations import expire_due
 from api.services.revisions import revisions
 from api.settings import Settings
-from api.tokens import KeyRing
 from db.claims import RetryPolicy
 from db.migrate import migrate
 from db.piccolo_conf import DB
@@ -163,22 +160,7 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings) -> Litestar:
-    keys = KeyRing.from_files(
-        settings.invite_signing_key_file,
-        settings.invite_previous_key_files,
-        create=settings.app_env == "dev",
-    )
-    state = State(
-        {
-            "settings": settings,
-            "ctx": Context(
-                settings=settings,
-                keys=keys,
-                bus=EventBus(),
-                verifier=AccessTokenVerifier(settings),
-            ),
-        }
-    )
+    state = State({"settings": settings, "ctx": Context.from_settings(settings)})
     api_v1 = Router(
         path="/api/v1",
         route_handlers=[

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict
 from typing import Any
 
 import jwt
 
 from api.errors import AppError
+from api.lru import LRU
 from api.settings import Settings, dev_hs256_secret
 from mobile_contract import ErrorCode
 from mobile_contract.models import User
@@ -32,7 +32,7 @@ class AccessTokenVerifier:
     def __init__(self, settings: Settings) -> None:
         self.issuer = settings.auth_issuer
         self.audience = settings.auth_audience
-        self._verified: OrderedDict[str, tuple[User, float]] = OrderedDict()
+        self._verified: LRU[str, tuple[User, float]] = LRU(VERIFIED_CACHE_SIZE)
         self._jwks: jwt.PyJWKClient | None = None
         self._secret: str | None = None
         if settings.auth_jwks_url:
@@ -60,9 +60,8 @@ class AccessTokenVerifier:
             return None
         user, expires = known
         if time.time() >= expires:
-            del self._verified[token]
+            self._verified.pop(token)
             return None
-        self._verified.move_to_end(token)
         return user
 
     async def verify(self, token: str) -> User:
@@ -70,9 +69,7 @@ class AccessTokenVerifier:
         if user is not None:
             return user
         user, expires = await self._verify(token)
-        self._verified[token] = (user, expires)
-        if len(self._verified) > VERIFIED_CACHE_SIZE:
-            self._verified.popitem(last=False)
+        self._verified.put(token, (user, expires))
         return user
 
     async def _verify(self, token: str) -> tuple[User, float]:

@@ -5,12 +5,9 @@ Seeds only an empty database (no partner yet), so restarting keeps what you did.
 
 from __future__ import annotations
 
-from api.auth import AccessTokenVerifier
 from api.services import clients, invitations, mobile, spaces
-from api.services.bus import EventBus
 from api.services.context import Context
 from api.settings import Settings
-from api.tokens import KeyRing
 from db.tables import Partner, PartnerMember
 from mobile_contract import models
 
@@ -19,11 +16,8 @@ CLIENT_USER = models.User(sub="demo-client", email="ben@bakery.example", name="B
 
 
 async def seed(settings: Settings) -> None:
-    keys = KeyRing.from_files(
-        settings.invite_signing_key_file, settings.invite_previous_key_files, create=True
-    )
-    verifier = AccessTokenVerifier(settings)
-    ctx = Context(settings=settings, keys=keys, bus=EventBus(), verifier=verifier)
+    ctx = Context.from_settings(settings)
+    verifier = ctx.verifier
     if not await Partner.exists():
         await _seed(ctx)
     member = (

@@ -14,13 +14,13 @@ import io
 import os
 import re
 import signal
-from collections import OrderedDict
 from concurrent.futures import Executor
 from typing import Literal
 
 import segno
 
 from api import qr_speed
+from api.lru import LRU
 
 qr_speed.install()
 
@@ -59,16 +59,11 @@ class QRRenderer:
 
     def __init__(self, executor: Executor | None, cache_size: int = 4096) -> None:
         self._executor = executor
-        self._cache: OrderedDict[tuple[str, str, int], bytes] = OrderedDict()
-        self._cache_size = cache_size
+        self._cache: LRU[tuple[str, str, int], bytes] = LRU(cache_size)
         self._pending: dict[tuple[str, str, int], asyncio.Future[bytes]] = {}
 
     def cached(self, data: str, kind: ImageKind, scale: int = DEFAULT_SCALE) -> bytes | None:
-        key = (data, kind, scale)
-        image = self._cache.get(key)
-        if image is not None:
-            self._cache.move_to_end(key)
-        return image
+        return self._cache.get((data, kind, scale))
 
     async def image(self, data: str, kind: ImageKind, scale: int = DEFAULT_SCALE) -> bytes:
         cached = self.cached(data, kind, scale)
@@ -85,9 +80,7 @@ class QRRenderer:
             image = await future
         finally:
             self._pending.pop(key, None)
-        self._cache[key] = image
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+        self._cache.put(key, image)
         return image
 
 

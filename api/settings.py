@@ -1,5 +1,9 @@
 """Settings, read once from the environment into a frozen Struct.
 
+Each setting is declared once, below: its type, its bounds (as `Meta`, whose
+`description` is what the operator is told when a value is out of them) and its
+default. `load_settings` takes `NAME_IN_CAPITALS` from the environment for each field
+(comma-separated for lists), converts with msgspec, then checks what types cannot say.
 Bad configuration raises `ConfigError` with one line saying what to fix; the CLI prints
 that line and exits.
 """
@@ -11,37 +15,46 @@ import secrets
 from collections.abc import Mapping
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import msgspec
+from msgspec import Meta
 
-from db.url import DEFAULT_DATABASE_URL, DatabaseURLError, check_database_url, configured_url
-
-N = TypeVar("N", int, float)
+from db.url import DEFAULT_DATABASE_URL, DatabaseURLError, check_database_url
 
 
 class ConfigError(Exception):
     """A setting is missing or wrong; the message is one line for the operator."""
 
 
+def _range(kind: str, low: float, high: float) -> Meta:
+    return Meta(ge=low, le=high, description=f"{kind} between {low} and {high}")
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str = DEFAULT_DATABASE_URL
-    database_pool_size: int = 10
+    database_pool_size: Annotated[int, _range("a whole number", 1, 200)] = 10
     public_base_url: str = "http://127.0.0.1:8000"
-    app_scheme: str = "banqupone"
+    app_scheme: Annotated[str, Meta(pattern=r"^[A-Za-z]+\Z", description="letters only")] = (
+        "banqupone"
+    )
     auth_issuer: str = "banqup-dev"
     auth_audience: str = "invites-api"
-    app_env: Literal["dev", "prod"] = "dev"
-    auth_hs256_secret: str | None = None
+    app_env: Annotated[Literal["dev", "prod"], Meta(description="dev or prod")] = "dev"
+    auth_hs256_secret: (
+        Annotated[str, Meta(min_length=32, description="at least 32 characters")] | None
+    ) = None
     auth_jwks_url: str | None = None
     invite_signing_key_file: str = "var/invite-signing-key.pem"
     invite_previous_key_files: tuple[str, ...] = ()
-    invitation_ttl_days: int = 14
-    mail_url: str = "file://var/mail"
+    invitation_ttl_days: Annotated[int, _range("a whole number", 1, 365)] = 14
+    mail_url: Annotated[
+        str, Meta(pattern=r"^(smtps?|file)://", description="smtp://, smtps:// or file://…")
+    ] = "file://var/mail"
     mail_from: str = "Banqup <no-reply@banqup.localhost>"
-    mail_max_attempts: int = 8
-    mail_retry_base_seconds: float = 10.0
+    mail_max_attempts: Annotated[int, _range("a whole number", 1, 100)] = 8
+    mail_retry_base_seconds: Annotated[float, _range("a number", 0.01, 3600)] = 10.0
     cors_origins: tuple[str, ...] = ()
     apple_app_ids: tuple[str, ...] = ()
     android_package: str | None = None
@@ -53,8 +66,40 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return check_database_url(self.database_url)
 
 
-def _list(value: str | None) -> tuple[str, ...]:
-    return tuple(item.strip() for item in (value or "").split(",") if item.strip())
+def _fields() -> dict[str, msgspec.inspect.Field]:
+    info = msgspec.inspect.type_info(Settings)
+    assert isinstance(info, msgspec.inspect.StructType)
+    return {field.name: field for field in info.fields}
+
+
+_FIELDS = _fields()
+
+
+def _from_environment(env: Mapping[str, str]) -> dict[str, Any]:
+    """The settings the environment gives (an empty value counts as unset)."""
+    raw: dict[str, Any] = {}
+    for name, field in _FIELDS.items():
+        value = env.get(name.upper())
+        if not value:
+            continue
+        if isinstance(field.type, msgspec.inspect.VarTupleType):
+            raw[name] = [item.strip() for item in value.split(",") if item.strip()]
+        else:
+            raw[name] = value
+    return raw
+
+
+def _explain(error: msgspec.ValidationError) -> str:
+    """One line for the operator about the setting msgspec refused."""
+    message, _, where = str(error).rpartition(" - at `$.")
+    name = where.rstrip("`").split(".")[0].split("[")[0]
+    field_type = _FIELDS[name].type
+    if isinstance(field_type, msgspec.inspect.UnionType):
+        field_type = field_type.types[0]
+    described = getattr(field_type, "extra_json_schema", None) or {}
+    if "description" in described:
+        return f"{name.upper()} must be {described['description']}"
+    return f"{name.upper()}: {message}"
 
 
 def _origin(name: str, value: str) -> str:
@@ -62,18 +107,6 @@ def _origin(name: str, value: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
         raise ConfigError(f"{name} must be an http(s) origin like https://invites.example.com")
     return value.rstrip("/")
-
-
-def _number(name: str, text: str | None, default: N, kind: type[N], low: N, high: N) -> N:
-    if not text:
-        return default
-    try:
-        value = kind(text)  # type: ignore[call-arg]
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, not {text!r}") from None
-    if not low <= value <= high:  # type: ignore[operator]
-        raise ConfigError(f"{name} must be between {low} and {high}")
-    return value
 
 
 def _sender(value: str) -> str:
@@ -87,63 +120,28 @@ def _sender(value: str) -> str:
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and check every setting; raise ConfigError on the first bad one."""
-    env = os.environ if env is None else env
-    get = env.get
-    database_url = configured_url(env)
     try:
-        check_database_url(database_url)
+        settings = msgspec.convert(
+            _from_environment(os.environ if env is None else env), Settings, strict=False
+        )
+        check_database_url(settings.database_url)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(_explain(exc)) from None
     except DatabaseURLError as exc:
         raise ConfigError(str(exc)) from None
-    app_env = get("APP_ENV") or "dev"
-    if app_env not in ("dev", "prod"):
-        raise ConfigError(f"APP_ENV must be dev or prod, not {app_env!r}")
-    scheme = get("APP_SCHEME") or "banqupone"
-    if not scheme.isascii() or not scheme.isalpha():
-        raise ConfigError(f"APP_SCHEME must be letters only, not {scheme!r}")
-    ttl_days = _number("INVITATION_TTL_DAYS", get("INVITATION_TTL_DAYS"), 14, int, 1, 365)
-    mail_url = get("MAIL_URL") or "file://var/mail"
-    if urlsplit(mail_url).scheme not in ("smtp", "smtps", "file"):
-        raise ConfigError(f"MAIL_URL must be smtp://, smtps:// or file://, not {mail_url!r}")
-    jwks_url = get("AUTH_JWKS_URL") or None
-    hs256_secret = get("AUTH_HS256_SECRET") or None
-    if hs256_secret is not None and len(hs256_secret) < 32:
-        raise ConfigError("AUTH_HS256_SECRET must be at least 32 characters")
-    key_file = get("INVITE_SIGNING_KEY_FILE") or "var/invite-signing-key.pem"
-    if app_env == "prod":
-        if not jwks_url and not hs256_secret:
+    if settings.app_env == "prod":
+        if not settings.auth_jwks_url and not settings.auth_hs256_secret:
             raise ConfigError("APP_ENV=prod needs AUTH_JWKS_URL (or an explicit AUTH_HS256_SECRET)")
-        if not Path(key_file).is_file():
+        if not Path(settings.invite_signing_key_file).is_file():
             raise ConfigError(
-                f"APP_ENV=prod needs an existing INVITE_SIGNING_KEY_FILE ({key_file})"
+                "APP_ENV=prod needs an existing INVITE_SIGNING_KEY_FILE"
+                f" ({settings.invite_signing_key_file})"
             )
-    return Settings(
-        database_url=database_url,
-        public_base_url=_origin(
-            "PUBLIC_BASE_URL", get("PUBLIC_BASE_URL") or "http://127.0.0.1:8000"
-        ),
-        app_scheme=scheme,
-        auth_issuer=get("AUTH_ISSUER") or "banqup-dev",
-        auth_audience=get("AUTH_AUDIENCE") or "invites-api",
-        app_env=app_env,  # type: ignore[arg-type]
-        auth_hs256_secret=hs256_secret,
-        auth_jwks_url=jwks_url,
-        invite_signing_key_file=key_file,
-        invite_previous_key_files=_list(get("INVITE_PREVIOUS_KEY_FILES")),
-        invitation_ttl_days=ttl_days,
-        mail_url=mail_url,
-        mail_from=_sender(get("MAIL_FROM") or "Banqup <no-reply@banqup.localhost>"),
-        mail_max_attempts=_number("MAIL_MAX_ATTEMPTS", get("MAIL_MAX_ATTEMPTS"), 8, int, 1, 100),
-        database_pool_size=_number(
-            "DATABASE_POOL_SIZE", get("DATABASE_POOL_SIZE"), 10, int, 1, 200
-        ),
-        mail_retry_base_seconds=_number(
-            "MAIL_RETRY_BASE_SECONDS", get("MAIL_RETRY_BASE_SECONDS"), 10.0, float, 0.01, 3600
-        ),
-        cors_origins=tuple(_origin("CORS_ORIGINS", o) for o in _list(get("CORS_ORIGINS"))),
-        apple_app_ids=_list(get("APPLE_APP_IDS")),
-        android_package=get("ANDROID_PACKAGE") or None,
-        android_cert_sha256=_list(get("ANDROID_CERT_SHA256")),
-        var_dir=get("VAR_DIR") or "var",
+    return msgspec.structs.replace(
+        settings,
+        public_base_url=_origin("PUBLIC_BASE_URL", settings.public_base_url),
+        mail_from=_sender(settings.mail_from),
+        cors_origins=tuple(_origin("CORS_ORIGINS", o) for o in settings.cors_origins),
     )
 
 

@@ -16,7 +16,6 @@ import hashlib
 import os
 import secrets
 import time
-from collections import OrderedDict
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -27,6 +26,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from api.errors import AppError
+from api.lru import LRU
 from api.settings import ConfigError
 from mobile_contract import ErrorCode
 from mobile_contract.links import is_token
@@ -115,8 +115,8 @@ class KeyRing:
         self._public: dict[str, Ed25519PublicKey] = {self.kid: signing_key.public_key()}
         for key in previous:
             self._public.setdefault(key_id(key), key)
-        self._claims: OrderedDict[str, Claims] = OrderedDict()
-        self._signed: OrderedDict[tuple[str, int, str], str] = OrderedDict()
+        self._claims: LRU[str, Claims] = LRU(_CACHE_SIZE)
+        self._signed: LRU[tuple[str, int, str], str] = LRU(_CACHE_SIZE)
 
     @classmethod
     def from_files(
@@ -141,13 +141,9 @@ class KeyRing:
                 algorithm="EdDSA",
                 headers={"kid": self.kid, "typ": None},
             )
-            self._signed[key] = token
-            if len(self._signed) > _CACHE_SIZE:
-                self._signed.popitem(last=False)
+            self._signed.put(key, token)
             if typ in TOKEN_TYPES:  # made here, so genuine: verifying it (~0.2 ms) can wait
-                self._remember(token, Claims(jti=jti, exp=exp_ts, typ=typ))
-        else:
-            self._signed.move_to_end(key)
+                self._claims.put(token, Claims(jti=jti, exp=exp_ts, typ=typ))
         return token
 
     def can_rebuild(self, kid: str) -> bool:
@@ -162,13 +158,8 @@ class KeyRing:
         cached = self._claims.get(token)
         if cached is None:
             cached = self._verify_signature(token)
-            self._remember(token, cached)
+            self._claims.put(token, cached)
         return cached
-
-    def _remember(self, token: str, claims: Claims) -> None:
-        self._claims[token] = claims
-        if len(self._claims) > _CACHE_SIZE:
-            self._claims.popitem(last=False)
 
     def _verify_signature(self, token: str) -> Claims:
         if not is_token(token):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -14,7 +13,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
-from api.settings import Settings
+from api.settings import load_settings
 from api.tokens import new_token_id
 from db import statements
 from db.sql import Insert, insert_batches
@@ -26,7 +25,7 @@ async def _pool(database_url: str) -> asyncpg.Pool:
     async def no_reset(_connection: Any) -> None:
         pass
 
-    size = int(os.environ.get("DATABASE_POOL_SIZE", Settings().database_pool_size))
+    size = load_settings().database_pool_size
     return await asyncpg.create_pool(database_url, min_size=size, max_size=size, reset=no_reset)
 
 

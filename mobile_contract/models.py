@@ -14,6 +14,7 @@ Evolution rules: new fields get defaults, a field never changes type.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -53,9 +54,29 @@ UserCode = Annotated[
 ]
 Language = Literal["en", "nl", "fr", "de"]
 AccessLevel = Literal["full", "read_only"]
-ClientStatus = Literal["inactive", "invited", "active"]
-InvitationStatus = Literal["pending", "accepted", "declined", "expired", "revoked", "superseded"]
-EmailStatus = Literal["queued", "sent", "failed"]
+
+
+class ClientStatus(StrEnum):
+    INACTIVE = "inactive"  # not linked, no pending invitation
+    INVITED = "invited"  # a pending, unexpired invitation
+    ACTIVE = "active"  # linked to a business
+
+
+class InvitationStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"  # also a pending one whose `expires_at` has passed
+    REVOKED = "revoked"
+    SUPERSEDED = "superseded"  # a resend replaced it
+
+
+class EmailStatus(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
 Role = Literal["admin", "member"]
 
 

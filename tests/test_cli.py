@@ -28,8 +28,14 @@ def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     [
         ({"DATABASE_URL": "mysql://db/invites"}, "DATABASE_URL: unknown scheme 'mysql'"),
         ({"DATABASE_URL": "sqlite:///:memory:"}, "in-memory SQLite is not supported"),
-        ({"INVITATION_TTL_DAYS": "two weeks"}, "INVITATION_TTL_DAYS must be a number"),
-        ({"INVITATION_TTL_DAYS": "0"}, "INVITATION_TTL_DAYS must be between 1 and 365"),
+        (
+            {"INVITATION_TTL_DAYS": "two weeks"},
+            "INVITATION_TTL_DAYS must be a whole number between 1 and 365",
+        ),
+        (
+            {"INVITATION_TTL_DAYS": "0"},
+            "INVITATION_TTL_DAYS must be a whole number between 1 and 365",
+        ),
         ({"MAIL_URL": "http://mail"}, "MAIL_URL must be smtp://, smtps:// or file://"),
         ({"PUBLIC_BASE_URL": "invites.example.com"}, "PUBLIC_BASE_URL must be an http(s) origin"),
         ({"APP_ENV": "staging"}, "APP_ENV must be dev or prod"),

@@ -58,7 +58,7 @@ def _new_client(partner_id: UUID, data: models.ClientCreate, now: datetime) -> m
         language=data.language,
         vat_number=data.vat_number,
         external_ref=data.external_ref,
-        status="inactive",
+        status=models.ClientStatus.INACTIVE,
         business_id=None,
         connected_at=None,
         invitation=None,

@@ -32,6 +32,19 @@ class Context(msgspec.Struct, kw_only=True):
     # Until when each recently checked invitation token stays usable.
     token_states: RevisionCache[str, datetime] = msgspec.field(default_factory=RevisionCache)
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Context:
+        """The context of a process with these settings (the app's, the CLI's, the demo's);
+        raises ConfigError for an unreadable key file or identity provider setting."""
+        keys = KeyRing.from_files(
+            settings.invite_signing_key_file,
+            settings.invite_previous_key_files,
+            create=settings.app_env == "dev",
+        )
+        return cls(
+            settings=settings, keys=keys, bus=EventBus(), verifier=AccessTokenVerifier(settings)
+        )
+
     def token(self, jti: str, exp: datetime, typ: TokenType, kid: str) -> str | None:
         """The token rebuilt from what is stored; None if its key was rotated out."""
         if not self.keys.can_rebuild(kid):

@@ -23,10 +23,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, Generic, NamedTuple, TypeVar
 from uuid import UUID
+
+from api.lru import LRU
 
 log = logging.getLogger("api.revisions")
 
@@ -40,21 +41,17 @@ class Revisions:
     """The newest revision this process knows of, per partner (the most recent partners)."""
 
     def __init__(self, max_partners: int = 20_000) -> None:
-        self._known: OrderedDict[UUID, int] = OrderedDict()
-        self._max_partners = max_partners
+        self._known: LRU[UUID, int] = LRU(max_partners)
         self.trusted = False  # set by whatever keeps `_known` up to date (the app's lifespan)
 
     def changing(self, partner_id: UUID, revision: int) -> bool:
         """`revision` is (about to be) committed: answers labelled older are stale.
         Whether this is news (newer than any revision known of the partner)."""
-        known = self._known.get(partner_id)
-        news = known is None or revision > known
-        if news:
-            self._known[partner_id] = revision
-        self._known.move_to_end(partner_id)
-        if len(self._known) > self._max_partners:
-            self._known.popitem(last=False)
-        return news
+        known = self._known.get(partner_id)  # (marks the partner recently used)
+        if known is not None and revision <= known:
+            return False
+        self._known.put(partner_id, revision)
+        return True
 
     def is_current(self, partner_id: UUID, revision: int) -> bool:
         return self.trusted and self._known.get(partner_id) == revision
@@ -101,8 +98,7 @@ class RevisionCache(Generic[K, V]):
     its `valid_until` (a `time.time()` instant) and for at most `MAX_AGE` seconds."""
 
     def __init__(self, size: int = 10_000, known: Revisions = revisions) -> None:
-        self._entries: OrderedDict[K, tuple[UUID, int, float, V]] = OrderedDict()
-        self._size = size
+        self._entries: LRU[K, tuple[UUID, int, float, V]] = LRU(size)
         self._known = known
 
     def get(self, key: K) -> V | None:
@@ -111,14 +107,12 @@ class RevisionCache(Generic[K, V]):
             return None
         partner_id, revision, valid_until, value = entry
         if time.time() >= valid_until or not self._known.is_current(partner_id, revision):
-            del self._entries[key]
+            self._entries.pop(key)
             return None
-        self._entries.move_to_end(key)
         return value
 
     def put(self, key: K, partner_id: UUID, revision: int, value: V, valid_until: float) -> None:
         self._known.changing(partner_id, revision)
-        self._entries[key] = (partner_id, revision, min(valid_until, time.time() + MAX_AGE), value)
-        self._entries.move_to_end(key)
-        if len(self._entries) > self._size:
-            self._entries.popitem(last=False)
+        self._entries.put(
+            key, (partner_id, revision, min(valid_until, time.time() + MAX_AGE), value)
+        )

@@ -7,6 +7,7 @@ from typing import Any
 
 from api.services.context import Context
 from mobile_contract import models
+from mobile_contract.models import ClientStatus, EmailStatus, InvitationStatus
 
 NO_URLS: dict[str, str | None] = {
     "url": None,
@@ -16,18 +17,20 @@ NO_URLS: dict[str, str | None] = {
 }
 
 
-def invitation_status(row: dict[str, Any], now: datetime) -> str:
-    status: str = row["status"]
-    if status == "pending" and row["expires_at"] <= now:
-        return "expired"
+def invitation_status(row: dict[str, Any], now: datetime) -> InvitationStatus:
+    """The rule "this invitation is usable" is `== PENDING`: stored pending and not past
+    its expiry."""
+    status = InvitationStatus(row["status"])
+    if status is InvitationStatus.PENDING and row["expires_at"] <= now:
+        return InvitationStatus.EXPIRED
     return status
 
 
-def client_status(row: dict[str, Any], now: datetime) -> str:
-    status: str = row["status"]
+def client_status(row: dict[str, Any], now: datetime) -> ClientStatus:
+    status = ClientStatus(row["status"])
     expires = row["invitation_expires_at"]
-    if status == "invited" and (expires is None or expires <= now):
-        return "inactive"
+    if status is ClientStatus.INVITED and (expires is None or expires <= now):
+        return ClientStatus.INACTIVE
     return status
 
 
@@ -42,7 +45,7 @@ def invitation(ctx: Context, row: dict[str, Any], now: datetime) -> models.Invit
         id=row["id"],
         partner_id=row["partner"],
         client_id=row["client"],
-        status=status,  # type: ignore[arg-type]
+        status=status,
         email=row["email"],
         message=row["message"],
         access_level=row["access_level"],
@@ -52,7 +55,7 @@ def invitation(ctx: Context, row: dict[str, Any], now: datetime) -> models.Invit
         accepted_at=row["accepted_at"],
         declined_at=row["declined_at"],
         revoked_at=row["revoked_at"],
-        email_status=row["email_status"],
+        email_status=EmailStatus(row["email_status"]),
         email_error=row["email_error"],
         **urls,
     )
@@ -69,7 +72,7 @@ def client(
         language=row["language"],
         vat_number=row["vat_number"],
         external_ref=row["external_ref"],
-        status=client_status(row, now),  # type: ignore[arg-type]
+        status=client_status(row, now),
         business_id=row["business"],
         connected_at=row["connected_at"],
         invitation=invitation(ctx, invitation_row, now) if invitation_row else None,
