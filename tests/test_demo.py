@@ -199,7 +199,7 @@ def test_the_meeting_path_show_qr_then_scan_it(
     dashboard.get_by_role("button", name="Show QR code").click()
     qr = dashboard.locator("#meeting-qr")
     expect(qr).to_be_visible()
-    dashboard.wait_for_function("document.getElementById('meeting-qr').naturalWidth > 0")
+    dashboard.wait_for_function("() => document.getElementById('meeting-qr').naturalWidth > 0")
     expect(dashboard.locator("#user-code")).to_have_text(
         re.compile(r"^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$")
     )
