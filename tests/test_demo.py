@@ -116,6 +116,7 @@ class Watched:
                 self.troubles.append(f"console: {msg.text}") if msg.type == "error" else None
             ),
         )
+        page.on("dialog", lambda dialog: self.troubles.append(f"dialog: {dialog.message}"))
         page.on("response", lambda r: self.statuses.append((r.url, r.status)))
         page.goto(url)
         return page
@@ -245,6 +246,43 @@ def test_a_typed_code_and_the_errors_in_words(demo: Demo, watched: Watched) -> N
     expect(app.locator("#outcome")).to_contain_text("declined")
     # A 4xx answer to a call the page made is Chromium's console error, nothing else.
     watched.troubles = [t for t in watched.troubles if "status of 4" not in t]
+    watched.check()
+
+
+def test_user_given_strings_stay_text(demo: Demo, watched: Watched) -> None:
+    hostile = '<img src=x onerror="alert(1)">Florist & Co'
+    dashboard = watched.open(demo.dashboard)
+    dashboard.get_by_role("button", name="Offline Florist").click()
+    dashboard.get_by_text("Check and correct the details").click()
+    dashboard.get_by_label("Name", exact=True).fill(hostile)
+    dashboard.get_by_label("Email", exact=True).fill("shop@florist.example")
+    dashboard.get_by_role("button", name="Save details").click()
+    expect(dashboard.locator("#details-notice")).to_have_text("Details saved.")
+    expect(dashboard.get_by_role("button", name=hostile, exact=True)).to_have_count(1)
+    expect(dashboard.get_by_role("checkbox", name=hostile, exact=True)).to_have_count(1)
+    expect(dashboard.locator("#details-title")).to_have_text(hostile)
+    assert dashboard.locator("main img[src='x']").count() == 0
+
+    mail = watched.open(demo.mail)
+    sandbox = mail.locator("#body").get_attribute("sandbox") or ""
+    assert "allow-scripts" not in sandbox and "allow-same-origin" not in sandbox
+    dashboard.wait_for_timeout(300)
+    watched.check()
+
+
+def test_tabs_by_keyboard_and_the_pages_on_a_phone(demo: Demo, watched: Watched) -> None:
+    dashboard = watched.open(demo.dashboard)
+    inactive = dashboard.get_by_role("tab", name="Inactive", exact=True)
+    inactive.focus()
+    dashboard.keyboard.press("ArrowRight")
+    invited = dashboard.get_by_role("tab", name="Invited", exact=True)
+    expect(invited).to_have_attribute("aria-selected", "true")
+    expect(invited).to_be_focused()
+    for url in (demo.dashboard, demo.app, demo.mail):
+        page = watched.open(url)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.wait_for_timeout(300)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, url
     watched.check()
 
 
