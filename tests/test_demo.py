@@ -286,16 +286,32 @@ def test_tabs_by_keyboard_and_the_pages_on_a_phone(demo: Demo, watched: Watched)
     watched.check()
 
 
+def test_a_registration_link_with_its_qr_and_poster(demo: Demo, watched: Watched) -> None:
+    dashboard = watched.open(demo.dashboard)
+    dashboard.get_by_label("Label").fill("Front desk")
+    dashboard.get_by_role("button", name="Create registration link").click()
+    link = dashboard.locator("#reg-links li").filter(has_text="Front desk")
+    expect(link.get_by_role("img", name="QR code of Front desk")).to_be_visible()
+    link.get_by_role("button", name="Show poster").click()
+    poster = dashboard.get_by_role("img", name="Poster: Front desk")
+    expect(poster).to_have_attribute("src", re.compile("^blob:"))
+    dashboard.wait_for_function(
+        "() => [...document.querySelectorAll('#poster img')].every(i => i.naturalWidth > 0)"
+    )
+    link.get_by_role("button", name="Revoke").click()
+    expect(link).to_contain_text("revoked")
+    watched.check()
+
+
 def test_every_error_code_has_a_sentence() -> None:
     sentences = (PAGES / "errors.js").read_text()
     missing = [code.value for code in ErrorCode if f"  {code.value}: " not in sentences]
     assert missing == []
 
 
-def test_the_demo_paths_are_404_outside_dev(settings: Any) -> None:
-    env = dict(os.environ) | {"APP_ENV": "prod"}
-    prod = TestClient(create_app(load_settings(env)))
-    dev = TestClient(create_app(load_settings(dict(os.environ))))
+def test_the_demo_paths_are_404_outside_dev() -> None:
+    dev = TestClient(create_app(load_settings(dict(os.environ))))  # makes the dev key file
+    prod = TestClient(create_app(load_settings(dict(os.environ) | {"APP_ENV": "prod"})))
     for path in ("/demo/", "/demo/app", "/demo/mail", "/demo/mail/messages", "/demo/assets/app.js"):
         assert prod.get(path).status_code == 404, path
     for path in ("/demo/", "/demo/app", "/demo/mail", "/demo/assets/app.js"):

@@ -191,6 +191,10 @@ async function openClient(id) {
   for (const row of document.querySelectorAll("#client-list li")) {
     row.classList.toggle("current", row.dataset.clientId === id);
   }
+  // Until this client is drawn, the actions would act on the one shown before.
+  $("details").dataset.invitationId = "";
+  $("details").setAttribute("aria-busy", "true");
+  for (const button of $("actions").querySelectorAll("button")) button.disabled = true;
   $("details").hidden = false;
   await refreshClient();
   $("details-title").focus({ preventScroll: false });
@@ -241,6 +245,8 @@ function drawClient(client) {
   $("custom-message-field").hidden = client.status === "active";
   if (!pending) hideQr();
   $("details").dataset.invitationId = inv ? inv.id : "";
+  $("details").removeAttribute("aria-busy");
+  for (const button of $("actions").querySelectorAll("button")) button.disabled = false;
   $("edit-name").value = client.name;
   $("edit-email").value = client.email || "";
   $("edit-language").value = client.language;

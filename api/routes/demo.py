@@ -9,6 +9,7 @@ registers this router only when `APP_ENV=dev`, so elsewhere these paths are 404.
 from __future__ import annotations
 
 import base64
+import contextlib
 import re
 from email import policy
 from email.message import EmailMessage
@@ -66,7 +67,8 @@ def mail_folder(mail_url: str) -> Path | None:
 
 def read_message(path: Path) -> MailMessage:
     message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
-    assert isinstance(message, EmailMessage)
+    if not isinstance(message, EmailMessage):
+        raise TypeError("not a message")
     html_part = message.get_body(("html",))
     text_part = message.get_body(("plain",))
     html = html_part.get_content() if html_part is not None else None
@@ -103,8 +105,16 @@ def mail_messages(ctx: Ctx, user: CurrentUser) -> MailList:
     folder = mail_folder(ctx.settings.mail_url)
     if folder is None or not folder.is_dir():
         return MailList(items=[], folder=str(folder) if folder else None)
-    files = sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
-    return MailList(items=[read_message(p) for p in files[:MAX_MESSAGES]], folder=str(folder))
+    dated = []
+    for path in folder.glob("*.eml"):
+        with contextlib.suppress(OSError):  # gone since the listing
+            dated.append((path.stat().st_mtime_ns, path.name, path))
+    items = []
+    for _, _, path in sorted(dated, reverse=True)[:MAX_MESSAGES]:
+        # A file that is gone or not a message is left out rather than failing the list.
+        with contextlib.suppress(OSError, ValueError, LookupError, TypeError):
+            items.append(read_message(path))
+    return MailList(items=items, folder=str(folder))
 
 
 def _page(name: str) -> Response[bytes]:
