@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-postgres lint openapi bench clean
+.PHONY: install run test test-postgres lint openapi bench screenshots clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed")'
@@ -41,6 +41,10 @@ bench: install
 # Rewrite mobile_contract/openapi.json from the served schema (review the diff!).
 openapi: install
 	$(PY) -m api openapi > mobile_contract/openapi.json
+
+# Retake the README's pictures of the demo pages (docs/screenshots/*.png) in Chromium.
+screenshots: install
+	$(PY) docs/screenshots.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -32,6 +32,7 @@ from api.mail.outbox import MailWorker
 from api.openapi import StrictStructSchemaPlugin
 from api.qr import QRRenderer, init_render_process
 from api.routes.businesses import BusinessLinksController
+from api.routes.demo import demo_router
 from api.routes.health import healthz, readyz
 from api.routes.landing import LandingController
 from api.routes.mobile import MobileController
@@ -199,6 +200,8 @@ def create_app(settings: Settings) -> Litestar:
             healthz,
             readyz,
             static,
+            # The browser demo, in dev only: 404 anywhere else.
+            *([demo_router()] if settings.app_env == "dev" else []),
         ],
         dependencies={"ctx": Provide(_context, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

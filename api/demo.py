@@ -56,6 +56,12 @@ async def seed(settings: Settings) -> None:
             f"{base}/api/v1/mobile/invitations/preview"
         )
     print(f"\n  API schema: {base}/schema/openapi.json\n")
+    if settings.app_env == "dev":
+        # The sign-in goes in the fragment (after #): browsers never send it to the server.
+        print("Or in a browser (the sign-in is in the address):")
+        print(f"  Partner dashboard (Anna):  {base}/demo/#token={token}")
+        print(f"  Banqup One app (Ben):      {base}/demo/app#token={app_token}")
+        print(f"  Sent mail:                 {base}/demo/mail#token={token}\n")
 
 
 async def _seed(ctx: Context) -> None:

@@ -176,15 +176,16 @@ class LiveServer:
         return self.log_path.read_text(errors="replace")
 
 
-def start_server(**env: str) -> LiveServer:
-    """Start `python -m api serve` on the test database; wait until it answers."""
+def start_server(port: int | None = None, **env: str) -> LiveServer:
+    """Start `python -m api serve` on the test database (unless `env` names another); wait
+    until it answers."""
     import subprocess
     import sys
     import time
 
     import httpx
 
-    port = _free_port()
+    port = port or _free_port()
     log_path = _tmp / f"server-{port}.log"
     # The same PUBLIC_BASE_URL as the test app: processes sharing a database (and an
     # outbox) are one deployment, and write the same links.

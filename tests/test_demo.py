@@ -1,0 +1,319 @@
+"""The browser demo (`/demo/`, `/demo/app`, `/demo/mail`) in Debian's Chromium: the seed's
+story from the dashboard through the mail to the app's side and back, live."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+from playwright.sync_api import BrowserContext, Page, Route, expect, sync_playwright
+
+from api.app import create_app
+from api.settings import load_settings
+from mobile_contract import ErrorCode
+from tests.conftest import LiveServer, _free_port, start_server, stop_server
+from tests.test_browser import CHROMIUM
+
+PAGES = Path(__file__).parent.parent / "api" / "demo_pages"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@dataclass
+class Demo:
+    """A server as `make run` starts it: its own database and mail folder, seeded by
+    `python -m api demo`, and the three addresses that command printed."""
+
+    server: LiveServer
+    dashboard: str
+    app: str
+    mail: str
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    folder = tmp_path_factory.mktemp("demo")
+    port = _free_port()
+    env = {
+        "DATABASE_URL": f"sqlite:///{folder / 'demo.db'}",
+        "MAIL_URL": f"file://{folder / 'mail'}",
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    printed = subprocess.run(
+        [sys.executable, "-m", "api", "demo"],
+        env=dict(os.environ) | env,
+        cwd=Path(__file__).parent.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    addresses = dict(re.findall(r"(http://\S+/demo/(app|mail)?#token=\S+)", printed)[::-1])
+    urls = {kind: url for url, kind in addresses.items()}
+    assert set(urls) == {"", "app", "mail"}, printed
+    server = start_server(port=port, **env)
+    yield Demo(server, urls[""], urls["app"], urls["mail"])
+    stop_server(server)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-demo-profile")),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1100, "height": 900},
+            locale="en-US",
+        )
+        yield context
+        context.close()
+
+
+class Watched:
+    """Pages opened with every request, page error and console error written down;
+    anything not for 127.0.0.1 is refused."""
+
+    def __init__(self, context: BrowserContext, origin: str) -> None:
+        self.context = context
+        self.origin = origin
+        self.outside: list[str] = []
+        self.troubles: list[str] = []
+        self.statuses: list[tuple[str, int]] = []
+        context.route("**/*", self._route)
+
+    def _route(self, route: Route) -> None:
+        url = route.request.url
+        if url.startswith(("http://127.0.0.1:", "data:", "blob:")):
+            route.continue_()
+        else:
+            self.outside.append(url)
+            route.abort()
+
+    def open(self, url: str) -> Page:
+        page = self.context.new_page()
+        page.on("pageerror", lambda error: self.troubles.append(f"page error: {error}"))
+        page.on(
+            "console",
+            lambda msg: (
+                self.troubles.append(f"console: {msg.text}") if msg.type == "error" else None
+            ),
+        )
+        page.on("dialog", lambda dialog: self.troubles.append(f"dialog: {dialog.message}"))
+        page.on("response", lambda r: self.statuses.append((r.url, r.status)))
+        page.goto(url)
+        return page
+
+    def check(self) -> None:
+        assert self.outside == []
+        assert self.troubles == []
+
+
+@pytest.fixture
+def watched(browser: BrowserContext, demo: Demo) -> Iterator[Watched]:
+    watcher = Watched(browser, demo.server.base_url)
+    yield watcher
+    browser.unroute("**/*")
+    for page in browser.pages:
+        page.close()
+
+
+def client_row(page: Page, name: str) -> Any:
+    return page.locator("#client-list li").filter(has=page.get_by_role("button", name=name))
+
+
+def test_the_seed_story_from_invite_to_active_without_a_reload(
+    demo: Demo, watched: Watched
+) -> None:
+    dashboard = watched.open(demo.dashboard)
+    expect(dashboard.get_by_role("tab", name="Inactive", exact=True)).to_have_attribute(
+        "aria-selected", "true"
+    )
+    dashboard.get_by_role("checkbox", name="Green Garden Ltd").check()
+    dashboard.get_by_role("button", name="Invite", exact=True).click()
+    dialog = dashboard.get_by_role("dialog")
+    dialog.get_by_label("Message").fill("Hello <b>Green Garden</b>, see you soon!")
+    dialog.get_by_role("button", name="Send invites").click()
+    expect(dashboard.locator("#list-notice")).to_have_text("1 invitation sent.")
+    expect(client_row(dashboard, "Green Garden Ltd")).to_have_count(0)
+    dashboard.get_by_role("tab", name="Invited", exact=True).click()
+    expect(client_row(dashboard, "Green Garden Ltd")).to_have_count(1)
+
+    mail = watched.open(demo.mail)
+    mail.get_by_role("button", name=re.compile("To Green Garden Ltd")).click()
+    frame = mail.frame_locator("#body")
+    expect(frame.locator("body")).to_contain_text("Hello <b>Green Garden</b>, see you soon!")
+    expect(frame.locator("img[src^='data:image/png']")).to_have_count(1)
+    link = mail.locator("#links a").filter(has_text="/i/").first.get_attribute("href")
+    assert link is not None and link.startswith(demo.server.base_url + "/i/")
+
+    dashboard.get_by_role("tab", name="Active", exact=True).click()
+    expect(client_row(dashboard, "Müller GmbH")).to_have_count(1)
+    dashboard.evaluate("window.stillTheSamePage = true")
+
+    app = watched.open(demo.app)
+    app.get_by_label("Invitation link").fill(link)
+    app.get_by_role("button", name="Preview", exact=True).click()
+    expect(app.locator("#offer-title")).to_have_text(
+        "Demo Accountants asks for full access to your business"
+    )
+    expect(app.locator("#offer-message")).to_have_text("Hello <b>Green Garden</b>, see you soon!")
+    expect(app.get_by_role("radio", name=re.compile("Müller GmbH"))).to_be_disabled()
+    app.get_by_role("radio", name="New business").check()
+    app.get_by_label("Business name").fill("Green Garden Ltd")
+    app.get_by_role("button", name="Confirm", exact=True).click()
+    expect(app.locator("#outcome")).to_contain_text(
+        "Done: Demo Accountants now has full access to Green Garden Ltd."
+    )
+
+    expect(client_row(dashboard, "Green Garden Ltd")).to_have_count(1, timeout=2000)
+    assert dashboard.evaluate("window.stillTheSamePage") is True
+    lists = [status for url, status in watched.statuses if "/clients?" in url]
+    assert 304 in lists  # events that changed nothing on the tab redrew nothing
+    watched.check()
+
+
+def test_the_meeting_path_show_qr_then_scan_it(
+    demo: Demo, watched: Watched, tmp_path: Path
+) -> None:
+    dashboard = watched.open(demo.dashboard)
+    dashboard.get_by_role("tab", name="Invited", exact=True).click()
+    dashboard.get_by_role("button", name="Bakkerij Janssens").click()
+    expect(dashboard.locator("#details-title")).to_have_text("Bakkerij Janssens")
+    dashboard.get_by_role("button", name="Show QR code").click()
+    qr = dashboard.locator("#meeting-qr")
+    expect(qr).to_be_visible()
+    dashboard.wait_for_function("() => document.getElementById('meeting-qr').naturalWidth > 0")
+    expect(dashboard.locator("#user-code")).to_have_text(
+        re.compile(r"^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$")
+    )
+    expect(dashboard.locator("#countdown")).to_have_text(re.compile(r"^Expires in [45]:\d\d$"))
+    shot = tmp_path / "meeting-qr.png"
+    qr.screenshot(path=str(shot))
+
+    app = watched.open(demo.app)
+    app.locator("#scan-file").set_input_files(str(shot))
+    expect(app.get_by_label("Invitation link")).to_have_value(
+        re.compile(re.escape(demo.server.base_url) + "/i/")
+    )
+    expect(app.locator("#offer-for")).to_have_text("Invitation for Bakkerij Janssens.")
+    app.get_by_label("Business name").fill("Bakkerij Janssens BV")
+    app.get_by_role("button", name="Confirm", exact=True).click()
+    expect(app.locator("#outcome")).to_contain_text("now has full access to Bakkerij Janssens BV")
+    expect(dashboard.locator("#facts")).to_contain_text("Connected", timeout=2000)
+    watched.check()
+
+
+def test_a_typed_code_and_the_errors_in_words(demo: Demo, watched: Watched) -> None:
+    dashboard = watched.open(demo.dashboard)
+    dashboard.get_by_role("tab", name="Invited", exact=True).click()
+    dashboard.get_by_role("button", name="Boulangerie Dubois").click()
+    dashboard.get_by_role("button", name="Show QR code").click()
+    code = dashboard.locator("#user-code")
+    expect(code).to_have_text(re.compile("-"))
+
+    app = watched.open(demo.app)
+    app.get_by_label("Invitation link").fill("BBBB-BBBB")
+    app.get_by_role("button", name="Preview", exact=True).click()
+    expect(app.locator("#outcome")).to_have_text(
+        "We could not find that. If you typed a code, check its letters and try again."
+    )
+    app.get_by_label("Invitation link").fill(code.inner_text().lower())
+    app.get_by_role("button", name="Preview", exact=True).click()
+    expect(app.locator("#offer-for")).to_have_text("Invitation for Boulangerie Dubois.")
+    app.get_by_role("button", name="Decline").click()
+    expect(app.locator("#outcome")).to_have_text(
+        "You declined. Demo Accountants gets no access to your business."
+    )
+    app.get_by_role("button", name="Preview", exact=True).click()
+    expect(app.locator("#outcome")).to_contain_text("declined")
+    # A 4xx answer to a call the page made is Chromium's console error, nothing else.
+    watched.troubles = [t for t in watched.troubles if "status of 4" not in t]
+    watched.check()
+
+
+def test_user_given_strings_stay_text(demo: Demo, watched: Watched) -> None:
+    hostile = '<img src=x onerror="alert(1)">Florist & Co'
+    dashboard = watched.open(demo.dashboard)
+    dashboard.get_by_role("button", name="Offline Florist").click()
+    dashboard.get_by_text("Check and correct the details").click()
+    dashboard.get_by_label("Name", exact=True).fill(hostile)
+    dashboard.get_by_label("Email", exact=True).fill("shop@florist.example")
+    dashboard.get_by_role("button", name="Save details").click()
+    expect(dashboard.locator("#details-notice")).to_have_text("Details saved.")
+    expect(dashboard.get_by_role("button", name=hostile, exact=True)).to_have_count(1)
+    expect(dashboard.get_by_role("checkbox", name=hostile, exact=True)).to_have_count(1)
+    expect(dashboard.locator("#details-title")).to_have_text(hostile)
+    assert dashboard.locator("main img[src='x']").count() == 0
+
+    mail = watched.open(demo.mail)
+    sandbox = mail.locator("#body").get_attribute("sandbox") or ""
+    assert "allow-scripts" not in sandbox and "allow-same-origin" not in sandbox
+    dashboard.wait_for_timeout(300)
+    watched.check()
+
+
+def test_tabs_by_keyboard_and_the_pages_on_a_phone(demo: Demo, watched: Watched) -> None:
+    dashboard = watched.open(demo.dashboard)
+    inactive = dashboard.get_by_role("tab", name="Inactive", exact=True)
+    inactive.focus()
+    dashboard.keyboard.press("ArrowRight")
+    invited = dashboard.get_by_role("tab", name="Invited", exact=True)
+    expect(invited).to_have_attribute("aria-selected", "true")
+    expect(invited).to_be_focused()
+    for url in (demo.dashboard, demo.app, demo.mail):
+        page = watched.open(url)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.wait_for_timeout(300)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, url
+    watched.check()
+
+
+def test_a_registration_link_with_its_qr_and_poster(demo: Demo, watched: Watched) -> None:
+    dashboard = watched.open(demo.dashboard)
+    dashboard.get_by_label("Label").fill("Front desk")
+    dashboard.get_by_role("button", name="Create registration link").click()
+    link = dashboard.locator("#reg-links li").filter(has_text="Front desk")
+    expect(link.get_by_role("img", name="QR code of Front desk")).to_be_visible()
+    link.get_by_role("button", name="Show poster").click()
+    poster = dashboard.get_by_role("img", name="Poster: Front desk")
+    expect(poster).to_have_attribute("src", re.compile("^blob:"))
+    dashboard.wait_for_function(
+        "() => [...document.querySelectorAll('#poster img')].every(i => i.naturalWidth > 0)"
+    )
+    link.get_by_role("button", name="Revoke").click()
+    expect(link).to_contain_text("revoked")
+    watched.check()
+
+
+def test_every_error_code_has_a_sentence() -> None:
+    sentences = (PAGES / "errors.js").read_text()
+    missing = [code.value for code in ErrorCode if f"  {code.value}: " not in sentences]
+    assert missing == []
+
+
+def test_the_demo_paths_are_404_outside_dev() -> None:
+    dev = TestClient(create_app(load_settings(dict(os.environ))))  # makes the dev key file
+    prod = TestClient(create_app(load_settings(dict(os.environ) | {"APP_ENV": "prod"})))
+    for path in ("/demo/", "/demo/app", "/demo/mail", "/demo/mail/messages", "/demo/assets/app.js"):
+        assert prod.get(path).status_code == 404, path
+    for path in ("/demo/", "/demo/app", "/demo/mail", "/demo/assets/app.js"):
+        assert dev.get(path).status_code == 200, path
+    assert dev.get("/demo/mail/messages").status_code == 401  # a signed-in user only
