@@ -378,3 +378,59 @@ class RegistrationLinkDeclined(Response):
 
 class LinkList(Response):
     items: list[Link]
+
+
+# --- public pages and operations ----------------------------------------------------
+
+
+class LinkStatus(Response):
+    """What the landing page polls: the invitation's `InvitationStatus`, or for a
+    registration link `active`, `revoked`, `expired` or `exhausted`."""
+
+    status: str
+
+
+class JWK(Response):
+    """An Ed25519 public key of invitation tokens (RFC 8037)."""
+
+    kty: Literal["OKP"]
+    crv: Literal["Ed25519"]
+    x: str
+    kid: str
+    alg: Literal["EdDSA"]
+    use: Literal["sig"]
+
+
+class JWKS(Response):
+    keys: list[JWK]
+
+
+class AppleAppLinks(Response):
+    details: list[dict[str, Any]]
+
+
+class AppleAppSiteAssociation(Response):
+    """What iOS reads to open `/i/...` links in the app."""
+
+    applinks: AppleAppLinks
+
+
+class AndroidAssetLinkTarget(Response):
+    namespace: Literal["android_app"]
+    package_name: str
+    sha256_cert_fingerprints: list[str]
+
+
+class AndroidAssetLink(Response):
+    """One statement of `assetlinks.json`, which Android reads to open links in the app."""
+
+    relation: list[str]
+    target: AndroidAssetLinkTarget
+
+
+class Health(Response):
+    status: Literal["ok"] = "ok"
+
+
+class Readiness(Response):
+    status: Literal["ready"] = "ready"
