@@ -33,6 +33,7 @@ from api.mail.outbox import MailPolicy, MailWorker
 from api.openapi import StrictStructSchemaPlugin
 from api.qr import QRRenderer, init_render_process
 from api.routes.businesses import BusinessLinksController
+from api.routes.decoding import StrictRequest
 from api.routes.health import healthz, readyz
 from api.routes.landing import LandingController
 from api.routes.mobile import MobileController
@@ -225,6 +226,7 @@ def create_app(settings: Settings) -> Litestar:
         cors_config=cors,
         middleware=[access_log_middleware],
         plugins=[StrictStructSchemaPlugin()],
+        request_class=StrictRequest,
         debug=False,
         logging_config=None,
     )

@@ -20,7 +20,7 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from mobile_contract.links import TOKEN_MAX_LENGTH, TOKEN_PATTERN
+from mobile_contract.links import TOKEN_FIELD_MAX_LENGTH
 
 # Printable text on one line: no control characters (CR/LF would let a value inject
 # headers into an email), at least one non-space character.
@@ -41,7 +41,13 @@ ExternalRef = Annotated[str, Meta(min_length=1, max_length=100, pattern=_ONE_LIN
 Country = Annotated[str, Meta(pattern=r"^[A-Z]{2}\Z", description="ISO 3166-1 alpha-2")]
 Message = Annotated[str, Meta(max_length=2000, pattern=_MULTI_LINE)]
 Label = Annotated[str, Meta(min_length=1, max_length=200, pattern=_ONE_LINE)]
-Token = Annotated[str, Meta(min_length=1, max_length=TOKEN_MAX_LENGTH, pattern=TOKEN_PATTERN)]
+Token = Annotated[
+    str,
+    Meta(
+        max_length=TOKEN_FIELD_MAX_LENGTH,
+        description="As given by a link or QR code; anything else is 400 token_invalid",
+    ),
+]
 UserCode = Annotated[
     str,
     Meta(
