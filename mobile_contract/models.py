@@ -389,7 +389,7 @@ class LinkList(Response):
 # --- public pages and operations ----------------------------------------------------
 
 
-class LinkStatus(Response):
+class LandingStatus(Response):
     """What the landing page polls: the invitation's `InvitationStatus`, or for a
     registration link `active`, `revoked`, `expired` or `exhausted`."""
 

@@ -11,7 +11,7 @@ from api.routes.params import PAGE_ERRORS, UNAVAILABLE, Ctx, E, PathStr, documen
 from api.services import landing
 from api.templates import ENV, LANGUAGES
 from mobile_contract import STATUS, links
-from mobile_contract.models import LinkStatus
+from mobile_contract.models import LandingStatus
 
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
@@ -88,11 +88,11 @@ class LandingController(Controller):
 
     @get(
         "/status",
-        **documented("getInvitationLinkStatus", E.TOKEN_INVALID, *UNAVAILABLE),
+        **documented("getLandingPageStatus", E.TOKEN_INVALID, *UNAVAILABLE),
         summary="State of the link's invitation, for the landing page's script",
     )
-    async def status(self, ctx: Ctx, token: PathStr) -> Response[LinkStatus]:
+    async def status(self, ctx: Ctx, token: PathStr) -> Response[LandingStatus]:
         return Response(
-            content=LinkStatus(status=await landing.status(ctx, token)),
+            content=LandingStatus(status=await landing.status(ctx, token)),
             headers=PAGE_HEADERS,
         )
