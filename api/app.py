@@ -30,7 +30,7 @@ from api.auth import AccessTokenVerifier
 from api.errors import EXCEPTION_HANDLERS
 from api.listener import listen
 from api.mail.outbox import MailPolicy, MailWorker
-from api.openapi import StrictStructSchemaPlugin
+from api.openapi import OfflineSwaggerPlugin, StrictStructSchemaPlugin
 from api.qr import QRRenderer, init_render_process
 from api.routes.businesses import BusinessLinksController
 from api.routes.decoding import StrictRequest
@@ -65,7 +65,7 @@ def openapi_config() -> OpenAPIConfig:
         version=API_VERSION,
         description="Links accounting firms (partners) to their clients' Business Spaces.",
         path="/schema",
-        render_plugins=[JsonRenderPlugin()],
+        render_plugins=[OfflineSwaggerPlugin(), JsonRenderPlugin()],
         components=Components(
             security_schemes={
                 "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")

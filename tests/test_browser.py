@@ -189,3 +189,28 @@ def test_the_poster_prints_a_qr_that_decodes(
     poster = page.screenshot(path=str(ARTIFACTS / "poster.png"))
     assert decode_both(poster) == link["url"]
     page.close()
+
+
+def test_the_interactive_documentation_works_offline(
+    browser: BrowserContext, live_server: LiveServer
+) -> None:
+    page = browser.new_page()
+    troubles = watch(page)
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    response = page.goto(f"{live_server.base_url}/schema")
+    assert response is not None and response.status == 200
+    page.wait_for_load_state("networkidle")
+    operation = page.locator(".opblock-summary-operation-id", has_text="previewInvitation")
+    operation.first.wait_for(timeout=15_000)
+    assert page.locator(".opblock-summary-operation-id").count() >= 30
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "schema-docs.png"))
+    elsewhere = [
+        url
+        for url in requested
+        if not url.startswith((live_server.base_url + "/", "data:", "blob:"))
+    ]
+    assert elsewhere == []
+    assert troubles == []
+    page.close()

@@ -178,3 +178,15 @@ def test_every_documented_code_is_a_known_code_with_its_status() -> None:
         for status, codes in documented_codes(op).items():
             for code in codes:
                 assert STATUS[ErrorCode(code)] == int(status), (method, path, code)
+
+
+def test_the_documentation_page_ships_its_own_assets(client: TestClient[Any]) -> None:
+    page = client.get("/schema")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    urls = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert urls and all(url.startswith(("/schema/", "data:")) for url in urls), urls
+    assert "//" not in "".join(u for u in urls if not u.startswith("data:"))
+    for url in urls:
+        if url.startswith("/"):
+            assert client.get(url).status_code == 200, url
