@@ -41,3 +41,10 @@ def test_dates_and_ids_in_strings_still_decode(api: Api, owner: Caller) -> None:
     )
     assert link["max_uses"] == 10
     assert link["expires_at"].startswith("2099-01-31T23:59:59")
+
+
+def test_a_caller_without_a_token_gets_401_whatever_the_body(api: Api, owner: Caller) -> None:
+    partner = api.partner(owner)
+    _, invitation = api.invited_client(owner, partner)
+    url = f"/api/v1/partners/{partner}/invitations/{invitation['id']}/qr-token"
+    assert_problem(api.client.post(url, json={"ttl_seconds": "300"}), 401, "unauthenticated")

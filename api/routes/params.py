@@ -12,6 +12,7 @@ from litestar.openapi.spec import OpenAPIType, Operation, Reference, RequestBody
 from litestar.params import FromPath
 
 from api.auth import unauthenticated
+from api.routes.decoding import raise_refused_body
 from api.services.context import Context
 from mobile_contract import STATUS, TITLES, ErrorCode
 from mobile_contract.models import Problem, User
@@ -30,11 +31,14 @@ def bearer_token(request: Request[Any, Any, Any]) -> str | None:
 
 
 async def current_user(request: Request[Any, Any, Any], ctx: Ctx) -> User:
-    """Dependency: the user of the request's bearer token, or 401."""
+    """Dependency: the user of the request's bearer token, or 401 (and only then the 400
+    of a body that strict decoding refused)."""
     token = bearer_token(request)
     if token is None:
         raise unauthenticated()
-    return await ctx.verifier.verify(token)
+    user = await ctx.verifier.verify(token)
+    raise_refused_body(request)
+    return user
 
 
 # The codes an operation can answer, composed per route from these groups. Every route
