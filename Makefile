@@ -21,11 +21,15 @@ run: install
 	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} $(PY) -m api demo
 	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} $(PY) -m api serve --host $(HOST) --port $(PORT)
 
+# tests/ensure-tools installs Chromium and PostgreSQL when it can (root or sudo, apt);
+# otherwise the tests needing them are skipped, each reason on one line of the summary.
 test: install
+	tests/ensure-tools
 	$(PY) -m pytest
 
 # The same suite on a throwaway PostgreSQL cluster (needs Debian's postgresql package).
 test-postgres: install
+	tests/ensure-tools
 	tests/with-postgres $(PY) -m pytest
 
 lint: install

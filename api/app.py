@@ -29,9 +29,10 @@ from api.access_log import access_log_middleware
 from api.errors import EXCEPTION_HANDLERS
 from api.listener import listen
 from api.mail.outbox import MailWorker
-from api.openapi import StrictStructSchemaPlugin
+from api.openapi import OfflineSwaggerPlugin, StrictStructSchemaPlugin
 from api.qr import QRRenderer, init_render_process
 from api.routes.businesses import BusinessLinksController
+from api.routes.decoding import StrictRequest
 from api.routes.demo import demo_router
 from api.routes.health import healthz, readyz
 from api.routes.landing import LandingController
@@ -63,7 +64,7 @@ def openapi_config() -> OpenAPIConfig:
         version=API_VERSION,
         description="Links accounting firms (partners) to their clients' Business Spaces.",
         path="/schema",
-        render_plugins=[JsonRenderPlugin()],
+        render_plugins=[OfflineSwaggerPlugin(), JsonRenderPlugin()],
         components=Components(
             security_schemes={
                 "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
@@ -211,6 +212,7 @@ def create_app(settings: Settings) -> Litestar:
         cors_config=cors,
         middleware=[access_log_middleware],
         plugins=[StrictStructSchemaPlugin()],
+        request_class=StrictRequest,
         debug=False,
         logging_config=None,
     )

@@ -16,6 +16,9 @@ USER_CODE_LENGTH = 8
 # JWS compact serialisation: three base64url segments.
 TOKEN_PATTERN = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\Z"
 TOKEN_MAX_LENGTH = 1024
+# A `token` field takes any string up to this length: whatever is not a token this
+# service issued is then `token_invalid`, not a validation error.
+TOKEN_FIELD_MAX_LENGTH = 4096
 _TOKEN_RE = re.compile(TOKEN_PATTERN)
 _USER_CODE_RE = re.compile(f"^[{USER_CODE_ALPHABET}]{{{USER_CODE_LENGTH}}}\\Z")
 

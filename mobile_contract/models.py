@@ -22,7 +22,7 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from mobile_contract.events import EventType
-from mobile_contract.links import TOKEN_MAX_LENGTH, TOKEN_PATTERN
+from mobile_contract.links import TOKEN_FIELD_MAX_LENGTH
 
 # Printable text on one line: no control characters (CR/LF would let a value inject
 # headers into an email), at least one non-space character.
@@ -43,7 +43,13 @@ ExternalRef = Annotated[str, Meta(min_length=1, max_length=100, pattern=_ONE_LIN
 Country = Annotated[str, Meta(pattern=r"^[A-Z]{2}\Z", description="ISO 3166-1 alpha-2")]
 Message = Annotated[str, Meta(max_length=2000, pattern=_MULTI_LINE)]
 Label = Annotated[str, Meta(min_length=1, max_length=200, pattern=_ONE_LINE)]
-Token = Annotated[str, Meta(min_length=1, max_length=TOKEN_MAX_LENGTH, pattern=TOKEN_PATTERN)]
+Token = Annotated[
+    str,
+    Meta(
+        max_length=TOKEN_FIELD_MAX_LENGTH,
+        description="As given by a link or QR code; anything else is 400 token_invalid",
+    ),
+]
 UserCode = Annotated[
     str,
     Meta(
@@ -400,3 +406,59 @@ class RegistrationLinkDeclined(Response):
 
 class LinkList(Response):
     items: list[Link]
+
+
+# --- public pages and operations ----------------------------------------------------
+
+
+class LandingStatus(Response):
+    """What the landing page polls: the invitation's `InvitationStatus`, or for a
+    registration link `active`, `revoked`, `expired` or `exhausted`."""
+
+    status: str
+
+
+class JWK(Response):
+    """An Ed25519 public key of invitation tokens (RFC 8037)."""
+
+    kty: Literal["OKP"]
+    crv: Literal["Ed25519"]
+    x: str
+    kid: str
+    alg: Literal["EdDSA"]
+    use: Literal["sig"]
+
+
+class JWKS(Response):
+    keys: list[JWK]
+
+
+class AppleAppLinks(Response):
+    details: list[dict[str, Any]]
+
+
+class AppleAppSiteAssociation(Response):
+    """What iOS reads to open `/i/...` links in the app."""
+
+    applinks: AppleAppLinks
+
+
+class AndroidAssetLinkTarget(Response):
+    namespace: Literal["android_app"]
+    package_name: str
+    sha256_cert_fingerprints: list[str]
+
+
+class AndroidAssetLink(Response):
+    """One statement of `assetlinks.json`, which Android reads to open links in the app."""
+
+    relation: list[str]
+    target: AndroidAssetLinkTarget
+
+
+class Health(Response):
+    status: Literal["ok"] = "ok"
+
+
+class Readiness(Response):
+    status: Literal["ready"] = "ready"

@@ -14,7 +14,7 @@ import pytest
 
 from db.piccolo_conf import DB
 from db.tables import Client, Event, Invitation, MailOutbox
-from tests.conftest import IS_POSTGRES, Runner, start_server
+from tests.conftest import IS_POSTGRES, Runner, missing_tool, start_server
 from tests.support import Api, assert_problem
 
 
@@ -36,6 +36,8 @@ async def write_in_progress() -> bool:
 
 
 def pg_ctl(*args: str) -> None:
+    if "PGBIN_TEST" not in os.environ:
+        missing_tool("needs the server of tests/with-postgres to stop and start it")
     command = [f"{os.environ['PGBIN_TEST']}/pg_ctl", "-D", os.environ["PGDATA_TEST"], *args]
     if os.getuid() == 0:
         command = ["runuser", "-u", "postgres", "--", *command]

@@ -181,3 +181,62 @@ def test_an_expired_invitation_token_reads_expired(api: Api, owner: Caller) -> N
     stale = ring.sign(payload["jti"], int(time.time()) - 10, "inv")
     response = api.user("ben").post(f"{MOBILE}/preview", json={"token": stale})
     assert_problem(response, 410, "invitation_expired")
+
+
+def shapeless_tokens(genuine: str) -> dict[str, str]:
+    """Strings in a token field that are not tokens of this service, all within 4,096
+    characters: each is `token_invalid`, never `validation_failed`."""
+    header, payload, signature = genuine.split(".")
+    return {
+        "alg-none": f"{b64({'alg': 'none'})}.{payload}.",
+        "empty-signature": f"{header}.{payload}.",
+        "truncated": genuine[: len(genuine) // 2],
+        "4096-characters": (f"{header}.{payload}.{signature}" + "A" * 4096)[:4096],
+        "4096-letters": "x" * 4096,
+        "empty": "",
+        "spaces": "   ",
+        "foreign-jwt": jwt.encode({"sub": "x"}, "secret-secret-secret-secret-secret", "HS256"),
+    }
+
+
+def test_a_token_field_holding_anything_but_our_token_is_token_invalid(
+    api: Api, owner: Caller
+) -> None:
+    partner = api.partner(owner)
+    _, invitation = api.invited_client(owner, partner)
+    ben = api.user("ben")
+    for name, token in shapeless_tokens(token_of(invitation)).items():
+        for path, extra in (
+            ("preview", {}),
+            ("confirm", {"new_business": {"name": "B"}}),
+            ("decline", {}),
+        ):
+            response = ben.post(f"{MOBILE}/{path}", json={"token": token} | extra)
+            assert (response.status_code, response.json()["code"]) == (400, "token_invalid"), (
+                name,
+                path,
+            )
+        if token.strip():
+            page = api.http.get(f"/i/{token}")
+            assert page.status_code == 400, name
+            assert 'data-error="invalid"' in page.text, name
+    assert ben.ok("GET", "/api/v1/me")["businesses"] == []
+
+
+def test_only_a_missing_a_non_string_or_an_overlong_token_is_validation_failed(
+    api: Api, owner: Caller
+) -> None:
+    partner = api.partner(owner)
+    api.invited_client(owner, partner)
+    ben = api.user("ben")
+    for path in ("preview", "confirm", "decline"):
+        for body in ({"token": "x" * 4097}, {"token": 12}, {"token": ["a.b.c"]}, {}):
+            response = ben.post(f"{MOBILE}/{path}", json=body)
+            problem = assert_problem(response, 400, "validation_failed")
+            assert problem["errors"][0]["field"] == "token", (path, body)
+
+
+def test_the_landing_page_of_an_overlong_token_is_its_400_page(api: Api) -> None:
+    page = api.http.get("/i/" + "x" * 4097)
+    assert page.status_code == 400
+    assert 'data-error="invalid"' in page.text

@@ -2,7 +2,7 @@
 
 from litestar import Controller, get, post
 
-from api.routes.params import API_PROBLEMS, Ctx, CurrentUser, PathId
+from api.routes.params import SIGNED_IN, Ctx, CurrentUser, E, PathId, documented
 from api.services import links
 from mobile_contract import models
 
@@ -11,13 +11,17 @@ class BusinessLinksController(Controller):
     path = "/businesses/{business_id:uuid}/links"
     tags = ["businesses"]
 
-    @get("/", responses=API_PROBLEMS, summary="Partners linked to this business")
+    @get(
+        "/",
+        **documented("listBusinessLinks", *SIGNED_IN, E.NOT_FOUND),
+        summary="Partners linked to this business",
+    )
     async def list_links(self, user: CurrentUser, business_id: PathId) -> models.LinkList:
         return await links.business_links(user, business_id)
 
     @post(
         "/{link_id:uuid}/revoke",
-        responses=API_PROBLEMS,
+        **documented("revokeBusinessLink", *SIGNED_IN, E.NOT_FOUND, E.NOT_BUSINESS_ADMIN),
         status_code=200,
         summary="Withdraw a partner's access",
     )

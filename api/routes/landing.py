@@ -7,10 +7,11 @@ from typing import Any
 from litestar import Controller, Request, Response, get
 
 from api.errors import AppError
-from api.routes.params import PAGE_ERRORS, PUBLIC_PROBLEMS, Ctx, PathStr
+from api.routes.params import PAGE_ERRORS, UNAVAILABLE, Ctx, E, PathStr, documented
 from api.services import landing
 from api.templates import ENV, LANGUAGES
 from mobile_contract import STATUS, links
+from mobile_contract.models import LandingStatus
 
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
@@ -49,7 +50,7 @@ class LandingController(Controller):
 
     @get(
         "/",
-        responses=PAGE_ERRORS,
+        **documented("getLandingPage", *UNAVAILABLE, more=PAGE_ERRORS),
         summary="Landing page of an invitation or registration link (HTML)",
         description="A 4xx page for an invalid, expired, revoked, superseded, declined or "
         "accepted token. A GET never changes anything.",
@@ -87,11 +88,11 @@ class LandingController(Controller):
 
     @get(
         "/status",
-        responses=PUBLIC_PROBLEMS,
+        **documented("getLandingPageStatus", E.TOKEN_INVALID, *UNAVAILABLE),
         summary="State of the link's invitation, for the landing page's script",
     )
-    async def status(self, ctx: Ctx, token: PathStr) -> Response[dict[str, str]]:
+    async def status(self, ctx: Ctx, token: PathStr) -> Response[LandingStatus]:
         return Response(
-            content={"status": await landing.status(ctx, token)},
+            content=LandingStatus(status=await landing.status(ctx, token)),
             headers=PAGE_HEADERS,
         )

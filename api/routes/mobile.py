@@ -3,9 +3,22 @@
 from litestar import Controller, post
 from litestar.params import JSONBody
 
-from api.routes.params import API_PROBLEMS, Ctx, CurrentUser
+from api.routes.params import (
+    GRANT,
+    INVALID,
+    SIGNED_IN,
+    USER_CODE,
+    Codes,
+    Ctx,
+    CurrentUser,
+    E,
+    documented,
+)
 from api.services import mobile
 from mobile_contract import models
+
+# Preview, confirm and decline: a token or typed code, judged the same way by each.
+GRANTING: Codes = (*SIGNED_IN, *INVALID, *GRANT, *USER_CODE)
 
 
 class MobileController(Controller):
@@ -14,7 +27,7 @@ class MobileController(Controller):
 
     @post(
         "/preview",
-        responses=API_PROBLEMS,
+        **documented("previewInvitation", *GRANTING),
         status_code=200,
         summary="Who asks for what access; marks the invitation opened",
         description="Exactly one of token or user_code. "
@@ -27,7 +40,9 @@ class MobileController(Controller):
 
     @post(
         "/confirm",
-        responses=API_PROBLEMS,
+        **documented(
+            "confirmInvitation", *GRANTING, E.NOT_BUSINESS_ADMIN, E.BUSINESS_ALREADY_LINKED
+        ),
         status_code=200,
         summary="Grant the access with an existing business or a new one",
         description="Idempotent for the user who accepted; anyone else gets 409.",
@@ -39,7 +54,7 @@ class MobileController(Controller):
 
     @post(
         "/decline",
-        responses=API_PROBLEMS,
+        **documented("declineInvitation", *GRANTING),
         status_code=200,
         summary="Decline an invitation",
         description="For a registration link nothing is stored; the answer says so.",

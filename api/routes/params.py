@@ -1,15 +1,18 @@
-"""What handlers receive: the service context, the signed-in user, path ids; and the
-problem responses they document."""
+"""What handlers receive: the service context, the signed-in user, path ids; and how each
+operation is documented (its operationId and the problem answers it can give)."""
 
+from dataclasses import dataclass
 from typing import Any, TypeAlias
 from uuid import UUID
 
 from litestar import Request
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPIType, Operation, Reference, RequestBody, Schema
 from litestar.params import FromPath
 
 from api.auth import unauthenticated
+from api.routes.decoding import raise_refused_body
 from api.services.context import Context
 from mobile_contract import STATUS, TITLES, ErrorCode
 from mobile_contract.models import Problem, User
@@ -18,6 +21,7 @@ Ctx: TypeAlias = NamedDependency[Context]
 CurrentUser: TypeAlias = NamedDependency[User]
 PathId: TypeAlias = FromPath[UUID]
 PathStr: TypeAlias = FromPath[str]
+Codes: TypeAlias = tuple[ErrorCode, ...]
 
 
 def bearer_token(request: Request[Any, Any, Any]) -> str | None:
@@ -27,31 +31,109 @@ def bearer_token(request: Request[Any, Any, Any]) -> str | None:
 
 
 async def current_user(request: Request[Any, Any, Any], ctx: Ctx) -> User:
-    """Dependency: the user of the request's bearer token, or 401."""
+    """Dependency: the user of the request's bearer token, or 401 (and only then the 400
+    of a body that strict decoding refused)."""
     token = bearer_token(request)
     if token is None:
         raise unauthenticated()
-    return await ctx.verifier.verify(token)
+    user = await ctx.verifier.verify(token)
+    raise_refused_body(request)
+    return user
 
 
-def problems(*statuses: int) -> dict[int, ResponseSpec]:
-    """The problem+json answers a route documents, each with the codes it may carry."""
+# The codes an operation can answer, composed per route from these groups. Every route
+# may be 503 (database unreachable); a path that does not parse (a malformed id) matches
+# no route, so it is a 404 only where the route can answer 404 anyway.
+E = ErrorCode
+UNAVAILABLE: Codes = (E.UNAVAILABLE,)
+INVALID: Codes = (E.VALIDATION_FAILED,)
+SIGNED_IN: Codes = (E.UNAUTHENTICATED, E.UNAVAILABLE)
+IN_PARTNER: Codes = (*SIGNED_IN, E.NOT_FOUND)  # outsiders get 404, never 403
+GRANT: Codes = (  # what a token or typed code may be found to be
+    E.TOKEN_INVALID,
+    E.TOKEN_EXPIRED,
+    E.INVITATION_EXPIRED,
+    E.INVITATION_REVOKED,
+    E.INVITATION_SUPERSEDED,
+    E.INVITATION_DECLINED,
+    E.INVITATION_ALREADY_ACCEPTED,
+    E.REGISTRATION_LINK_REVOKED,
+    E.REGISTRATION_LINK_EXPIRED,
+    E.REGISTRATION_LINK_EXHAUSTED,
+)
+USER_CODE: Codes = (E.NOT_FOUND, E.RATE_LIMITED)  # a wrong code; too many wrong codes
+
+
+def problems(*codes: ErrorCode) -> dict[int, ResponseSpec]:
+    """The problem+json answers of `codes`, one per status, each listing its codes
+    (titles from `mobile_contract.errors`, the one table of codes)."""
+    by_status: dict[int, list[ErrorCode]] = {}
+    for code in dict.fromkeys(codes):
+        by_status.setdefault(STATUS[code], []).append(code)
     return {
         status: ResponseSpec(
             data_container=Problem,
             generate_examples=False,
             media_type="application/problem+json",
-            description="; ".join(
-                f"`{code.value}`: {TITLES[code]}" for code in ErrorCode if STATUS[code] == status
-            ),
+            description="; ".join(f"`{code.value}`: {TITLES[code]}" for code in listed),
         )
-        for status in statuses
+        for status, listed in sorted(by_status.items())
     }
 
 
-# Every signed-in route may answer these; the description of each lists its codes.
-API_PROBLEMS = problems(400, 401, 403, 404, 409, 410, 429, 503)
-PUBLIC_PROBLEMS = problems(400, 404, 409, 410, 503)
+@dataclass
+class DocumentedOperation(Operation):
+    """An operation that documents only the errors its route declares.
+
+    Litestar adds a generic 400 (plain JSON, not a problem document) to every operation
+    that has parameters, although a malformed path id never reaches the handler (no route
+    matches: 404). A 400 that a route declares is problem+json (or the landing page's
+    HTML), so a plain JSON 400 is Litestar's and is dropped.
+
+    An optional body (`JSONBody[X | None] = None`) is documented by Litestar as a required
+    `X or null`; it is an optional `X`.
+    """
+
+    def __post_init__(self) -> None:
+        bad_request = (self.responses or {}).get("400")
+        content = getattr(bad_request, "content", None) or {}
+        if self.responses and "application/json" in content:
+            del self.responses["400"]
+        body = self.request_body
+        if isinstance(body, RequestBody):
+            for media in body.content.values():
+                variants = getattr(media.schema, "one_of", None) or []
+                named = [v for v in variants if isinstance(v, Reference)]
+                nulls = [
+                    v for v in variants if isinstance(v, Schema) and v.type == OpenAPIType.NULL
+                ]
+                if len(variants) == 2 and len(named) == 1 and len(nulls) == 1:
+                    media.schema = named[0]
+                    body.required = False
+
+
+def documented(
+    operation_id: str, *codes: ErrorCode, more: dict[int, ResponseSpec] | None = None
+) -> dict[str, Any]:
+    """Route decorator options: a stable `operationId` (a short camelCase verb phrase,
+    never renamed once published) and exactly the problem answers of `codes`."""
+    return {
+        "operation_id": operation_id,
+        "operation_class": DocumentedOperation,
+        "responses": problems(*codes) | (more or {}),
+    }
+
+
+def json_body(container: Any, description: str = "OK") -> ResponseSpec:
+    """A success body that a handler returns as a raw `Response` (e.g. with an ETag)."""
+    return ResponseSpec(data_container=container, generate_examples=False, description=description)
+
+
+NOT_MODIFIED = {
+    304: ResponseSpec(
+        data_container=None, description="Not modified: the If-None-Match ETag is current"
+    )
+}
 # The landing page answers its errors as pages.
 PAGE_ERRORS = {
     status: ResponseSpec(
@@ -62,5 +144,4 @@ PAGE_ERRORS = {
         (409, "The invitation was already accepted"),
         (410, "The invitation or link has expired, was withdrawn, replaced or declined"),
     )
-} | problems(503)
-NOT_MODIFIED = {304: ResponseSpec(data_container=None, description="Not modified (If-None-Match)")}
+}

@@ -8,7 +8,17 @@ from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import JSONBody, QueryParameter
 
 from api.routes.caching import etag_response, not_modified_from_memory, remembered_etag_response
-from api.routes.params import API_PROBLEMS, NOT_MODIFIED, Ctx, CurrentUser, PathId
+from api.routes.params import (
+    IN_PARTNER,
+    INVALID,
+    NOT_MODIFIED,
+    Ctx,
+    CurrentUser,
+    E,
+    PathId,
+    documented,
+    json_body,
+)
 from api.services import clients, events, invitations
 from mobile_contract import models
 
@@ -17,7 +27,11 @@ class ClientsController(Controller):
     path = "/partners/{partner_id:uuid}/clients"
     tags = ["clients"]
 
-    @post("/", responses=API_PROBLEMS, summary="Add a client to the partner's list")
+    @post(
+        "/",
+        **documented("createClient", *IN_PARTNER, *INVALID),
+        summary="Add a client to the partner's list",
+    )
     async def create(
         self, ctx: Ctx, user: CurrentUser, partner_id: PathId, data: JSONBody[models.ClientCreate]
     ) -> models.Client:
@@ -25,7 +39,7 @@ class ClientsController(Controller):
 
     @post(
         "/import",
-        responses=API_PROBLEMS,
+        **documented("importClients", *IN_PARTNER, *INVALID),
         status_code=200,
         summary="Add up to 5000 clients; each row gets its own result",
     )
@@ -36,7 +50,12 @@ class ClientsController(Controller):
 
     @get(
         "/",
-        responses=API_PROBLEMS | NOT_MODIFIED,
+        **documented(
+            "listClients",
+            *IN_PARTNER,
+            *INVALID,
+            more={200: json_body(models.ClientPage)} | NOT_MODIFIED,
+        ),
         summary="List clients, oldest first",
         description="`status` is a comma-separated subset of inactive, invited, active. "
         "Answers 304 for a matching If-None-Match.",
@@ -75,7 +94,7 @@ class ClientsController(Controller):
 
     @get(
         "/{client_id:uuid}",
-        responses=API_PROBLEMS | NOT_MODIFIED,
+        **documented("getClient", *IN_PARTNER, more={200: json_body(models.Client)} | NOT_MODIFIED),
         summary="One client, with its latest invitation",
     )
     async def get_client(
@@ -88,7 +107,11 @@ class ClientsController(Controller):
     ) -> Response[bytes]:
         return etag_response(request, await clients.get(ctx, user, partner_id, client_id))
 
-    @patch("/{client_id:uuid}", responses=API_PROBLEMS, summary="Change a client's details")
+    @patch(
+        "/{client_id:uuid}",
+        **documented("updateClient", *IN_PARTNER, *INVALID),
+        summary="Change a client's details",
+    )
     async def patch_client(
         self,
         ctx: Ctx,
@@ -101,7 +124,7 @@ class ClientsController(Controller):
 
     @post(
         "/{client_id:uuid}/disconnect",
-        responses=API_PROBLEMS,
+        **documented("disconnectClient", *IN_PARTNER),
         status_code=200,
         summary="Revoke the client's link",
     )
@@ -117,7 +140,7 @@ class InvitationsController(Controller):
 
     @post(
         "/",
-        responses=API_PROBLEMS,
+        **documented("inviteClients", *IN_PARTNER, *INVALID),
         status_code=200,
         summary="Invite 1 to 1000 clients; each gets an email",
     )
@@ -126,7 +149,13 @@ class InvitationsController(Controller):
     ) -> models.InviteResponse:
         return await invitations.invite(ctx, user, partner_id, data)
 
-    @get("/{invitation_id:uuid}", responses=API_PROBLEMS | NOT_MODIFIED, summary="One invitation")
+    @get(
+        "/{invitation_id:uuid}",
+        **documented(
+            "getInvitation", *IN_PARTNER, more={200: json_body(models.Invitation)} | NOT_MODIFIED
+        ),
+        summary="One invitation",
+    )
     async def get_invitation(
         self,
         ctx: Ctx,
@@ -139,7 +168,15 @@ class InvitationsController(Controller):
 
     @post(
         "/{invitation_id:uuid}/resend",
-        responses=API_PROBLEMS,
+        **documented(
+            "resendInvitation",
+            *IN_PARTNER,
+            *INVALID,
+            E.CLIENT_ALREADY_ACTIVE,
+            E.CLIENT_MISSING_EMAIL,
+            E.INVITATION_SUPERSEDED,
+            E.RATE_LIMITED,
+        ),
         summary="Replace the client's latest invitation with a new one",
         description="At most one per client per 60 s (429 with Retry-After).",
     )
@@ -157,7 +194,13 @@ class InvitationsController(Controller):
 
     @post(
         "/{invitation_id:uuid}/revoke",
-        responses=API_PROBLEMS,
+        **documented(
+            "revokeInvitation",
+            *IN_PARTNER,
+            E.INVITATION_ALREADY_ACCEPTED,
+            E.INVITATION_DECLINED,
+            E.INVITATION_SUPERSEDED,
+        ),
         status_code=200,
         summary="Withdraw an invitation",
     )
@@ -168,7 +211,16 @@ class InvitationsController(Controller):
 
     @post(
         "/{invitation_id:uuid}/qr-token",
-        responses=API_PROBLEMS,
+        **documented(
+            "createQrToken",
+            *IN_PARTNER,
+            *INVALID,
+            E.INVITATION_ALREADY_ACCEPTED,
+            E.INVITATION_DECLINED,
+            E.INVITATION_EXPIRED,
+            E.INVITATION_REVOKED,
+            E.INVITATION_SUPERSEDED,
+        ),
         summary="A short-lived QR token and user code for the partner's screen",
     )
     async def qr_token(
@@ -190,7 +242,7 @@ class EventsController(Controller):
 
     @get(
         "/",
-        responses=API_PROBLEMS,
+        **documented("listEvents", *IN_PARTNER, *INVALID),
         summary="Events after a cursor; with wait > 0, held until one arrives",
         description="Without `after`, from the beginning. "
         "`next_cursor` is the `after` of the next call.",

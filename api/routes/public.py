@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.params import QueryParameter
 
 from api.errors import AppError
 from api.qr import ImageKind, QRRenderer
-from api.routes.params import PUBLIC_PROBLEMS, Ctx, PathStr
+from api.routes.params import GRANT, INVALID, UNAVAILABLE, Ctx, E, PathStr, documented
 from api.services import grants
 from api.services.context import Context, utcnow
-from mobile_contract import ErrorCode, links
+from mobile_contract import ErrorCode, links, models
 
 MAX_IMAGE_AGE = 24 * 3600
 
@@ -60,7 +61,8 @@ class QRImageController(Controller):
 
     @get(
         "/qr.png",
-        responses=PUBLIC_PROBLEMS,
+        **documented("getInvitationQrPng", *GRANT, *INVALID, *UNAVAILABLE),
+        media_type="image/png",
         summary="QR code (PNG) of the universal link; valid tokens only",
         before_request=_image_from_memory,
     )
@@ -75,7 +77,8 @@ class QRImageController(Controller):
 
     @get(
         "/qr.svg",
-        responses=PUBLIC_PROBLEMS,
+        **documented("getInvitationQrSvg", *GRANT, *INVALID, *UNAVAILABLE),
+        media_type="image/svg+xml",
         summary="QR code (SVG) of the universal link; valid tokens only",
         before_request=_image_from_memory,
     )
@@ -93,41 +96,46 @@ class WellKnownController(Controller):
     path = "/.well-known"
     tags = ["public"]
 
-    @get("/jwks.json", responses=PUBLIC_PROBLEMS, summary="Public keys of invitation tokens")
-    async def jwks(self, ctx: Ctx) -> Response[dict[str, Any]]:
-        return Response(content=ctx.keys.jwks(), headers={"Cache-Control": "public, max-age=300"})
+    @get("/jwks.json", **documented("getJwks"), summary="Public keys of invitation tokens")
+    async def jwks(self, ctx: Ctx) -> Response[models.JWKS]:
+        return Response(
+            content=msgspec.convert(ctx.keys.jwks(), models.JWKS),
+            headers={"Cache-Control": "public, max-age=300"},
+        )
 
     @get(
         "/apple-app-site-association",
-        responses=PUBLIC_PROBLEMS,
+        **documented("getAppleAppSiteAssociation", E.NOT_FOUND),
         summary="iOS universal links (404 when not configured)",
     )
-    async def apple(self, ctx: Ctx) -> Response[dict[str, Any]]:
+    async def apple(self, ctx: Ctx) -> Response[models.AppleAppSiteAssociation]:
         app_ids = list(ctx.settings.apple_app_ids)
         if not app_ids:
             raise AppError(ErrorCode.NOT_FOUND, "Universal links are not configured")
-        body = {
-            "applinks": {"details": [{"appIDs": app_ids, "components": [{"/": "/i/*"}]}]},
-        }
+        body = models.AppleAppSiteAssociation(
+            applinks=models.AppleAppLinks(
+                details=[{"appIDs": app_ids, "components": [{"/": "/i/*"}]}]
+            )
+        )
         return Response(content=body, media_type="application/json")
 
     @get(
         "/assetlinks.json",
-        responses=PUBLIC_PROBLEMS,
+        **documented("getAndroidAssetLinks", E.NOT_FOUND),
         summary="Android app links (404 when not configured)",
     )
-    async def android(self, ctx: Ctx) -> Response[list[dict[str, Any]]]:
+    async def android(self, ctx: Ctx) -> Response[list[models.AndroidAssetLink]]:
         settings = ctx.settings
         if not settings.android_package or not settings.android_cert_sha256:
             raise AppError(ErrorCode.NOT_FOUND, "App links are not configured")
         body = [
-            {
-                "relation": ["delegate_permission/common.handle_all_urls"],
-                "target": {
-                    "namespace": "android_app",
-                    "package_name": settings.android_package,
-                    "sha256_cert_fingerprints": list(settings.android_cert_sha256),
-                },
-            }
+            models.AndroidAssetLink(
+                relation=["delegate_permission/common.handle_all_urls"],
+                target=models.AndroidAssetLinkTarget(
+                    namespace="android_app",
+                    package_name=settings.android_package,
+                    sha256_cert_fingerprints=list(settings.android_cert_sha256),
+                ),
+            )
         ]
         return Response(content=body, media_type="application/json")

@@ -9,7 +9,16 @@ from litestar.params import JSONBody, QueryParameter
 
 from api.qr import QRRenderer, svg_symbol
 from api.routes.caching import etag_response
-from api.routes.params import API_PROBLEMS, NOT_MODIFIED, Ctx, CurrentUser, PathId
+from api.routes.params import (
+    IN_PARTNER,
+    INVALID,
+    NOT_MODIFIED,
+    Ctx,
+    CurrentUser,
+    PathId,
+    documented,
+    json_body,
+)
 from api.services import registration_links
 from api.templates import render_poster
 from mobile_contract import models
@@ -21,7 +30,11 @@ class RegistrationLinksController(Controller):
     path = "/partners/{partner_id:uuid}/registration-links"
     tags = ["registration links"]
 
-    @post("/", responses=API_PROBLEMS, summary="Create a reusable registration link")
+    @post(
+        "/",
+        **documented("createRegistrationLink", *IN_PARTNER, *INVALID),
+        summary="Create a reusable registration link",
+    )
     async def create(
         self,
         ctx: Ctx,
@@ -33,7 +46,11 @@ class RegistrationLinksController(Controller):
 
     @get(
         "/",
-        responses=API_PROBLEMS | NOT_MODIFIED,
+        **documented(
+            "listRegistrationLinks",
+            *IN_PARTNER,
+            more={200: json_body(models.RegistrationLinkList)} | NOT_MODIFIED,
+        ),
         summary="The partner's registration links, newest first, with their uses",
     )
     async def list_links(
@@ -41,7 +58,15 @@ class RegistrationLinksController(Controller):
     ) -> Response[bytes]:
         return etag_response(request, await registration_links.list_links(ctx, user, partner_id))
 
-    @get("/{link_id:uuid}", responses=API_PROBLEMS | NOT_MODIFIED, summary="One registration link")
+    @get(
+        "/{link_id:uuid}",
+        **documented(
+            "getRegistrationLink",
+            *IN_PARTNER,
+            more={200: json_body(models.RegistrationLink)} | NOT_MODIFIED,
+        ),
+        summary="One registration link",
+    )
     async def get_link(
         self,
         ctx: Ctx,
@@ -54,7 +79,7 @@ class RegistrationLinksController(Controller):
 
     @post(
         "/{link_id:uuid}/revoke",
-        responses=API_PROBLEMS,
+        **documented("revokeRegistrationLink", *IN_PARTNER),
         status_code=200,
         summary="Stop a registration link from working",
     )
@@ -65,7 +90,7 @@ class RegistrationLinksController(Controller):
 
     @get(
         "/{link_id:uuid}/poster.svg",
-        responses=API_PROBLEMS,
+        **documented("getRegistrationLinkPoster", *IN_PARTNER, *INVALID),
         summary="A printable A4 poster (SVG): the partner's name, a large QR code, instructions",
         media_type="image/svg+xml",
     )

@@ -3,7 +3,7 @@
 from litestar import Controller, get, post
 from litestar.params import JSONBody
 
-from api.routes.params import API_PROBLEMS, CurrentUser
+from api.routes.params import INVALID, SIGNED_IN, CurrentUser, documented
 from api.services import spaces
 from mobile_contract import models
 
@@ -13,7 +13,7 @@ class SpacesController(Controller):
 
     @get(
         "/me",
-        responses=API_PROBLEMS,
+        **documented("getMe", *SIGNED_IN),
         summary="The signed-in user and the partners and businesses they belong to",
     )
     async def me(self, user: CurrentUser) -> models.Me:
@@ -21,7 +21,7 @@ class SpacesController(Controller):
 
     @post(
         "/partners",
-        responses=API_PROBLEMS,
+        **documented("createPartner", *SIGNED_IN, *INVALID),
         summary="Create a Partner Space; the caller becomes its admin",
     )
     async def create_partner(
@@ -31,7 +31,7 @@ class SpacesController(Controller):
 
     @post(
         "/businesses",
-        responses=API_PROBLEMS,
+        **documented("createBusiness", *SIGNED_IN, *INVALID),
         summary="Create a Business Space; the caller becomes its admin",
     )
     async def create_business(
