@@ -42,6 +42,7 @@ from api.routes.partners import ClientsController, EventsController, Invitations
 from api.routes.public import QRImageController, WellKnownController
 from api.routes.registration_links import RegistrationLinksController
 from api.routes.spaces import SpacesController
+from api.services import reminders
 from api.services.context import Context
 from api.services.events import newest_cursors, newest_revisions
 from api.services.invitations import expire_due
@@ -53,7 +54,6 @@ from db.piccolo_conf import DB
 from db.transactions import IS_POSTGRES
 
 log = logging.getLogger("api")
-EXPIRY_SWEEP_SECONDS = 30
 SHUTDOWN_GRACE = 5.0  # seconds that background work and pooled connections get to finish
 API_VERSION = "1.0.0"
 
@@ -87,6 +87,12 @@ async def _every(seconds: float, job: Callable[[], Awaitable[object]]) -> None:
         except Exception as exc:
             log.warning("background job failed: %s: %s", type(exc).__name__, exc)
         await asyncio.sleep(seconds)
+
+
+async def _sweep(ctx: Context) -> None:
+    """What the clock changes: invitations past their expiry, reminders that fall due."""
+    await expire_due(ctx)
+    await reminders.queue_due(ctx)
 
 
 async def _no_session_state(_connection: object) -> None:
@@ -137,7 +143,7 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     )
     tasks = [
         asyncio.create_task(mail.run(), name="mail-outbox"),
-        asyncio.create_task(_every(EXPIRY_SWEEP_SECONDS, lambda: expire_due(ctx)), name="expiry"),
+        asyncio.create_task(_every(settings.sweep_seconds, lambda: _sweep(ctx)), name="sweep"),
         asyncio.create_task(ctx.bus.watch(newest_cursors), name="event-watch"),
     ]
     if IS_POSTGRES:

@@ -66,7 +66,7 @@ async def seed(settings: Settings) -> None:
 
 async def _seed(ctx: Context) -> None:
     partner = await spaces.create_partner(
-        PARTNER_USER, models.PartnerCreate(name="Demo Accountants", vat_number="BE0123456789")
+        ctx, PARTNER_USER, models.PartnerCreate(name="Demo Accountants", vat_number="BE0123456789")
     )
     rows = [
         models.ClientCreate(name="Bakkerij Janssens", email="info@janssens.example", language="nl"),

@@ -49,6 +49,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     invite_signing_key_file: str = "var/invite-signing-key.pem"
     invite_previous_key_files: tuple[str, ...] = ()
     invitation_ttl_days: Annotated[int, _range("a whole number", 1, 365)] = 14
+    invitation_reminder_days: Annotated[
+        tuple[Annotated[float, Meta(gt=0)], ...],
+        Meta(max_length=2, description="at most two positive numbers of days, like 3,10"),
+    ] = (3.0, 10.0)
+    sweep_seconds: Annotated[float, _range("a number", 0.1, 3600)] = 30.0
     mail_url: Annotated[
         str, Meta(pattern=r"^(smtps?|file)://", description="smtp://, smtps:// or file://…")
     ] = "file://var/mail"
@@ -76,17 +81,24 @@ _FIELDS = _fields()
 
 
 def _from_environment(env: Mapping[str, str]) -> dict[str, Any]:
-    """The settings the environment gives (an empty value counts as unset)."""
+    """The settings the environment gives (an empty value counts as unset, except for a
+    list, where it is the empty list)."""
     raw: dict[str, Any] = {}
     for name, field in _FIELDS.items():
         value = env.get(name.upper())
-        if not value:
+        if value is None:
             continue
-        if isinstance(field.type, msgspec.inspect.VarTupleType):
+        if _is_list(field.type):  # an empty value is an empty list
             raw[name] = [item.strip() for item in value.split(",") if item.strip()]
-        else:
+        elif value:
             raw[name] = value
     return raw
+
+
+def _is_list(kind: msgspec.inspect.Type) -> bool:
+    if isinstance(kind, msgspec.inspect.Metadata):
+        kind = kind.type
+    return isinstance(kind, msgspec.inspect.VarTupleType)
 
 
 def _explain(error: msgspec.ValidationError) -> str:
@@ -129,6 +141,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(_explain(exc)) from None
     except DatabaseURLError as exc:
         raise ConfigError(str(exc)) from None
+    days = settings.invitation_reminder_days
+    if list(days) != sorted(set(days)) or any(d >= settings.invitation_ttl_days for d in days):
+        raise ConfigError(
+            "INVITATION_REMINDER_DAYS must increase and stay below INVITATION_TTL_DAYS"
+        )
     if settings.app_env == "prod":
         if not settings.auth_jwks_url and not settings.auth_hs256_secret:
             raise ConfigError("APP_ENV=prod needs AUTH_JWKS_URL (or an explicit AUTH_HS256_SECRET)")

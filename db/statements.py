@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 
 from db.sql import Statement, insert_into
-from db.tables import Client, Event, Invitation, MailOutbox
+from db.tables import AccessNotice, Client, Event, Invitation, MailOutbox
 
 NOTIFY_CHANNEL = "invites_events"
 
@@ -78,6 +78,37 @@ _INVITATION = "SELECT invitation.*, partner.revision AS partner_revision FROM in
 _INVITATION += " JOIN partner ON partner.id = invitation.partner WHERE invitation.{} = {{}}"
 INVITATION_BY_ID = Statement(_INVITATION.format("id"))
 INVITATION_BY_TOKEN = Statement(_INVITATION.format("token_id"))
+
+# --- users (api.services.users) ------------------------------------------------------
+
+# A user's email, and their language when a request named one (else the one known).
+REMEMBER_USER = Statement(
+    "INSERT INTO known_user (sub, email, language, updated_at)"
+    " VALUES ({}, {}, COALESCE({}, 'en'), {})"
+    " ON CONFLICT (sub) DO UPDATE SET email = excluded.email,"
+    " language = COALESCE({}, known_user.language), updated_at = excluded.updated_at"
+)
+
+# The admins of a business whose email is known, and their language.
+ADMINS_TO_TELL = Statement(
+    "SELECT known_user.email, known_user.language FROM business_member"
+    " JOIN known_user ON known_user.sub = business_member.user_sub"
+    " WHERE business_member.business = {} AND business_member.role = 'admin'"
+    " AND known_user.email IS NOT NULL ORDER BY known_user.email"
+)
+ACCESS_NOTICE_INSERT = insert_into(
+    AccessNotice,
+    AccessNotice.link,
+    AccessNotice.partner,
+    AccessNotice.business,
+    AccessNotice.email,
+    AccessNotice.language,
+    AccessNotice.access_level,
+    AccessNotice.granted_by,
+    AccessNotice.granted_at,
+    AccessNotice.next_attempt_at,
+    AccessNotice.created_at,
+)
 
 # --- business spaces (a confirm may create one) ----------------------------------------
 

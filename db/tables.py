@@ -32,6 +32,7 @@ class Partner(Table, tablename="partner"):
     event_seq = BigInt(default=0)
     created_at = Timestamptz(default=TimestamptzNow())
     revision = BigInt(default=0)
+    reminder_days = Text(null=True, default=None)  # JSON list of days; NULL: the default
 
 
 class Business(Table, tablename="business"):
@@ -130,6 +131,9 @@ class Invitation(Table, tablename="invitation"):
     link = UUID(null=True, default=None)
     email_status = Varchar(length=16, default="queued")
     email_error = Text(null=True, default=None)
+    reminders_sent = Integer(default=0)
+    last_reminded_at = Timestamptz(null=True, default=None)
+    next_reminder_at = Timestamptz(null=True, default=None)  # NULL: no reminder due
 
 
 class QRGrant(Table, tablename="qr_grant"):
@@ -191,6 +195,38 @@ class MailOutbox(Table, tablename="mail_outbox"):
     sent_at = Timestamptz(null=True, default=None)
 
 
+class KnownUser(Table, tablename="known_user"):
+    """What the service knows of a user from their access tokens and requests: whom to
+    tell, and in which language, when a partner gains access to their business."""
+
+    sub = Varchar(length=255, primary_key=True)
+    email = Varchar(length=254, null=True, default=None)
+    language = Varchar(length=2, default="en")
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class AccessNotice(Table, tablename="access_notice"):
+    """An email telling a business admin that a partner gained access, queued with the
+    confirm that caused it and sent like invitation emails (see db.claims)."""
+
+    id = BigSerial(primary_key=True)
+    link = UUID()
+    partner = UUID()
+    business = UUID()
+    email = Varchar(length=254)
+    language = Varchar(length=2, default="en")
+    access_level = Varchar(length=16)
+    granted_by = Varchar(length=255)
+    granted_at = Timestamptz()
+    status = Varchar(length=16, default="queued")
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(default=TimestamptzNow())
+    locked_until = Timestamptz(null=True, default=None)
+    last_error = Text(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    sent_at = Timestamptz(null=True, default=None)
+
+
 class UserCodeAttempt(Table, tablename="user_code_attempt"):
     """A wrong `user_code` typed by a user; counted for the per-user limit."""
 
@@ -211,5 +247,7 @@ TABLES = (
     RegistrationLink,
     Event,
     MailOutbox,
+    KnownUser,
+    AccessNotice,
     UserCodeAttempt,
 )

@@ -17,5 +17,6 @@ class EventType(StrEnum):
     INVITATION_EXPIRED = "invitation.expired"
     INVITATION_REVOKED = "invitation.revoked"
     INVITATION_SUPERSEDED = "invitation.superseded"
+    INVITATION_REMINDER_SENT = "invitation.reminder_sent"
     CLIENT_ACTIVATED = "client.activated"
     CLIENT_DEACTIVATED = "client.deactivated"

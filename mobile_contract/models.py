@@ -146,11 +146,28 @@ class PartnerCreate(Request):
     vat_number: VatNumber | None = None
 
 
+ReminderDays = Annotated[
+    list[Annotated[float, Meta(gt=0, le=365)]],
+    Meta(
+        max_length=2,
+        description="Days after an invitation is sent when a reminder goes out (fractions "
+        "allowed; at most two, increasing, each below the invitation's lifetime; [] for none)",
+    ),
+]
+
+
+class PartnerUpdate(Request):
+    name: Name | UnsetType = UNSET
+    vat_number: VatNumber | UnsetType | None = UNSET
+    reminder_days: ReminderDays | UnsetType = UNSET
+
+
 class Partner(Response):
     id: UUID
     name: str
     vat_number: str | None
     created_at: datetime
+    reminder_days: list[float] = msgspec.field(default_factory=list)
 
 
 class BusinessCreate(Request):
@@ -221,6 +238,8 @@ class Invitation(Response):
     app_url: str | None
     qr_svg_url: str | None
     qr_png_url: str | None
+    reminders_sent: int = 0
+    last_reminded_at: datetime | None = None
 
 
 class Client(Response):

@@ -42,6 +42,7 @@ os.environ.update(
         "PUBLIC_BASE_URL": "https://invites.banqup.example",  # 30 characters
         "MAIL_URL": f"smtp://127.0.0.1:{SMTP_PORT}",
         "MAIL_RETRY_BASE_SECONDS": "0.2",
+        "SWEEP_SECONDS": "0.3",  # expiry and reminders (in fractions of a day) within seconds
     }
 )
 
@@ -125,6 +126,8 @@ def db(test_client: TestClient[Any]) -> Runner:
 
 
 TABLES_IN_DELETE_ORDER = (
+    "access_notice",
+    "known_user",
     "user_code_attempt",
     "mail_outbox",
     "event",

@@ -26,7 +26,8 @@ def test_create_partner_returns_it(api: Api) -> None:
     )
     assert body["name"] == "Acme"
     assert body["vat_number"] == "BE0123456789"
-    assert set(body) == {"id", "name", "vat_number", "created_at"}
+    assert set(body) == {"id", "name", "vat_number", "created_at", "reminder_days"}
+    assert body["reminder_days"] == [3.0, 10.0]  # INVITATION_REMINDER_DAYS's default
 
 
 def test_create_business_returns_it(api: Api) -> None:

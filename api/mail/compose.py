@@ -1,8 +1,10 @@
-"""Build an invitation email: text and HTML parts, the link, an inline QR, in the client's
-language. All wording lives in `api/templates` (`words/<lang>.j2` and `mail/`).
+"""Build the service's emails, text and HTML parts, in the recipient's language:
+invitations (first send, resend, reminder: the link and an inline QR) and access notices
+(a partner gained access to a business). All wording lives in `api/templates`
+(`words/<lang>.j2` and `mail/`).
 
-`render_invitation_email` does all of it, down to the bytes SMTP carries, in a render
-process: the QR and the MIME tree are the CPU-heavy part of sending.
+`render_email` does all of it, down to the bytes SMTP carries, in a render process: the
+QR and the MIME tree are the CPU-heavy part of sending.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
+from typing import Any
 
 import msgspec
 
@@ -34,6 +37,19 @@ class Invite(msgspec.Struct, kw_only=True):
     app_url: str
     expires_at: datetime
     replaces_earlier: bool
+    reminder: bool = False
+
+
+class AccessNoticeMail(msgspec.Struct, kw_only=True):
+    """What an access notice says: a partner gained access to a business."""
+
+    to: str
+    language: str
+    partner_name: str
+    business_name: str
+    access_level: str
+    granted_by: str
+    granted_at: datetime
 
 
 class Outgoing(msgspec.Struct, frozen=True, kw_only=True):
@@ -66,29 +82,58 @@ def flatten(message: EmailMessage) -> Outgoing:
     )
 
 
-def render_invitation_email(
-    invite: Invite, sender: str, message_id_domain: str, qr_scale: int
+def render_email(
+    mail: Invite | AccessNoticeMail, sender: str, message_id_domain: str, qr_scale: int
 ) -> Outgoing:
     """The whole email, ready for SMTP; runs in a render process."""
-    png = render(invite.url, "png", qr_scale)
-    return flatten(compose(invite, png, sender, message_id_domain))
+    if isinstance(mail, AccessNoticeMail):
+        return flatten(compose_access_notice(mail, sender, message_id_domain))
+    png = render(mail.url, "png", qr_scale)
+    return flatten(compose(mail, png, sender, message_id_domain))
+
+
+def _message(
+    template: str,
+    language: str,
+    words: dict[str, Any],
+    sender: str,
+    to: Address,
+    kind: str,
+    message_id_domain: str,
+) -> EmailMessage:
+    """A text and HTML message of `template` in `language`, from `sender` to `to`."""
+    subject, text, html = render_mail(template, language, words)
+    sender_name, sender_address = parseaddr(sender)
+    message = EmailMessage(policy=_policy(sender_address, to.addr_spec))
+    message["Subject"] = subject
+    message["From"] = Address(display_name=sender_name, addr_spec=sender_address)
+    message["To"] = to
+    message["Date"] = format_datetime(datetime.now().astimezone())
+    message["Message-ID"] = make_msgid(kind, domain=message_id_domain)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    message["Content-Language"] = language  # after the body: set_content drops Content-*
+    return message
 
 
 def compose(invite: Invite, qr_png: bytes, sender: str, message_id_domain: str) -> EmailMessage:
     cid = make_msgid("qr", domain=QR_CID_DOMAIN)
+    to = Address(display_name=invite.client_name, addr_spec=invite.to)
     words = {"invite": invite, "qr_cid": cid[1:-1]}
-    subject, text, html = render_mail(invite.language, words)
-    sender_name, sender_address = parseaddr(sender)
-    message = EmailMessage(policy=_policy(sender_address, invite.to))
-    message["Subject"] = subject
-    message["From"] = Address(display_name=sender_name, addr_spec=sender_address)
-    message["To"] = Address(display_name=invite.client_name, addr_spec=invite.to)
-    message["Date"] = format_datetime(datetime.now().astimezone())
-    message["Message-ID"] = make_msgid("invite", domain=message_id_domain)
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
-    message["Content-Language"] = invite.language  # after the body: set_content drops Content-*
+    message = _message(
+        "invitation", invite.language, words, sender, to, "invite", message_id_domain
+    )
     html_part: EmailMessage = message.get_payload()[1]  # type: ignore[index,assignment]
     html_part.add_related(qr_png, maintype="image", subtype="png", cid=cid, filename="qr.png")
     return message
+
+
+def compose_access_notice(
+    notice: AccessNoticeMail, sender: str, message_id_domain: str
+) -> EmailMessage:
+    to = Address(addr_spec=notice.to)
+    words = {"notice": notice}
+    return _message(
+        "access_notice", notice.language, words, sender, to, "access", message_id_domain
+    )

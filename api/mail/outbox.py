@@ -12,18 +12,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 from concurrent.futures import Executor
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from api.mail.compose import Invite
+from api.mail.compose import AccessNoticeMail, Invite
 from api.mail.transport import DeliveryError, render_and_send
 from api.services import views
 from api.services.changes import partner_change
 from api.services.context import Context, utcnow
 from db.claims import RetryPolicy, Settled, WorkQueue
-from db.tables import Client, Invitation, MailOutbox, Partner
+from db.tables import AccessNotice, Business, Client, Invitation, MailOutbox, Partner
+from db.transactions import write_transaction
 from mobile_contract import EventType
 
 log = logging.getLogger("api.mail")
@@ -40,6 +42,9 @@ class MailWorker:
         self.mail_url = mail_url
         self.renderer = renderer  # where emails are rendered and sent (None: this thread)
         self.outbox = WorkQueue(MailOutbox, policy, done_status="sent", done_at=MailOutbox.sent_at)
+        self.notices = WorkQueue(
+            AccessNotice, policy, done_status="sent", done_at=AccessNotice.sent_at
+        )
         self._domain = urlsplit(ctx.settings.public_base_url).hostname or "localhost"
 
     async def run(self) -> None:
@@ -62,13 +67,18 @@ class MailWorker:
                     await asyncio.wait_for(queued.wait(), IDLE_POLL)
 
     async def run_once(self) -> int:
-        """Claim and deliver one batch of due messages; how many were claimed."""
-        claimed = await self.outbox.claim(utcnow())
+        """Claim and deliver one batch of each kind of due message; how many were claimed."""
+        now = utcnow()
+        claimed = await self.outbox.claim(now)
         if claimed:
             await self._deliver(claimed)
-        return len(claimed)
+        notices = await self.notices.claim(now)
+        if notices:
+            await self._deliver_notices(notices)
+        return len(claimed) + len(notices)
 
     async def _deliver(self, claimed: list[dict[str, Any]]) -> None:
+        """Invitation emails (first sends, resends and reminders)."""
         invitations = {
             r["id"]: r
             for r in await Invitation.select().where(
@@ -77,41 +87,91 @@ class MailWorker:
         }
         names = await _names(list(invitations.values()))
         now = utcnow()
-        outcomes: dict[int, DeliveryError | None] = {}
-        sendable: list[dict[str, Any]] = []
+        messages: dict[int, Invite | DeliveryError] = {}
         for row in claimed:
-            if views.invitation_status(invitations[row["invitation"]], now) == "pending":
-                sendable.append(row)
+            invitation = invitations[row["invitation"]]
+            if views.invitation_status(invitation, now) == "pending":
+                messages[row["id"]] = self._invite(invitation, names, row["kind"])
             else:
-                outcomes[row["id"]] = ENDED
+                messages[row["id"]] = ENDED
+        await self._record(claimed, invitations, await self._send_all(messages))
+
+    async def _deliver_notices(self, claimed: list[dict[str, Any]]) -> None:
+        """Access notices: a partner gained access to a business (its admins are told)."""
+        names = await _names(
+            [{"client": row["business"], "partner": row["partner"]} for row in claimed],
+            businesses=True,
+        )
+        messages: dict[int, AccessNoticeMail | DeliveryError] = {
+            row["id"]: AccessNoticeMail(
+                to=row["email"],
+                language=row["language"],
+                partner_name=names[row["partner"]],
+                business_name=names[row["business"]],
+                access_level=row["access_level"],
+                granted_by=row["granted_by"],
+                granted_at=row["granted_at"],
+            )
+            for row in claimed
+        }
+        outcomes = await self._send_all(messages)
+        settled = self.notices.sort([(row, outcomes[row["id"]]) for row in claimed])
+        for row, reason in settled.failed:
+            log.warning("access notice %s: not delivered: %s", row["id"], reason)
+        async with write_transaction():  # a business's mail record: no partner's data
+            await self.notices.settle(settled, utcnow())
+
+    async def _send_all(
+        self, messages: Mapping[int, Invite | AccessNoticeMail | DeliveryError]
+    ) -> dict[int, DeliveryError | None]:
+        """Render and send each message in the render processes; the outcome of each (a
+        DeliveryError in place of a message is its outcome already)."""
+        ready = {
+            key: message
+            for key, message in messages.items()
+            if not isinstance(message, DeliveryError)
+        }
+        loop = asyncio.get_running_loop()
+        settings = self.ctx.settings
         delivered = await asyncio.gather(
             *(
-                self._send(invitations[row["invitation"]], names, row["kind"] == "resend")
-                for row in sendable
+                loop.run_in_executor(
+                    self.renderer,
+                    render_and_send,
+                    message,
+                    settings.mail_from,
+                    self._domain,
+                    QR_SCALE,
+                    self.mail_url,
+                )
+                for message in ready.values()
             ),
             return_exceptions=True,
         )
-        for row, outcome in zip(sendable, delivered, strict=True):
+        outcomes: dict[int, DeliveryError | None] = {
+            key: message for key, message in messages.items() if isinstance(message, DeliveryError)
+        }
+        for key, outcome in zip(ready, delivered, strict=True):
             if isinstance(outcome, BaseException) and not isinstance(outcome, DeliveryError):
-                log.error("mail %s: cannot send", row["id"], exc_info=outcome)  # a bug
+                log.error("mail %s: cannot send", key, exc_info=outcome)  # a bug
                 outcome = DeliveryError(
                     f"internal error: {type(outcome).__name__}", permanent=False
                 )
-            outcomes[row["id"]] = outcome
-        await self._record(claimed, invitations, outcomes)
+            outcomes[key] = outcome
+        return outcomes
 
-    async def _send(
-        self, invitation: dict[str, Any], names: dict[UUID, str], replaces_earlier: bool
-    ) -> DeliveryError | None:
+    def _invite(
+        self, invitation: dict[str, Any], names: dict[UUID, str], kind: str
+    ) -> Invite | DeliveryError:
         token = self.ctx.token(
             invitation["token_id"], invitation["expires_at"], "inv", invitation["token_kid"]
         )
         if token is None:
-            raise DeliveryError(
+            return DeliveryError(
                 "not sent: the invitation's signing key was rotated out", permanent=True
             )
         urls = self.ctx.urls(token)
-        invite = Invite(
+        return Invite(
             to=invitation["email"],
             client_name=names[invitation["client"]],
             partner_name=names[invitation["partner"]],
@@ -121,16 +181,8 @@ class MailWorker:
             url=urls["url"],
             app_url=urls["app_url"],
             expires_at=invitation["expires_at"],
-            replaces_earlier=replaces_earlier,
-        )
-        return await asyncio.get_running_loop().run_in_executor(
-            self.renderer,
-            render_and_send,
-            invite,
-            self.ctx.settings.mail_from,
-            self._domain,
-            QR_SCALE,
-            self.mail_url,
+            replaces_earlier=kind == "resend",
+            reminder=kind == "reminder",
         )
 
     async def _record(
@@ -145,16 +197,23 @@ class MailWorker:
             by_partner.setdefault(invitations[row["invitation"]]["partner"], []).append(row)
         for partner_id, rows in by_partner.items():
             settled = self.outbox.sort([(row, outcomes[row["id"]]) for row in rows])
+            # A reminder's outcome is the outbox row's alone: the invitation's delivery
+            # state and events are about its own email.
+            first = Settled(
+                [row for row in settled.done if row["kind"] != "reminder"],
+                [(row, why) for row, why in settled.retrying if row["kind"] != "reminder"],
+                [(row, why) for row, why in settled.failed if row["kind"] != "reminder"],
+            )
             async with partner_change(self.ctx, partner_id) as change:
                 await self.outbox.settle(settled, change.now)
-                await _invitations_learn(settled)
-                for row in settled.done:
+                await _invitations_learn(first)
+                for row in first.done:
                     change.emit(
                         EventType.INVITATION_EMAIL_SENT,
                         client=invitations[row["invitation"]]["client"],
                         invitation=row["invitation"],
                     )
-                for row, reason in settled.failed:
+                for row, reason in first.failed:
                     change.emit(
                         EventType.INVITATION_EMAIL_FAILED,
                         client=invitations[row["invitation"]]["client"],
@@ -184,15 +243,17 @@ async def _invitations_learn(settled: Settled) -> None:
 ENDED = DeliveryError("not sent: the invitation ended before its email went out", permanent=True)
 
 
-async def _names(invitations: list[dict[str, Any]]) -> dict[UUID, str]:
-    """Names of the clients and partners of these invitations, by id."""
-    client_ids = list({i["client"] for i in invitations})
-    partner_ids = list({i["partner"] for i in invitations})
+async def _names(rows: list[dict[str, Any]], *, businesses: bool = False) -> dict[UUID, str]:
+    """Names of the partners (`partner`) and clients, or businesses (`client`), of `rows`,
+    by id."""
+    others = list({row["client"] for row in rows})
+    partner_ids = list({row["partner"] for row in rows})
+    table = Business if businesses else Client
     names: dict[UUID, str] = {}
-    if client_ids:
+    if others:
         names |= {
             r["id"]: r["name"]
-            for r in await Client.select(Client.id, Client.name).where(Client.id.is_in(client_ids))
+            for r in await table.select(table.id, table.name).where(table.id.is_in(others))
         }
     if partner_ids:
         names |= {

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
-from api.mail.compose import Invite, Outgoing, render_invitation_email
+from api.mail.compose import AccessNoticeMail, Invite, Outgoing, render_email
 
 
 class DeliveryError(Exception):
@@ -157,15 +157,19 @@ _transports: dict[str, Transport] = {}  # one a MAIL_URL in each process: connec
 
 
 def render_and_send(
-    invite: Invite, sender: str, message_id_domain: str, qr_scale: int, mail_url: str
+    mail: Invite | AccessNoticeMail,
+    sender: str,
+    message_id_domain: str,
+    qr_scale: int,
+    mail_url: str,
 ) -> DeliveryError | None:
-    """One invitation email, rendered whole and handed over; runs in a render process.
+    """One email, rendered whole and handed over; runs in a render process.
     The outcome: None if the server (or folder) took it."""
     transport = _transports.get(mail_url)
     if transport is None:
         transport = _transports[mail_url] = transport_from_url(mail_url)
     try:
-        transport.send(render_invitation_email(invite, sender, message_id_domain, qr_scale))
+        transport.send(render_email(mail, sender, message_id_domain, qr_scale))
     except DeliveryError as error:
         return error
     return None

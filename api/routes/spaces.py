@@ -1,9 +1,9 @@
 """Routes for everyone signed in: who am I, create a partner or a business."""
 
-from litestar import Controller, get, post
+from litestar import Controller, get, patch, post
 from litestar.params import JSONBody
 
-from api.routes.params import INVALID, SIGNED_IN, CurrentUser, documented
+from api.routes.params import IN_PARTNER, INVALID, SIGNED_IN, Ctx, CurrentUser, PathId, documented
 from api.services import spaces
 from mobile_contract import models
 
@@ -25,9 +25,23 @@ class SpacesController(Controller):
         summary="Create a Partner Space; the caller becomes its admin",
     )
     async def create_partner(
-        self, user: CurrentUser, data: JSONBody[models.PartnerCreate]
+        self, ctx: Ctx, user: CurrentUser, data: JSONBody[models.PartnerCreate]
     ) -> models.Partner:
-        return await spaces.create_partner(user, data)
+        return await spaces.create_partner(ctx, user, data)
+
+    @patch(
+        "/partners/{partner_id:uuid}",
+        **documented("updatePartner", *IN_PARTNER, *INVALID),
+        summary="Change a partner's name, VAT number or reminder schedule",
+    )
+    async def update_partner(
+        self,
+        ctx: Ctx,
+        user: CurrentUser,
+        partner_id: PathId,
+        data: JSONBody[models.PartnerUpdate],
+    ) -> models.Partner:
+        return await spaces.update_partner(ctx, user, partner_id, data)
 
     @post(
         "/businesses",

@@ -15,7 +15,9 @@ nothing.
 
 The revision is taken even when no event is emitted (a client's details edited, an
 idempotent repeat): answers cached with the old revision (`api.services.revisions`) are
-never served again, at the cost of recomputing them once.
+never served again, at the cost of recomputing them once. Only a block that found,
+under its locks, that there was nothing to do at all says so with `discard()` (a sweep
+that another process did first): then nothing is recorded or published.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 from uuid import UUID
 
 import msgspec
@@ -43,6 +45,10 @@ class NewEvent(msgspec.Struct, kw_only=True, frozen=True):
     data: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
+class _Discarded(Exception):
+    """Raised by `PartnerChange.discard()`: roll back, record and publish nothing."""
+
+
 class PartnerChange:
     """What one unit of work did to a partner: the events to record, and what to do
     once they are committed."""
@@ -52,6 +58,10 @@ class PartnerChange:
         self.now = now
         self.events: list[NewEvent] = []
         self._after_commit: list[Callable[[], object]] = []
+
+    def discard(self) -> NoReturn:
+        """End the block: it changed nothing (another process did the work first)."""
+        raise _Discarded
 
     def emit(
         self,
@@ -102,9 +112,12 @@ async def partner_change(
 ) -> AsyncIterator[PartnerChange]:
     """One transaction changing `partner_id`'s data; see the module's docstring."""
     change = PartnerChange(partner_id, now or utcnow())
-    async with write_transaction():
-        yield change
-        newest = await change._record()
+    try:
+        async with write_transaction():
+            yield change
+            newest = await change._record()
+    except _Discarded:
+        return
     ctx.bus.publish(partner_id, newest)
     for callback in change._after_commit:
         callback()

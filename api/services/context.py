@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 
 from api.auth import AccessTokenVerifier
+from api.lru import LRU
 from api.services.bus import EventBus
 from api.services.revisions import RevisionCache
 from api.settings import Settings
@@ -29,6 +30,10 @@ class Context(msgspec.Struct, kw_only=True):
     mail_queued: asyncio.Event = msgspec.field(default_factory=asyncio.Event)
     # The ETag of each client-list query last answered (partner, user, parameters).
     list_etags: RevisionCache[Any, str] = msgspec.field(default_factory=RevisionCache)
+    # The (email, language) this process last recorded of each user (api.services.users).
+    known_users: LRU[str, tuple[str | None, str | None]] = msgspec.field(
+        default_factory=lambda: LRU(10_000)
+    )
     # Until when each recently checked invitation token stays usable.
     token_states: RevisionCache[str, datetime] = msgspec.field(default_factory=RevisionCache)
 

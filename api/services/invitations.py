@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -11,7 +12,7 @@ from uuid import UUID, uuid4
 import msgspec
 
 from api.errors import AppError, not_found
-from api.services import views
+from api.services import reminders, views
 from api.services.access import require_partner_member
 from api.services.changes import PartnerChange, partner_change
 from api.services.clients import back_to_inactive
@@ -53,6 +54,7 @@ def _new_invitation(
     *,
     message: str | None,
     access_level: str,
+    reminder_days: Sequence[float],
     replaces: UUID | None = None,
 ) -> dict[str, Any]:
     """A new invitation row (every column)."""
@@ -79,6 +81,9 @@ def _new_invitation(
         "link": None,
         "email_status": "queued",
         "email_error": None,
+        "reminders_sent": 0,
+        "last_reminded_at": None,
+        "next_reminder_at": reminders.due_at(now, reminder_days, 0),
     }
 
 
@@ -132,6 +137,7 @@ async def invite(
     """Invite each listed client; each gets its own result, and an email is queued."""
     await require_partner_member(user.sub, partner_id)
     results: list[models.InviteResult] = []
+    reminder_days = await reminders.partner_schedule(ctx, partner_id)
     async with partner_change(ctx, partner_id) as change:
         now = change.now
         wanted = list(dict.fromkeys(data.client_ids))
@@ -156,7 +162,13 @@ async def invite(
             if row["status"] == "invited":
                 stale.append(client_id)
             invitation = _new_invitation(
-                ctx, user, row, now, message=data.message, access_level=data.access_level
+                ctx,
+                user,
+                row,
+                now,
+                message=data.message,
+                access_level=data.access_level,
+                reminder_days=reminder_days,
             )
             created.append(invitation)
             results.append(
@@ -244,6 +256,7 @@ async def resend(
             now,
             message=message,
             access_level=old["access_level"],
+            reminder_days=await reminders.partner_schedule(ctx, partner_id),
             replaces=old["id"],
         )
         await Invitation.update({Invitation.status: "superseded"}).where(Invitation.id == old["id"])
@@ -340,5 +353,8 @@ async def expire_due(ctx: Context, batch: int = 500) -> int:
     for partner_id, rows_due in by_partner.items():
         async with partner_change(ctx, partner_id) as change:
             await lock(Client, *(r["client"] for r in rows_due))
-            expired += len(await _expire(change, Invitation.id.is_in([r["id"] for r in rows_due])))
+            done = await _expire(change, Invitation.id.is_in([r["id"] for r in rows_due]))
+            if not done:
+                change.discard()
+            expired += len(done)
     return expired

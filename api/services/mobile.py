@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from api.errors import AppError, invalid
-from api.services import grants, views
+from api.services import access_notices, grants, views
 from api.services.access import require_business_admin
 from api.services.changes import PartnerChange, partner_change
 from api.services.clients import back_to_inactive
@@ -78,12 +78,13 @@ async def preview(ctx: Context, user: models.User, data: models.GrantRequest) ->
                 .where((Invitation.id == invitation["id"]) & Invitation.opened_at.is_null())
                 .returning(Invitation.id)
             )
-            if opened:
-                change.emit(
-                    EventType.INVITATION_OPENED,
-                    client=invitation["client"],
-                    invitation=invitation["id"],
-                )
+            if not opened:
+                change.discard()  # another preview was first
+            change.emit(
+                EventType.INVITATION_OPENED,
+                client=invitation["client"],
+                invitation=invitation["id"],
+            )
     return models.Preview(
         kind="invitation",
         invitation_id=invitation["id"],
@@ -135,8 +136,8 @@ async def confirm(
     try:
         async with partner_change(ctx, target["partner"], now) as change:
             if grant.registration_link is not None:
-                return await _confirm_registration_link(change, user, data, target["id"])
-            return await _confirm_invitation(change, user, data, grant)
+                return await _confirm_registration_link(ctx, change, user, data, target["id"])
+            return await _confirm_invitation(ctx, change, user, data, grant)
     except Exception as exc:
         if is_unique_violation(exc):  # another confirm linked this business first
             raise _already_linked() from None
@@ -144,7 +145,11 @@ async def confirm(
 
 
 async def _confirm_invitation(
-    change: PartnerChange, user: models.User, data: models.ConfirmRequest, grant: grants.Grant
+    ctx: Context,
+    change: PartnerChange,
+    user: models.User,
+    data: models.ConfirmRequest,
+    grant: grants.Grant,
 ) -> models.Confirmation:
     assert grant.invitation is not None
     invitation_id, client_id = grant.invitation["id"], grant.invitation["client"]
@@ -185,6 +190,14 @@ async def _confirm_invitation(
     )
     await sql.execute(statements.ACCEPT_INVITATION, now, user.sub, link["id"], invitation_id)
     await sql.execute(statements.ACTIVATE_CLIENT, business_id, now, now, client_id)
+    await access_notices.queue(
+        ctx,
+        change,
+        link_id=link["id"],
+        business_id=business_id,
+        access_level=link["access_level"],
+        granted_by=user,
+    )
     event_data = {"business_id": str(business_id)}
     for kind in (EventType.INVITATION_ACCEPTED, EventType.CLIENT_ACTIVATED):
         change.emit(
@@ -194,7 +207,11 @@ async def _confirm_invitation(
 
 
 async def _confirm_registration_link(
-    change: PartnerChange, user: models.User, data: models.ConfirmRequest, link_id: UUID
+    ctx: Context,
+    change: PartnerChange,
+    user: models.User,
+    data: models.ConfirmRequest,
+    link_id: UUID,
 ) -> models.Confirmation:
     now, partner_id = change.now, change.partner_id
     await lock(RegistrationLink, link_id)
@@ -232,6 +249,14 @@ async def _confirm_registration_link(
         created_at=now,
     )
     await new_link.save()
+    await access_notices.queue(
+        ctx,
+        change,
+        link_id=new_link.id,
+        business_id=business_id,
+        access_level=reg["access_level"],
+        granted_by=user,
+    )
     await RegistrationLink.update({RegistrationLink.uses: RegistrationLink.uses + 1}).where(
         RegistrationLink.id == link_id
     )

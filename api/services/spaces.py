@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from uuid import uuid4
+from typing import Any
+from uuid import UUID, uuid4
 
-from api.services.context import utcnow
+import msgspec
+from piccolo.columns import Column
+
+from api.services import reminders
+from api.services.access import require_partner_member
+from api.services.changes import partner_change
+from api.services.context import Context, utcnow
 from db import sql, statements
 from db.tables import BusinessMember, Partner, PartnerMember
-from db.transactions import write_transaction
+from db.transactions import one, write_transaction
 from mobile_contract import models
 
 
@@ -39,17 +46,46 @@ async def me(user: models.User) -> models.Me:
     )
 
 
-async def create_partner(user: models.User, data: models.PartnerCreate) -> models.Partner:
+def _partner(ctx: Context, row: dict[str, Any]) -> models.Partner:
+    return models.Partner(
+        id=row["id"],
+        name=row["name"],
+        vat_number=row["vat_number"],
+        created_at=row["created_at"],
+        reminder_days=reminders.schedule(ctx, row["reminder_days"]),
+    )
+
+
+async def create_partner(
+    ctx: Context, user: models.User, data: models.PartnerCreate
+) -> models.Partner:
     partner = Partner(name=data.name.strip(), vat_number=data.vat_number, created_at=utcnow())
     async with write_transaction():
         await partner.save()
         await PartnerMember(partner=partner.id, user_sub=user.sub, role="admin").save()
-    return models.Partner(
-        id=partner.id,
-        name=partner.name,
-        vat_number=partner.vat_number,
-        created_at=partner.created_at,
-    )
+    return _partner(ctx, partner.to_dict())
+
+
+async def update_partner(
+    ctx: Context, user: models.User, partner_id: UUID, data: models.PartnerUpdate
+) -> models.Partner:
+    """Change the partner's name, VAT number or reminder schedule (which its pending
+    invitations follow from now on)."""
+    await require_partner_member(user.sub, partner_id)
+    changes: dict[Column | str, Any] = {}
+    if data.name is not msgspec.UNSET:
+        changes[Partner.name] = data.name.strip()
+    if data.vat_number is not msgspec.UNSET:
+        changes[Partner.vat_number] = data.vat_number
+    if data.reminder_days is not msgspec.UNSET:
+        changes[Partner.reminder_days] = reminders.checked(ctx, data.reminder_days)
+    async with partner_change(ctx, partner_id):
+        if changes:
+            await Partner.update(changes).where(Partner.id == partner_id)
+        if data.reminder_days is not msgspec.UNSET:
+            await reminders.reschedule(partner_id, data.reminder_days)
+        row = await one(Partner.select().where(Partner.id == partner_id))
+    return _partner(ctx, row)
 
 
 async def insert_business(user_sub: str, data: models.BusinessCreate) -> models.Business:

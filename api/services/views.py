@@ -56,6 +56,8 @@ def invitation(ctx: Context, row: dict[str, Any], now: datetime) -> models.Invit
         declined_at=row["declined_at"],
         revoked_at=row["revoked_at"],
         email_status=EmailStatus(row["email_status"]),
+        reminders_sent=row["reminders_sent"],
+        last_reminded_at=row["last_reminded_at"],
         email_error=row["email_error"],
         **urls,
     )

@@ -51,12 +51,30 @@ def language(value: str | None) -> str:
     return value if value in LANGUAGES else "en"
 
 
-def render_mail(lang: str, context: dict[str, Any]) -> tuple[str, str, str]:
-    """(subject, text, html) of the invitation email in `lang`."""
+def preferred_language(accept_language: str | None) -> str | None:
+    """The first of our languages that an `Accept-Language` header asks for, by weight
+    (`nl-BE,nl;q=0.9,en;q=0.8` gives `nl`); None when it asks for none of them."""
+    weighted = []
+    for position, item in enumerate((accept_language or "").split(",")):
+        tag, _, params = item.strip().partition(";")
+        weight = 1.0
+        if params.strip().startswith("q="):
+            try:
+                weight = float(params.strip()[2:])
+            except ValueError:
+                continue
+        primary = tag.strip().split("-")[0].lower()
+        if primary in LANGUAGES and weight > 0:
+            weighted.append((-weight, position, primary))
+    return min(weighted)[2] if weighted else None
+
+
+def render_mail(name: str, lang: str, context: dict[str, Any]) -> tuple[str, str, str]:
+    """(subject, text, html) of the email `name` (`mail/<name>.*.j2`) in `lang`."""
     context = context | {"lang": language(lang)}
-    subject = ENV.get_template("mail/subject.txt.j2").render(context).strip()
-    text = ENV.get_template("mail/invitation.txt.j2").render(context)
-    html = ENV.get_template("mail/invitation.html.j2").render(context)
+    subject = ENV.get_template(f"mail/{name}.subject.txt.j2").render(context).strip()
+    text = ENV.get_template(f"mail/{name}.txt.j2").render(context)
+    html = ENV.get_template(f"mail/{name}.html.j2").render(context)
     return " ".join(subject.split()), text, html
 
 

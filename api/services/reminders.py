@@ -1,0 +1,150 @@
+"""Reminders: a pending invitation gets its email again (same link, same QR) some days
+after it was sent, on the partner's schedule (`reminder_days`, or the service's default
+`INVITATION_REMINDER_DAYS`).
+
+Each invitation keeps when its next reminder is due (`next_reminder_at`, NULL when none
+is). The sweep (`queue_due`) queues the due ones in the mail outbox, one unit of work per
+partner: the UPDATE counting the reminder only changes a row still at the count it read,
+so however many processes sweep, each reminder is queued once. None goes out once the
+invitation is no longer pending, nor to a client whose email address changed since the
+invitation (a resend is the way to reach a new address).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from api.errors import invalid
+from api.services.changes import partner_change
+from api.services.context import Context, utcnow
+from api.services.views import invitation_status
+from db import sql, statements
+from db.tables import Client, Invitation, Partner
+from db.transactions import lock
+from mobile_contract import EventType
+from mobile_contract.models import InvitationStatus
+
+
+def schedule(ctx: Context, stored: str | None) -> list[float]:
+    """A partner's reminder days: its own (stored as JSON), else the default."""
+    if stored is None:
+        return list(ctx.settings.invitation_reminder_days)
+    return msgspec.json.decode(stored, type=list[float])
+
+
+async def partner_schedule(ctx: Context, partner_id: UUID) -> list[float]:
+    row = await Partner.select(Partner.reminder_days).where(Partner.id == partner_id).first()
+    return schedule(ctx, row["reminder_days"] if row else None)
+
+
+def checked(ctx: Context, days: list[float]) -> str:
+    """`days` as stored, or 400 if they are not a schedule for this service's invitations."""
+    ttl = ctx.settings.invitation_ttl_days
+    if days != sorted(set(days)):
+        raise invalid("reminder_days", "must increase, each day once")
+    if any(day >= ttl for day in days):
+        raise invalid("reminder_days", f"each must be below the invitation lifetime ({ttl} days)")
+    return msgspec.json.encode(days).decode()
+
+
+def due_at(sent: datetime, days: Sequence[float], reminders_sent: int) -> datetime | None:
+    """When the next reminder of an invitation made at `sent` is due, if one is."""
+    if reminders_sent >= len(days):
+        return None
+    return sent + timedelta(days=days[reminders_sent])
+
+
+async def reschedule(partner_id: UUID, days: list[float]) -> None:
+    """Apply a new schedule to the partner's pending invitations; inside its unit of work."""
+    rows = await Invitation.select(
+        Invitation.id, Invitation.created_at, Invitation.reminders_sent
+    ).where((Invitation.partner == partner_id) & (Invitation.status == "pending"))
+    by_due: dict[datetime | None, list[UUID]] = {}
+    for row in rows:
+        due = due_at(row["created_at"], days, row["reminders_sent"])
+        by_due.setdefault(due, []).append(row["id"])
+    for due, ids in by_due.items():
+        for start in range(0, len(ids), 1000):
+            await Invitation.update({Invitation.next_reminder_at: due}).where(
+                Invitation.id.is_in(ids[start : start + 1000])
+            )
+
+
+async def queue_due(ctx: Context, batch: int = 500) -> int:
+    """Queue the reminders that are due; how many were queued."""
+    due = (
+        await Invitation.select(Invitation.partner)
+        .where((Invitation.status == "pending") & (Invitation.next_reminder_at <= utcnow()))
+        .limit(batch)
+    )
+    queued = 0
+    for partner_id in dict.fromkeys(row["partner"] for row in due):
+        queued += await _queue_for_partner(ctx, partner_id, batch)
+    return queued
+
+
+async def _queue_for_partner(ctx: Context, partner_id: UUID, batch: int) -> int:
+    async with partner_change(ctx, partner_id) as change:
+        now = change.now
+        rows: list[dict[str, Any]] = await (
+            Invitation.select(
+                *Invitation.all_columns(), Invitation.client.email.as_alias("now_email")
+            )
+            .where(
+                (Invitation.partner == partner_id)
+                & (Invitation.status == "pending")
+                & (Invitation.next_reminder_at <= now)
+            )
+            .limit(batch)
+        )
+        await lock(Client, *(row["client"] for row in rows))
+        days = await partner_schedule(ctx, partner_id)
+        reminded = []
+        changed = False
+        for row in rows:
+            if row["email_status"] == "queued":
+                continue  # the invitation's own email is not out yet: remind after it
+            sendable = (
+                invitation_status(row, now) is InvitationStatus.PENDING
+                and row["email_status"] == "sent"
+                and row["now_email"] == row["email"]
+            )
+            count = row["reminders_sent"] + 1 if sendable else row["reminders_sent"]
+            counted = await (
+                Invitation.update(
+                    {
+                        Invitation.reminders_sent: count,
+                        Invitation.last_reminded_at: now if sendable else row["last_reminded_at"],
+                        Invitation.next_reminder_at: (
+                            due_at(row["created_at"], days, count) if sendable else None
+                        ),
+                    }
+                )
+                .where(
+                    (Invitation.id == row["id"])
+                    & (Invitation.reminders_sent == row["reminders_sent"])
+                    & (Invitation.status == "pending")
+                )
+                .returning(Invitation.id)
+            )
+            changed = changed or bool(counted)
+            if counted and sendable:
+                reminded.append(row)
+                change.emit(
+                    EventType.INVITATION_REMINDER_SENT,
+                    client=row["client"],
+                    invitation=row["id"],
+                    data={"reminder": count},
+                )
+        if not changed:
+            change.discard()  # another process was first, or the emails are not out yet
+        if reminded:
+            outbox = [(row["id"], "reminder", "queued", 0, now, now) for row in reminded]
+            await sql.insert(statements.OUTBOX_INSERT, outbox)
+            change.after_commit(ctx.mail_queued.set)
+    return len(reminded)
