@@ -24,6 +24,7 @@ from datetime import timedelta
 from typing import Any
 
 from api.mail.outbox import MailWorker, forget_settled_mail, measure_outbox
+from api.metrics import WEBHOOK_PENDING
 from api.services.context import Context
 from api.services.invitations import expire_due
 from db.claims import RetryPolicy
@@ -58,6 +59,7 @@ async def mail_outbox(bg: Background) -> None:
     policy = RetryPolicy(
         max_attempts=settings.mail_max_attempts,
         retry_base=timedelta(seconds=settings.mail_retry_base_seconds),
+        lease=timedelta(seconds=settings.mail_lease_seconds),
     )
     await MailWorker(bg.ctx, settings.mail_url, bg.renderer, policy).run(bg.stopping)
 
@@ -71,9 +73,15 @@ async def mail_retention(bg: Background) -> None:
     await bg.every(MAIL_RETENTION_SECONDS, lambda: forget_settled_mail(keep))
 
 
+async def measure_webhooks() -> None:
+    """No webhook delivery exists yet: none pending. The webhook outbox's own measure
+    replaces this one in MEASURES."""
+    WEBHOOK_PENDING.set(0)
+
+
 Loop = Callable[[Background], Coroutine[Any, Any, None]]
 LOOPS: tuple[Loop, ...] = (mail_outbox, expiry_sweeper, mail_retention)
-MEASURES: tuple[Callable[[], Awaitable[None]], ...] = (measure_outbox,)
+MEASURES: tuple[Callable[[], Awaitable[None]], ...] = (measure_outbox, measure_webhooks)
 
 
 async def measure() -> None:

@@ -55,6 +55,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     mail_from: str = "Banqup <no-reply@banqup.localhost>"
     mail_max_attempts: Annotated[int, _range("a whole number", 1, 100)] = 8
     mail_retry_base_seconds: Annotated[float, _range("a number", 0.01, 3600)] = 10.0
+    # How long a claimed email is held by the process sending it; after a crash it is
+    # sent again (by any process) once this has passed.
+    mail_lease_seconds: Annotated[float, _range("a number", 1, 3600)] = 120.0
     cors_origins: tuple[str, ...] = ()
     apple_app_ids: tuple[str, ...] = ()
     android_package: str | None = None

@@ -7,7 +7,7 @@ from litestar import Request, Response, get
 from api import background, metrics
 from api.errors import AppError
 from api.listener import listener_down_for
-from api.services.context import Context
+from api.routes.params import Ctx
 from db.piccolo_conf import DB
 from mobile_contract import ErrorCode
 
@@ -19,13 +19,10 @@ async def healthz() -> dict[str, Any]:
     return {"status": "ok"}
 
 
-@get(
-    "/readyz",
-    tags=["health"],
-    summary="The database is reachable (and, on PostgreSQL, the change listener connected)",
-    cache=False,
-)
+@get("/readyz", tags=["health"], summary="The database is reachable", cache=False)
 async def readyz() -> dict[str, Any]:
+    """503 while the database is unreachable or (PostgreSQL) this process's change
+    listener has been down for more than LISTENER_GRACE seconds."""
     try:
         await DB.run_querystring(_ping())
     except Exception:
@@ -36,7 +33,7 @@ async def readyz() -> dict[str, Any]:
 
 
 @get("/metrics", include_in_schema=False, cache=False)
-async def metrics_text(request: Request[Any, Any, Any], ctx: Context) -> Response[bytes]:
+async def metrics_text(request: Request[Any, Any, Any], ctx: Ctx) -> Response[bytes]:
     """Prometheus text of every worker process of this `serve` (not JSON, so not in the
     OpenAPI schema); see api.metrics for the token rule."""
     status = metrics.metrics_access(ctx.settings, request.headers.get("authorization"))
