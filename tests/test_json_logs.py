@@ -22,7 +22,7 @@ def request_lines(server: LiveServer) -> list[dict[str, Any]]:
 def request_line(server: LiveServer, request_id: str) -> dict[str, Any]:
     """The log line of the request with this id, once it is written."""
     return until(
-        lambda: next((l for l in request_lines(server) if l["request_id"] == request_id), None)
+        lambda: next((ln for ln in request_lines(server) if ln["request_id"] == request_id), None)
     )
 
 
