@@ -16,6 +16,7 @@ import logging
 import re
 import secrets
 import time
+from typing import Any
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -29,6 +30,23 @@ _REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
 
 def redact_path(path: str) -> str:
     return _TOKEN_PATH.sub("/i/[redacted]", path)
+
+
+_series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
+def _count(method: str, route: str, status: int, seconds: float) -> None:
+    """Count the request; the labelled series are looked up once per (method, route,
+    status), which routes and statuses bound."""
+    key = (method, route, status)
+    series = _series.get(key)
+    if series is None:
+        series = _series[key] = (
+            HTTP_REQUESTS.labels(method, route, str(status)),
+            HTTP_DURATION.labels(method, route),
+        )
+    series[0].inc()
+    series[1].observe(seconds)
 
 
 def _request_id(scope: Scope) -> bytes:
@@ -65,8 +83,7 @@ def access_log_middleware(app: ASGIApp) -> ASGIApp:
             elapsed = time.perf_counter() - started
             method: str = scope["method"]  # type: ignore[typeddict-item]
             route: str = scope.get("path_template") or "unmatched"
-            HTTP_REQUESTS.labels(method, route, str(status)).inc()
-            HTTP_DURATION.labels(method, route).observe(elapsed)
+            _count(method, route, status, elapsed)
             if log.isEnabledFor(logging.INFO):
                 query = " ?[redacted]" if scope.get("query_string") else ""
                 duration_ms = round(elapsed * 1000, 1)

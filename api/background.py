@@ -25,14 +25,16 @@ from typing import Any
 
 from api.mail.outbox import MailWorker, forget_settled_mail, measure_outbox
 from api.metrics import WEBHOOK_PENDING
-from api.services.context import Context
+from api.services.context import Context, utcnow
+from api.services.grants import CODE_WINDOW
 from api.services.invitations import expire_due
 from db.claims import RetryPolicy
+from db.tables import QRGrant, UserCodeAttempt
 
 log = logging.getLogger("api.background")
 STOP_GRACE = 25.0  # seconds: a SIGTERM'd process exits within 30 s
 EXPIRY_SWEEP_SECONDS = 30.0
-MAIL_RETENTION_SECONDS = 3600.0
+MAIL_RETENTION_SECONDS = 3600.0  # how often old rows are deleted
 
 
 class Background:
@@ -73,6 +75,17 @@ async def mail_retention(bg: Background) -> None:
     await bg.every(MAIL_RETENTION_SECONDS, lambda: forget_settled_mail(keep))
 
 
+async def short_lived_rows(bg: Background) -> None:
+    """Delete QR grants a day after they expired, and wrong user codes past their window."""
+
+    async def prune() -> None:
+        now = utcnow()
+        await QRGrant.delete().where(QRGrant.expires_at < now - timedelta(days=1))
+        await UserCodeAttempt.delete().where(UserCodeAttempt.at < now - CODE_WINDOW)
+
+    await bg.every(MAIL_RETENTION_SECONDS, prune)
+
+
 async def measure_webhooks() -> None:
     """No webhook delivery exists yet: none pending. The webhook outbox's own measure
     replaces this one in MEASURES."""
@@ -80,7 +93,7 @@ async def measure_webhooks() -> None:
 
 
 Loop = Callable[[Background], Coroutine[Any, Any, None]]
-LOOPS: tuple[Loop, ...] = (mail_outbox, expiry_sweeper, mail_retention)
+LOOPS: tuple[Loop, ...] = (mail_outbox, expiry_sweeper, mail_retention, short_lived_rows)
 MEASURES: tuple[Callable[[], Awaitable[None]], ...] = (measure_outbox, measure_webhooks)
 
 
