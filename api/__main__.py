@@ -1,10 +1,9 @@
-"""Command line: `python -m api serve|migrate|token|demo`."""
+"""Command line: `python -m api serve|worker|migrate|token|demo|openapi`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 import warnings
@@ -15,18 +14,25 @@ warnings.filterwarnings("ignore", message=r".*Unable to (connect to database|fet
 
 from api.settings import ConfigError, Settings, load_settings  # noqa: E402
 
+METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
 
 def _fail(message: str) -> None:
     print(f"error: {message}", file=sys.stderr)
     raise SystemExit(2)
 
 
+WEB_ONLY_ENV = "INVITES_WEB_ONLY"  # how `serve --web-only` reaches granian's workers
+
+
 def app_factory() -> object:
     """Granian's entry point: settings from the environment."""
     from api.app import create_app
+    from api.logs import configure_logging
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    return create_app(load_settings())
+    settings = load_settings()
+    configure_logging(settings)
+    return create_app(settings, web_only=os.environ.get(WEB_ONLY_ENV) == "1")
 
 
 def openapi_json(settings: Settings) -> str:
@@ -46,6 +52,12 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--web-only", action="store_true", help="HTTP only; leave background work to `worker`"
+    )
+    worker = commands.add_parser("worker", help="apply migrations, then run the background work")
+    worker.add_argument("--metrics-host", default="127.0.0.1")
+    worker.add_argument("--metrics-port", type=int, help="serve GET /metrics on this port")
     commands.add_parser("migrate", help="apply migrations only")
     token = commands.add_parser("token", help="print a development access token")
     token.add_argument("--sub", required=True)
@@ -58,6 +70,14 @@ def main(argv: list[str] | None = None) -> None:
 
     try:
         settings = load_settings()
+        if args.command == "serve":
+            # Before prometheus_client is imported here, so that the workers forked from
+            # this process share the directory (the files this process writes while
+            # importing are cleared again just before they start).
+            os.environ.setdefault(METRICS_DIR_ENV, f"{settings.var_dir}/metrics/{os.getpid()}")
+            os.makedirs(os.environ[METRICS_DIR_ENV], exist_ok=True)
+        elif args.command == "worker":
+            os.environ.pop(METRICS_DIR_ENV, None)  # one process: its own counts
         if args.command == "openapi":
             print(openapi_json(settings))
             return
@@ -85,19 +105,37 @@ def main(argv: list[str] | None = None) -> None:
         from api.demo import seed
 
         asyncio.run(seed(settings))
+    elif args.command == "worker":
+        from api.logs import configure_logging
+        from api.worker import run_worker
+
+        configure_logging(settings)
+        asyncio.run(run_worker(settings, args.metrics_host, args.metrics_port))
     elif args.command == "serve":
         from granian import Granian
         from granian.constants import Interfaces
 
-        Granian(
-            "api.__main__:app_factory",
-            address=args.host,
-            port=args.port,
-            interface=Interfaces.ASGI,
-            workers=args.workers,
-            factory=True,
-            log_access=False,
-        ).serve()
+        from api import metrics
+        from api.logs import granian_log_config
+
+        if args.web_only:
+            os.environ[WEB_ONLY_ENV] = "1"
+        metrics.prepare_multiprocess_dir()
+        try:
+            Granian(
+                "api.__main__:app_factory",
+                address=args.host,
+                port=args.port,
+                interface=Interfaces.ASGI,
+                workers=args.workers,
+                factory=True,
+                log_access=False,
+                log_dictconfig=granian_log_config(settings),
+                # A worker gets its 30 s to finish background work in hand (api.background).
+                workers_kill_timeout=30,
+            ).serve()
+        finally:
+            metrics.remove_multiprocess_dir(settings.var_dir)
 
 
 if __name__ == "__main__":

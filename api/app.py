@@ -1,19 +1,16 @@
 """`create_app(settings)`: the Litestar application.
 
 The lifespan applies migrations, opens the PostgreSQL pool, starts the QR renderer's
-process pool and the background workers, and closes them again on shutdown.
+process pool, the web role's tasks and (unless web-only) the background loops of
+api.background, and closes them again on shutdown.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
-import os
-from collections.abc import AsyncIterator, Awaitable, Callable
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import asynccontextmanager
-from datetime import timedelta
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 from litestar import Litestar, Router
@@ -25,16 +22,17 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
+from api import background, metrics
 from api.access_log import access_log_middleware
 from api.errors import EXCEPTION_HANDLERS
 from api.listener import listen
-from api.mail.outbox import MailWorker
 from api.openapi import OfflineSwaggerPlugin, StrictStructSchemaPlugin
-from api.qr import QRRenderer, init_render_process
+from api.process import database_pool, render_processes
+from api.qr import QRRenderer
 from api.routes.businesses import BusinessLinksController
 from api.routes.decoding import StrictRequest
 from api.routes.demo import demo_router
-from api.routes.health import healthz, readyz
+from api.routes.health import healthz, metrics_text, readyz
 from api.routes.landing import LandingController
 from api.routes.mobile import MobileController
 from api.routes.params import current_user
@@ -42,19 +40,15 @@ from api.routes.partners import ClientsController, EventsController, Invitations
 from api.routes.public import QRImageController, WellKnownController
 from api.routes.registration_links import RegistrationLinksController
 from api.routes.spaces import SpacesController
-from api.services import reminders
 from api.services.context import Context
 from api.services.events import newest_cursors, newest_revisions
-from api.services.invitations import expire_due
 from api.services.revisions import revisions
 from api.settings import Settings
-from db.claims import RetryPolicy
 from db.migrate import migrate
-from db.piccolo_conf import DB
 from db.transactions import IS_POSTGRES
 
 log = logging.getLogger("api")
-SHUTDOWN_GRACE = 5.0  # seconds that background work and pooled connections get to finish
+SHUTDOWN_GRACE = 5.0  # seconds that the web role's tasks get to stop
 API_VERSION = "1.0.0"
 
 
@@ -79,96 +73,49 @@ def _context(state: State) -> Context:
     return ctx
 
 
-async def _every(seconds: float, job: Callable[[], Awaitable[object]]) -> None:
-    """Run `job` now and then every `seconds`; a failure is logged, not fatal."""
-    while True:
-        try:
-            await job()
-        except Exception as exc:
-            log.warning("background job failed: %s: %s", type(exc).__name__, exc)
-        await asyncio.sleep(seconds)
-
-
-async def _sweep(ctx: Context) -> None:
-    """What the clock changes: invitations past their expiry, reminders that fall due."""
-    await expire_due(ctx)
-    await reminders.queue_due(ctx)
-
-
-async def _no_session_state(_connection: object) -> None:
-    """Pool connections come back as they went: this service sets no session state (no
-    SET, LISTEN, advisory lock or cursor outside a transaction; its listener has a
-    connection of its own), and asyncpg still rolls back a transaction left open. So the
-    reset query asyncpg runs by default, a round trip on every release, is left out."""
-
-
-async def _close_pool(grace: float = SHUTDOWN_GRACE) -> None:
-    """Close the PostgreSQL pool, waiting `grace` seconds for connections in use; then cut
-    them (a connection lost while the server restarted may never be handed back)."""
-    pool = DB.pool  # type: ignore[attr-defined]
-    try:
-        await asyncio.wait_for(pool.close(), grace)
-    except TimeoutError:
-        log.warning("closing the database pool: connections still in use, terminating them")
-        pool.terminate()
-    DB.pool = None  # type: ignore[attr-defined]
-
-
 @asynccontextmanager
 async def _lifespan(app: Litestar) -> AsyncIterator[None]:
+    """The web role (render processes for QR codes, long-poll wake-ups, the change
+    listener) and, unless web-only, the background role (api.background)."""
     await migrate()
     ctx: Context = app.state.ctx
     settings = ctx.settings
+    async with AsyncExitStack() as stack:
+        stack.callback(metrics.process_ended)  # last: after every task has stopped
+        await stack.enter_async_context(database_pool(settings))
+        executor = await stack.enter_async_context(render_processes())
+        app.state.qr = QRRenderer(executor)
+        stack.push_async_callback(_stop, _web_tasks(ctx))
+        if not app.state.web_only:
+            await stack.enter_async_context(background.running(ctx, executor))
+        yield
+
+
+def _web_tasks(ctx: Context) -> list[asyncio.Task[None]]:
+    """What keeps long-polls and cached answers fresh across processes."""
+    tasks = [asyncio.create_task(ctx.bus.watch(newest_cursors), name="event-watch")]
     if IS_POSTGRES:
-        await DB.start_connection_pool(  # type: ignore[call-arg]
-            min_size=1, max_size=settings.database_pool_size, reset=_no_session_state
-        )
-    # QR codes and emails are pure-Python CPU work: one render process per core, at a
-    # lower priority than requests, keeps them off the event loop (emails are sent from
-    # there too, so that SMTP does not compete with requests either).
-    executor = ProcessPoolExecutor(
-        max_workers=os.cpu_count() or 1,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=init_render_process,
-    )
-    app.state.qr = QRRenderer(executor)
-    mail = MailWorker(
-        ctx,
-        settings.mail_url,
-        executor,
-        RetryPolicy(
-            max_attempts=settings.mail_max_attempts,
-            retry_base=timedelta(seconds=settings.mail_retry_base_seconds),
-        ),
-    )
-    tasks = [
-        asyncio.create_task(mail.run(), name="mail-outbox"),
-        asyncio.create_task(_every(settings.sweep_seconds, lambda: _sweep(ctx)), name="sweep"),
-        asyncio.create_task(ctx.bus.watch(newest_cursors), name="event-watch"),
-    ]
-    if IS_POSTGRES:
-        listener = listen(settings.database_url, ctx.bus, revisions)
+        listener = listen(ctx.settings.database_url, ctx.bus, revisions)
         tasks.append(asyncio.create_task(listener, name="event-listen"))
     else:
         tasks.append(asyncio.create_task(revisions.watch(newest_revisions), name="revisions"))
-    try:
-        yield
-    finally:
-        revisions.trusted = False
-        for task in tasks:
-            task.cancel()
-        _, stuck = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE)
-        for task in stuck:
-            log.warning("background task %s did not stop in time", task.get_name())
-        # Wait (off the loop) for the render process to take its stop signal; left to
-        # interpreter exit, the executor's queue thread may be gone and the exit hangs.
-        await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
-        if IS_POSTGRES:
-            await _close_pool()
+    return tasks
 
 
-def create_app(settings: Settings) -> Litestar:
-    state = State({"settings": settings, "ctx": Context.from_settings(settings)})
+async def _stop(tasks: list[asyncio.Task[None]]) -> None:
+    revisions.trusted = False
+    for task in tasks:
+        task.cancel()
+    _, stuck = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE)
+    for task in stuck:
+        log.warning("task %s did not stop in time", task.get_name())
+
+
+def create_app(settings: Settings, *, web_only: bool = False) -> Litestar:
+    """The app; `web_only` leaves the background work to `python -m api worker`."""
+    state = State(
+        {"settings": settings, "ctx": Context.from_settings(settings), "web_only": web_only}
+    )
     api_v1 = Router(
         path="/api/v1",
         route_handlers=[
@@ -206,6 +153,7 @@ def create_app(settings: Settings) -> Litestar:
             WellKnownController,
             healthz,
             readyz,
+            metrics_text,
             static,
             # The browser demo, in dev only: 404 anywhere else.
             *([demo_router()] if settings.app_env == "dev" else []),

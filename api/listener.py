@@ -5,22 +5,42 @@ transaction that bumps a partner's revision) wakes this process's long-polls of 
 partner at once and makes its cached answers of older revisions stale. If the connection
 drops, it is opened again; meanwhile `EventBus.watch` keeps long-polls answered within a
 second, and nothing is served from the revision caches (see api.services.revisions).
+`listener_down_for()` says how long it has been away (readyz turns 503 after 5 s).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
+from api.metrics import LISTENER_CONNECTED
 from api.services.bus import EventBus
 from api.services.revisions import Revisions
 from db.statements import NOTIFY_CHANNEL
 
 log = logging.getLogger("api.events")
+# Since when (time.monotonic) this process has had no listening connection; None while it
+# has one. A process that never listens (SQLite, or a `worker`) stays at None.
+_down_since: float | None = None
+
+
+def listener_down_for() -> float:
+    """Seconds since this process's listener lost (or has not yet had) its connection."""
+    return 0.0 if _down_since is None else time.monotonic() - _down_since
+
+
+def _connected(up: bool) -> None:
+    global _down_since
+    if up:
+        _down_since = None
+    elif _down_since is None:
+        _down_since = time.monotonic()
+    LISTENER_CONNECTED.set(1 if up else 0)
 
 
 async def listen(
@@ -36,6 +56,7 @@ async def listen(
         except ValueError:
             log.warning("ignored a malformed event notification")
 
+    _connected(False)
     while True:
         try:
             await _listen_once(database_url, deliver, revisions)
@@ -54,6 +75,7 @@ async def _listen_once(database_url: str, deliver: Any, revisions: Revisions) ->
 
         def on_close(_connection: Any) -> None:
             revisions.trusted = False
+            _connected(False)
             if not closed.done():
                 closed.set_result(None)
 
@@ -61,8 +83,10 @@ async def _listen_once(database_url: str, deliver: Any, revisions: Revisions) ->
         await connection.add_listener(NOTIFY_CHANNEL, deliver)
         revisions.forget()  # what was sent while nobody listened is lost
         revisions.trusted = True
+        _connected(True)
         await closed
     finally:
         revisions.trusted = False
+        _connected(False)
         if not connection.is_closed():
             await connection.close()

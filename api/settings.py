@@ -60,11 +60,27 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     mail_from: str = "Banqup <no-reply@banqup.localhost>"
     mail_max_attempts: Annotated[int, _range("a whole number", 1, 100)] = 8
     mail_retry_base_seconds: Annotated[float, _range("a number", 0.01, 3600)] = 10.0
+    # How long a claimed email is held by the process sending it; after a crash it is
+    # sent again (by any process) once this has passed.
+    mail_lease_seconds: Annotated[float, _range("a number", 1, 3600)] = 120.0
     cors_origins: tuple[str, ...] = ()
     apple_app_ids: tuple[str, ...] = ()
     android_package: str | None = None
     android_cert_sha256: tuple[str, ...] = ()
     var_dir: str = "var"
+    # Settled outbox rows older than this are deleted (the invitation and its events keep
+    # the delivery record).
+    mail_keep_days: Annotated[int, _range("a whole number", 1, 3650)] = 30
+    metrics_token: (
+        Annotated[str, Meta(min_length=16, description="at least 16 characters")] | None
+    ) = None
+    log_format: Annotated[Literal["json", "text"], Meta(description="json or text")] | None = (
+        None  # json in prod, text in dev
+    )
+
+    @property
+    def logs_as_json(self) -> bool:
+        return (self.log_format or ("json" if self.app_env == "prod" else "text")) == "json"
 
     @property
     def database_kind(self) -> str:

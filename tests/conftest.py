@@ -9,6 +9,7 @@ client's event loop (`db` fixture), because the PostgreSQL pool lives there.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import re
@@ -179,9 +180,11 @@ def partner(api: Api, owner: Caller) -> str:
 
 
 class LiveServer:
-    """`python -m api serve` in a subprocess, on the test database; its log kept."""
+    """`python -m api serve` (or `worker`) in a subprocess, on the test database; its log
+    kept."""
 
     def __init__(self, port: int, log_path: Path, process: Any) -> None:
+        self.port = port
         self.base_url = f"http://127.0.0.1:{port}"
         self.log_path = log_path
         self.process = process
@@ -190,58 +193,91 @@ class LiveServer:
         return self.log_path.read_text(errors="replace")
 
 
-def start_server(port: int | None = None, **env: str) -> LiveServer:
-    """Start `python -m api serve` on the test database (unless `env` names another); wait
-    until it answers."""
+# Logs written with LOG_FORMAT=json: every line of each must be one JSON object.
+JSON_LOGS: set[Path] = set()
+
+
+def _launch(role: str, args: list[str], env: dict[str, str], port: int | None = None) -> LiveServer:
+    """`python -m api ROLE ARGS` on a free port; its output in `{role}-{port}.log`."""
     import subprocess
     import sys
-    import time
-
-    import httpx
 
     port = port or _free_port()
-    log_path = _tmp / f"server-{port}.log"
+    log_path = _tmp / f"{role}-{port}.log"
     # The same PUBLIC_BASE_URL as the test app: processes sharing a database (and an
     # outbox) are one deployment, and write the same links.
     environment = dict(os.environ) | env
+    if environment.get("LOG_FORMAT") == "json":
+        JSON_LOGS.add(log_path)
+    port_args = ["--port", str(port)] if role == "server" else ["--metrics-port", str(port)]
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", "api", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "-m", "api", "serve" if role == "server" else role, *port_args, *args],
             cwd=Path(__file__).parent.parent,
             env=environment,
             stdout=log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its workers share a process group we can end together
         )
-    server = LiveServer(port, log_path, process)
+    return LiveServer(port, log_path, process)
+
+
+def _wait_for(server: LiveServer, path: str) -> LiveServer:
+    import time
+
+    import httpx
+
     deadline = time.monotonic() + 30
     while True:
         try:
-            if httpx.get(f"{server.base_url}/healthz", timeout=1).status_code == 200:
+            if httpx.get(f"{server.base_url}{path}", timeout=1).status_code < 500:
                 return server
         except httpx.HTTPError:
             pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"the server did not start:\n{server.log()}")
+        if server.process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the process did not start:\n{server.log()}")
         time.sleep(0.1)
 
 
-def stop_server(server: LiveServer) -> None:
+def start_server(*args: str, port: int | None = None, **env: str) -> LiveServer:
+    """Start `python -m api serve ARGS` on the test database (unless `env` names another),
+    on `port` or a free one; wait until it answers."""
+    server = _launch("server", ["--host", "127.0.0.1", *args], env, port)
+    return _wait_for(server, "/healthz")
+
+
+def start_worker(**env: str) -> LiveServer:
+    """Start `python -m api worker` (its metrics on `base_url`); wait until it answers."""
+    return _wait_for(_launch("worker", [], env), "/metrics")
+
+
+def stop_server(server: LiveServer, within: float = 15) -> None:
     import signal
     import subprocess
 
     server.process.terminate()
     try:
-        server.process.wait(timeout=15)
+        server.process.wait(timeout=within)
     except subprocess.TimeoutExpired:
         os.killpg(server.process.pid, signal.SIGKILL)
-        raise AssertionError("the server did not stop within 15 s of SIGTERM") from None
+        raise AssertionError(f"the process did not stop within {within} s of SIGTERM") from None
 
 
 @pytest.fixture(scope="session")
 def live_server(test_client: TestClient[Any]) -> Iterator[LiveServer]:
     """A real server process (granian) sharing the test database and keys."""
     server = start_server()
+    yield server
+    stop_server(server)
+
+
+METRICS_TOKEN = "metrics-token-for-the-tests"
+
+
+@pytest.fixture(scope="session")
+def json_server(test_client: TestClient[Any]) -> Iterator[LiveServer]:
+    """A production-like server: two granian workers, JSON logs, a metrics token."""
+    server = start_server("--workers", "2", LOG_FORMAT="json", METRICS_TOKEN=METRICS_TOKEN)
     yield server
     stop_server(server)
 
@@ -268,10 +304,18 @@ class _Recorder(logging.Handler):
             self.lines.append(self.format(record))
 
 
+def _is_json_object(line: str) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False
+
+
 @pytest.fixture(scope="session", autouse=True)
 def no_secrets_in_any_log() -> Iterator[None]:
     """Log hygiene over the whole run: every line the app logged in this process (access
-    log included) and every line of every server process, checked for tokens and codes."""
+    log included) and every line of every server and worker process, checked for tokens
+    and codes; and every line of a process that logged JSON is one JSON object."""
     recorder = _Recorder()
     root = logging.getLogger()
     previous = root.level
@@ -280,12 +324,20 @@ def no_secrets_in_any_log() -> Iterator[None]:
     yield
     root.removeHandler(recorder)
     root.setLevel(previous)
+    logs = [*_tmp.glob("server-*.log"), *_tmp.glob("worker-*.log")]
     lines = recorder.lines + [
-        line
-        for path in _tmp.glob("server-*.log")
-        for line in path.read_text(errors="replace").splitlines()
+        line for path in logs for line in path.read_text(errors="replace").splitlines()
     ]
+    not_json = [
+        f"{path.name}: {line}"
+        for path in JSON_LOGS
+        for line in path.read_text(errors="replace").splitlines()
+        if not _is_json_object(line)
+    ]
+    assert not_json == [], f"lines of JSON logs that are not one JSON object: {not_json[:5]}"
     if _APP_STARTED:  # the app served requests: its access log must have been captured
-        assert any(line.startswith(("GET ", "POST ")) for line in lines), "no access log captured"
+        assert any(
+            line.startswith(("GET ", "POST ")) or '"logger":"api.access"' in line for line in lines
+        ), "no access log captured"
     leaks = [line for line in lines if any(p.search(line) for p in SECRET_PATTERNS)]
     assert leaks == [], f"secrets in the logs: {leaks[:5]}"

@@ -1,14 +1,20 @@
-"""A real server process never writes an invitation token, access token or user code to its log."""
+"""A real server process never writes an invitation token, access token or user code to
+its log, in either log format."""
 
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.conftest import LiveServer
 from tests.support import Api
 
 
-def test_secrets_never_reach_the_server_log(api: Api, live_server: LiveServer) -> None:
+@pytest.mark.parametrize("server", ["live_server", "json_server"])
+def test_secrets_never_reach_the_server_log(
+    api: Api, server: str, request: pytest.FixtureRequest
+) -> None:
+    live_server: LiveServer = request.getfixturevalue(server)
     base = live_server.base_url
     anna, ben = api.user("anna"), api.user("ben")
     secrets: list[str] = []

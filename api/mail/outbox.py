@@ -5,6 +5,10 @@ claimed, leased and retried through `db.claims` (so several processes never send
 message twice, and a crash only delays a message until its lease runs out). Each batch's
 outcomes are recorded per partner in one unit of work: the outbox rows, the invitations'
 delivery state and their events together.
+
+Rows hold no message (it is rendered from the invitation when it is sent), only its
+delivery state; settled rows are deleted after `MAIL_KEEP_DAYS`, when the invitation's
+`email_status`/`email_error` and its events are the delivery record.
 """
 
 from __future__ import annotations
@@ -14,12 +18,16 @@ import contextlib
 import logging
 from collections.abc import Mapping
 from concurrent.futures import Executor
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
+from piccolo.query.functions.aggregate import Count, Min
+
 from api.mail.compose import AccessNoticeMail, Invite
 from api.mail.transport import DeliveryError, render_and_send
+from api.metrics import MAIL_FAILED, MAIL_OLDEST_AGE, MAIL_PENDING, MAIL_SENT
 from api.services import views
 from api.services.changes import partner_change
 from api.services.context import Context, utcnow
@@ -47,12 +55,14 @@ class MailWorker:
         )
         self._domain = urlsplit(ctx.settings.public_base_url).hostname or "localhost"
 
-    async def run(self) -> None:
-        """Deliver forever, with a few batches in flight."""
-        await asyncio.gather(*(self._loop() for _ in range(BATCHES_IN_FLIGHT)))
+    async def run(self, stopping: asyncio.Event | None = None) -> None:
+        """Deliver, with a few batches in flight, until `stopping` is set; then finish
+        the batches in hand and return."""
+        stopping = stopping or asyncio.Event()
+        await asyncio.gather(*(self._loop(stopping) for _ in range(BATCHES_IN_FLIGHT)))
 
-    async def _loop(self) -> None:
-        while True:
+    async def _loop(self, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
             try:
                 sent = await self.run_once()
             except asyncio.CancelledError:
@@ -60,7 +70,9 @@ class MailWorker:
             except Exception as exc:  # the database may be away; try again shortly
                 log.warning("mail worker: %s: %s", type(exc).__name__, exc)
                 sent = 0
-            if sent == 0:  # idle: wait for a new message (ctx.mail_queued) or the next poll
+            if sent == 0 and not stopping.is_set():
+                # Idle: wait for a new message (ctx.mail_queued, also set on stop) or the
+                # next poll.
                 queued = self.ctx.mail_queued
                 queued.clear()
                 with contextlib.suppress(TimeoutError):
@@ -120,6 +132,8 @@ class MailWorker:
             log.warning("access notice %s: not delivered: %s", row["id"], reason)
         async with write_transaction():  # a business's mail record: no partner's data
             await self.notices.settle(settled, utcnow())
+        MAIL_SENT.inc(len(settled.done))
+        MAIL_FAILED.inc(len(settled.failed))
 
     async def _send_all(
         self, messages: Mapping[int, Invite | AccessNoticeMail | DeliveryError]
@@ -220,6 +234,8 @@ class MailWorker:
                         invitation=row["invitation"],
                         data={"error": reason},
                     )
+            MAIL_SENT.inc(len(settled.done))
+            MAIL_FAILED.inc(len(settled.failed))
 
 
 async def _invitations_learn(settled: Settled) -> None:
@@ -263,3 +279,21 @@ async def _names(rows: list[dict[str, Any]], *, businesses: bool = False) -> dic
             )
         }
     return names
+
+
+async def forget_settled_mail(keep: timedelta) -> None:
+    """Delete outbox rows settled (sent or failed) more than `keep` ago."""
+    before = utcnow() - keep
+    await MailOutbox.delete().where(
+        MailOutbox.status.is_in(["sent", "failed"]) & (MailOutbox.created_at < before)
+    )
+
+
+async def measure_outbox() -> None:
+    """Set the outbox gauges: emails queued, and the age of the oldest one."""
+    rows = await MailOutbox.select(
+        Count(MailOutbox.id, alias="pending"), Min(MailOutbox.created_at, alias="oldest")
+    ).where(MailOutbox.status == "queued")
+    pending, oldest = rows[0]["pending"], rows[0]["oldest"]
+    MAIL_PENDING.set(pending)
+    MAIL_OLDEST_AGE.set((utcnow() - oldest).total_seconds() if oldest else 0.0)

@@ -1,14 +1,18 @@
-"""Liveness and readiness."""
+"""Liveness, readiness and the Prometheus metrics."""
 
 from typing import Any
 
-from litestar import get
+from litestar import Request, Response, get
 
+from api import background, metrics
 from api.errors import AppError
-from api.routes.params import UNAVAILABLE, documented
+from api.listener import listener_down_for
+from api.routes.params import UNAVAILABLE, Ctx, documented
 from db.piccolo_conf import DB
 from mobile_contract import ErrorCode
 from mobile_contract.models import Health, Readiness
+
+LISTENER_GRACE = 5.0  # seconds the change listener may be away before readyz says 503
 
 
 @get("/healthz", tags=["health"], **documented("healthz"), summary="The process is up", cache=False)
@@ -24,11 +28,28 @@ async def healthz() -> Health:
     cache=False,
 )
 async def readyz() -> Readiness:
+    """503 while the database is unreachable or (PostgreSQL) this process's change
+    listener has been down for more than LISTENER_GRACE seconds."""
     try:
         await DB.run_querystring(_ping())
     except Exception:
         raise AppError(ErrorCode.UNAVAILABLE, "The database is unreachable.") from None
+    if listener_down_for() > LISTENER_GRACE:
+        raise AppError(ErrorCode.UNAVAILABLE, "The change listener is disconnected.")
     return Readiness()
+
+
+@get("/metrics", include_in_schema=False, cache=False)
+async def metrics_text(request: Request[Any, Any, Any], ctx: Ctx) -> Response[bytes]:
+    """Prometheus text of every worker process of this `serve` (not JSON, so not in the
+    OpenAPI schema); see api.metrics for the token rule."""
+    status = metrics.metrics_access(ctx.settings, request.headers.get("authorization"))
+    if status == 401:
+        raise AppError(ErrorCode.UNAUTHENTICATED, "The metrics token is missing or wrong.")
+    if status == 404:
+        raise AppError(ErrorCode.NOT_FOUND, "Not found.")
+    await background.measure()
+    return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE)
 
 
 def _ping() -> Any:

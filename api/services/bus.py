@@ -16,6 +16,8 @@ import logging
 from collections.abc import Awaitable, Callable, Iterator
 from uuid import UUID
 
+from api.metrics import LONGPOLLS_WAITING
+
 log = logging.getLogger("api.events")
 
 Waiter = tuple[asyncio.Future[None], int]
@@ -39,9 +41,11 @@ class EventBus:
         waiter = (future, after)
         waiters = self._waiters.setdefault(partner_id, set())
         waiters.add(waiter)
+        LONGPOLLS_WAITING.inc()
         try:
             yield future
         finally:
+            LONGPOLLS_WAITING.dec()
             waiters.discard(waiter)
             if not waiters and self._waiters.get(partner_id) is waiters:
                 del self._waiters[partner_id]

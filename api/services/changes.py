@@ -30,6 +30,7 @@ from uuid import UUID
 
 import msgspec
 
+from api.metrics import EVENTS
 from api.services.context import Context, utcnow
 from api.services.revisions import revisions
 from db import sql, statements
@@ -119,5 +120,7 @@ async def partner_change(
     except _Discarded:
         return
     ctx.bus.publish(partner_id, newest)
+    for event in change.events:
+        EVENTS.labels(event.type.value).inc()
     for callback in change._after_commit:
         callback()

@@ -1,0 +1,54 @@
+"""The background loops' housekeeping: settled outbox rows go after MAIL_KEEP_DAYS, and
+a loop stops when asked."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from api.background import Background
+from api.mail.outbox import forget_settled_mail
+from api.services.context import utcnow
+from db.tables import Invitation, MailOutbox
+from tests.conftest import Runner
+from tests.support import Api, Caller, until
+
+
+def test_settled_mail_is_deleted_after_the_keep_days_and_the_record_stays(
+    api: Api, owner: Caller, partner: str, db: Runner
+) -> None:
+    _, invitation = api.invited_client(owner, partner)
+    until(lambda: db(lambda: MailOutbox.exists().where(MailOutbox.status == "sent")))
+    long_ago = utcnow() - timedelta(days=31)
+    db(lambda: MailOutbox.update({MailOutbox.created_at: long_ago}, force=True))
+
+    db(lambda: forget_settled_mail(timedelta(days=32)))
+    assert db(lambda: MailOutbox.count()) == 1  # not yet
+    db(lambda: forget_settled_mail(timedelta(days=30)))
+    assert db(lambda: MailOutbox.count()) == 0
+    row = db(
+        lambda: (
+            Invitation.select(Invitation.email_status)
+            .where(Invitation.id == invitation["id"])
+            .first()
+        )
+    )
+    assert row["email_status"] == "sent"
+
+
+def test_a_periodic_job_stops_as_soon_as_it_is_asked(api: Api) -> None:
+    async def scenario() -> int:
+        bg = Background(api.ctx, None)
+        runs = 0
+
+        async def job() -> None:
+            nonlocal runs
+            runs += 1
+
+        task = asyncio.create_task(bg.every(3600, job))
+        await asyncio.sleep(0.05)
+        bg.stopping.set()
+        await asyncio.wait_for(task, 1)
+        return runs
+
+    assert asyncio.run(scenario()) == 1

@@ -1,0 +1,58 @@
+"""`LOG_FORMAT=json`: one JSON object a line, request lines with their fields, and the
+caller's `X-Request-ID` kept (or one made) and echoed. The run-wide check in conftest
+(`no_secrets_in_any_log`) parses every line of every JSON log and looks for secrets."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import httpx
+
+from tests.conftest import LiveServer
+from tests.support import until
+
+
+def request_lines(server: LiveServer) -> list[dict[str, Any]]:
+    lines = [json.loads(line) for line in server.log().splitlines()]
+    return [line for line in lines if line.get("logger") == "api.access"]
+
+
+def request_line(server: LiveServer, request_id: str) -> dict[str, Any]:
+    """The log line of the request with this id, once it is written."""
+    return until(
+        lambda: next((ln for ln in request_lines(server) if ln["request_id"] == request_id), None)
+    )
+
+
+def test_the_callers_request_id_is_kept_echoed_and_logged(json_server: LiveServer) -> None:
+    response = httpx.get(f"{json_server.base_url}/healthz", headers={"X-Request-ID": "trace-1.A_b"})
+    assert response.headers["x-request-id"] == "trace-1.A_b"
+    line = request_line(json_server, "trace-1.A_b")
+    assert {"ts", "level", "msg"} <= line.keys()
+    assert line["level"] == "info"
+    assert (line["method"], line["route"], line["status"]) == ("GET", "/healthz", 200)
+    assert isinstance(line["duration_ms"], float)
+
+
+def test_a_bad_request_id_is_replaced_by_a_new_one(json_server: LiveServer) -> None:
+    for bad in (b"has space", b"x" * 65, "ünïcode".encode(), b"a/b"):
+        response = httpx.get(f"{json_server.base_url}/healthz", headers={"X-Request-ID": bad})
+        made = response.headers["x-request-id"]
+        assert made.encode() != bad and 1 <= len(made) <= 64
+
+
+def test_request_lines_name_the_route_template_not_the_path(json_server: LiveServer) -> None:
+    httpx.get(f"{json_server.base_url}/i/not-a-token/qr.png", headers={"X-Request-ID": "qr-1"})
+    line = request_line(json_server, "qr-1")
+    assert line["route"] == "/i/{token}/qr.png"
+    assert "not-a-token" not in json.dumps(line)
+
+
+def test_every_line_of_a_json_server_is_one_json_object(json_server: LiveServer) -> None:
+    httpx.get(f"{json_server.base_url}/readyz")
+    time.sleep(0.2)
+    for line in json_server.log().splitlines():
+        parsed = json.loads(line)
+        assert {"ts", "level", "msg"} <= parsed.keys(), line

@@ -1,0 +1,115 @@
+"""`GET /metrics`: the token rule, every name of the contract, counts summed over the
+workers of one `serve`, and never a token or an email address in the text."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+from litestar.testing import TestClient
+
+from api.app import create_app
+from api.settings import Settings
+from tests.conftest import METRICS_TOKEN, LiveServer
+from tests.support import Api, token_of
+
+CONTRACT_NAMES = (
+    "http_requests_total",
+    "http_request_duration_seconds",
+    "invites_events_total",
+    "invites_mail_outbox_pending",
+    "invites_mail_outbox_oldest_pending_age_seconds",
+    "invites_mail_sent_total",
+    "invites_mail_failed_total",
+    "invites_webhook_deliveries_total",
+    "invites_webhook_pending",
+    "invites_longpolls_waiting",
+    "invites_listener_connected",
+)
+AUTHORIZED = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+
+
+def scrape(server: LiveServer) -> str:
+    response = httpx.get(f"{server.base_url}/metrics", headers=AUTHORIZED, timeout=10)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/plain")
+    return response.text
+
+
+def sample(text: str, name: str, **labels: str) -> float:
+    """The value of one series (0 when absent)."""
+    wanted = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    series = f"{name}{{{wanted}}}" if labels else name
+    for line in text.splitlines():
+        if line.startswith(series + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_metrics_answer_only_with_the_token_when_one_is_set(json_server: LiveServer) -> None:
+    url = f"{json_server.base_url}/metrics"
+    assert httpx.get(url).status_code == 401
+    assert httpx.get(url, headers={"Authorization": "Bearer wrong-token"}).status_code == 401
+    assert httpx.get(url, headers=AUTHORIZED).status_code == 200
+
+
+@pytest.mark.parametrize(("app_env", "status"), [("dev", 200), ("prod", 404)])
+def test_without_a_token_metrics_are_open_in_dev_and_hidden_in_prod(
+    settings: Settings, app_env: str, status: int
+) -> None:
+    app = create_app(msgspec.structs.replace(settings, app_env=app_env))  # type: ignore[arg-type]
+    http = TestClient(app)  # not started: the session's app owns the database pool
+    assert http.get("/metrics").status_code == status
+
+
+def test_every_contract_metric_is_exposed(json_server: LiveServer) -> None:
+    text = scrape(json_server)
+    for name in CONTRACT_NAMES:
+        assert re.search(rf"^{name}(_bucket)?[{{ ]", text, re.MULTILINE), name
+
+
+def test_counts_are_summed_over_the_workers_of_one_serve(json_server: LiveServer) -> None:
+    before = sample(
+        scrape(json_server), "http_requests_total", method="GET", route="/readyz", status="200"
+    )
+    for _ in range(40):  # a new connection each time: granian spreads them over its workers
+        assert httpx.get(f"{json_server.base_url}/readyz").status_code == 200
+    after = scrape(json_server)
+    assert (
+        sample(after, "http_requests_total", method="GET", route="/readyz", status="200")
+        == before + 40
+    )
+    assert sample(after, "http_request_duration_seconds_count", method="GET", route="/readyz") >= 40
+
+
+def test_no_token_or_email_address_reaches_the_metrics(api: Api, json_server: LiveServer) -> None:
+    owner = api.user("metrics-owner")
+    partner = api.partner(owner)
+    _, invitation = api.invited_client(owner, partner, email="metrics-client@bakery.example")
+    token = token_of(invitation)
+    with httpx.Client(base_url=json_server.base_url) as http:
+        assert http.get(f"/i/{token}").status_code == 200
+        assert http.get(f"/i/{token}/qr.png").status_code == 200
+        assert http.get(f"/i/{token}xx/qr.svg").status_code == 400
+        http.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    text = scrape(json_server)
+    assert 'route="/i/{token}/qr.png",status="200"' in text
+    assert token not in text and token.split(".")[-1] not in text
+    assert "@" not in text
+
+
+def test_events_are_counted_by_type(api: Api, test_client: TestClient[Any]) -> None:
+    """In this process (no multi-process directory), after the commit of each change."""
+
+    def count(event_type: str) -> float:
+        return sample(test_client.get("/metrics").text, "invites_events_total", type=event_type)
+
+    created = count("client.created")
+    owner = api.user()
+    partner = api.partner(owner)
+    api.client_row(owner, partner)
+    api.client_row(owner, partner, email="other@bakery.example")
+    assert count("client.created") == created + 2
