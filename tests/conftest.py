@@ -263,7 +263,10 @@ def stop_server(server: LiveServer, within: float = 15) -> None:
         raise AssertionError(f"the process did not stop within {within} s of SIGTERM") from None
 
 
-@pytest.fixture(scope="session")
+# Server processes live as long as the module that asked for them: while one runs, it
+# shares the database and its background work (mail, sweeps) with the test app, which
+# the tests of other modules (e.g. test_unit_of_work) do not expect.
+@pytest.fixture(scope="module")
 def live_server(test_client: TestClient[Any]) -> Iterator[LiveServer]:
     """A real server process (granian) sharing the test database and keys."""
     server = start_server()
@@ -274,7 +277,7 @@ def live_server(test_client: TestClient[Any]) -> Iterator[LiveServer]:
 METRICS_TOKEN = "metrics-token-for-the-tests"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def json_server(test_client: TestClient[Any]) -> Iterator[LiveServer]:
     """A production-like server: two granian workers, JSON logs, a metrics token."""
     server = start_server("--workers", "2", LOG_FORMAT="json", METRICS_TOKEN=METRICS_TOKEN)
