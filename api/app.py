@@ -40,11 +40,13 @@ from api.routes.partners import ClientsController, EventsController, Invitations
 from api.routes.public import QRImageController, WellKnownController
 from api.routes.registration_links import RegistrationLinksController
 from api.routes.spaces import SpacesController
+from api.routes.webhooks import WebhooksController
 from api.services.context import Context
 from api.services.events import newest_cursors, newest_revisions
 from api.services.invitations import expire_due
 from api.services.revisions import revisions
 from api.settings import Settings
+from api.webhooks.worker import DeliveryWorker
 from db.claims import RetryPolicy
 from db.migrate import migrate
 from db.piccolo_conf import DB
@@ -135,6 +137,7 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     )
     tasks = [
         asyncio.create_task(mail.run(), name="mail-outbox"),
+        asyncio.create_task(DeliveryWorker(ctx).run(), name="webhook-deliveries"),
         asyncio.create_task(_every(EXPIRY_SWEEP_SECONDS, lambda: expire_due(ctx)), name="expiry"),
         asyncio.create_task(ctx.bus.watch(newest_cursors), name="event-watch"),
     ]
@@ -171,6 +174,7 @@ def create_app(settings: Settings) -> Litestar:
             MobileController,
             BusinessLinksController,
             RegistrationLinksController,
+            WebhooksController,
         ],
         dependencies={"user": Provide(current_user)},
         security=[{"bearer": []}],
