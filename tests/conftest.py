@@ -42,6 +42,7 @@ os.environ.update(
         "PUBLIC_BASE_URL": "https://invites.banqup.example",  # 30 characters
         "MAIL_URL": f"smtp://127.0.0.1:{SMTP_PORT}",
         "MAIL_RETRY_BASE_SECONDS": "0.2",
+        "WEBHOOK_RETRY_BASE_SECONDS": "0.05",
     }
 )
 
@@ -115,6 +116,8 @@ def db(test_client: TestClient[Any]) -> Runner:
 
 TABLES_IN_DELETE_ORDER = (
     "user_code_attempt",
+    "webhook_delivery",
+    "webhook_endpoint",
     "mail_outbox",
     "event",
     "qr_grant",
