@@ -48,14 +48,15 @@ RECOUNT_WEBHOOKS = Statement(
 _QUEUE_DELIVERIES = (
     "INSERT INTO webhook_delivery (endpoint, partner, event_seq, type, status, attempts,"
     " next_attempt_at, created_at)"
-    " SELECT w.id, e.partner, e.seq, e.type, 'queued', 0, {}, {}"
+    " SELECT w.id, e.partner, e.seq, e.type, 'queued', 0, {NOW}, {NOW}"
     " FROM event e JOIN webhook_endpoint w ON w.partner = e.partner"
     " WHERE e.partner = {} AND e.seq > {} AND w.status = 'enabled'"
-    " AND (w.event_types = '' OR {}(w.event_types, ',' || e.type || ',') > 0)"
+    " AND (w.event_types = '' OR {FIND}(w.event_types, ',' || e.type || ',') > 0)"
 )
 QUEUE_DELIVERIES = Statement(
-    _QUEUE_DELIVERIES.replace("{}(", "instr("),
-    postgres=_QUEUE_DELIVERIES.replace("{}(", "strpos("),
+    _QUEUE_DELIVERIES.replace("{NOW}", "{}").replace("{FIND}", "instr"),
+    # A parameter in a SELECT list would be typed text on PostgreSQL: say what it is.
+    postgres=_QUEUE_DELIVERIES.replace("{NOW}", "{}::timestamptz").replace("{FIND}", "strpos"),
 )
 
 # --- clients and invitations ----------------------------------------------------------

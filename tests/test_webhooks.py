@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from uuid import UUID
@@ -19,7 +19,8 @@ from standardwebhooks import Webhook as Verifier
 
 from api.services import webhooks
 from api.webhooks import targets
-from db.tables import WebhookEndpoint
+from api.webhooks.secrets import SecretBox, new_secret
+from db.tables import Partner, WebhookEndpoint
 from tests.conftest import Runner
 from tests.support import Api, Caller, assert_problem, token_of, until
 
@@ -482,3 +483,49 @@ def test_every_delivery_row_belongs_to_an_endpoint_of_its_partner(
     assert [b["data"]["partner_id"] for b in mine.bodies()] == [partner]
     assert [b["data"]["partner_id"] for b in theirs.bodies()] == [other]
     assert UUID(partner) != UUID(other)
+
+
+def test_an_endpoint_failing_for_too_long_is_disabled(
+    api: Api, owner: Caller, partner: str, receivers: Any, db: Runner
+) -> None:
+    failing = receivers([500] * 20)
+    hook = create(owner, partner, failing.url)
+
+    async def failing_for_three_days() -> None:
+        since = datetime.now(UTC) - timedelta(hours=73)
+        await WebhookEndpoint.update({WebhookEndpoint.failing_since: since}).where(
+            WebhookEndpoint.id == UUID(hook["id"])
+        )
+
+    db(failing_for_three_days)
+    api.client_row(owner, partner)
+    url = f"/api/v1/partners/{partner}/webhooks/{hook['id']}"
+    disabled = until(lambda: (w := owner.ok("GET", url))["status"] == "disabled" and w)
+    assert disabled["disabled_reason"] == "every delivery failed for 72 hours"
+
+
+def test_the_partner_counts_its_enabled_endpoints(owner: Caller, partner: str, db: Runner) -> None:
+    async def count() -> int:
+        row = await Partner.select(Partner.webhooks).where(Partner.id == UUID(partner)).first()
+        return int(row["webhooks"])
+
+    base = f"/api/v1/partners/{partner}/webhooks"
+    first = create(owner, partner, "http://127.0.0.1:9/a")
+    create(owner, partner, "http://127.0.0.1:9/b")
+    assert db(count) == 2
+    owner.ok("PATCH", f"{base}/{first['id']}", json={"status": "disabled"})
+    assert db(count) == 1
+    owner.ok("PATCH", f"{base}/{first['id']}", json={"status": "enabled"})
+    assert db(count) == 2
+    owner.request("DELETE", f"{base}/{first['id']}").raise_for_status()
+    assert db(count) == 1
+
+
+def test_a_sealed_secret_opens_only_with_its_key_and_row() -> None:
+    box, other = SecretBox("k" * 32), SecretBox("x" * 32)
+    secret = new_secret()
+    sealed = box.seal(secret, b"row-1")
+    assert box.open(sealed, b"row-1") == secret
+    for opener, row in ((other, b"row-1"), (box, b"row-2")):
+        with pytest.raises(ValueError):
+            opener.open(sealed, row)
