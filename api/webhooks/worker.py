@@ -34,7 +34,7 @@ from api.webhooks import targets
 from api.webhooks.secrets import signature_header
 from db.claims import RetryPolicy, Settled, WorkQueue
 from db.tables import Event, WebhookDelivery, WebhookEndpoint
-from db.transactions import write_transaction
+from db.transactions import lock, write_transaction
 
 log = logging.getLogger("api.webhooks")
 ATTEMPT_SECONDS = 10.0
@@ -273,6 +273,8 @@ class DeliveryWorker:
         settled = self.queue.sort([(row, attempt.failure)])
         endpoint_id: UUID = endpoint["id"]
         async with write_transaction():
+            # The endpoint before its deliveries, as deleting an endpoint takes them.
+            await lock(WebhookEndpoint, endpoint_id)
             await self.queue.settle(settled, now)
             await WebhookDelivery.update(
                 {
