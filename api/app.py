@@ -40,6 +40,7 @@ from api.routes.partners import ClientsController, EventsController, Invitations
 from api.routes.public import QRImageController, WellKnownController
 from api.routes.registration_links import RegistrationLinksController
 from api.routes.spaces import SpacesController
+from api.routes.webhooks import WebhooksController
 from api.services.context import Context
 from api.services.events import newest_cursors, newest_revisions
 from api.services.revisions import revisions
@@ -126,6 +127,7 @@ def create_app(settings: Settings, *, web_only: bool = False) -> Litestar:
             MobileController,
             BusinessLinksController,
             RegistrationLinksController,
+            WebhooksController,
         ],
         dependencies={"user": Provide(current_user)},
         security=[{"bearer": []}],

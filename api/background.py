@@ -29,8 +29,9 @@ from api.services import reminders
 from api.services.context import Context, utcnow
 from api.services.grants import CODE_WINDOW
 from api.services.invitations import expire_due
+from api.webhooks.worker import DeliveryWorker
 from db.claims import RetryPolicy
-from db.tables import QRGrant, UserCodeAttempt
+from db.tables import QRGrant, UserCodeAttempt, WebhookDelivery
 
 log = logging.getLogger("api.background")
 STOP_GRACE = 25.0  # seconds: a SIGTERM'd process exits within 30 s
@@ -92,14 +93,23 @@ async def short_lived_rows(bg: Background) -> None:
     await bg.every(MAIL_RETENTION_SECONDS, prune)
 
 
+async def webhook_deliveries(bg: Background) -> None:
+    await DeliveryWorker(bg.ctx).run(bg.stopping)
+
+
 async def measure_webhooks() -> None:
-    """No webhook delivery exists yet: none pending. The webhook outbox's own measure
-    replaces this one in MEASURES."""
-    WEBHOOK_PENDING.set(0)
+    """Webhook deliveries still to be made (queued, or waiting for a retry)."""
+    WEBHOOK_PENDING.set(await WebhookDelivery.count().where(WebhookDelivery.status == "queued"))
 
 
 Loop = Callable[[Background], Coroutine[Any, Any, None]]
-LOOPS: tuple[Loop, ...] = (mail_outbox, sweep, mail_retention, short_lived_rows)
+LOOPS: tuple[Loop, ...] = (
+    mail_outbox,
+    webhook_deliveries,
+    sweep,
+    mail_retention,
+    short_lived_rows,
+)
 MEASURES: tuple[Callable[[], Awaitable[None]], ...] = (measure_outbox, measure_webhooks)
 
 
@@ -121,7 +131,8 @@ async def running(ctx: Context, renderer: Executor | None) -> AsyncIterator[Back
         yield bg
     finally:
         bg.stopping.set()
-        ctx.mail_queued.set()  # wakes an idle outbox at once
+        ctx.mail_queued.set()  # wakes idle queues at once
+        ctx.webhooks_queued.set()
         _, stuck = await asyncio.wait(tasks, timeout=STOP_GRACE)
         for task in stuck:
             log.warning("background loop %s did not stop in time; cancelled", task.get_name())

@@ -63,6 +63,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # How long a claimed email is held by the process sending it; after a crash it is
     # sent again (by any process) once this has passed.
     mail_lease_seconds: Annotated[float, _range("a number", 1, 3600)] = 120.0
+    webhook_retry_base_seconds: Annotated[float, _range("a number", 0.01, 3600)] = 5.0
+    webhook_disable_after_hours: Annotated[float, _range("a number", 0.01, 8760)] = 72.0
+    # Unset: allowed in dev (local receivers), refused in prod.
+    webhook_allow_private: bool | None = None
+    webhook_secret_key: (
+        Annotated[str, Meta(min_length=32, description="at least 32 characters")] | None
+    ) = None
     cors_origins: tuple[str, ...] = ()
     apple_app_ids: tuple[str, ...] = ()
     android_package: str | None = None
@@ -85,6 +92,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def database_kind(self) -> str:
         return check_database_url(self.database_url)
+
+    @property
+    def webhooks_may_reach_private(self) -> bool:
+        """Whether webhook URLs may be `http://` or reach non-public addresses."""
+        if self.webhook_allow_private is None:
+            return self.app_env == "dev"
+        return self.webhook_allow_private
 
 
 def _fields() -> dict[str, msgspec.inspect.Field]:
@@ -170,6 +184,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                 "APP_ENV=prod needs an existing INVITE_SIGNING_KEY_FILE"
                 f" ({settings.invite_signing_key_file})"
             )
+        if not settings.webhook_secret_key:
+            raise ConfigError("APP_ENV=prod needs WEBHOOK_SECRET_KEY (at least 32 characters)")
     return msgspec.structs.replace(
         settings,
         public_base_url=_origin("PUBLIC_BASE_URL", settings.public_base_url),
@@ -188,7 +204,22 @@ def dev_hs256_secret(settings: Settings) -> str:
         return settings.auth_hs256_secret
     if settings.app_env != "dev":
         raise ConfigError("AUTH_HS256_SECRET is not set")
-    path = Path(settings.var_dir) / "dev-auth-secret"
+    return _dev_secret(settings, "dev-auth-secret")
+
+
+def webhook_secret_key(settings: Settings) -> str:
+    """The key that encrypts webhook secrets at rest: WEBHOOK_SECRET_KEY, or in `dev` one
+    generated once into `var/` (prod refuses to start without it)."""
+    if settings.webhook_secret_key:
+        return settings.webhook_secret_key
+    if settings.app_env != "dev":
+        raise ConfigError("WEBHOOK_SECRET_KEY is not set")
+    return _dev_secret(settings, "dev-webhook-secret-key")
+
+
+def _dev_secret(settings: Settings, name: str) -> str:
+    """A random secret kept in `VAR_DIR/name`, made on first use."""
+    path = Path(settings.var_dir) / name
     try:
         if path.is_file():
             return path.read_text().strip()

@@ -65,8 +65,9 @@ class WorkQueue:
         self.done_at = done_at
         self._c: Any = table._meta.get_column_by_name
 
-    async def claim(self, now: datetime) -> list[dict[str, Any]]:
-        """Lease up to `policy.batch` due rows (every column, `attempts` counting this one)."""
+    async def claim(self, now: datetime, limit: int | None = None) -> list[dict[str, Any]]:
+        """Lease up to `limit` (default `policy.batch`) due rows (every column, `attempts`
+        counting this one)."""
         table, c = self.table, self._c
         key = table._meta.primary_key
         async with write_transaction():
@@ -78,7 +79,7 @@ class WorkQueue:
                     & (c("locked_until").is_null() | (c("locked_until") < now))
                 )
                 .order_by(key)
-                .limit(self.policy.batch)
+                .limit(limit or self.policy.batch)
             )
             if IS_POSTGRES:
                 due = due.lock_rows(skip_locked=True)
@@ -93,6 +94,21 @@ class WorkQueue:
                 .returning(*table.all_columns())
             )
             return claimed
+
+    async def release(self, rows: list[dict[str, Any]], until: datetime) -> None:
+        """Hand claimed rows back unattempted (the attempt is not counted), due again at
+        `until`: for a worker that took more than it can start now."""
+        table, c = self.table, self._c
+        key = table._meta.primary_key
+        if rows:
+            async with write_transaction():
+                await table.update(
+                    {
+                        c("locked_until"): None,
+                        c("next_attempt_at"): until,
+                        c("attempts"): c("attempts") - 1,
+                    }
+                ).where(key.is_in([row["id"] for row in rows]))
 
     def sort(self, outcomes: list[tuple[dict[str, Any], Failure | None]]) -> Settled:
         """Done, to retry, or failed for good (permanent, or out of attempts)."""

@@ -18,9 +18,9 @@ NOTIFY_CHANNEL = "invites_events"
 # notification, delivered at commit to every process listening (see api.listener).
 BUMP_PARTNER = Statement(
     "UPDATE partner SET event_seq = event_seq + {}, revision = revision + 1"
-    " WHERE id = {} RETURNING event_seq, revision",
+    " WHERE id = {} RETURNING event_seq, revision, webhooks",
     postgres="UPDATE partner SET event_seq = event_seq + {}, revision = revision + 1"
-    " WHERE id = {} RETURNING event_seq, revision,"
+    " WHERE id = {} RETURNING event_seq, revision, webhooks,"
     f" pg_notify('{NOTIFY_CHANNEL}', id::text || ' ' || event_seq || ' ' || revision)",
 )
 EVENT_INSERT = insert_into(
@@ -33,6 +33,30 @@ EVENT_INSERT = insert_into(
     Event.invitation,
     Event.link,
     Event.data,
+)
+
+# --- webhooks (written by the unit of work too) ----------------------------------------
+
+# The partner's count of enabled endpoints, read back by BUMP_PARTNER: a partner without
+# any pays nothing more for its events.
+RECOUNT_WEBHOOKS = Statement(
+    "UPDATE partner SET webhooks = (SELECT count(*) FROM webhook_endpoint"
+    " WHERE partner = {} AND status = 'enabled') WHERE id = {}"
+)
+# One delivery per event after a cursor per enabled endpoint of the partner whose
+# `event_types` (`,a,b,` or empty for all) takes the event's type.
+_QUEUE_DELIVERIES = (
+    "INSERT INTO webhook_delivery (endpoint, partner, event_seq, type, status, attempts,"
+    " next_attempt_at, created_at)"
+    " SELECT w.id, e.partner, e.seq, e.type, 'queued', 0, {NOW}, {NOW}"
+    " FROM event e JOIN webhook_endpoint w ON w.partner = e.partner"
+    " WHERE e.partner = {} AND e.seq > {} AND w.status = 'enabled'"
+    " AND (w.event_types = '' OR {FIND}(w.event_types, ',' || e.type || ',') > 0)"
+)
+QUEUE_DELIVERIES = Statement(
+    _QUEUE_DELIVERIES.replace("{NOW}", "{}").replace("{FIND}", "instr"),
+    # A parameter in a SELECT list would be typed text on PostgreSQL: say what it is.
+    postgres=_QUEUE_DELIVERIES.replace("{NOW}", "{}::timestamptz").replace("{FIND}", "strpos"),
 )
 
 # --- clients and invitations ----------------------------------------------------------

@@ -33,6 +33,7 @@ class Partner(Table, tablename="partner"):
     created_at = Timestamptz(default=TimestamptzNow())
     revision = BigInt(default=0)
     reminder_days = Text(null=True, default=None)  # JSON list of days; NULL: the default
+    webhooks = Integer(default=0)  # enabled webhook endpoints, recounted when they change
 
 
 class Business(Table, tablename="business"):
@@ -235,6 +236,51 @@ class UserCodeAttempt(Table, tablename="user_code_attempt"):
     at = Timestamptz(default=TimestamptzNow())
 
 
+class WebhookEndpoint(Table, tablename="webhook_endpoint"):
+    """A partner's receiver of signed event deliveries (Standard Webhooks).
+
+    `event_types` is stored as `,type,type,` (empty: every type) so that the statement
+    queuing deliveries can match a type with a substring test on both engines. Secrets are
+    stored encrypted (`api.webhooks.secrets`); the previous one keeps signing until
+    `previous_secret_until` after a rotation. `failing_since` is the first failed attempt
+    since the last delivered one.
+    """
+
+    id = UUID(primary_key=True)
+    partner = ForeignKey(references=Partner)
+    url = Varchar(length=2000)
+    event_types = Text(default="")
+    description = Varchar(length=500, null=True, default=None)
+    status = Varchar(length=16, default="enabled")
+    disabled_reason = Text(null=True, default=None)
+    secret = Text()
+    previous_secret = Text(null=True, default=None)
+    previous_secret_until = Timestamptz(null=True, default=None)
+    failing_since = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class WebhookDelivery(Table, tablename="webhook_delivery"):
+    """One event (or a test) to POST to one endpoint; claimed through `db.claims`.
+
+    `status` is `queued`, `delivered` or `failed`; `event_seq` is the partner's event
+    cursor (null for a `webhook.test` delivery)."""
+
+    id = BigSerial(primary_key=True)
+    endpoint = ForeignKey(references=WebhookEndpoint)
+    partner = UUID()
+    event_seq = BigInt(null=True, default=None)
+    type = Varchar(length=40)
+    status = Varchar(length=16, default="queued")
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(default=TimestamptzNow())
+    locked_until = Timestamptz(null=True, default=None)
+    last_error = Text(null=True, default=None)
+    last_status_code = Integer(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    delivered_at = Timestamptz(null=True, default=None)
+
+
 TABLES = (
     Partner,
     Business,
@@ -250,4 +296,6 @@ TABLES = (
     KnownUser,
     AccessNotice,
     UserCodeAttempt,
+    WebhookEndpoint,
+    WebhookDelivery,
 )

@@ -342,6 +342,70 @@ class RegistrationLinkList(Response):
     items: list[RegistrationLink]
 
 
+# --- webhooks -----------------------------------------------------------------------
+
+WebhookURL = Annotated[
+    str,
+    Meta(
+        min_length=8,
+        max_length=2000,
+        pattern=r"^https?://[^\x00-\x20\x7f]+\Z",
+        description="https:// (http:// only where private receivers are allowed)",
+    ),
+]
+Description = Annotated[str, Meta(max_length=500, pattern=_ONE_LINE)]
+EventTypes = Annotated[list[EventType], Meta(max_length=len(EventType))]
+
+
+class WebhookCreate(Request):
+    url: WebhookURL
+    event_types: EventTypes = msgspec.field(default_factory=list)
+    description: Description | None = None
+
+
+class WebhookPatch(Request):
+    url: WebhookURL | UnsetType = UNSET
+    event_types: EventTypes | UnsetType = UNSET
+    description: Description | UnsetType | None = UNSET
+    status: Literal["enabled", "disabled"] | UnsetType = UNSET
+
+
+class Webhook(Response, omit_defaults=True):
+    """An endpoint; `event_types` empty means every type. `secret` only in the answers to
+    create and rotate-secret."""
+
+    id: UUID
+    url: str
+    event_types: list[EventType]
+    description: str | None
+    status: Literal["enabled", "disabled"]
+    disabled_reason: str | None
+    created_at: datetime
+    secret: str | None = None
+
+
+class WebhookList(Response):
+    items: list[Webhook]
+
+
+class WebhookDelivery(Response):
+    id: int
+    event_cursor: str | None
+    type: str
+    attempts: int
+    outcome: Literal["pending", "delivered", "failed"]
+    last_status_code: int | None
+    last_error: str | None
+    next_attempt_at: datetime | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+class WebhookDeliveryPage(Response):
+    items: list[WebhookDelivery]
+    next_cursor: str | None
+
+
 # --- events -------------------------------------------------------------------------
 
 

@@ -44,6 +44,7 @@ os.environ.update(
         "MAIL_URL": f"smtp://127.0.0.1:{SMTP_PORT}",
         "MAIL_RETRY_BASE_SECONDS": "0.2",
         "SWEEP_SECONDS": "0.3",  # expiry and reminders (in fractions of a day) within seconds
+        "WEBHOOK_RETRY_BASE_SECONDS": "0.05",
     }
 )
 
@@ -130,6 +131,8 @@ TABLES_IN_DELETE_ORDER = (
     "access_notice",
     "known_user",
     "user_code_attempt",
+    "webhook_delivery",
+    "webhook_endpoint",
     "mail_outbox",
     "event",
     "qr_grant",

@@ -74,6 +74,7 @@ def test_every_api_route_needs_a_token(test_client: TestClient[Any]) -> None:
         url = path
         for name in ("partner_id", "client_id", "invitation_id", "business_id", "link_id"):
             url = url.replace("{" + name + "}", fake)
+        url = url.replace("{webhook_id}", fake).replace("{delivery_id}", "1")
         for method in operations:
             response = test_client.request(method.upper(), url, json={})
             assert_problem(response, 401, "unauthenticated")

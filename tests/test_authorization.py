@@ -21,6 +21,8 @@ BODIES: dict[tuple[str, str], Any] = {
     ("post", "/api/v1/partners/{partner_id}/invitations/{invitation_id}/resend"): {},
     ("post", "/api/v1/partners/{partner_id}/invitations/{invitation_id}/qr-token"): {},
     ("post", "/api/v1/partners/{partner_id}/registration-links"): {"label": "Intruder"},
+    ("post", "/api/v1/partners/{partner_id}/webhooks"): {"url": "http://127.0.0.1:9/evil"},
+    ("patch", "/api/v1/partners/{partner_id}/webhooks/{webhook_id}"): {"status": "disabled"},
 }
 
 
@@ -38,6 +40,9 @@ def world(api: Api) -> dict[str, Any]:
         json={"token": token_of(accepted), "new_business": {"name": "Ben BV"}},
     )["link"]
     registration = anna.ok("POST", f"/api/v1/partners/{partner}/registration-links", 201, json={})
+    hooks = f"/api/v1/partners/{partner}/webhooks"
+    webhook = anna.ok("POST", hooks, 201, json={"url": "http://127.0.0.1:9/hooks"})
+    delivery = anna.ok("POST", f"{hooks}/{webhook['id']}/test", 202)
     return {
         "anna": anna,
         "ben": ben,
@@ -47,6 +52,8 @@ def world(api: Api) -> dict[str, Any]:
             "invitation_id": invitation["id"],
             "business_id": link["business_id"],
             "link_id": link["id"],
+            "webhook_id": webhook["id"],
+            "delivery_id": str(delivery["id"]),
         },
         "registration_link_id": registration["id"],
     }
@@ -76,6 +83,7 @@ def snapshot(world: dict[str, Any]) -> Any:
             if "email" not in e["type"]
         ],
         ben.ok("GET", f"/api/v1/businesses/{ids['business_id']}/links")["items"],
+        anna.ok("GET", f"/api/v1/partners/{partner}/webhooks")["items"],
     )
 
 

@@ -35,7 +35,7 @@ NOT_A_PARTNER_CHANGE = {
 def write_routes(api: Api) -> set[str]:
     """Every `METHOD /api/v1/…` route of the app that is not a read."""
     return {
-        f"{method} {route.path.replace(':uuid', '')}"
+        f"{method} {route.path.replace(':uuid', '').replace(':int', '')}"
         for route in api.http.app.routes
         if isinstance(route, HTTPRoute) and route.path.startswith("/api/v1/")
         for method in route.methods
@@ -135,6 +135,12 @@ WALKED = {
     f"POST {MOBILE}/confirm",
     f"POST {MOBILE}/decline",
     "POST /api/v1/businesses/{business_id}/links/{link_id}/revoke",
+    f"POST {P}/webhooks",
+    f"PATCH {P}/webhooks/{{webhook_id}}",
+    f"DELETE {P}/webhooks/{{webhook_id}}",
+    f"POST {P}/webhooks/{{webhook_id}}/rotate-secret",
+    f"POST {P}/webhooks/{{webhook_id}}/test",
+    f"POST {P}/webhooks/{{webhook_id}}/deliveries/{{delivery_id}}/redeliver",
 }
 
 
@@ -214,6 +220,21 @@ def test_each_write_takes_one_revision_and_wakes_once(
     disconnect = f"{base}/clients/{joined['client_id']}/disconnect"
     watch.one_change(lambda: ok(owner.post(disconnect)))
     assert watch.email_outcomes() == 4  # the worker's records were walked too
+
+    hooks = f"{base}/webhooks"
+    hook: dict[str, Any] = {}
+    body = {
+        "url": "http://127.0.0.1:9/hooks"
+    }  # nothing listens: failed attempts change no revision
+    watch.one_change(lambda: hook.update(ok(owner.post(hooks, json=body), 201)))
+    one = f"{hooks}/{hook['id']}"
+    watch.one_change(lambda: ok(owner.patch(one, json={"description": "ERP"})))
+    watch.one_change(lambda: ok(owner.post(f"{one}/rotate-secret")))
+    test: dict[str, Any] = {}
+    watch.one_change(lambda: test.update(ok(owner.post(f"{one}/test"), 202)))
+    redeliver = f"{one}/deliveries/{test['id']}/redeliver"
+    watch.one_change(lambda: ok(owner.post(redeliver), 202))
+    watch.one_change(lambda: owner.request("DELETE", one).raise_for_status())
 
 
 def test_the_expiry_sweep_takes_one_revision_and_wakes_once(

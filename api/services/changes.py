@@ -13,6 +13,12 @@ commits. After the commit it wakes this process's long-polls and runs what the b
 asked for with `after_commit`. An error in the block rolls everything back and records
 nothing.
 
+Each event is also queued, in the same transaction, for every enabled webhook endpoint of
+the partner that takes its type (`webhook_delivery`; sent by `api.webhooks.worker`). The
+partner row says how many enabled endpoints there are, in the statement that numbers
+the events, so a partner without any pays no more. A block that changes endpoints calls
+`webhooks_changed()` to have that count taken again.
+
 The revision is taken even when no event is emitted (a client's details edited, an
 idempotent repeat): answers cached with the old revision (`api.services.revisions`) are
 never served again, at the cost of recomputing them once. Only a block that found,
@@ -59,6 +65,8 @@ class PartnerChange:
         self.now = now
         self.events: list[NewEvent] = []
         self._after_commit: list[Callable[[], object]] = []
+        self._recount_webhooks = False
+        self.deliveries_queued = False
 
     def discard(self) -> NoReturn:
         """End the block: it changed nothing (another process did the work first)."""
@@ -81,9 +89,16 @@ class PartnerChange:
         """Run `callback` once the change is committed (not if it is rolled back)."""
         self._after_commit.append(callback)
 
+    def webhooks_changed(self) -> None:
+        """This change adds, removes, enables or disables webhook endpoints."""
+        self._recount_webhooks = True
+
     async def _record(self) -> int:
-        """Write the events and take a new revision; the partner's newest event cursor."""
+        """Write the events (and their webhook deliveries) and take a new revision; the
+        partner's newest event cursor."""
         count = len(self.events)
+        if self._recount_webhooks:
+            await sql.execute(statements.RECOUNT_WEBHOOKS, self.partner_id, self.partner_id)
         row = await sql.fetch_one(statements.BUMP_PARTNER, count, self.partner_id)
         if row is None:
             raise LookupError(f"no partner {self.partner_id}")
@@ -104,6 +119,11 @@ class PartnerChange:
                 for seq, e in enumerate(self.events, newest - count + 1)
             ]
             await sql.insert(statements.EVENT_INSERT, rows)
+            if row["webhooks"]:
+                await sql.execute(
+                    statements.QUEUE_DELIVERIES, self.now, self.now, self.partner_id, newest - count
+                )
+                self.deliveries_queued = True
         return newest
 
 
@@ -120,6 +140,8 @@ async def partner_change(
     except _Discarded:
         return
     ctx.bus.publish(partner_id, newest)
+    if change.deliveries_queued:
+        ctx.webhooks_queued.set()
     for event in change.events:
         EVENTS.labels(event.type.value).inc()
     for callback in change._after_commit:

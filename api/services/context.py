@@ -12,8 +12,9 @@ from api.auth import AccessTokenVerifier
 from api.lru import LRU
 from api.services.bus import EventBus
 from api.services.revisions import RevisionCache
-from api.settings import Settings
+from api.settings import Settings, webhook_secret_key
 from api.tokens import KeyRing, TokenType
+from api.webhooks.secrets import SecretBox
 from mobile_contract import links
 
 
@@ -26,8 +27,11 @@ class Context(msgspec.Struct, kw_only=True):
     keys: KeyRing
     bus: EventBus
     verifier: AccessTokenVerifier
+    webhook_secrets: SecretBox
     # Set when an email is queued, so the outbox worker looks at once.
     mail_queued: asyncio.Event = msgspec.field(default_factory=asyncio.Event)
+    # Set when webhook deliveries are queued (or a sender has room), so the worker looks.
+    webhooks_queued: asyncio.Event = msgspec.field(default_factory=asyncio.Event)
     # The ETag of each client-list query last answered (partner, user, parameters).
     list_etags: RevisionCache[Any, str] = msgspec.field(default_factory=RevisionCache)
     # The (email, language) this process last recorded of each user (api.services.users).
@@ -47,7 +51,11 @@ class Context(msgspec.Struct, kw_only=True):
             create=settings.app_env == "dev",
         )
         return cls(
-            settings=settings, keys=keys, bus=EventBus(), verifier=AccessTokenVerifier(settings)
+            settings=settings,
+            keys=keys,
+            bus=EventBus(),
+            verifier=AccessTokenVerifier(settings),
+            webhook_secrets=SecretBox(webhook_secret_key(settings)),
         )
 
     def token(self, jti: str, exp: datetime, typ: TokenType, kid: str) -> str | None:

@@ -1,0 +1,128 @@
+"""Partner routes for webhooks to the partner's own systems (Standard Webhooks)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, delete, get, patch, post
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from api.routes.params import IN_PARTNER, INVALID, Ctx, CurrentUser, PathId, documented
+from api.services import webhooks
+from mobile_contract import models
+
+WRITE = (*IN_PARTNER, *INVALID)
+READ = IN_PARTNER
+
+
+class WebhooksController(Controller):
+    path = "/partners/{partner_id:uuid}/webhooks"
+    tags = ["webhooks"]
+
+    @post(
+        "/",
+        **documented("createWebhook", *WRITE),
+        summary="Add an endpoint that receives the partner's events, signed",
+        description="The answer carries the endpoint's `secret` (shown only here and by "
+        "rotate-secret). `event_types` absent or empty: every type.",
+    )
+    async def create(
+        self, ctx: Ctx, user: CurrentUser, partner_id: PathId, data: JSONBody[models.WebhookCreate]
+    ) -> models.Webhook:
+        return await webhooks.create(ctx, user, partner_id, data)
+
+    @get("/", **documented("listWebhooks", *READ), summary="The endpoints")
+    async def list_webhooks(
+        self, ctx: Ctx, user: CurrentUser, partner_id: PathId
+    ) -> models.WebhookList:
+        return await webhooks.list_webhooks(ctx, user, partner_id)
+
+    @get(
+        "/{webhook_id:uuid}",
+        **documented("getWebhook", *READ),
+        summary="One endpoint",
+    )
+    async def get_webhook(
+        self, ctx: Ctx, user: CurrentUser, partner_id: PathId, webhook_id: PathId
+    ) -> models.Webhook:
+        return await webhooks.get(ctx, user, partner_id, webhook_id)
+
+    @patch(
+        "/{webhook_id:uuid}",
+        **documented("updateWebhook", *WRITE),
+        summary="Change an endpoint's URL, event types, description or status",
+    )
+    async def update(
+        self,
+        ctx: Ctx,
+        user: CurrentUser,
+        partner_id: PathId,
+        webhook_id: PathId,
+        data: JSONBody[models.WebhookPatch],
+    ) -> models.Webhook:
+        return await webhooks.update(ctx, user, partner_id, webhook_id, data)
+
+    @delete(
+        "/{webhook_id:uuid}",
+        **documented("deleteWebhook", *READ),
+        summary="Remove an endpoint and its delivery log; nothing more is sent to it",
+    )
+    async def delete_webhook(
+        self, ctx: Ctx, user: CurrentUser, partner_id: PathId, webhook_id: PathId
+    ) -> None:
+        await webhooks.delete(ctx, user, partner_id, webhook_id)
+
+    @post(
+        "/{webhook_id:uuid}/rotate-secret",
+        **documented("rotateWebhookSecret", *READ),
+        status_code=200,
+        summary="A new secret; for 24 hours deliveries are signed by the old one too",
+    )
+    async def rotate_secret(
+        self, ctx: Ctx, user: CurrentUser, partner_id: PathId, webhook_id: PathId
+    ) -> models.Webhook:
+        return await webhooks.rotate_secret(ctx, user, partner_id, webhook_id)
+
+    @post(
+        "/{webhook_id:uuid}/test",
+        **documented("testWebhook", *READ),
+        status_code=202,
+        summary="Queue a `webhook.test` delivery to the endpoint",
+    )
+    async def test(
+        self, ctx: Ctx, user: CurrentUser, partner_id: PathId, webhook_id: PathId
+    ) -> models.WebhookDelivery:
+        return await webhooks.send_test(ctx, user, partner_id, webhook_id)
+
+    @get(
+        "/{webhook_id:uuid}/deliveries",
+        **documented("listWebhookDeliveries", *WRITE),
+        summary="The endpoint's deliveries, newest first",
+        description="`next_cursor` (null on the last page) is the `cursor` of the next call.",
+    )
+    async def deliveries(
+        self,
+        ctx: Ctx,
+        user: CurrentUser,
+        partner_id: PathId,
+        webhook_id: PathId,
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
+        cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
+    ) -> models.WebhookDeliveryPage:
+        return await webhooks.deliveries(ctx, user, partner_id, webhook_id, limit, cursor)
+
+    @post(
+        "/{webhook_id:uuid}/deliveries/{delivery_id:int}/redeliver",
+        **documented("redeliverWebhookDelivery", *READ),
+        status_code=202,
+        summary="Queue a delivery's event again (same `webhook-id`)",
+    )
+    async def redeliver(
+        self,
+        ctx: Ctx,
+        user: CurrentUser,
+        partner_id: PathId,
+        webhook_id: PathId,
+        delivery_id: FromPath[int],
+    ) -> models.WebhookDelivery:
+        return await webhooks.redeliver(ctx, user, partner_id, webhook_id, delivery_id)

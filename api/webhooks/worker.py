@@ -1,0 +1,339 @@
+"""The delivery worker: POSTs queued webhook deliveries, signed, retrying with backoff.
+
+Deliveries are queued in `webhook_delivery` in the same transaction as their events
+(`api.services.changes`) and claimed, leased and retried through `db.claims`, so several
+processes never send one delivery at once. Each claimed delivery is sent by a task of its
+own and recorded as soon as it is answered: one slow receiver holds up only its own
+deliveries. At most `MAX_IN_FLIGHT` attempts run in this process, at most
+`PER_ENDPOINT` of them to one endpoint; a claimed delivery whose endpoint has no room is
+handed back at once, unattempted.
+
+A 2xx answer within `ATTEMPT_SECONDS` (DNS, connecting and the answer's status line
+included) delivers; anything else is retried (`WEBHOOK_RETRY_BASE_SECONDS`, doubling, at
+most 8 attempts). A 410 disables the endpoint at once, and so does failing without a
+single success for `WEBHOOK_DISABLE_AFTER_HOURS`. Redirects are not followed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import httpx
+import msgspec
+
+from api.metrics import WEBHOOK_DELIVERIES
+from api.services.changes import partner_change
+from api.services.context import Context, utcnow
+from api.webhooks import targets
+from api.webhooks.secrets import signature_header
+from db.claims import RetryPolicy, Settled, WorkQueue
+from db.tables import Event, WebhookDelivery, WebhookEndpoint
+from db.transactions import lock, write_transaction
+
+log = logging.getLogger("api.webhooks")
+ATTEMPT_SECONDS = 10.0
+MAX_IN_FLIGHT = 64
+PER_ENDPOINT = 4
+BUSY_DELAY = timedelta(seconds=1)  # before a handed-back delivery is due again
+IDLE_POLL = 1.0  # seconds between looks at an empty queue (new deliveries wake it at once)
+TLS_CLIENTS = 100  # kept connections pools of https hosts (see `_client`)
+USER_AGENT = "Banqup-Webhooks/1"
+
+
+@dataclass
+class Failure:
+    reason: str
+    permanent: bool = False
+
+
+class Attempt(msgspec.Struct, frozen=True):
+    status_code: int | None
+    failure: Failure | None
+
+
+def policy(base_seconds: float) -> RetryPolicy:
+    return RetryPolicy(
+        batch=MAX_IN_FLIGHT,
+        lease=timedelta(seconds=120),
+        max_attempts=8,
+        retry_base=timedelta(seconds=base_seconds),
+        retry_cap=timedelta(days=1),
+    )
+
+
+def message_id(row: dict[str, Any]) -> str:
+    """`webhook-id`: the same for every attempt of a delivery and for its redeliveries."""
+    if row["event_seq"] is None:
+        return f"msg_test_{row['id']}"
+    partner: UUID = row["partner"]
+    return f"msg_{partner.hex}_{row['event_seq']}"
+
+
+def payload(row: dict[str, Any], event: dict[str, Any] | None) -> bytes:
+    """The body: `{type, timestamp, data: {partner_id, cursor, client_id?, …}}`."""
+    data: dict[str, Any] = {"partner_id": str(row["partner"])}
+    if event is None:  # a test
+        data["webhook_id"] = str(row["endpoint"])
+        at: datetime = row["created_at"]
+    else:
+        data["cursor"] = str(event["seq"])
+        for column, name in (("client", "client_id"), ("invitation", "invitation_id")):
+            if event[column] is not None:
+                data[name] = str(event[column])
+        if event["link"] is not None:
+            data["link_id"] = str(event["link"])
+        extra = event["data"]
+        if isinstance(extra, str):
+            extra = msgspec.json.decode(extra)
+        data |= extra or {}
+        at = event["at"]
+    return msgspec.json.encode({"type": row["type"], "timestamp": at, "data": data})
+
+
+class DeliveryWorker:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        settings = ctx.settings
+        self.queue = WorkQueue(
+            WebhookDelivery,
+            policy(settings.webhook_retry_base_seconds),
+            done_status="delivered",
+            done_at=WebhookDelivery.delivered_at,
+        )
+        self.allow_private = settings.webhooks_may_reach_private
+        self.disable_after = timedelta(hours=settings.webhook_disable_after_hours)
+        self._in_flight: dict[UUID, int] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._clients: dict[str, httpx.AsyncClient] = {}
+
+    async def run(self, stopping: asyncio.Event | None = None) -> None:
+        """Deliver until `stopping` is set, then finish the attempts in hand (each is
+        bounded by its timeout); if cancelled, attempts in hand are cancelled with it
+        (their leases run out and they are tried again)."""
+        stopping = stopping or asyncio.Event()
+        try:
+            while not stopping.is_set():
+                try:
+                    claimed = await self.run_once()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # the database may be away; try again shortly
+                    log.warning("webhook worker: %s: %s", type(exc).__name__, exc)
+                    claimed = 0
+                if claimed == 0 and not stopping.is_set():
+                    queued = self.ctx.webhooks_queued
+                    queued.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(queued.wait(), IDLE_POLL)
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        finally:
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            for client in self._clients.values():
+                await client.aclose()
+
+    async def run_once(self) -> int:
+        """Claim what there is room for and start sending it; how many were claimed."""
+        room = MAX_IN_FLIGHT - len(self._tasks)
+        if room <= 0:
+            return 0
+        now = utcnow()
+        claimed = await self.queue.claim(now, room)
+        if not claimed:
+            return 0
+        endpoints = {
+            r["id"]: r
+            for r in await WebhookEndpoint.select().where(
+                WebhookEndpoint.id.is_in(list({row["endpoint"] for row in claimed}))
+            )
+        }
+        events = await _events(claimed)
+        busy: list[dict[str, Any]] = []
+        for row in claimed:
+            endpoint = endpoints.get(row["endpoint"])
+            if endpoint is None:  # deleted meanwhile (its deliveries with it)
+                continue
+            if self._in_flight.get(endpoint["id"], 0) >= PER_ENDPOINT:
+                busy.append(row)
+                continue
+            self._start(row, endpoint, events.get((row["partner"], row["event_seq"])))
+        await self.queue.release(busy, now + BUSY_DELAY)
+        return len(claimed)
+
+    def _start(
+        self, row: dict[str, Any], endpoint: dict[str, Any], event: dict[str, Any] | None
+    ) -> None:
+        endpoint_id: UUID = endpoint["id"]
+        self._in_flight[endpoint_id] = self._in_flight.get(endpoint_id, 0) + 1
+        task = asyncio.create_task(self._deliver(row, endpoint, event))
+        self._tasks.add(task)
+
+        def done(_: asyncio.Task[None]) -> None:
+            self._tasks.discard(task)
+            left = self._in_flight.pop(endpoint_id, 1) - 1
+            if left:
+                self._in_flight[endpoint_id] = left
+            self.ctx.webhooks_queued.set()  # room again: look for more
+
+        task.add_done_callback(done)
+
+    async def _deliver(
+        self, row: dict[str, Any], endpoint: dict[str, Any], event: dict[str, Any] | None
+    ) -> None:
+        attempt = await self.attempt(row, endpoint, event)
+        try:
+            await self._record(row, endpoint, attempt)
+        except Exception as exc:  # the lease runs out and the delivery is tried again
+            log.warning("webhook delivery %s: cannot record: %s", row["id"], exc)
+
+    async def attempt(
+        self, row: dict[str, Any], endpoint: dict[str, Any], event: dict[str, Any] | None
+    ) -> Attempt:
+        """Send one attempt; its status code and, unless delivered, why it failed."""
+        if endpoint["status"] != "enabled":
+            return Attempt(None, Failure("not sent: the endpoint is disabled", permanent=True))
+        if row["event_seq"] is not None and event is None:
+            return Attempt(None, Failure("not sent: the event is gone", permanent=True))
+        try:
+            secrets = self._secrets(endpoint)
+        except ValueError:
+            reason = "not sent: the secret cannot be read (was WEBHOOK_SECRET_KEY changed?)"
+            return Attempt(None, Failure(reason, permanent=True))
+        body = payload(row, event)
+        msg_id, timestamp = message_id(row), int(time.time())
+        try:
+            async with asyncio.timeout(ATTEMPT_SECONDS):
+                target = await targets.resolve(endpoint["url"], self.allow_private)
+                headers = {
+                    "Host": target.host,
+                    "Content-Type": "application/json",
+                    "User-Agent": USER_AGENT,
+                    "webhook-id": msg_id,
+                    "webhook-timestamp": str(timestamp),
+                    "webhook-signature": signature_header(secrets, msg_id, timestamp, body),
+                }
+                extensions = {"sni_hostname": target.server_name} if target.server_name else {}
+                client = self._client(target)
+                request = client.build_request(
+                    "POST", target.url, content=body, headers=headers, extensions=extensions
+                )
+                response = await client.send(request, stream=True)
+                await response.aclose()  # the answer's body is not read
+        except targets.UnsafeTarget as exc:
+            return Attempt(None, Failure(f"not sent: the URL {exc}"))
+        except TimeoutError:
+            return Attempt(None, Failure(f"no answer within {ATTEMPT_SECONDS:g} s"))
+        except httpx.HTTPError as exc:
+            return Attempt(None, Failure(f"{type(exc).__name__}: {exc}"[:500]))
+        status = response.status_code
+        if 200 <= status < 300:
+            return Attempt(status, None)
+        if status == 410:
+            return Attempt(status, Failure("answered 410 Gone: endpoint disabled", permanent=True))
+        if 300 <= status < 400:
+            return Attempt(status, Failure(f"answered {status}: redirects are not followed"))
+        return Attempt(status, Failure(f"answered {status}"))
+
+    def _secrets(self, endpoint: dict[str, Any]) -> list[str]:
+        """The secrets that sign: the current one, and the previous one for a day after a
+        rotation."""
+        box, owner = self.ctx.webhook_secrets, endpoint["id"].bytes
+        found = [box.open(endpoint["secret"], owner)]
+        until = endpoint["previous_secret_until"]
+        if endpoint["previous_secret"] and until is not None and until > utcnow():
+            found.append(box.open(endpoint["previous_secret"], owner))
+        return found
+
+    def _client(self, target: targets.Target) -> httpx.AsyncClient:
+        """A client whose kept connections all belong to one TLS server name (a kept
+        connection is found by address, and must not carry another host's deliveries)."""
+        key = target.server_name or ""
+        client = self._clients.get(key)
+        if client is None:
+            if len(self._clients) >= TLS_CLIENTS:
+                oldest = next(k for k in self._clients if k)
+                asyncio.get_running_loop().create_task(self._clients.pop(oldest).aclose())
+            client = httpx.AsyncClient(
+                timeout=httpx.Timeout(ATTEMPT_SECONDS),
+                follow_redirects=False,
+                trust_env=False,  # no proxy from the environment: connect where checked
+                limits=httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=8),
+            )
+            self._clients[key] = client
+        return client
+
+    async def _record(
+        self, row: dict[str, Any], endpoint: dict[str, Any], attempt: Attempt
+    ) -> None:
+        now = utcnow()
+        settled = self.queue.sort([(row, attempt.failure)])
+        endpoint_id: UUID = endpoint["id"]
+        async with write_transaction():
+            # The endpoint before its deliveries, as deleting an endpoint takes them.
+            await lock(WebhookEndpoint, endpoint_id)
+            await self.queue.settle(settled, now)
+            await WebhookDelivery.update(
+                {
+                    WebhookDelivery.last_status_code: attempt.status_code,
+                    WebhookDelivery.last_error: attempt.failure and attempt.failure.reason,
+                }
+            ).where(WebhookDelivery.id == row["id"])
+            if attempt.failure is None:
+                await WebhookEndpoint.update({WebhookEndpoint.failing_since: None}).where(
+                    (WebhookEndpoint.id == endpoint_id)
+                    & WebhookEndpoint.failing_since.is_not_null()
+                )
+            elif endpoint["status"] == "enabled":
+                await WebhookEndpoint.update({WebhookEndpoint.failing_since: now}).where(
+                    (WebhookEndpoint.id == endpoint_id) & WebhookEndpoint.failing_since.is_null()
+                )
+        attempted(endpoint_id, row["id"], attempt.status_code, outcome(settled))
+        if endpoint["status"] != "enabled" or attempt.failure is None:
+            return
+        failing_since: datetime | None = endpoint["failing_since"]
+        if attempt.status_code == 410:
+            await self._disable(endpoint, "the receiver answered 410 Gone")
+        elif failing_since is not None and now - failing_since >= self.disable_after:
+            hours = self.disable_after.total_seconds() / 3600
+            await self._disable(endpoint, f"every delivery failed for {hours:g} hours")
+
+    async def _disable(self, endpoint: dict[str, Any], reason: str) -> None:
+        async with partner_change(self.ctx, endpoint["partner"]) as change:
+            await WebhookEndpoint.update(
+                {WebhookEndpoint.status: "disabled", WebhookEndpoint.disabled_reason: reason}
+            ).where((WebhookEndpoint.id == endpoint["id"]) & (WebhookEndpoint.status == "enabled"))
+            change.webhooks_changed()
+        log.warning("webhook %s disabled: %s", endpoint["id"], reason)
+
+
+def outcome(settled: Settled) -> str:
+    if settled.done:
+        return "delivered"
+    return "retry" if settled.retrying else "failed"
+
+
+def attempted(endpoint_id: UUID, delivery_id: int, status_code: int | None, result: str) -> None:
+    """Where each attempt's outcome is known (`delivered`, `retry` or `failed`): logged
+    here, counted here. Never the secret or the body."""
+    log.info("webhook %s delivery %s: status %s, %s", endpoint_id, delivery_id, status_code, result)
+    WEBHOOK_DELIVERIES.labels(result).inc()
+
+
+async def _events(claimed: list[dict[str, Any]]) -> dict[tuple[UUID, int], dict[str, Any]]:
+    """The events of these deliveries, by (partner, cursor)."""
+    wanted = {(row["partner"], row["event_seq"]) for row in claimed if row["event_seq"]}
+    if not wanted:
+        return {}
+    rows = await Event.select().where(
+        Event.partner.is_in(list({p for p, _ in wanted}))
+        & Event.seq.is_in(list({s for _, s in wanted}))
+    )
+    return {(r["partner"], r["seq"]): r for r in rows if (r["partner"], r["seq"]) in wanted}
