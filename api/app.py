@@ -38,6 +38,7 @@ from api.routes.mobile import MobileController
 from api.routes.params import current_user
 from api.routes.partners import ClientsController, EventsController, InvitationsController
 from api.routes.public import QRImageController, WellKnownController
+from api.routes.query import reject_unknown_query
 from api.routes.registration_links import RegistrationLinksController
 from api.routes.spaces import SpacesController
 from api.services.context import Context
@@ -174,6 +175,7 @@ def create_app(settings: Settings) -> Litestar:
         ],
         dependencies={"user": Provide(current_user)},
         security=[{"bearer": []}],
+        middleware=[reject_unknown_query],
     )
     cors = None
     if settings.cors_origins:

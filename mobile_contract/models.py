@@ -21,7 +21,7 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from mobile_contract.events import EventType
+from mobile_contract.events import EventType, data_description
 from mobile_contract.links import TOKEN_MAX_LENGTH, TOKEN_PATTERN
 
 # Printable text on one line: no control characters (CR/LF would let a value inject
@@ -217,6 +217,10 @@ class Invitation(Response):
     qr_png_url: str | None
 
 
+ClientSource = Literal["manual", "import", "registration_link"]
+DisconnectedBy = Literal["partner", "business"]
+
+
 class Client(Response):
     id: UUID
     partner_id: UUID
@@ -231,11 +235,28 @@ class Client(Response):
     invitation: Invitation | None
     created_at: datetime
     updated_at: datetime
+    source: ClientSource = "manual"
+    registration_link_id: UUID | None = None
+    disconnected_at: datetime | None = None
+    disconnected_by: DisconnectedBy | None = None
+
+
+class ClientCounts(Response):
+    """Clients of the partner per tab, under the list's `search` (whatever its filters)."""
+
+    inactive: int
+    invited: int
+    active: int
 
 
 class ClientPage(Response):
     items: list[Client]
     next_cursor: str | None
+    counts: ClientCounts | None = None
+
+
+class InvitationList(Response):
+    items: list[Invitation]
 
 
 class ImportResult(Response, omit_defaults=True):
@@ -327,7 +348,9 @@ class Event(Response, omit_defaults=True):
     client_id: UUID | None = None
     invitation_id: UUID | None = None
     link_id: UUID | None = None
-    data: dict[str, Any] = msgspec.field(default_factory=dict)
+    data: Annotated[dict[str, Any], Meta(description=data_description())] = msgspec.field(
+        default_factory=dict
+    )
 
 
 class EventPage(Response):

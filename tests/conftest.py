@@ -114,6 +114,7 @@ def db(test_client: TestClient[Any]) -> Runner:
 
 
 TABLES_IN_DELETE_ORDER = (
+    "idempotency_key",
     "user_code_attempt",
     "mail_outbox",
     "event",

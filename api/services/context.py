@@ -13,7 +13,7 @@ from api.services.bus import EventBus
 from api.services.revisions import RevisionCache
 from api.settings import Settings
 from api.tokens import KeyRing, TokenType
-from mobile_contract import links
+from mobile_contract import links, models
 
 
 def utcnow() -> datetime:
@@ -29,6 +29,10 @@ class Context(msgspec.Struct, kw_only=True):
     mail_queued: asyncio.Event = msgspec.field(default_factory=asyncio.Event)
     # The ETag of each client-list query last answered (partner, user, parameters).
     list_etags: RevisionCache[Any, str] = msgspec.field(default_factory=RevisionCache)
+    # The tab counts of each partner's client list, per search.
+    client_counts: RevisionCache[Any, models.ClientCounts] = msgspec.field(
+        default_factory=RevisionCache
+    )
     # Until when each recently checked invitation token stays usable.
     token_states: RevisionCache[str, datetime] = msgspec.field(default_factory=RevisionCache)
 

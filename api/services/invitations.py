@@ -100,6 +100,7 @@ async def _queue(
             statements.mark_invited(len(chunk)),
             chunk[0]["expires_at"],
             now,
+            now,
             *(i["client"] for i in chunk),
         )
     for invitation in invitations:

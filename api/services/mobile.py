@@ -18,7 +18,7 @@ from api.services.clients import back_to_inactive
 from api.services.context import Context, utcnow
 from api.services.invitations import state_error
 from api.services.spaces import insert_business
-from db import sql, statements
+from db import search, sql, statements
 from db.errors import is_unique_violation
 from db.tables import Business, BusinessMember, Client, Invitation, Link, Partner, RegistrationLink
 from db.transactions import lock, one
@@ -220,7 +220,13 @@ async def _confirm_registration_link(
         connected_at=now,
         created_at=now,
         updated_at=now,
+        source="registration_link",
+        registration_link=link_id,
     )
+    for column, value in search.client_keys(
+        business["name"], user.email, business["vat_number"], None
+    ).items():
+        setattr(client, column, value)
     await client.save()
     new_link = Link(
         partner=partner_id,
