@@ -33,12 +33,15 @@ class AppError(Exception):
         *,
         errors: list[FieldError] | None = None,
         retry_after: int | None = None,
+        **extra: Any,
     ) -> None:
+        """`extra`: further fields of the problem document (see `Problem`)."""
         super().__init__(detail or TITLES[code])
         self.code = code
         self.detail = detail or TITLES[code]
         self.errors = errors
         self.retry_after = retry_after
+        self.extra = extra
 
     @property
     def status(self) -> int:
@@ -66,6 +69,7 @@ def problem_response(error: AppError) -> Response[bytes]:
         detail=error.detail,
         code=error.code.value,
         errors=error.errors,
+        **error.extra,
     )
     headers = {"Cache-Control": "no-store"}
     if error.retry_after is not None:

@@ -29,6 +29,8 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "rate_limited"
     UNAVAILABLE = "unavailable"
     INTERNAL_ERROR = "internal_error"
+    IDEMPOTENCY_CONFLICT = "idempotency_conflict"
+    USER_CODE_EXPIRED = "user_code_expired"
 
 
 STATUS: dict[ErrorCode, int] = {
@@ -54,6 +56,8 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.RATE_LIMITED: 429,
     ErrorCode.UNAVAILABLE: 503,
     ErrorCode.INTERNAL_ERROR: 500,
+    ErrorCode.IDEMPOTENCY_CONFLICT: 409,
+    ErrorCode.USER_CODE_EXPIRED: 410,
 }
 
 TITLES: dict[ErrorCode, str] = {
@@ -79,6 +83,8 @@ TITLES: dict[ErrorCode, str] = {
     ErrorCode.RATE_LIMITED: "Too many requests",
     ErrorCode.UNAVAILABLE: "Service temporarily unavailable",
     ErrorCode.INTERNAL_ERROR: "Internal error",
+    ErrorCode.IDEMPOTENCY_CONFLICT: "Idempotency key used for another request",
+    ErrorCode.USER_CODE_EXPIRED: "Code no longer valid",
 }
 
 

@@ -105,6 +105,12 @@ class Problem(Response, omit_defaults=True):
     detail: str
     code: str
     errors: list[FieldError] | None = None
+    # 410 invitation_superseded: the invitation that replaced this one (resend that one).
+    latest_invitation_id: UUID | None = None
+    # 409 invitation_already_accepted: whose invitation, when, and whether by the caller.
+    partner: PartnerRef | None = None
+    accepted_at: datetime | None = None
+    accepted_by_you: bool | None = None
 
 
 class ItemError(Response):
@@ -396,6 +402,10 @@ class Preview(Response, omit_defaults=True):
     registration_link_id: UUID | None = None
     client_name: str | None = None
     message: str | None = None
+    invited_email: Annotated[
+        str | None,
+        Meta(description="Whom the invitation was for, masked: first letter, `***`, the domain"),
+    ] = None
 
 
 class Link(Response):

@@ -22,7 +22,6 @@ from api.services.context import Context
 from db.tables import Event, Partner
 from mobile_contract import models
 
-
 LATEST = "latest"
 
 

@@ -18,7 +18,7 @@ from api.services.clients import back_to_inactive
 from api.services.context import Context, utcnow
 from api.tokens import new_token_id
 from db import sql, statements
-from db.tables import Client, Invitation, QRGrant
+from db.tables import Client, Invitation, Partner, QRGrant
 from db.transactions import lock, one
 from mobile_contract import ErrorCode, EventType, models
 from mobile_contract.links import USER_CODE_ALPHABET, USER_CODE_LENGTH, format_user_code
@@ -36,9 +36,35 @@ STATE_ERRORS = {
 }
 
 
-def state_error(status: str) -> AppError:
+def state_error(status: str, **extra: Any) -> AppError:
     code, detail = STATE_ERRORS[status]
-    return AppError(code, detail)
+    return AppError(code, detail, **extra)
+
+
+async def explained(error: AppError, invitation: dict[str, Any] | None, user_sub: str) -> AppError:
+    """`error` with what the caller needs to act on it: for a superseded invitation the
+    one that replaced it; for an accepted one whose it was, when, and whether the caller
+    (`user_sub`) accepted it."""
+    if invitation is None:
+        return error
+    if error.code is ErrorCode.INVITATION_SUPERSEDED:
+        client = (
+            await Client.select(Client.latest_invitation)
+            .where(Client.id == invitation["client"])
+            .first()
+        )
+        if client is not None and client["latest_invitation"] != invitation["id"]:
+            error.extra["latest_invitation_id"] = client["latest_invitation"]
+    elif error.code is ErrorCode.INVITATION_ALREADY_ACCEPTED:
+        partner = await one(
+            Partner.select(Partner.id, Partner.name).where(Partner.id == invitation["partner"])
+        )
+        error.extra |= {
+            "partner": models.PartnerRef(id=partner["id"], name=partner["name"]),
+            "accepted_at": invitation["accepted_at"],
+            "accepted_by_you": invitation["accepted_by"] == user_sub,
+        }
+    return error
 
 
 def _item_error(code: ErrorCode, detail: str) -> models.ItemError:
@@ -223,7 +249,7 @@ async def resend(
         client = await one(Client.select().where(Client.id == old["client"]))
         status = views.invitation_status(old, now)
         if status == "superseded" or client["latest_invitation"] != old["id"]:
-            raise state_error("superseded")
+            raise state_error("superseded", latest_invitation_id=client["latest_invitation"])
         if views.client_status(client, now) == "active":
             raise AppError(
                 ErrorCode.CLIENT_ALREADY_ACTIVE, "The client is linked; disconnect it first."
@@ -270,7 +296,7 @@ async def revoke(
         row = await _invitation_row(partner_id, invitation_id)
         status = views.invitation_status(row, now)
         if status in ("superseded", "accepted", "declined"):
-            raise state_error(status)
+            raise await explained(state_error(status), row, user.sub)
         if status != "revoked":
             await Invitation.update(
                 {Invitation.status: "revoked", Invitation.revoked_at: now}
@@ -300,7 +326,7 @@ async def qr_token(
     row = await _invitation_row(partner_id, invitation_id)
     status = views.invitation_status(row, now)
     if status != "pending":
-        raise state_error(status)
+        raise await explained(state_error(status), row, user.sub)
     expires = min(now + timedelta(seconds=data.ttl_seconds), row["expires_at"])
     # Whole seconds: the token's `exp` is an integer and must match the stored expiry.
     expires = expires.replace(microsecond=0)

@@ -7,6 +7,7 @@ active, the link exists and the events are written, or none of it happens.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -16,7 +17,7 @@ from api.services.access import require_business_admin
 from api.services.changes import PartnerChange, partner_change
 from api.services.clients import back_to_inactive
 from api.services.context import Context, utcnow
-from api.services.invitations import state_error
+from api.services.invitations import explained, state_error
 from api.services.spaces import insert_business
 from db import search, sql, statements
 from db.errors import is_unique_violation
@@ -58,6 +59,15 @@ async def preview(ctx: Context, user: models.User, data: models.GrantRequest) ->
     """Who asks for what access. The first preview marks the invitation opened."""
     now = utcnow()
     grant = await grants.resolve(ctx, user, data, now)
+    try:
+        return await _preview(ctx, user, grant, now)
+    except AppError as error:
+        raise await explained(error, grant.invitation, user.sub) from None
+
+
+async def _preview(
+    ctx: Context, user: models.User, grant: grants.Grant, now: datetime
+) -> models.Preview:
     if grant.registration_link is not None:
         link = grant.registration_link
         grants.usable_registration_link(link, now)
@@ -89,6 +99,7 @@ async def preview(ctx: Context, user: models.User, data: models.GrantRequest) ->
         invitation_id=invitation["id"],
         partner=await _partner_ref(invitation["partner"]),
         client_name=client["name"] if client else None,
+        invited_email=mask_email(invitation["email"]),
         message=invitation["message"],
         access_level=invitation["access_level"],
         expires_at=min(
@@ -96,6 +107,15 @@ async def preview(ctx: Context, user: models.User, data: models.GrantRequest) ->
         ),
         businesses=await _business_choices(user.sub, invitation["partner"]),
     )
+
+
+def mask_email(email: str | None) -> str | None:
+    """`jan@bakery.example` -> `j***@bakery.example`: enough for the user to recognise
+    the address, not enough to learn it."""
+    if not email or "@" not in email:
+        return None
+    local, _, domain = email.rpartition("@")
+    return f"{local[:1]}***@{domain}"
 
 
 def _exactly_one_business(data: models.ConfirmRequest) -> None:
@@ -135,12 +155,18 @@ async def confirm(
     try:
         async with partner_change(ctx, target["partner"], now) as change:
             if grant.registration_link is not None:
-                return await _confirm_registration_link(change, user, data, target["id"])
-            return await _confirm_invitation(change, user, data, grant)
+                confirmation = await _confirm_registration_link(change, user, data, target["id"])
+            else:
+                confirmation = await _confirm_invitation(change, user, data, grant)
+    except AppError as error:
+        raise await explained(error, grant.invitation, user.sub) from None
     except Exception as exc:
         if is_unique_violation(exc):  # another confirm linked this business first
             raise _already_linked() from None
         raise
+    partner = await _partner_ref(target["partner"])
+    confirmation.link.partner_name = partner.name
+    return confirmation
 
 
 async def _confirm_invitation(
@@ -257,6 +283,15 @@ async def decline(
     if grant.registration_link is not None:
         grants.check_usable(grant, now)
         return models.RegistrationLinkDeclined(registration_link_id=grant.registration_link["id"])
+    try:
+        return await _decline_invitation(ctx, grant, now)
+    except AppError as error:
+        raise await explained(error, grant.invitation, user.sub) from None
+
+
+async def _decline_invitation(
+    ctx: Context, grant: grants.Grant, now: datetime
+) -> models.Invitation:
     assert grant.invitation is not None
     invitation_id = grant.invitation["id"]
     async with partner_change(ctx, grant.invitation["partner"], now) as change:
