@@ -75,6 +75,7 @@ class EmailStatus(StrEnum):
     QUEUED = "queued"
     SENT = "sent"
     FAILED = "failed"
+    NOT_SENT = "not_sent"  # invited with `send_email: false` (for the on-screen QR)
 
 
 Role = Literal["admin", "member"]
@@ -282,6 +283,13 @@ class InviteRequest(Request):
     client_ids: Annotated[list[UUID], Meta(min_length=1, max_length=1000)]
     message: Message | None = None
     access_level: AccessLevel = "full"
+    send_email: Annotated[
+        bool,
+        Meta(
+            description="false: no email; the invitation is for the on-screen QR in a meeting, "
+            "and clients without an email address can be invited"
+        ),
+    ] = True
 
 
 class InviteResult(Response, omit_defaults=True):

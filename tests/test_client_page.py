@@ -297,3 +297,45 @@ def test_public_pages_ignore_tracking_parameters(api: Api, owner: Caller, partne
     )
     assert response.status_code == 200
     assert api.http.get("/.well-known/jwks.json?utm_source=x").status_code == 200
+
+
+@pytest.fixture
+def searchable(api: Api, owner: Caller, partner: str) -> None:
+    api.client_row(owner, partner, name="Bäckerei Müller", email="info@mueller.example")
+    api.client_row(owner, partner, name="Jansen & Co", vat_number="BE0123456789")
+    api.client_row(owner, partner, name="100% Bio", external_ref="K_7")
+    api.client_row(owner, partner, name="1000 Bio", external_ref="K17")
+
+
+def found(owner: Caller, partner: str, term: str) -> list[str]:
+    page = owner.ok("GET", clients_url(partner), params={"search": term})
+    return [c["name"] for c in page["items"]]
+
+
+@pytest.mark.parametrize(
+    ("term", "names"),
+    [
+        ("muller", ["Bäckerei Müller"]),
+        ("MÜLLER", ["Bäckerei Müller"]),
+        ("backerei", ["Bäckerei Müller"]),
+        ("be 0123.456-789", ["Jansen & Co"]),
+        ("0123.456", ["Jansen & Co"]),
+        ("100%", ["100% Bio"]),
+        ("%", ["100% Bio"]),
+        ("k_7", ["100% Bio"]),
+        ("_", ["100% Bio"]),
+        ("mueller.example", ["Bäckerei Müller"]),
+        ("!", []),
+    ],
+)
+def test_search_ignores_case_accents_and_vat_punctuation_and_takes_wildcards_literally(
+    searchable: None, owner: Caller, partner: str, term: str, names: list[str]
+) -> None:
+    assert found(owner, partner, term) == names
+
+
+def test_search_follows_an_edit(api: Api, owner: Caller, partner: str) -> None:
+    client = api.client_row(owner, partner, name="Old Name")
+    owner.ok("PATCH", f"{clients_url(partner)}/{client['id']}", json={"name": "Élodie Dupré"})
+    assert found(owner, partner, "elodie dupre") == ["Élodie Dupré"]
+    assert found(owner, partner, "old") == []

@@ -79,7 +79,9 @@ class ClientsController(Controller):
         ] = None,
         email_status: Annotated[
             str | None,
-            QueryParameter(max_length=32, description="Comma-separated: queued, sent, failed"),
+            QueryParameter(
+                max_length=32, description="Comma-separated: queued, sent, failed, not_sent"
+            ),
         ] = None,
         opened: Annotated[
             bool | None, QueryParameter(description="Whether the latest invitation was opened")

@@ -30,7 +30,7 @@ from mobile_contract import models
 
 STATUSES = ("inactive", "invited", "active")
 INVITATION_STATUSES = ("pending", "declined", "expired", "revoked", "accepted")
-EMAIL_STATUSES = ("queued", "sent", "failed")
+EMAIL_STATUSES = ("queued", "sent", "failed", "not_sent")
 Sort = Literal["created", "-created", "name", "-name", "invited_at", "-invited_at", "expires_at"]
 SORTS: tuple[Sort, ...] = (
     "created",

@@ -22,6 +22,7 @@ from db.tables import Client, Invitation, Partner, QRGrant
 from db.transactions import lock, one
 from mobile_contract import ErrorCode, EventType, models
 from mobile_contract.links import USER_CODE_ALPHABET, USER_CODE_LENGTH, format_user_code
+from mobile_contract.models import EmailStatus
 
 RESEND_COOLDOWN = timedelta(seconds=60)
 MARK_PER_STATEMENT = 1000
@@ -87,7 +88,7 @@ def _new_invitation(
         "partner": client["partner"],
         "client": client["id"],
         "status": "pending",
-        "email": client["email"],
+        "email": client["email"] or "",
         "language": client["language"],
         "message": message,
         "access_level": access_level,
@@ -118,8 +119,11 @@ async def _queue(
     await sql.insert(
         statements.INVITATION_INSERT, [tuple(i[c] for c in columns) for i in invitations]
     )
-    outbox = [(i["id"], kind, "queued", 0, now, now) for i in invitations]
-    await sql.insert(statements.OUTBOX_INSERT, outbox)
+    outbox = [
+        (i["id"], kind, "queued", 0, now, now) for i in invitations if i["email_status"] == "queued"
+    ]
+    if outbox:
+        await sql.insert(statements.OUTBOX_INSERT, outbox)
     for start in range(0, len(invitations), MARK_PER_STATEMENT):
         chunk = invitations[start : start + MARK_PER_STATEMENT]
         await sql.execute(
@@ -156,7 +160,8 @@ async def _expire(change: PartnerChange, due: Any) -> list[dict[str, Any]]:
 async def invite(
     ctx: Context, user: models.User, partner_id: UUID, data: models.InviteRequest
 ) -> models.InviteResponse:
-    """Invite each listed client; each gets its own result, and an email is queued."""
+    """Invite each listed client; each gets its own result, and an email is queued
+    (unless `send_email` is false: then the invitation is for the on-screen QR only)."""
     await require_partner_member(user.sub, partner_id)
     results: list[models.InviteResult] = []
     async with partner_change(ctx, partner_id) as change:
@@ -174,7 +179,7 @@ async def invite(
         stale: list[UUID] = []
         for client_id in data.client_ids:
             row = clients.get(client_id)
-            error = _invite_error(row, now, already=client_id in seen)
+            error = _invite_error(row, now, already=client_id in seen, email=data.send_email)
             if error is not None:
                 results.append(models.InviteResult(client_id=client_id, error=error))
                 continue
@@ -185,6 +190,8 @@ async def invite(
             invitation = _new_invitation(
                 ctx, user, row, now, message=data.message, access_level=data.access_level
             )
+            if not data.send_email:
+                invitation["email_status"] = EmailStatus.NOT_SENT.value
             created.append(invitation)
             results.append(
                 models.InviteResult(
@@ -199,7 +206,7 @@ async def invite(
 
 
 def _invite_error(
-    row: dict[str, Any] | None, now: datetime, *, already: bool
+    row: dict[str, Any] | None, now: datetime, *, already: bool, email: bool
 ) -> models.ItemError | None:
     """Why this client (None: not the partner's) cannot be invited now, if it cannot."""
     if row is None:
@@ -209,7 +216,7 @@ def _invite_error(
         return _item_error(ErrorCode.CLIENT_ALREADY_ACTIVE, "The client is already linked.")
     if status == "invited" or already:
         return _item_error(ErrorCode.CLIENT_ALREADY_INVITED, "The client has a pending invitation.")
-    if not row["email"]:
+    if email and not row["email"]:
         return _item_error(ErrorCode.CLIENT_MISSING_EMAIL, "The client has no email address.")
     return None
 
