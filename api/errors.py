@@ -7,13 +7,15 @@ database outages into problem documents, so every error a client sees has a stab
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.handlers import HTTPRouteHandler
 
+from api.field_messages import in_words
+from api.parameters import declared
 from db.errors import is_outage, is_transient_conflict
 from mobile_contract import STATUS, TITLES, ErrorCode, problem_type
 from mobile_contract.models import FieldError, Problem
@@ -82,20 +84,21 @@ def problem_response(error: AppError) -> Response[bytes]:
     )
 
 
-_NAMED_FIELD = re.compile(r"(?:missing required|unknown) field `([^`]+)`")
-
-
-def _field_errors(extra: Any) -> list[FieldError]:
-    """Litestar/msgspec validation details as `{field, message}` pairs."""
+def _field_errors(request: Request[Any, Any, Any], extra: Any) -> list[FieldError]:
+    """Litestar/msgspec validation details as `{field, message}` pairs, the field named
+    as the API spells it and the message in words."""
+    handler = request.scope.get("route_handler")
+    aliases: dict[str, str] = {}
+    if isinstance(handler, HTTPRouteHandler):
+        aliases = declared(handler, set(request.path_params)).aliases
     errors = []
     for item in extra if isinstance(extra, list) else []:
         if isinstance(item, dict):
             message = str(item.get("message") or "invalid value")
             key = str(item.get("key") or "body")
-            if key == "data":  # the body as a whole: name the field the message is about
-                named = _NAMED_FIELD.search(message)
-                key = named.group(1) if named else "body"
-            errors.append(FieldError(field=key.removeprefix("$."), message=message))
+            key = "body" if key == "data" else aliases.get(key, key.removeprefix("$."))
+            field, words = in_words(key, message)
+            errors.append(FieldError(field=field, message=words))
     return errors
 
 
@@ -103,10 +106,16 @@ def handle_app_error(_: Request[Any, Any, Any], exc: AppError) -> Response[bytes
     return problem_response(exc)
 
 
-def handle_validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[bytes]:
-    errors = _field_errors(exc.extra) or [FieldError(field="body", message=str(exc.detail))]
+def handle_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[bytes]:
+    errors = _field_errors(request, exc.extra) or [
+        FieldError(field="body", message="is not a JSON body this route takes")
+    ]
+    return problem_response(validation_error(errors))
+
+
+def validation_error(errors: list[FieldError]) -> AppError:
     detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
-    return problem_response(AppError(ErrorCode.VALIDATION_FAILED, detail, errors=errors))
+    return AppError(ErrorCode.VALIDATION_FAILED, detail, errors=errors)
 
 
 _HTTP_CODES = {

@@ -119,6 +119,7 @@ class ItemError(Response):
 
     code: str
     detail: str
+    field: str | None = None  # for validation_failed: the field of the item at fault
 
 
 # --- people and spaces --------------------------------------------------------------

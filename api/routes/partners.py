@@ -8,6 +8,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import JSONBody, QueryParameter
 
 from api.routes.caching import etag_response, not_modified_from_memory, remembered_etag_response
+from api.routes.idempotency import IdempotencyKeyHeader, idempotent
 from api.routes.params import API_PROBLEMS, NOT_MODIFIED, Ctx, CurrentUser, PathId
 from api.services import client_list, clients, events, invitations
 from mobile_contract import models
@@ -19,9 +20,22 @@ class ClientsController(Controller):
 
     @post("/", responses=API_PROBLEMS, summary="Add a client to the partner's list")
     async def create(
-        self, ctx: Ctx, user: CurrentUser, partner_id: PathId, data: JSONBody[models.ClientCreate]
-    ) -> models.Client:
-        return await clients.create(ctx, user, partner_id, data)
+        self,
+        ctx: Ctx,
+        user: CurrentUser,
+        request: Request[Any, Any, Any],
+        partner_id: PathId,
+        data: JSONBody[models.ClientCreate],
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[models.Client]:
+        return await idempotent(
+            request,
+            user,
+            idempotency_key,
+            data,
+            models.Client,
+            lambda: clients.create(ctx, user, partner_id, data),
+        )
 
     @post(
         "/import",
@@ -30,9 +44,22 @@ class ClientsController(Controller):
         summary="Add up to 5000 clients; each row gets its own result",
     )
     async def import_clients(
-        self, ctx: Ctx, user: CurrentUser, partner_id: PathId, data: JSONBody[models.ClientImport]
-    ) -> models.ImportResponse:
-        return await clients.import_clients(ctx, user, partner_id, data)
+        self,
+        ctx: Ctx,
+        user: CurrentUser,
+        request: Request[Any, Any, Any],
+        partner_id: PathId,
+        data: JSONBody[models.ClientImport],
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[models.ImportResponse]:
+        return await idempotent(
+            request,
+            user,
+            idempotency_key,
+            data,
+            models.ImportResponse,
+            lambda: clients.import_clients(ctx, user, partner_id, data),
+        )
 
     @get(
         "/",
@@ -181,9 +208,22 @@ class InvitationsController(Controller):
         summary="Invite 1 to 1000 clients; each gets an email",
     )
     async def invite(
-        self, ctx: Ctx, user: CurrentUser, partner_id: PathId, data: JSONBody[models.InviteRequest]
-    ) -> models.InviteResponse:
-        return await invitations.invite(ctx, user, partner_id, data)
+        self,
+        ctx: Ctx,
+        user: CurrentUser,
+        request: Request[Any, Any, Any],
+        partner_id: PathId,
+        data: JSONBody[models.InviteRequest],
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[models.InviteResponse]:
+        return await idempotent(
+            request,
+            user,
+            idempotency_key,
+            data,
+            models.InviteResponse,
+            lambda: invitations.invite(ctx, user, partner_id, data),
+        )
 
     @get("/{invitation_id:uuid}", responses=API_PROBLEMS | NOT_MODIFIED, summary="One invitation")
     async def get_invitation(

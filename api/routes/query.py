@@ -15,22 +15,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import invalid
-
-_declared: dict[int, frozenset[str]] = {}
-
-
-def declared_query_parameters(
-    handler: HTTPRouteHandler, path_parameters: set[str]
-) -> frozenset[str]:
-    """The query parameters `handler` (and its dependencies) take, by their names in URLs."""
-    names = _declared.get(id(handler))
-    if names is None:
-        model = handler.create_kwargs_model(
-            path_parameters=dict.fromkeys(path_parameters)  # type: ignore[arg-type]
-        )
-        names = frozenset(p.field_alias for p in model.expected_query_params)
-        _declared[id(handler)] = names
-    return names
+from api.parameters import declared
 
 
 def reject_unknown_query(app: ASGIApp) -> ASGIApp:
@@ -41,7 +26,7 @@ def reject_unknown_query(app: ASGIApp) -> ASGIApp:
         query = scope.get("query_string", b"")
         handler = scope.get("route_handler")
         if query and isinstance(handler, HTTPRouteHandler):
-            allowed = declared_query_parameters(handler, set(scope.get("path_params", {})))
+            allowed = declared(handler, set(scope.get("path_params", {}))).query
             for name, _ in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
                 if name not in allowed:
                     known = ", ".join(sorted(allowed)) or "none"

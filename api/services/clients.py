@@ -11,6 +11,7 @@ import msgspec
 from piccolo.columns import Column
 
 from api.errors import AppError, not_found
+from api.field_messages import from_msgspec
 from api.services import client_list, views
 from api.services.access import require_partner_member
 from api.services.changes import PartnerChange, partner_change
@@ -101,7 +102,14 @@ async def create(
 
 
 def _row_error(exc: msgspec.ValidationError) -> models.ItemError:
-    return models.ItemError(code=ErrorCode.VALIDATION_FAILED.value, detail=str(exc))
+    """A row's validation error; `field` names the row's field (None: the row as a whole)."""
+    error = from_msgspec(exc)
+    whole_row = error.field == "body"
+    return models.ItemError(
+        code=ErrorCode.VALIDATION_FAILED.value,
+        detail=f"the row {error.message}" if whole_row else f"{error.field}: {error.message}",
+        field=None if whole_row else error.field,
+    )
 
 
 async def import_clients(
