@@ -15,9 +15,11 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.handlers import HTTPRouteHandler
 
 from api.field_messages import in_words
+from api.languages import preferred_language
 from api.parameters import declared
 from db.errors import is_outage, is_transient_conflict
 from mobile_contract import STATUS, TITLES, ErrorCode, problem_type
+from mobile_contract.errors import translate
 from mobile_contract.models import FieldError, Problem
 
 log = logging.getLogger("api.errors")
@@ -63,17 +65,24 @@ def invalid(field: str, message: str) -> AppError:
     )
 
 
-def problem_response(error: AppError) -> Response[bytes]:
+def problem_response(error: AppError, language: str = "en") -> Response[bytes]:
+    """`error` as problem+json, its `title`, `detail` and field messages in `language`
+    (`code` never changes)."""
+    errors = error.errors
+    detail = translate(error.detail, language)
+    if errors:
+        errors = [FieldError(field=e.field, message=translate(e.message, language)) for e in errors]
+        detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
     body = Problem(
         type=problem_type(error.code),
-        title=TITLES[error.code],
+        title=translate(TITLES[error.code], language),
         status=error.status,
-        detail=error.detail,
+        detail=detail,
         code=error.code.value,
-        errors=error.errors,
+        errors=errors,
         **error.extra,
     )
-    headers = {"Cache-Control": "no-store"}
+    headers = {"Cache-Control": "no-store", "Content-Language": language, "Vary": "Accept-Language"}
     if error.retry_after is not None:
         headers["Retry-After"] = str(error.retry_after)
     return Response(
@@ -82,6 +91,10 @@ def problem_response(error: AppError) -> Response[bytes]:
         media_type=PROBLEM_JSON,
         headers=headers,
     )
+
+
+def language_of(request: Request[Any, Any, Any]) -> str:
+    return preferred_language(request.headers.get("accept-language"), None)
 
 
 def _field_errors(request: Request[Any, Any, Any], extra: Any) -> list[FieldError]:
@@ -102,15 +115,15 @@ def _field_errors(request: Request[Any, Any, Any], extra: Any) -> list[FieldErro
     return errors
 
 
-def handle_app_error(_: Request[Any, Any, Any], exc: AppError) -> Response[bytes]:
-    return problem_response(exc)
+def handle_app_error(request: Request[Any, Any, Any], exc: AppError) -> Response[bytes]:
+    return problem_response(exc, language_of(request))
 
 
 def handle_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[bytes]:
     errors = _field_errors(request, exc.extra) or [
         FieldError(field="body", message="is not a JSON body this route takes")
     ]
-    return problem_response(validation_error(errors))
+    return problem_response(validation_error(errors), language_of(request))
 
 
 def validation_error(errors: list[FieldError]) -> AppError:
@@ -128,7 +141,7 @@ _HTTP_CODES = {
 }
 
 
-def handle_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
+def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
     code = _HTTP_CODES.get(exc.status_code)
     if code is None:
         code = ErrorCode.VALIDATION_FAILED if exc.status_code < 500 else ErrorCode.INTERNAL_ERROR
@@ -136,7 +149,7 @@ def handle_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes
     error = AppError(code, detail)
     if code is ErrorCode.VALIDATION_FAILED:
         error.errors = [FieldError(field="body", message=detail)]
-    response = problem_response(error)
+    response = problem_response(error, language_of(request))
     if exc.status_code == 405 and exc.headers:
         response.headers.update(exc.headers)
     return response
@@ -148,17 +161,19 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
         return problem_response(
             AppError(
                 ErrorCode.UNAVAILABLE, "A concurrent change got in the way; retry.", retry_after=1
-            )
+            ),
+            language_of(request),
         )
     if is_outage(exc):
         log.warning("database unavailable: %s: %s", type(exc).__name__, exc)
         return problem_response(
             AppError(
                 ErrorCode.UNAVAILABLE, "The database is unreachable; retry later.", retry_after=1
-            )
+            ),
+            language_of(request),
         )
     log.exception("unhandled error on %s %s", request.method, request.scope.get("route_handler"))
-    return problem_response(AppError(ErrorCode.INTERNAL_ERROR))
+    return problem_response(AppError(ErrorCode.INTERNAL_ERROR), language_of(request))
 
 
 EXCEPTION_HANDLERS = {

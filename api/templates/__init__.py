@@ -20,7 +20,7 @@ from jinja2 import (
 from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
 
-LANGUAGES = ("en", "nl", "fr", "de")
+from mobile_contract.errors import LANGUAGES
 
 
 @pass_eval_context
