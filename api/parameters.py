@@ -15,11 +15,11 @@ class Declared(NamedTuple):
     aliases: dict[str, str]  # the handler's name -> the client's name
 
 
-_declared: dict[int, Declared] = {}
+_declared: dict[HTTPRouteHandler, Declared] = {}
 
 
 def declared(handler: HTTPRouteHandler, path_parameters: set[str]) -> Declared:
-    found = _declared.get(id(handler))
+    found = _declared.get(handler)
     if found is None:
         model = handler.create_kwargs_model(
             path_parameters=dict.fromkeys(path_parameters)  # type: ignore[arg-type]
@@ -34,5 +34,5 @@ def declared(handler: HTTPRouteHandler, path_parameters: set[str]) -> Declared:
             query=frozenset(p.field_alias for p in model.expected_query_params),
             aliases={p.field_name: p.field_alias for p in params},
         )
-        _declared[id(handler)] = found
+        _declared[handler] = found
     return found
