@@ -197,16 +197,17 @@ async def _next_expiry(partner_id: UUID, now: datetime) -> float:
 
 
 async def counts(
-    ctx: Context, partner_id: UUID, revision: int, query: Query, now: datetime
+    ctx: Context, partner_id: UUID, revision: int, query: Query, now: datetime, valid_until: float
 ) -> models.ClientCounts:
     """The tab counts under `query.search`, remembered with the partner's revision (and
-    until its next invitation expires): polling the list does not count 100,000 rows."""
+    until `valid_until`, when its next invitation expires): polling the list does not
+    count 100,000 rows."""
     key = (partner_id, query.search)
     cached = ctx.client_counts.get(key)
     if cached is not None:
         return cached
     found = await _counts(partner_id, query, now)
-    ctx.client_counts.put(key, partner_id, revision, found, await _next_expiry(partner_id, now))
+    ctx.client_counts.put(key, partner_id, revision, found, valid_until)
     return found
 
 
@@ -248,6 +249,7 @@ async def page(ctx: Context, user: models.User, partner_id: UUID, query: Query) 
     if more:
         last = rows[-1]
         next_cursor = encode_cursor(query.sort, _cursor_value(last, query.sort), last["id"])
-    tab_counts = await counts(ctx, partner_id, revision, query, now)
+    valid_until = await _next_expiry(partner_id, now)
+    tab_counts = await counts(ctx, partner_id, revision, query, now, valid_until)
     body = models.ClientPage(items=items, next_cursor=next_cursor, counts=tab_counts)
-    return Versioned(body, revision, await _next_expiry(partner_id, now))
+    return Versioned(body, revision, valid_until)
