@@ -38,6 +38,7 @@ from api.routes.mobile import MobileController
 from api.routes.params import current_user
 from api.routes.partners import ClientsController, EventsController, InvitationsController
 from api.routes.public import QRImageController, WellKnownController
+from api.routes.query import reject_unknown_query
 from api.routes.registration_links import RegistrationLinksController
 from api.routes.spaces import SpacesController
 from api.routes.webhooks import WebhooksController
@@ -131,14 +132,22 @@ def create_app(settings: Settings, *, web_only: bool = False) -> Litestar:
         ],
         dependencies={"user": Provide(current_user)},
         security=[{"bearer": []}],
+        middleware=[reject_unknown_query],
     )
     cors = None
     if settings.cors_origins:
         cors = CORSConfig(
             allow_origins=list(settings.cors_origins),
-            allow_methods=["GET", "POST", "PATCH"],
-            allow_headers=["Authorization", "Content-Type", "If-None-Match"],
-            expose_headers=["ETag", "Retry-After"],
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "If-None-Match",
+                "Idempotency-Key",
+                "X-Request-ID",
+                "Accept-Language",
+            ],
+            expose_headers=["ETag", "Retry-After", "X-Request-ID", "Idempotent-Replayed"],
             allow_credentials=False,
         )
     static = create_static_files_router(

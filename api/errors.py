@@ -7,15 +7,19 @@ database outages into problem documents, so every error a client sees has a stab
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.handlers import HTTPRouteHandler
 
+from api.field_messages import in_words
+from api.languages import preferred_language
+from api.parameters import declared
 from db.errors import is_outage, is_transient_conflict
 from mobile_contract import STATUS, TITLES, ErrorCode, problem_type
+from mobile_contract.errors import translate
 from mobile_contract.models import FieldError, Problem
 
 log = logging.getLogger("api.errors")
@@ -33,12 +37,15 @@ class AppError(Exception):
         *,
         errors: list[FieldError] | None = None,
         retry_after: int | None = None,
+        **extra: Any,
     ) -> None:
+        """`extra`: further fields of the problem document (see `Problem`)."""
         super().__init__(detail or TITLES[code])
         self.code = code
         self.detail = detail or TITLES[code]
         self.errors = errors
         self.retry_after = retry_after
+        self.extra = extra
 
     @property
     def status(self) -> int:
@@ -58,16 +65,24 @@ def invalid(field: str, message: str) -> AppError:
     )
 
 
-def problem_response(error: AppError) -> Response[bytes]:
+def problem_response(error: AppError, language: str = "en") -> Response[bytes]:
+    """`error` as problem+json, its `title`, `detail` and field messages in `language`
+    (`code` never changes)."""
+    errors = error.errors
+    detail = translate(error.detail, language)
+    if errors:
+        errors = [FieldError(field=e.field, message=translate(e.message, language)) for e in errors]
+        detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
     body = Problem(
         type=problem_type(error.code),
-        title=TITLES[error.code],
+        title=translate(TITLES[error.code], language),
         status=error.status,
-        detail=error.detail,
+        detail=detail,
         code=error.code.value,
-        errors=error.errors,
+        errors=errors,
+        **error.extra,
     )
-    headers = {"Cache-Control": "no-store"}
+    headers = {"Cache-Control": "no-store", "Content-Language": language, "Vary": "Accept-Language"}
     if error.retry_after is not None:
         headers["Retry-After"] = str(error.retry_after)
     return Response(
@@ -78,31 +93,42 @@ def problem_response(error: AppError) -> Response[bytes]:
     )
 
 
-_NAMED_FIELD = re.compile(r"(?:missing required|unknown) field `([^`]+)`")
+def language_of(request: Request[Any, Any, Any]) -> str:
+    return preferred_language(request.headers.get("accept-language"), None)
 
 
-def _field_errors(extra: Any) -> list[FieldError]:
-    """Litestar/msgspec validation details as `{field, message}` pairs."""
+def _field_errors(request: Request[Any, Any, Any], extra: Any) -> list[FieldError]:
+    """Litestar/msgspec validation details as `{field, message}` pairs, the field named
+    as the API spells it and the message in words."""
+    handler = request.scope.get("route_handler")
+    aliases: dict[str, str] = {}
+    if isinstance(handler, HTTPRouteHandler):
+        aliases = declared(handler, set(request.path_params)).aliases
     errors = []
     for item in extra if isinstance(extra, list) else []:
         if isinstance(item, dict):
             message = str(item.get("message") or "invalid value")
             key = str(item.get("key") or "body")
-            if key == "data":  # the body as a whole: name the field the message is about
-                named = _NAMED_FIELD.search(message)
-                key = named.group(1) if named else "body"
-            errors.append(FieldError(field=key.removeprefix("$."), message=message))
+            key = "body" if key == "data" else aliases.get(key, key.removeprefix("$."))
+            field, words = in_words(key, message)
+            errors.append(FieldError(field=field, message=words))
     return errors
 
 
-def handle_app_error(_: Request[Any, Any, Any], exc: AppError) -> Response[bytes]:
-    return problem_response(exc)
+def handle_app_error(request: Request[Any, Any, Any], exc: AppError) -> Response[bytes]:
+    return problem_response(exc, language_of(request))
 
 
-def handle_validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[bytes]:
-    errors = _field_errors(exc.extra) or [FieldError(field="body", message=str(exc.detail))]
+def handle_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[bytes]:
+    errors = _field_errors(request, exc.extra) or [
+        FieldError(field="body", message="is not a JSON body this route takes")
+    ]
+    return problem_response(validation_error(errors), language_of(request))
+
+
+def validation_error(errors: list[FieldError]) -> AppError:
     detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
-    return problem_response(AppError(ErrorCode.VALIDATION_FAILED, detail, errors=errors))
+    return AppError(ErrorCode.VALIDATION_FAILED, detail, errors=errors)
 
 
 _HTTP_CODES = {
@@ -115,7 +141,7 @@ _HTTP_CODES = {
 }
 
 
-def handle_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
+def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
     code = _HTTP_CODES.get(exc.status_code)
     if code is None:
         code = ErrorCode.VALIDATION_FAILED if exc.status_code < 500 else ErrorCode.INTERNAL_ERROR
@@ -123,7 +149,7 @@ def handle_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes
     error = AppError(code, detail)
     if code is ErrorCode.VALIDATION_FAILED:
         error.errors = [FieldError(field="body", message=detail)]
-    response = problem_response(error)
+    response = problem_response(error, language_of(request))
     if exc.status_code == 405 and exc.headers:
         response.headers.update(exc.headers)
     return response
@@ -135,17 +161,19 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
         return problem_response(
             AppError(
                 ErrorCode.UNAVAILABLE, "A concurrent change got in the way; retry.", retry_after=1
-            )
+            ),
+            language_of(request),
         )
     if is_outage(exc):
         log.warning("database unavailable: %s: %s", type(exc).__name__, exc)
         return problem_response(
             AppError(
                 ErrorCode.UNAVAILABLE, "The database is unreachable; retry later.", retry_after=1
-            )
+            ),
+            language_of(request),
         )
     log.exception("unhandled error on %s %s", request.method, request.scope.get("route_handler"))
-    return problem_response(AppError(ErrorCode.INTERNAL_ERROR))
+    return problem_response(AppError(ErrorCode.INTERNAL_ERROR), language_of(request))
 
 
 EXCEPTION_HANDLERS = {

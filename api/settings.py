@@ -48,7 +48,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     auth_jwks_url: str | None = None
     invite_signing_key_file: str = "var/invite-signing-key.pem"
     invite_previous_key_files: tuple[str, ...] = ()
-    invitation_ttl_days: Annotated[int, _range("a whole number", 1, 365)] = 14
+    invitation_ttl_days: Annotated[
+        float,
+        Meta(
+            gt=0, le=365, description="a number of days above 0 and at most 365 (0.01 is 14.4 min)"
+        ),
+    ] = 14
     invitation_reminder_days: Annotated[
         tuple[Annotated[float, Meta(gt=0)], ...],
         Meta(max_length=2, description="at most two positive numbers of days, like 3,10"),

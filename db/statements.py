@@ -7,6 +7,11 @@ from __future__ import annotations
 
 import functools
 
+from piccolo.columns import Column
+from piccolo.columns.combination import WhereRaw
+from piccolo.query import OrderByRaw
+
+from db.search import LIKE_ESCAPE
 from db.sql import Statement, insert_into
 from db.tables import AccessNotice, Client, Event, Invitation, MailOutbox
 
@@ -73,6 +78,10 @@ CLIENT_INSERT = insert_into(
     Client.status,
     Client.created_at,
     Client.updated_at,
+    Client.source,
+    Client.name_key,
+    Client.search_text,
+    Client.vat_key,
 )
 INVITATION_INSERT = insert_into(Invitation, *Invitation.all_columns())
 OUTBOX_INSERT = insert_into(
@@ -90,11 +99,27 @@ OUTBOX_INSERT = insert_into(
 def mark_invited(count: int) -> Statement:
     """Clients become `invited`, pointing at their (one) pending invitation."""
     return Statement(
-        "UPDATE client SET status = 'invited', invitation_expires_at = {}, updated_at = {},"
+        "UPDATE client SET status = 'invited', invitation_expires_at = {}, invited_at = {},"
+        " updated_at = {},"
         " latest_invitation = (SELECT invitation.id FROM invitation"
         " WHERE invitation.client = client.id AND invitation.status = 'pending')"
         f" WHERE id IN ({', '.join(['{}'] * count)})"
     )
+
+
+# --- the client list (api.services.client_list) ------------------------------------------
+
+
+def like_escaped(column: Column, pattern: str) -> WhereRaw:
+    """`column LIKE pattern` with `db.search.LIKE_ESCAPE` as the escape character (SQLite
+    has no default one)."""
+    return WhereRaw(f"{column._meta.db_column_name} LIKE {{}} ESCAPE '{LIKE_ESCAPE}'", pattern)
+
+
+def nulls_last(column: Column) -> OrderByRaw:
+    """Order rows without a value after the others, on both engines (SQLite puts NULL
+    first in ascending order, PostgreSQL last)."""
+    return OrderByRaw(f"{column._meta.db_column_name} IS NULL")
 
 
 # An invitation, and its partner's revision read in the same statement.
@@ -159,6 +184,6 @@ ACCEPT_INVITATION = Statement(
     " WHERE id = {}"
 )
 ACTIVATE_CLIENT = Statement(
-    "UPDATE client SET status = 'active', business = {}, connected_at = {}, updated_at = {}"
-    " WHERE id = {}"
+    "UPDATE client SET status = 'active', business = {}, connected_at = {}, updated_at = {},"
+    " disconnected_at = NULL, disconnected_by = NULL WHERE id = {}"
 )

@@ -87,6 +87,18 @@ class Client(Table, tablename="client"):
     connected_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
+    # `manual`, `import` or `registration_link` (then `registration_link` says which).
+    source = Varchar(length=20, default="manual")
+    registration_link = UUID(null=True, default=None)
+    # The latest end of its link, and by whom (`partner` or `business`).
+    disconnected_at = Timestamptz(null=True, default=None)
+    disconnected_by = Varchar(length=16, null=True, default=None)
+    # When its latest invitation was made (invitation_expires_at is when that one ends).
+    invited_at = Timestamptz(null=True, default=None)
+    # Folded forms for search and the name sort (db.search), kept by the service.
+    name_key = Varchar(length=200, default="")
+    search_text = Text(default="")
+    vat_key = Varchar(length=32, default="")
 
 
 class Link(Table, tablename="link"):
@@ -281,6 +293,20 @@ class WebhookDelivery(Table, tablename="webhook_delivery"):
     delivered_at = Timestamptz(null=True, default=None)
 
 
+class IdempotencyKey(Table, tablename="idempotency_key"):
+    """A POST answered under an `Idempotency-Key`: its answer is given again to a repeat
+    of the same request (same user, path and body) for 24 hours."""
+
+    id = BigSerial(primary_key=True)
+    user_sub = Varchar(length=255)
+    path = Varchar(length=255)
+    key = Varchar(length=255)
+    fingerprint = Varchar(length=64)
+    status_code = Integer(null=True, default=None)  # None while the first one runs
+    body = Text(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
 TABLES = (
     Partner,
     Business,
@@ -298,4 +324,5 @@ TABLES = (
     UserCodeAttempt,
     WebhookEndpoint,
     WebhookDelivery,
+    IdempotencyKey,
 )

@@ -3,6 +3,7 @@
 Codes are never renamed or reused; a new code gets a new name.
 """
 
+import re
 from enum import StrEnum
 
 
@@ -29,6 +30,8 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "rate_limited"
     UNAVAILABLE = "unavailable"
     INTERNAL_ERROR = "internal_error"
+    IDEMPOTENCY_CONFLICT = "idempotency_conflict"
+    USER_CODE_EXPIRED = "user_code_expired"
 
 
 STATUS: dict[ErrorCode, int] = {
@@ -54,6 +57,8 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.RATE_LIMITED: 429,
     ErrorCode.UNAVAILABLE: 503,
     ErrorCode.INTERNAL_ERROR: 500,
+    ErrorCode.IDEMPOTENCY_CONFLICT: 409,
+    ErrorCode.USER_CODE_EXPIRED: 410,
 }
 
 TITLES: dict[ErrorCode, str] = {
@@ -79,9 +84,494 @@ TITLES: dict[ErrorCode, str] = {
     ErrorCode.RATE_LIMITED: "Too many requests",
     ErrorCode.UNAVAILABLE: "Service temporarily unavailable",
     ErrorCode.INTERNAL_ERROR: "Internal error",
+    ErrorCode.IDEMPOTENCY_CONFLICT: "Idempotency key used for another request",
+    ErrorCode.USER_CODE_EXPIRED: "Code no longer valid",
 }
 
 
 def problem_type(code: ErrorCode) -> str:
     """The `type` URI of a problem document for `code`."""
     return f"urn:banqup:problem:{code.value}"
+
+
+LANGUAGES = ("en", "nl", "fr", "de")
+
+# Every title, detail and field message the API writes in English, in Dutch, French and
+# German: (nl, fr, de). `{name}` marks a part copied from the English text (a number, a
+# list of values). `code` is never translated.
+TRANSLATIONS: dict[str, tuple[str, str, str]] = {
+    # titles
+    "Sign-in required": ("Aanmelden vereist", "Connexion requise", "Anmeldung erforderlich"),
+    "Not found": ("Niet gevonden", "Introuvable", "Nicht gefunden"),
+    "Method not allowed": (
+        "Methode niet toegestaan",
+        "Méthode non autorisée",
+        "Methode nicht erlaubt",
+    ),
+    "Invalid request": ("Ongeldige aanvraag", "Requête invalide", "Ungültige Anfrage"),
+    "Invalid invitation token": (
+        "Ongeldige uitnodigingscode",
+        "Jeton d'invitation invalide",
+        "Ungültiges Einladungstoken",
+    ),
+    "Invitation token expired": (
+        "Uitnodigingscode verlopen",
+        "Jeton d'invitation expiré",
+        "Einladungstoken abgelaufen",
+    ),
+    "Invitation expired": ("Uitnodiging verlopen", "Invitation expirée", "Einladung abgelaufen"),
+    "Invitation revoked": (
+        "Uitnodiging ingetrokken",
+        "Invitation révoquée",
+        "Einladung widerrufen",
+    ),
+    "Invitation replaced by a newer one": (
+        "Uitnodiging vervangen door een nieuwere",
+        "Invitation remplacée par une plus récente",
+        "Einladung durch eine neuere ersetzt",
+    ),
+    "Invitation declined": ("Uitnodiging geweigerd", "Invitation refusée", "Einladung abgelehnt"),
+    "Invitation already accepted": (
+        "Uitnodiging al aanvaard",
+        "Invitation déjà acceptée",
+        "Einladung bereits angenommen",
+    ),
+    "Not an administrator of this business": (
+        "Geen beheerder van dit bedrijf",
+        "Pas administrateur de cette entreprise",
+        "Kein Administrator dieses Unternehmens",
+    ),
+    "Business already linked to this partner": (
+        "Bedrijf al gekoppeld aan deze partner",
+        "Entreprise déjà liée à ce partenaire",
+        "Unternehmen bereits mit diesem Partner verbunden",
+    ),
+    "Client already active": ("Klant al actief", "Client déjà actif", "Kunde bereits aktiv"),
+    "Client already invited": (
+        "Klant al uitgenodigd",
+        "Client déjà invité",
+        "Kunde bereits eingeladen",
+    ),
+    "Client has no email address": (
+        "Klant heeft geen e-mailadres",
+        "Le client n'a pas d'adresse e-mail",
+        "Kunde hat keine E-Mail-Adresse",
+    ),
+    "Registration link revoked": (
+        "Registratielink ingetrokken",
+        "Lien d'inscription révoqué",
+        "Registrierungslink widerrufen",
+    ),
+    "Registration link expired": (
+        "Registratielink verlopen",
+        "Lien d'inscription expiré",
+        "Registrierungslink abgelaufen",
+    ),
+    "Registration link used up": (
+        "Registratielink opgebruikt",
+        "Lien d'inscription épuisé",
+        "Registrierungslink aufgebraucht",
+    ),
+    "Too many requests": ("Te veel aanvragen", "Trop de requêtes", "Zu viele Anfragen"),
+    "Service temporarily unavailable": (
+        "Dienst tijdelijk niet beschikbaar",
+        "Service temporairement indisponible",
+        "Dienst vorübergehend nicht verfügbar",
+    ),
+    "Internal error": ("Interne fout", "Erreur interne", "Interner Fehler"),
+    "Idempotency key used for another request": (
+        "Idempotency-sleutel al gebruikt voor een andere aanvraag",
+        "Clé d'idempotence utilisée pour une autre requête",
+        "Idempotenzschlüssel für eine andere Anfrage verwendet",
+    ),
+    "Code no longer valid": (
+        "Code niet meer geldig",
+        "Code plus valable",
+        "Code nicht mehr gültig",
+    ),
+    # details
+    "Sign in with a bearer access token": (
+        "Meld u aan met een bearer-toegangstoken",
+        "Connectez-vous avec un jeton d'accès bearer",
+        "Melden Sie sich mit einem Bearer-Zugriffstoken an",
+    ),
+    "access token expired": (
+        "toegangstoken verlopen",
+        "jeton d'accès expiré",
+        "Zugriffstoken abgelaufen",
+    ),
+    "access token invalid": (
+        "toegangstoken ongeldig",
+        "jeton d'accès invalide",
+        "Zugriffstoken ungültig",
+    ),
+    "No such client": (
+        "Deze klant bestaat niet",
+        "Ce client n'existe pas",
+        "Diesen Kunden gibt es nicht",
+    ),
+    "No such partner": (
+        "Deze partner bestaat niet",
+        "Ce partenaire n'existe pas",
+        "Diesen Partner gibt es nicht",
+    ),
+    "No such invitation": (
+        "Deze uitnodiging bestaat niet",
+        "Cette invitation n'existe pas",
+        "Diese Einladung gibt es nicht",
+    ),
+    "No such business": (
+        "Dit bedrijf bestaat niet",
+        "Cette entreprise n'existe pas",
+        "Dieses Unternehmen gibt es nicht",
+    ),
+    "No such link": (
+        "Deze koppeling bestaat niet",
+        "Ce lien n'existe pas",
+        "Diese Verbindung gibt es nicht",
+    ),
+    "No such registration link": (
+        "Deze registratielink bestaat niet",
+        "Ce lien d'inscription n'existe pas",
+        "Diesen Registrierungslink gibt es nicht",
+    ),
+    "No invitation has this code; check it and try again.": (
+        "Geen uitnodiging heeft deze code; controleer hem en probeer opnieuw.",
+        "Aucune invitation n'a ce code ; vérifiez-le et réessayez.",
+        "Keine Einladung hat diesen Code; prüfen Sie ihn und versuchen Sie es erneut.",
+    ),
+    "This code is no longer valid; ask for a new one.": (
+        "Deze code is niet meer geldig; vraag een nieuwe.",
+        "Ce code n'est plus valable ; demandez-en un nouveau.",
+        "Dieser Code ist nicht mehr gültig; fordern Sie einen neuen an.",
+    ),
+    "Too many wrong codes; try again later.": (
+        "Te veel foute codes; probeer het later opnieuw.",
+        "Trop de codes erronés ; réessayez plus tard.",
+        "Zu viele falsche Codes; versuchen Sie es später erneut.",
+    ),
+    "This is not a valid invitation token.": (
+        "Dit is geen geldige uitnodigingscode.",
+        "Ce n'est pas un jeton d'invitation valide.",
+        "Dies ist kein gültiges Einladungstoken.",
+    ),
+    "This QR code has expired; ask for a new one.": (
+        "Deze QR-code is verlopen; vraag een nieuwe.",
+        "Ce code QR a expiré ; demandez-en un nouveau.",
+        "Dieser QR-Code ist abgelaufen; fordern Sie einen neuen an.",
+    ),
+    "This invitation has expired.": (
+        "Deze uitnodiging is verlopen.",
+        "Cette invitation a expiré.",
+        "Diese Einladung ist abgelaufen.",
+    ),
+    "This invitation was withdrawn.": (
+        "Deze uitnodiging werd ingetrokken.",
+        "Cette invitation a été retirée.",
+        "Diese Einladung wurde zurückgezogen.",
+    ),
+    "A newer invitation replaced this one.": (
+        "Een nieuwere uitnodiging verving deze.",
+        "Une invitation plus récente a remplacé celle-ci.",
+        "Eine neuere Einladung hat diese ersetzt.",
+    ),
+    "This invitation was declined.": (
+        "Deze uitnodiging werd geweigerd.",
+        "Cette invitation a été refusée.",
+        "Diese Einladung wurde abgelehnt.",
+    ),
+    "This invitation was already accepted.": (
+        "Deze uitnodiging werd al aanvaard.",
+        "Cette invitation a déjà été acceptée.",
+        "Diese Einladung wurde bereits angenommen.",
+    ),
+    "You must administer this business.": (
+        "U moet dit bedrijf beheren.",
+        "Vous devez administrer cette entreprise.",
+        "Sie müssen dieses Unternehmen verwalten.",
+    ),
+    "This business is already linked to the partner.": (
+        "Dit bedrijf is al aan de partner gekoppeld.",
+        "Cette entreprise est déjà liée au partenaire.",
+        "Dieses Unternehmen ist bereits mit dem Partner verbunden.",
+    ),
+    "The client is linked; disconnect it first.": (
+        "De klant is gekoppeld; ontkoppel hem eerst.",
+        "Le client est lié ; déconnectez-le d'abord.",
+        "Der Kunde ist verbunden; trennen Sie ihn zuerst.",
+    ),
+    "The client is already linked.": (
+        "De klant is al gekoppeld.",
+        "Le client est déjà lié.",
+        "Der Kunde ist bereits verbunden.",
+    ),
+    "The client has a pending invitation.": (
+        "De klant heeft een openstaande uitnodiging.",
+        "Le client a une invitation en attente.",
+        "Der Kunde hat eine offene Einladung.",
+    ),
+    "The client has no email address.": (
+        "De klant heeft geen e-mailadres.",
+        "Le client n'a pas d'adresse e-mail.",
+        "Der Kunde hat keine E-Mail-Adresse.",
+    ),
+    "This client was invited less than a minute ago; try again shortly.": (
+        "Deze klant werd minder dan een minuut geleden uitgenodigd; probeer zo meteen opnieuw.",
+        "Ce client a été invité il y a moins d'une minute ; réessayez dans un instant.",
+        "Dieser Kunde wurde vor weniger als einer Minute eingeladen; versuchen Sie es gleich erneut.",
+    ),
+    "This registration link was withdrawn.": (
+        "Deze registratielink werd ingetrokken.",
+        "Ce lien d'inscription a été retiré.",
+        "Dieser Registrierungslink wurde zurückgezogen.",
+    ),
+    "This registration link has expired.": (
+        "Deze registratielink is verlopen.",
+        "Ce lien d'inscription a expiré.",
+        "Dieser Registrierungslink ist abgelaufen.",
+    ),
+    "This registration link has been used up.": (
+        "Deze registratielink is opgebruikt.",
+        "Ce lien d'inscription est épuisé.",
+        "Dieser Registrierungslink ist aufgebraucht.",
+    ),
+    "This Idempotency-Key was used for a different request; use a new key.": (
+        "Deze Idempotency-Key werd voor een andere aanvraag gebruikt; gebruik een nieuwe sleutel.",
+        "Cette Idempotency-Key a servi pour une autre requête ; utilisez une nouvelle clé.",
+        "Dieser Idempotency-Key wurde für eine andere Anfrage verwendet; nutzen Sie einen neuen.",
+    ),
+    "The first request with this Idempotency-Key is still being processed; retry.": (
+        "De eerste aanvraag met deze Idempotency-Key loopt nog; probeer opnieuw.",
+        "La première requête avec cette Idempotency-Key est en cours ; réessayez.",
+        "Die erste Anfrage mit diesem Idempotency-Key läuft noch; versuchen Sie es erneut.",
+    ),
+    "A concurrent change got in the way; retry.": (
+        "Een gelijktijdige wijziging kwam tussenbeide; probeer opnieuw.",
+        "Une modification simultanée a interféré ; réessayez.",
+        "Eine gleichzeitige Änderung kam dazwischen; versuchen Sie es erneut.",
+    ),
+    "The database is unreachable; retry later.": (
+        "De databank is onbereikbaar; probeer later opnieuw.",
+        "La base de données est injoignable ; réessayez plus tard.",
+        "Die Datenbank ist nicht erreichbar; versuchen Sie es später erneut.",
+    ),
+    # field messages (api.field_messages and the services' own)
+    "is required": ("is verplicht", "est obligatoire", "ist erforderlich"),
+    "is not a field of this request": (
+        "is geen veld van deze aanvraag",
+        "n'est pas un champ de cette requête",
+        "ist kein Feld dieser Anfrage",
+    ),
+    "not a valid email address": (
+        "geen geldig e-mailadres",
+        "adresse e-mail invalide",
+        "keine gültige E-Mail-Adresse",
+    ),
+    "not a valid VAT number (letters, digits, spaces, dots and dashes)": (
+        "geen geldig btw-nummer (letters, cijfers, spaties, punten en streepjes)",
+        "numéro de TVA invalide (lettres, chiffres, espaces, points et tirets)",
+        "keine gültige USt-IdNr. (Buchstaben, Ziffern, Leerzeichen, Punkte und Bindestriche)",
+    ),
+    "must be one line of text": (
+        "moet één regel tekst zijn",
+        "doit être une seule ligne de texte",
+        "muss eine Textzeile sein",
+    ),
+    "must not contain control characters": (
+        "mag geen stuurtekens bevatten",
+        "ne doit pas contenir de caractères de contrôle",
+        "darf keine Steuerzeichen enthalten",
+    ),
+    "must be a two-letter country code such as BE": (
+        "moet een landcode van twee letters zijn, zoals BE",
+        "doit être un code pays de deux lettres, comme BE",
+        "muss ein zweistelliger Ländercode wie BE sein",
+    ),
+    "not an invitation token": (
+        "geen uitnodigingscode",
+        "pas un jeton d'invitation",
+        "kein Einladungstoken",
+    ),
+    "must be 1 to 255 printable ASCII characters": (
+        "moet 1 tot 255 afdrukbare ASCII-tekens zijn",
+        "doit compter de 1 à 255 caractères ASCII imprimables",
+        "muss 1 bis 255 druckbare ASCII-Zeichen lang sein",
+    ),
+    "is not in the form this field takes": (
+        "heeft niet de vorm die dit veld aanneemt",
+        "n'a pas la forme attendue pour ce champ",
+        "hat nicht die Form, die dieses Feld annimmt",
+    ),
+    "is not one of the values this field takes": (
+        "is geen van de waarden die dit veld aanneemt",
+        "n'est pas une des valeurs acceptées par ce champ",
+        "ist keiner der Werte, die dieses Feld annimmt",
+    ),
+    "must be one of {values}": (
+        "moet een van {values} zijn",
+        "doit être l'un de {values}",
+        "muss einer von {values} sein",
+    ),
+    "must be full or read_only": (
+        "moet full of read_only zijn",
+        "doit être full ou read_only",
+        "muss full oder read_only sein",
+    ),
+    "must not be empty": ("mag niet leeg zijn", "ne doit pas être vide", "darf nicht leer sein"),
+    "must have at least {n} characters": (
+        "moet minstens {n} tekens hebben",
+        "doit avoir au moins {n} caractères",
+        "muss mindestens {n} Zeichen haben",
+    ),
+    "must have at most {n} characters": (
+        "mag hoogstens {n} tekens hebben",
+        "doit avoir au plus {n} caractères",
+        "darf höchstens {n} Zeichen haben",
+    ),
+    "must have at least {n} items": (
+        "moet minstens {n} elementen hebben",
+        "doit avoir au moins {n} éléments",
+        "muss mindestens {n} Einträge haben",
+    ),
+    "must have at most {n} items": (
+        "mag hoogstens {n} elementen hebben",
+        "doit avoir au plus {n} éléments",
+        "darf höchstens {n} Einträge haben",
+    ),
+    "must be at least {n}": (
+        "moet minstens {n} zijn",
+        "doit valoir au moins {n}",
+        "muss mindestens {n} sein",
+    ),
+    "must be at most {n}": (
+        "mag hoogstens {n} zijn",
+        "doit valoir au plus {n}",
+        "darf höchstens {n} sein",
+    ),
+    "must be more than {n}": (
+        "moet meer dan {n} zijn",
+        "doit dépasser {n}",
+        "muss größer als {n} sein",
+    ),
+    "must be less than {n}": (
+        "moet minder dan {n} zijn",
+        "doit être inférieur à {n}",
+        "muss kleiner als {n} sein",
+    ),
+    "must be a date and time such as 2027-01-31T23:59:59Z": (
+        "moet een datum en tijd zijn, zoals 2027-01-31T23:59:59Z",
+        "doit être une date et une heure, comme 2027-01-31T23:59:59Z",
+        "muss Datum und Uhrzeit sein, etwa 2027-01-31T23:59:59Z",
+    ),
+    "must be text": ("moet tekst zijn", "doit être du texte", "muss Text sein"),
+    "must be a whole number": (
+        "moet een geheel getal zijn",
+        "doit être un nombre entier",
+        "muss eine ganze Zahl sein",
+    ),
+    "must be a number": ("moet een getal zijn", "doit être un nombre", "muss eine Zahl sein"),
+    "must be true or false": (
+        "moet true of false zijn",
+        "doit être true ou false",
+        "muss true oder false sein",
+    ),
+    "must be a list": ("moet een lijst zijn", "doit être une liste", "muss eine Liste sein"),
+    "must be an object": ("moet een object zijn", "doit être un objet", "muss ein Objekt sein"),
+    "must be an id (UUID)": (
+        "moet een id (UUID) zijn",
+        "doit être un identifiant (UUID)",
+        "muss eine ID (UUID) sein",
+    ),
+    "has the wrong type": ("heeft het verkeerde type", "a le mauvais type", "hat den falschen Typ"),
+    "is not a JSON body this route takes": (
+        "is geen JSON-inhoud die deze route aanneemt",
+        "n'est pas un corps JSON accepté par cette route",
+        "ist kein JSON-Inhalt, den diese Route annimmt",
+    ),
+    "the row must be an object": (
+        "de rij moet een object zijn",
+        "la ligne doit être un objet",
+        "die Zeile muss ein Objekt sein",
+    ),
+    "{value} is not one of {values}": (
+        "{value} is geen van {values}",
+        "{value} n'est pas l'un de {values}",
+        "{value} ist keiner von {values}",
+    ),
+    "unknown query parameter; this route takes: {names}": (
+        "onbekende queryparameter; deze route neemt: {names}",
+        "paramètre de requête inconnu ; cette route accepte : {names}",
+        "unbekannter Abfrageparameter; diese Route nimmt: {names}",
+    ),
+    "not a code: 8 letters shown as XXXX-XXXX": (
+        "geen code: 8 letters, getoond als XXXX-XXXX",
+        "pas un code : 8 lettres affichées comme XXXX-XXXX",
+        "kein Code: 8 Buchstaben, angezeigt als XXXX-XXXX",
+    ),
+    "give exactly one of token or user_code": (
+        "geef precies één van token of user_code",
+        "donnez exactement l'un de token ou user_code",
+        "geben Sie genau eines von token oder user_code an",
+    ),
+    "give exactly one of business_id or new_business": (
+        "geef precies één van business_id of new_business",
+        "donnez exactement l'un de business_id ou new_business",
+        "geben Sie genau eines von business_id oder new_business an",
+    ),
+    "not a cursor returned by this endpoint": (
+        "geen cursor van dit endpoint",
+        "pas un curseur renvoyé par ce point d'accès",
+        "kein Cursor dieses Endpunkts",
+    ),
+    "not a cursor returned by this endpoint, nor `latest`": (
+        "geen cursor van dit endpoint, noch `latest`",
+        "ni un curseur renvoyé par ce point d'accès, ni `latest`",
+        "weder ein Cursor dieses Endpunkts noch `latest`",
+    ),
+    "beyond the newest event ({n}); use a cursor from this feed": (
+        "voorbij de nieuwste gebeurtenis ({n}); gebruik een cursor uit deze feed",
+        "au-delà de l'événement le plus récent ({n}) ; utilisez un curseur de ce flux",
+        "jenseits des neuesten Ereignisses ({n}); nutzen Sie einen Cursor dieses Feeds",
+    ),
+    "this cursor belongs to another sort; start again without it": (
+        "deze cursor hoort bij een andere sortering; begin opnieuw zonder",
+        "ce curseur appartient à un autre tri ; recommencez sans lui",
+        "dieser Cursor gehört zu einer anderen Sortierung; beginnen Sie ohne ihn neu",
+    ),
+    "must be in the future": (
+        "moet in de toekomst liggen",
+        "doit être dans le futur",
+        "muss in der Zukunft liegen",
+    ),
+    "give a time zone, e.g. 2027-01-31T23:59:59Z": (
+        "geef een tijdzone, bv. 2027-01-31T23:59:59Z",
+        "indiquez un fuseau horaire, p. ex. 2027-01-31T23:59:59Z",
+        "geben Sie eine Zeitzone an, z. B. 2027-01-31T23:59:59Z",
+    ),
+}
+
+
+def _template(english: str) -> re.Pattern[str]:
+    parts = re.split(r"\{(\w+)\}", english)
+    pattern = "".join(
+        re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
+    )
+    return re.compile(pattern + r"\Z")
+
+
+_TEMPLATES = [(_template(en), en) for en in TRANSLATIONS if "{" in en]
+
+
+def translate(text: str, language: str) -> str:
+    """`text` (a title, detail or field message written in English) in `language`; the
+    English text itself when the language is English or the text has no translation."""
+    if language not in LANGUAGES[1:]:
+        return text
+    column = LANGUAGES.index(language) - 1
+    found = TRANSLATIONS.get(text)
+    if found is not None:
+        return found[column]
+    for pattern, english in _TEMPLATES:
+        if match := pattern.match(text):
+            return TRANSLATIONS[english][column].format(**match.groupdict())
+    return text

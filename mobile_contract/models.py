@@ -21,7 +21,7 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from mobile_contract.events import EventType
+from mobile_contract.events import EventType, data_description
 from mobile_contract.links import TOKEN_FIELD_MAX_LENGTH
 
 # Printable text on one line: no control characters (CR/LF would let a value inject
@@ -81,6 +81,7 @@ class EmailStatus(StrEnum):
     QUEUED = "queued"
     SENT = "sent"
     FAILED = "failed"
+    NOT_SENT = "not_sent"  # invited with `send_email: false` (for the on-screen QR)
 
 
 Role = Literal["admin", "member"]
@@ -111,6 +112,12 @@ class Problem(Response, omit_defaults=True):
     detail: str
     code: str
     errors: list[FieldError] | None = None
+    # 410 invitation_superseded: the invitation that replaced this one (resend that one).
+    latest_invitation_id: UUID | None = None
+    # 409 invitation_already_accepted: whose invitation, when, and whether by the caller.
+    partner: PartnerRef | None = None
+    accepted_at: datetime | None = None
+    accepted_by_you: bool | None = None
 
 
 class ItemError(Response):
@@ -118,6 +125,7 @@ class ItemError(Response):
 
     code: str
     detail: str
+    field: str | None = None  # for validation_failed: the field of the item at fault
 
 
 # --- people and spaces --------------------------------------------------------------
@@ -242,6 +250,10 @@ class Invitation(Response):
     last_reminded_at: datetime | None = None
 
 
+ClientSource = Literal["manual", "import", "registration_link"]
+DisconnectedBy = Literal["partner", "business"]
+
+
 class Client(Response):
     id: UUID
     partner_id: UUID
@@ -256,11 +268,28 @@ class Client(Response):
     invitation: Invitation | None
     created_at: datetime
     updated_at: datetime
+    source: ClientSource = "manual"
+    registration_link_id: UUID | None = None
+    disconnected_at: datetime | None = None
+    disconnected_by: DisconnectedBy | None = None
+
+
+class ClientCounts(Response):
+    """Clients of the partner per tab, under the list's `search` (whatever its filters)."""
+
+    inactive: int
+    invited: int
+    active: int
 
 
 class ClientPage(Response):
     items: list[Client]
     next_cursor: str | None
+    counts: ClientCounts | None = None
+
+
+class InvitationList(Response):
+    items: list[Invitation]
 
 
 class ImportResult(Response, omit_defaults=True):
@@ -280,6 +309,13 @@ class InviteRequest(Request):
     client_ids: Annotated[list[UUID], Meta(min_length=1, max_length=1000)]
     message: Message | None = None
     access_level: AccessLevel = "full"
+    send_email: Annotated[
+        bool,
+        Meta(
+            description="false: no email; the invitation is for the on-screen QR in a meeting, "
+            "and clients without an email address can be invited"
+        ),
+    ] = True
 
 
 class InviteResult(Response, omit_defaults=True):
@@ -416,7 +452,9 @@ class Event(Response, omit_defaults=True):
     client_id: UUID | None = None
     invitation_id: UUID | None = None
     link_id: UUID | None = None
-    data: dict[str, Any] = msgspec.field(default_factory=dict)
+    data: Annotated[dict[str, Any], Meta(description=data_description())] = msgspec.field(
+        default_factory=dict
+    )
 
 
 class EventPage(Response):
@@ -462,6 +500,10 @@ class Preview(Response, omit_defaults=True):
     registration_link_id: UUID | None = None
     client_name: str | None = None
     message: str | None = None
+    invited_email: Annotated[
+        str | None,
+        Meta(description="Whom the invitation was for, masked: first letter, `***`, the domain"),
+    ] = None
 
 
 class Link(Response):

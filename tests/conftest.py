@@ -130,6 +130,7 @@ def db(test_client: TestClient[Any]) -> Runner:
 TABLES_IN_DELETE_ORDER = (
     "access_notice",
     "known_user",
+    "idempotency_key",
     "user_code_attempt",
     "webhook_delivery",
     "webhook_endpoint",

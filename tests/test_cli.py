@@ -30,11 +30,11 @@ def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         ({"DATABASE_URL": "sqlite:///:memory:"}, "in-memory SQLite is not supported"),
         (
             {"INVITATION_TTL_DAYS": "two weeks"},
-            "INVITATION_TTL_DAYS must be a whole number between 1 and 365",
+            "INVITATION_TTL_DAYS must be a number of days above 0 and at most 365",
         ),
         (
             {"INVITATION_TTL_DAYS": "0"},
-            "INVITATION_TTL_DAYS must be a whole number between 1 and 365",
+            "INVITATION_TTL_DAYS must be a number of days above 0 and at most 365",
         ),
         ({"MAIL_URL": "http://mail"}, "MAIL_URL must be smtp://, smtps:// or file://"),
         ({"PUBLIC_BASE_URL": "invites.example.com"}, "PUBLIC_BASE_URL must be an http(s) origin"),

@@ -143,7 +143,13 @@ def test_import_reports_each_row(owner: Caller, partner: str) -> None:
     assert results[0]["client"]["name"] == "Good One"
     assert results[2]["client"]["language"] == "fr"
     assert {r["error"]["code"] for r in results if "error" in r} == {"validation_failed"}
-    assert "email" in results[4]["error"]["detail"]
+    errors = [(r["error"]["field"], r["error"]["detail"]) for r in results if "error" in r]
+    assert errors == [
+        ("name", "name: must not be empty"),
+        (None, "the row must be an object"),
+        ("email", "email: not a valid email address"),
+        ("unknown", "unknown: is not a field of this request"),
+    ]
     listed = owner.ok("GET", clients_url(partner))["items"]
     assert sorted(c["name"] for c in listed) == ["Good One", "Good Two"]
 

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from mobile_contract import EventType
 from tests.conftest import LiveServer
 from tests.support import Api, Caller, assert_problem
 
@@ -169,3 +170,37 @@ def test_hundreds_of_idle_polls_cost_no_cpu_and_little_memory(
     assert results == [200] * polls
     assert used < 0.3, f"{used:.2f} s of CPU in 2 s while {polls} polls were idle"
     assert extra_memory < 30 * 2**20, f"{extra_memory / 2**20:.1f} MB more while {polls} polls wait"
+
+
+def test_after_latest_starts_live_without_history(api: Api, owner: Caller, partner: str) -> None:
+    for name in ("A", "B"):
+        api.client_row(owner, partner, name=name)
+    start = owner.ok("GET", events_url(partner), params={"after": "latest", "wait": 5})
+    assert start == {"events": [], "next_cursor": "2"}
+    future, pool = held(owner, events_url(partner), {"after": start["next_cursor"], "wait": 20})
+    time.sleep(0.5)
+    made_at = time.monotonic()
+    api.client_row(owner, partner, name="C")
+    page, answered_at = future.result(timeout=10)
+    pool.shutdown()
+    assert [(e["cursor"], e["type"]) for e in page["events"]] == [("3", "client.created")]
+    assert answered_at - made_at < 1.0
+
+
+def test_a_cursor_beyond_the_newest_is_refused(api: Api, owner: Caller, partner: str) -> None:
+    api.client_row(owner, partner)
+    response = owner.get(events_url(partner), params={"after": "2"})
+    problem = assert_problem(response, 400, "validation_failed")
+    assert problem["errors"][0]["field"] == "after"
+    assert owner.ok("GET", events_url(partner), params={"after": "1"})["events"] == []
+
+
+def test_the_schema_lists_every_event_type_and_its_data(api: Api) -> None:
+    schema = api.http.get("/schema/openapi.json").json()
+    event = schema["components"]["schemas"]["Event"]["properties"]
+    type_schema = event["type"]
+    if "$ref" in type_schema:
+        type_schema = schema["components"]["schemas"][type_schema["$ref"].rsplit("/", 1)[1]]
+    assert set(type_schema["enum"]) == {t.value for t in EventType}
+    for event_type in EventType:
+        assert f"`{event_type.value}`" in event["data"]["description"]

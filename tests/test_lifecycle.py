@@ -58,6 +58,7 @@ def test_the_whole_story(api: Api, owner: Caller, partner: str) -> None:
         "invitation_id": invitation["id"],
         "partner": {"id": partner, "name": "Acme Accountants"},
         "client_name": "Client 0",
+        "invited_email": "c***@example.com",
         "message": "Please link your business <b>today</b>",
         "access_level": "read_only",
         "expires_at": invitation["expires_at"],

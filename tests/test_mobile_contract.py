@@ -28,6 +28,9 @@ TYPES = {
     "decline.request": models.GrantRequest,
     "error_superseded.response": models.Problem,
     "error_validation.response": models.Problem,
+    "error_already_accepted.response": models.Problem,
+    "error_user_code_expired.response": models.Problem,
+    "error_user_code_malformed.response": models.Problem,
 }
 
 

@@ -77,7 +77,7 @@ def test_the_sixth_wrong_code_in_ten_minutes_is_refused(
     _, invitation = api.invited_client(owner, partner)
     code = qr_token(owner, partner, invitation["id"]).json()["user_code"]
     ben = api.user("ben")
-    wrong = ["BBBB-BBBB", "CCCC-CCCC", "not a code", "DDDD-DDDD", "FFFF-FFFF"]
+    wrong = ["BBBB-BBBB", "CCCC-CCCC", "GGGG-GGGG", "DDDD-DDDD", "FFFF-FFFF"]
     for attempt in wrong:
         assert_problem(ben.post(f"{MOBILE}/preview", json={"user_code": attempt}), 404, "not_found")
     response = ben.post(f"{MOBILE}/preview", json={"user_code": code})
@@ -105,7 +105,9 @@ def test_an_expired_qr_token_is_refused(api: Api, db: Runner, owner: Caller, par
         ben.post(f"{MOBILE}/preview", json={"token": grant["token"]}), 410, "token_expired"
     )
     assert_problem(
-        ben.post(f"{MOBILE}/preview", json={"user_code": grant["user_code"]}), 404, "not_found"
+        ben.post(f"{MOBILE}/preview", json={"user_code": grant["user_code"]}),
+        410,
+        "user_code_expired",
     )
     assert api.http.get(f"/i/{grant['token']}/qr.png").status_code == 410
 
@@ -137,3 +139,46 @@ def test_resend_kills_the_on_screen_qr_too(
     )
     response = ben.post(f"{MOBILE}/preview", json={"user_code": grant["user_code"]})
     assert_problem(response, 410, "invitation_revoked")
+
+
+@pytest.mark.parametrize(
+    "typed", ["not a code", "BCDF-GHJ", "BCDF-GHJKL", "AEIO-UAEI", "1234-5678"]
+)
+def test_a_malformed_code_is_invalid_and_not_counted(
+    api: Api, owner: Caller, partner: str, typed: str
+) -> None:
+    _, invitation = api.invited_client(owner, partner)
+    code = qr_token(owner, partner, invitation["id"]).json()["user_code"]
+    ben = api.user("ben")
+    for _ in range(6):
+        response = ben.post(f"{MOBILE}/preview", json={"user_code": typed})
+        problem = assert_problem(response, 400, "validation_failed")
+        assert [e["field"] for e in problem["errors"]] == ["user_code"]
+    assert ben.ok("POST", f"{MOBILE}/preview", json={"user_code": code})
+
+
+def test_a_typo_an_expired_code_and_a_valid_code_are_told_apart(
+    api: Api, db: Runner, owner: Caller, partner: str
+) -> None:
+    _, invitation = api.invited_client(owner, partner)
+    old = qr_token(owner, partner, invitation["id"]).json()["user_code"]
+
+    async def expire() -> None:
+        past = datetime.now(UTC) - timedelta(seconds=1)
+        await QRGrant.update({QRGrant.expires_at: past}).where(
+            QRGrant.invitation == UUID(invitation["id"])
+        )
+
+    db(expire)
+    fresh = qr_token(owner, partner, invitation["id"]).json()["user_code"]
+    ben = api.user("ben")
+    typo = "BBBB-BBBB" if fresh != "BBBB-BBBB" else "CCCC-CCCC"
+    assert_problem(ben.post(f"{MOBILE}/preview", json={"user_code": typo}), 404, "not_found")
+    problem = assert_problem(
+        ben.post(f"{MOBILE}/preview", json={"user_code": old}), 410, "user_code_expired"
+    )
+    assert problem["title"] == "Code no longer valid"
+    assert (
+        ben.ok("POST", f"{MOBILE}/preview", json={"user_code": fresh})["invitation_id"]
+        == (invitation["id"])
+    )

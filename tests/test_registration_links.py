@@ -85,7 +85,14 @@ def test_confirm_through_a_link_adds_an_active_client(
     assert client["business_id"] == confirmation["link"]["business_id"]
     assert owner.ok("GET", links_url(partner, f"/{link['id']}"))["uses"] == 1
     events = owner.ok("GET", f"/api/v1/partners/{partner}/events")["events"]
-    assert [e["type"] for e in events] == ["client.created", "client.activated"]
+    assert [e["type"] for e in events] == [
+        "registration_link.created",
+        "client.created",
+        "client.activated",
+    ]
+    assert events[0]["data"] == {"registration_link_id": link["id"]}
+    assert client["source"] == "registration_link"
+    assert client["registration_link_id"] == link["id"]
     assert events[0]["data"]["registration_link_id"] == link["id"]
     # A second business links too: the link is reusable.
     assert confirm(api.user("carla"), link["token"], "Carla's Café").status_code == 200

@@ -125,6 +125,7 @@ WALKED = {
     f"POST {P}/clients",
     f"POST {P}/clients/import",
     f"PATCH {P}/clients/{{client_id}}",
+    f"DELETE {P}/clients/{{client_id}}",
     f"POST {P}/clients/{{client_id}}/disconnect",
     f"POST {P}/invitations",
     f"POST {P}/invitations/{{invitation_id}}/resend",
@@ -219,6 +220,8 @@ def test_each_write_takes_one_revision_and_wakes_once(
     watch.one_change(lambda: ok(owner.post(f"{regs}/{reg['id']}/revoke")))
     disconnect = f"{base}/clients/{joined['client_id']}/disconnect"
     watch.one_change(lambda: ok(owner.post(disconnect)))
+    erase = f"{base}/clients/{made['d']['id']}"
+    watch.one_change(lambda: owner.request("DELETE", erase).raise_for_status())
     assert watch.email_outcomes() == 4  # the worker's records were walked too
 
     hooks = f"{base}/webhooks"

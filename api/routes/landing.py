@@ -7,9 +7,10 @@ from typing import Any
 from litestar import Controller, Request, Response, get
 
 from api.errors import AppError
+from api.languages import preferred_language
 from api.routes.params import PAGE_ERRORS, UNAVAILABLE, Ctx, E, PathStr, documented
 from api.services import landing
-from api.templates import ENV, LANGUAGES
+from api.templates import ENV
 from mobile_contract import STATUS, links
 from mobile_contract.models import LandingStatus
 
@@ -23,25 +24,6 @@ PAGE_HEADERS = {
         "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     ),
 }
-
-
-def preferred_language(header: str | None, fallback: str | None) -> str:
-    """The first of our languages the browser asks for (by q), else the client's, else en."""
-    ranked: list[tuple[float, int, str]] = []
-    for position, item in enumerate((header or "").split(",")):
-        tag, _, params = item.strip().partition(";")
-        quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                quality = 0.0
-        primary = tag.strip().lower().split("-")[0]
-        if primary in LANGUAGES and quality > 0:
-            ranked.append((-quality, position, primary))
-    if ranked:
-        return min(ranked)[2]
-    return fallback if fallback in LANGUAGES else "en"
 
 
 class LandingController(Controller):

@@ -12,10 +12,10 @@ from litestar.openapi.spec import OpenAPIType, Operation, Reference, RequestBody
 from litestar.params import FromPath
 
 from api.auth import unauthenticated
+from api.languages import asked_language
 from api.routes.decoding import raise_refused_body
 from api.services import users
 from api.services.context import Context
-from api.templates import preferred_language
 from mobile_contract import STATUS, TITLES, ErrorCode
 from mobile_contract.models import Problem, User
 
@@ -40,7 +40,7 @@ async def current_user(request: Request[Any, Any, Any], ctx: Ctx) -> User:
         raise unauthenticated()
     user = await ctx.verifier.verify(token)
     raise_refused_body(request)
-    await users.remember(ctx, user, preferred_language(request.headers.get("accept-language")))
+    await users.remember(ctx, user, asked_language(request.headers.get("accept-language")))
     return user
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import JSONBody, QueryParameter
 
 from api.routes.caching import etag_response, not_modified_from_memory, remembered_etag_response
+from api.routes.idempotency import IdempotencyKeyHeader, idempotent
 from api.routes.params import (
     IN_PARTNER,
     INVALID,
@@ -19,7 +20,7 @@ from api.routes.params import (
     documented,
     json_body,
 )
-from api.services import clients, events, invitations
+from api.services import client_list, clients, events, invitations
 from mobile_contract import models
 
 
@@ -29,24 +30,50 @@ class ClientsController(Controller):
 
     @post(
         "/",
-        **documented("createClient", *IN_PARTNER, *INVALID),
+        **documented("createClient", *IN_PARTNER, *INVALID, E.IDEMPOTENCY_CONFLICT),
         summary="Add a client to the partner's list",
     )
     async def create(
-        self, ctx: Ctx, user: CurrentUser, partner_id: PathId, data: JSONBody[models.ClientCreate]
-    ) -> models.Client:
-        return await clients.create(ctx, user, partner_id, data)
+        self,
+        ctx: Ctx,
+        user: CurrentUser,
+        request: Request[Any, Any, Any],
+        partner_id: PathId,
+        data: JSONBody[models.ClientCreate],
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[models.Client]:
+        return await idempotent(
+            request,
+            user,
+            idempotency_key,
+            data,
+            models.Client,
+            lambda: clients.create(ctx, user, partner_id, data),
+        )
 
     @post(
         "/import",
-        **documented("importClients", *IN_PARTNER, *INVALID),
+        **documented("importClients", *IN_PARTNER, *INVALID, E.IDEMPOTENCY_CONFLICT),
         status_code=200,
         summary="Add up to 5000 clients; each row gets its own result",
     )
     async def import_clients(
-        self, ctx: Ctx, user: CurrentUser, partner_id: PathId, data: JSONBody[models.ClientImport]
-    ) -> models.ImportResponse:
-        return await clients.import_clients(ctx, user, partner_id, data)
+        self,
+        ctx: Ctx,
+        user: CurrentUser,
+        request: Request[Any, Any, Any],
+        partner_id: PathId,
+        data: JSONBody[models.ClientImport],
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[models.ImportResponse]:
+        return await idempotent(
+            request,
+            user,
+            idempotency_key,
+            data,
+            models.ImportResponse,
+            lambda: clients.import_clients(ctx, user, partner_id, data),
+        )
 
     @get(
         "/",
@@ -56,8 +83,12 @@ class ClientsController(Controller):
             *INVALID,
             more={200: json_body(models.ClientPage)} | NOT_MODIFIED,
         ),
-        summary="List clients, oldest first",
-        description="`status` is a comma-separated subset of inactive, invited, active. "
+        summary="List clients, with the number in each tab",
+        description="`status`, `invitation_status` and `email_status` are comma-separated "
+        "subsets; the last two and `opened` look at each client's latest invitation (a client "
+        "never invited matches none of them). `counts` are the partner's clients per status "
+        "under the same `search`, whatever the other filters. `sort` (default `created`) "
+        "breaks ties by id; clients without the sorted value (never invited) come last. "
         "Answers 304 for a matching If-None-Match.",
         response_headers=[],
         before_request=not_modified_from_memory,
@@ -73,23 +104,54 @@ class ClientsController(Controller):
             QueryParameter(
                 name="status",
                 max_length=64,
-                pattern=r"^(inactive|invited|active)(,(inactive|invited|active))*\Z",
                 description="Comma-separated: inactive, invited, active",
             ),
         ] = None,
-        search: Annotated[str | None, QueryParameter(max_length=100)] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
-        cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
-    ) -> Response[bytes]:
-        statuses = clients.parse_statuses(status_filter)
-        search = search.strip() if search else None
-        return await remembered_etag_response(
-            request,
-            user,
-            partner_id,
-            lambda: clients.page(
-                ctx, user, partner_id, statuses=statuses, search=search, limit=limit, cursor=cursor
+        search: Annotated[
+            str | None,
+            QueryParameter(
+                max_length=100,
+                description="Name, email, VAT number (spaces, dots and dashes ignored) or "
+                "external ref containing this; case and accents ignored, `%` and `_` literal",
             ),
+        ] = None,
+        sort: Annotated[client_list.Sort, QueryParameter()] = "created",
+        invitation_status: Annotated[
+            str | None,
+            QueryParameter(
+                max_length=64,
+                description="Comma-separated: pending, declined, expired, revoked, accepted",
+            ),
+        ] = None,
+        email_status: Annotated[
+            str | None,
+            QueryParameter(
+                max_length=32, description="Comma-separated: queued, sent, failed, not_sent"
+            ),
+        ] = None,
+        opened: Annotated[
+            bool | None, QueryParameter(description="Whether the latest invitation was opened")
+        ] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+        cursor: Annotated[str | None, QueryParameter(max_length=300)] = None,
+    ) -> Response[bytes]:
+        query = client_list.Query(
+            statuses=client_list.parse_list("status", status_filter, client_list.STATUSES)
+            or client_list.STATUSES,
+            search=search.strip() if search and search.strip() else None,
+            sort=sort,
+            invitation_statuses=client_list.parse_list(
+                "invitation_status", invitation_status, client_list.INVITATION_STATUSES
+            ),
+            email_statuses=client_list.parse_list(
+                "email_status", email_status, client_list.EMAIL_STATUSES
+            ),
+            opened=opened,
+            limit=limit,
+            cursor=cursor,
+        )
+        return await remembered_etag_response(
+            request, user, partner_id, lambda: client_list.page(ctx, user, partner_id, query)
         )
 
     @get(
@@ -122,6 +184,28 @@ class ClientsController(Controller):
     ) -> models.Client:
         return await clients.patch(ctx, user, partner_id, client_id, data)
 
+    @delete(
+        "/{client_id:uuid}",
+        **documented("deleteClient", *IN_PARTNER, E.CLIENT_ALREADY_ACTIVE),
+        summary="Erase a client that is not active, with its personal data",
+        description="Its invitations, their messages and queued emails are erased; its events "
+        "keep their ids and types only. An active client must be disconnected first (409).",
+    )
+    async def delete_client(
+        self, ctx: Ctx, user: CurrentUser, partner_id: PathId, client_id: PathId
+    ) -> None:
+        await clients.delete(ctx, user, partner_id, client_id)
+
+    @get(
+        "/{client_id:uuid}/invitations",
+        **documented("listClientInvitations", *IN_PARTNER),
+        summary="Every invitation of a client, newest first",
+    )
+    async def list_client_invitations(
+        self, ctx: Ctx, user: CurrentUser, partner_id: PathId, client_id: PathId
+    ) -> models.InvitationList:
+        return await clients.invitations_of(ctx, user, partner_id, client_id)
+
     @post(
         "/{client_id:uuid}/disconnect",
         **documented("disconnectClient", *IN_PARTNER),
@@ -140,14 +224,27 @@ class InvitationsController(Controller):
 
     @post(
         "/",
-        **documented("inviteClients", *IN_PARTNER, *INVALID),
+        **documented("inviteClients", *IN_PARTNER, *INVALID, E.IDEMPOTENCY_CONFLICT),
         status_code=200,
         summary="Invite 1 to 1000 clients; each gets an email",
     )
     async def invite(
-        self, ctx: Ctx, user: CurrentUser, partner_id: PathId, data: JSONBody[models.InviteRequest]
-    ) -> models.InviteResponse:
-        return await invitations.invite(ctx, user, partner_id, data)
+        self,
+        ctx: Ctx,
+        user: CurrentUser,
+        request: Request[Any, Any, Any],
+        partner_id: PathId,
+        data: JSONBody[models.InviteRequest],
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[models.InviteResponse]:
+        return await idempotent(
+            request,
+            user,
+            idempotency_key,
+            data,
+            models.InviteResponse,
+            lambda: invitations.invite(ctx, user, partner_id, data),
+        )
 
     @get(
         "/{invitation_id:uuid}",
@@ -245,14 +342,23 @@ class EventsController(Controller):
         **documented("listEvents", *IN_PARTNER, *INVALID),
         summary="Events after a cursor; with wait > 0, held until one arrives",
         description="Without `after`, from the beginning. "
-        "`next_cursor` is the `after` of the next call.",
+        "`next_cursor` is the `after` of the next call; a cursor beyond the newest is 400. "
+        "Event types and the keys of their `data` are listed with the `Event` schema.",
     )
     async def list_events(
         self,
         ctx: Ctx,
         user: CurrentUser,
         partner_id: PathId,
-        after: Annotated[str | None, QueryParameter(max_length=18, pattern=r"^[0-9]+\Z")] = None,
+        after: Annotated[
+            str | None,
+            QueryParameter(
+                max_length=18,
+                pattern=r"^([0-9]+|latest)\Z",
+                description="A `next_cursor` of this feed, or `latest`: an empty page whose "
+                "`next_cursor` is the newest event's (start live without reading history)",
+            ),
+        ] = None,
         wait: Annotated[int, QueryParameter(ge=0, le=30)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> models.EventPage:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import math
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -13,18 +10,17 @@ from uuid import UUID, uuid4
 import msgspec
 from piccolo.columns import Column
 
-from api.errors import invalid, not_found
-from api.services import views
-from api.services.access import partner_revision, require_partner_member
+from api.errors import AppError, not_found
+from api.field_messages import from_msgspec
+from api.services import client_list, views
+from api.services.access import require_partner_member
 from api.services.changes import PartnerChange, partner_change
 from api.services.context import Context, utcnow
 from api.services.revisions import Versioned
-from db import sql, statements
-from db.tables import Client, Invitation, Link
-from db.transactions import IS_POSTGRES, lock
+from db import search, sql, statements
+from db.tables import Client, Event, Invitation, Link, MailOutbox, QRGrant
+from db.transactions import lock
 from mobile_contract import ErrorCode, EventType, models
-
-STATUSES = ("inactive", "invited", "active")
 
 
 async def _load_view(ctx: Context, client_row: dict[str, Any]) -> models.Client:
@@ -49,7 +45,9 @@ async def _row(partner_id: UUID, client_id: UUID) -> dict[str, Any]:
     return row
 
 
-def _new_client(partner_id: UUID, data: models.ClientCreate, now: datetime) -> models.Client:
+def _new_client(
+    partner_id: UUID, data: models.ClientCreate, now: datetime, source: models.ClientSource
+) -> models.Client:
     return models.Client(
         id=uuid4(),
         partner_id=partner_id,
@@ -64,6 +62,7 @@ def _new_client(partner_id: UUID, data: models.ClientCreate, now: datetime) -> m
         invitation=None,
         created_at=now,
         updated_at=now,
+        source=source,
     )
 
 
@@ -82,6 +81,8 @@ async def _insert(change: PartnerChange, clients: list[models.Client]) -> None:
             c.status,
             c.created_at,
             c.updated_at,
+            c.source,
+            *search.client_keys(c.name, c.email, c.vat_number, c.external_ref).values(),
         )
         for c in clients
     ]
@@ -95,13 +96,20 @@ async def create(
 ) -> models.Client:
     await require_partner_member(user.sub, partner_id)
     async with partner_change(ctx, partner_id) as change:
-        client = _new_client(partner_id, data, change.now)
+        client = _new_client(partner_id, data, change.now, "manual")
         await _insert(change, [client])
     return client
 
 
 def _row_error(exc: msgspec.ValidationError) -> models.ItemError:
-    return models.ItemError(code=ErrorCode.VALIDATION_FAILED.value, detail=str(exc))
+    """A row's validation error; `field` names the row's field (None: the row as a whole)."""
+    error = from_msgspec(exc)
+    whole_row = error.field == "body"
+    return models.ItemError(
+        code=ErrorCode.VALIDATION_FAILED.value,
+        detail=f"the row {error.message}" if whole_row else f"{error.field}: {error.message}",
+        field=None if whole_row else error.field,
+    )
 
 
 async def import_clients(
@@ -114,7 +122,8 @@ async def import_clients(
     created: list[models.Client] = []
     for index, raw in enumerate(data.clients):
         try:
-            client = _new_client(partner_id, msgspec.convert(raw, models.ClientCreate), now)
+            row = msgspec.convert(raw, models.ClientCreate)
+            client = _new_client(partner_id, row, now, "import")
         except msgspec.ValidationError as exc:
             results.append(models.ImportResult(index=index, error=_row_error(exc)))
             continue
@@ -124,58 +133,6 @@ async def import_clients(
         async with partner_change(ctx, partner_id, now) as change:
             await _insert(change, created)
     return models.ImportResponse(results=results)
-
-
-def parse_statuses(value: str | None) -> tuple[str, ...]:
-    if not value:
-        return STATUSES
-    wanted = tuple(dict.fromkeys(s.strip() for s in value.split(",")))
-    unknown = [s for s in wanted if s not in STATUSES]
-    if unknown:
-        raise invalid("status", f"unknown status {unknown[0]!r}; use inactive, invited or active")
-    return wanted
-
-
-def _status_filter(statuses: tuple[str, ...], now: datetime) -> Any:
-    still_invited = (Client.status == "invited") & (Client.invitation_expires_at > now)
-    conditions = {
-        "active": Client.status == "active",
-        "invited": still_invited,
-        "inactive": (Client.status == "inactive")
-        | ((Client.status == "invited") & (Client.invitation_expires_at <= now)),
-    }
-    combined: Any = None
-    for status in statuses:
-        combined = conditions[status] if combined is None else combined | conditions[status]
-    return combined
-
-
-def _matches(search: str) -> Any:
-    """Case-insensitive substring match on the searchable fields (SQLite's LIKE already
-    ignores ASCII case; PostgreSQL needs ILIKE)."""
-    pattern = f"%{search}%"
-    columns = (Client.name, Client.email, Client.vat_number, Client.external_ref)
-    found: Any = None
-    for column in columns:
-        match = column.ilike(pattern) if IS_POSTGRES else column.like(pattern)
-        found = match if found is None else found | match
-    return found
-
-
-def encode_cursor(created_at: datetime, client_id: UUID) -> str:
-    raw = msgspec.json.encode([created_at.isoformat(), str(client_id)])
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created, client_id = msgspec.json.decode(raw, type=tuple[datetime, UUID])
-    except (binascii.Error, ValueError, msgspec.DecodeError, msgspec.ValidationError):
-        raise invalid("cursor", "not a cursor returned by this endpoint") from None
-    if created.tzinfo is None:
-        raise invalid("cursor", "not a cursor returned by this endpoint")
-    return created, client_id
 
 
 async def page(
@@ -188,45 +145,9 @@ async def page(
     limit: int,
     cursor: str | None,
 ) -> Versioned:
-    """Clients oldest first; the cursor is the last row's (created_at, id), so rows added
-    while paging appear at the end and none is skipped or repeated. The page is true until
-    the partner's revision changes or its next invitation expires."""
-    revision = await partner_revision(user.sub, partner_id)
-    now = utcnow()
-    query = Client.select().where(Client.partner == partner_id)
-    if set(statuses) != set(STATUSES):
-        query = query.where(_status_filter(statuses, now))
-    if search:
-        query = query.where(_matches(search))
-    if cursor:
-        created, last_id = decode_cursor(cursor)
-        query = query.where(
-            (Client.created_at > created) | ((Client.created_at == created) & (Client.id > last_id))
-        )
-    rows = await query.order_by(Client.created_at, Client.id).limit(limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    invitation_ids = [r["latest_invitation"] for r in rows if r["latest_invitation"] is not None]
-    invitations = {}
-    if invitation_ids:
-        invitations = {
-            r["id"]: r for r in await Invitation.select().where(Invitation.id.is_in(invitation_ids))
-        }
-    items = [views.client(ctx, r, invitations.get(r["latest_invitation"]), now) for r in rows]
-    next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more else None
-    next_expiry = await (
-        Client.select(Client.invitation_expires_at)
-        .where(
-            (Client.partner == partner_id)
-            & (Client.status == "invited")
-            & (Client.invitation_expires_at > now)
-        )
-        .order_by(Client.invitation_expires_at)
-        .first()
-    )
-    valid_until = next_expiry["invitation_expires_at"].timestamp() if next_expiry else math.inf
-    page = models.ClientPage(items=items, next_cursor=next_cursor)
-    return Versioned(page, revision, valid_until)
+    """`client_list.page` in its default order (for the CLI's demo seeding)."""
+    query = client_list.Query(statuses=statuses, search=search, limit=limit, cursor=cursor)
+    return await client_list.page(ctx, user, partner_id, query)
 
 
 async def get(ctx: Context, user: models.User, partner_id: UUID, client_id: UUID) -> models.Client:
@@ -244,10 +165,18 @@ async def patch(
         if (value := getattr(data, name)) is not msgspec.UNSET
     }
     async with partner_change(ctx, partner_id) as change:
-        await _row(partner_id, client_id)
+        await lock(Client, client_id)
+        row = await _row(partner_id, client_id)
         if changes:
+            merged = row | {column._meta.name: value for column, value in changes.items()}
+            keys = search.client_keys(
+                merged["name"], merged["email"], merged["vat_number"], merged["external_ref"]
+            )
+            changes |= {getattr(Client, name): value for name, value in keys.items()}
             changes[Client.updated_at] = change.now
             await Client.update(changes).where(Client.id == client_id)
+            fields = [name for name in data.__struct_fields__ if getattr(Client, name) in changes]
+            change.emit(EventType.CLIENT_UPDATED, client=client_id, data={"fields": fields})
         row = await _row(partner_id, client_id)
     return await _load_view(ctx, row)
 
@@ -277,6 +206,9 @@ async def unlinked(
     """The client's link was revoked (`by` the partner or the business): it goes back to
     inactive, and the partner hears of it."""
     await back_to_inactive(change.now, clients=[client_id])
+    await Client.update({Client.disconnected_at: change.now, Client.disconnected_by: by}).where(
+        Client.id == client_id
+    )
     change.emit(EventType.CLIENT_DEACTIVATED, client=client_id, link=link_id, data={"by": by})
 
 
@@ -298,3 +230,47 @@ async def back_to_inactive(
         await Client.update(changes).where(
             Client.latest_invitation.is_in(list(invitations)) & (Client.status == "invited")
         )
+
+
+async def invitations_of(
+    ctx: Context, user: models.User, partner_id: UUID, client_id: UUID
+) -> models.InvitationList:
+    """Every invitation of the client, newest first."""
+    await require_partner_member(user.sub, partner_id)
+    await _row(partner_id, client_id)
+    rows = (
+        await Invitation.select()
+        .where((Invitation.client == client_id) & (Invitation.partner == partner_id))
+        .order_by(Invitation.created_at, ascending=False)
+        .order_by(Invitation.id, ascending=False)
+    )
+    now = utcnow()
+    return models.InvitationList(items=[views.invitation(ctx, r, now) for r in rows])
+
+
+async def delete(ctx: Context, user: models.User, partner_id: UUID, client_id: UUID) -> None:
+    """Erase a client that is not active, with its personal data: its invitations (emails,
+    messages) and their queued mail and on-screen grants go; links it once had forget it;
+    its events keep their ids and types, not their data. A `client.deleted` event says so."""
+    await require_partner_member(user.sub, partner_id)
+    async with partner_change(ctx, partner_id) as change:
+        await lock(Client, client_id)
+        row = await _row(partner_id, client_id)
+        if views.client_status(row, change.now) == "active":
+            raise AppError(
+                ErrorCode.CLIENT_ALREADY_ACTIVE, "The client is linked; disconnect it first."
+            )
+        invitation_ids = [
+            r["id"]
+            for r in await Invitation.select(Invitation.id).where(Invitation.client == client_id)
+        ]
+        if invitation_ids:
+            await MailOutbox.delete().where(MailOutbox.invitation.is_in(invitation_ids))
+            await QRGrant.delete().where(QRGrant.invitation.is_in(invitation_ids))
+            await Invitation.delete().where(Invitation.client == client_id)
+        await Link.update({Link.client: None}).where(Link.client == client_id)
+        await Event.update({Event.data: "{}"}).where(
+            (Event.partner == partner_id) & (Event.client == client_id)
+        )
+        await Client.delete().where(Client.id == client_id)
+        change.emit(EventType.CLIENT_DELETED, client=client_id)

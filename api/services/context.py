@@ -15,7 +15,7 @@ from api.services.revisions import RevisionCache
 from api.settings import Settings, webhook_secret_key
 from api.tokens import KeyRing, TokenType
 from api.webhooks.secrets import SecretBox
-from mobile_contract import links
+from mobile_contract import links, models
 
 
 def utcnow() -> datetime:
@@ -37,6 +37,10 @@ class Context(msgspec.Struct, kw_only=True):
     # The (email, language) this process last recorded of each user (api.services.users).
     known_users: LRU[str, tuple[str | None, str | None]] = msgspec.field(
         default_factory=lambda: LRU(10_000)
+    )
+    # The tab counts of each partner's client list, per search.
+    client_counts: RevisionCache[Any, models.ClientCounts] = msgspec.field(
+        default_factory=RevisionCache
     )
     # Until when each recently checked invitation token stays usable.
     token_states: RevisionCache[str, datetime] = msgspec.field(default_factory=RevisionCache)

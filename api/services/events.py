@@ -22,12 +22,17 @@ from api.services.context import Context
 from db.tables import Event, Partner
 from mobile_contract import models
 
+LATEST = "latest"
 
-def parse_cursor(value: str | None) -> int:
+
+def parse_cursor(value: str | None) -> int | None:
+    """The cursor to read after; None for `latest` (the partner's newest)."""
     if value is None or value == "":
         return 0
+    if value == LATEST:
+        return None
     if not value.isascii() or not value.isdigit() or len(value) > 18:
-        raise invalid("after", "not a cursor returned by this endpoint")
+        raise invalid("after", "not a cursor returned by this endpoint, nor `latest`")
     return int(value)
 
 
@@ -60,10 +65,17 @@ def _json(value: Any) -> dict[str, Any]:
 
 
 async def page(
-    ctx: Context, user: models.User, partner_id: UUID, after: int, limit: int, wait: int
+    ctx: Context, user: models.User, partner_id: UUID, after: int | None, limit: int, wait: int
 ) -> models.EventPage:
-    """Events after `after`; with `wait`, hold until one exists or `wait` seconds pass."""
+    """Events after `after`; with `wait`, hold until one exists or `wait` seconds pass.
+    `after` None (`latest`): an empty page at once, whose cursor is the newest; a cursor
+    beyond the newest was not given by this endpoint."""
     await require_partner_member(user.sub, partner_id)
+    newest = (await newest_cursors([partner_id])).get(partner_id, 0)
+    if after is None:
+        return models.EventPage(events=[], next_cursor=str(newest))
+    if after > newest:
+        raise invalid("after", f"beyond the newest event ({newest}); use a cursor from this feed")
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
     while True:

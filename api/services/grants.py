@@ -61,18 +61,24 @@ async def resolve(
 ) -> Grant:
     require_one(data)
     if data.user_code is not None:
-        await _check_code_budget(user.sub, now)
         code = normalize_user_code(data.user_code)
-        grant = None
-        if code is not None:
-            grant = (
-                await QRGrant.select()
-                .where((QRGrant.user_code == code) & (QRGrant.expires_at > now))
-                .first()
-            )
+        if code is None:  # not a code at all: a slip of the keyboard, not a guess
+            raise invalid("user_code", "not a code: 8 letters shown as XXXX-XXXX")
+        await _check_code_budget(user.sub, now)
+        grant = (
+            await QRGrant.select()
+            .where(QRGrant.user_code == code)
+            .order_by(QRGrant.expires_at, ascending=False)
+            .first()
+        )
         if grant is None:
             await UserCodeAttempt(user_sub=user.sub, at=now).save()
             raise not_found("No invitation has this code; check it and try again.")
+        if grant["expires_at"] <= now:
+            await UserCodeAttempt(user_sub=user.sub, at=now).save()
+            raise AppError(
+                ErrorCode.USER_CODE_EXPIRED, "This code is no longer valid; ask for a new one."
+            )
         invitation = await Invitation.select().where(Invitation.id == grant["invitation"]).first()
         return Grant(invitation=invitation, grant_expires_at=grant["expires_at"])
     assert data.token is not None

@@ -19,10 +19,11 @@ from api.services.clients import back_to_inactive
 from api.services.context import Context, utcnow
 from api.tokens import new_token_id
 from db import sql, statements
-from db.tables import Client, Invitation, QRGrant
+from db.tables import Client, Invitation, Partner, QRGrant
 from db.transactions import lock, one
 from mobile_contract import ErrorCode, EventType, models
 from mobile_contract.links import USER_CODE_ALPHABET, USER_CODE_LENGTH, format_user_code
+from mobile_contract.models import EmailStatus
 
 RESEND_COOLDOWN = timedelta(seconds=60)
 MARK_PER_STATEMENT = 1000
@@ -37,9 +38,35 @@ STATE_ERRORS = {
 }
 
 
-def state_error(status: str) -> AppError:
+def state_error(status: str, **extra: Any) -> AppError:
     code, detail = STATE_ERRORS[status]
-    return AppError(code, detail)
+    return AppError(code, detail, **extra)
+
+
+async def explained(error: AppError, invitation: dict[str, Any] | None, user_sub: str) -> AppError:
+    """`error` with what the caller needs to act on it: for a superseded invitation the
+    one that replaced it; for an accepted one whose it was, when, and whether the caller
+    (`user_sub`) accepted it."""
+    if invitation is None:
+        return error
+    if error.code is ErrorCode.INVITATION_SUPERSEDED:
+        client = (
+            await Client.select(Client.latest_invitation)
+            .where(Client.id == invitation["client"])
+            .first()
+        )
+        if client is not None and client["latest_invitation"] != invitation["id"]:
+            error.extra["latest_invitation_id"] = client["latest_invitation"]
+    elif error.code is ErrorCode.INVITATION_ALREADY_ACCEPTED:
+        partner = await one(
+            Partner.select(Partner.id, Partner.name).where(Partner.id == invitation["partner"])
+        )
+        error.extra |= {
+            "partner": models.PartnerRef(id=partner["id"], name=partner["name"]),
+            "accepted_at": invitation["accepted_at"],
+            "accepted_by_you": invitation["accepted_by"] == user_sub,
+        }
+    return error
 
 
 def _item_error(code: ErrorCode, detail: str) -> models.ItemError:
@@ -63,7 +90,7 @@ def _new_invitation(
         "partner": client["partner"],
         "client": client["id"],
         "status": "pending",
-        "email": client["email"],
+        "email": client["email"] or "",
         "language": client["language"],
         "message": message,
         "access_level": access_level,
@@ -97,13 +124,17 @@ async def _queue(
     await sql.insert(
         statements.INVITATION_INSERT, [tuple(i[c] for c in columns) for i in invitations]
     )
-    outbox = [(i["id"], kind, "queued", 0, now, now) for i in invitations]
-    await sql.insert(statements.OUTBOX_INSERT, outbox)
+    outbox = [
+        (i["id"], kind, "queued", 0, now, now) for i in invitations if i["email_status"] == "queued"
+    ]
+    if outbox:
+        await sql.insert(statements.OUTBOX_INSERT, outbox)
     for start in range(0, len(invitations), MARK_PER_STATEMENT):
         chunk = invitations[start : start + MARK_PER_STATEMENT]
         await sql.execute(
             statements.mark_invited(len(chunk)),
             chunk[0]["expires_at"],
+            now,
             now,
             *(i["client"] for i in chunk),
         )
@@ -134,7 +165,8 @@ async def _expire(change: PartnerChange, due: Any) -> list[dict[str, Any]]:
 async def invite(
     ctx: Context, user: models.User, partner_id: UUID, data: models.InviteRequest
 ) -> models.InviteResponse:
-    """Invite each listed client; each gets its own result, and an email is queued."""
+    """Invite each listed client; each gets its own result, and an email is queued
+    (unless `send_email` is false: then the invitation is for the on-screen QR only)."""
     await require_partner_member(user.sub, partner_id)
     results: list[models.InviteResult] = []
     reminder_days = await reminders.partner_schedule(ctx, partner_id)
@@ -153,7 +185,7 @@ async def invite(
         stale: list[UUID] = []
         for client_id in data.client_ids:
             row = clients.get(client_id)
-            error = _invite_error(row, now, already=client_id in seen)
+            error = _invite_error(row, now, already=client_id in seen, email=data.send_email)
             if error is not None:
                 results.append(models.InviteResult(client_id=client_id, error=error))
                 continue
@@ -170,6 +202,8 @@ async def invite(
                 access_level=data.access_level,
                 reminder_days=reminder_days,
             )
+            if not data.send_email:
+                invitation["email_status"] = EmailStatus.NOT_SENT.value
             created.append(invitation)
             results.append(
                 models.InviteResult(
@@ -184,7 +218,7 @@ async def invite(
 
 
 def _invite_error(
-    row: dict[str, Any] | None, now: datetime, *, already: bool
+    row: dict[str, Any] | None, now: datetime, *, already: bool, email: bool
 ) -> models.ItemError | None:
     """Why this client (None: not the partner's) cannot be invited now, if it cannot."""
     if row is None:
@@ -194,7 +228,7 @@ def _invite_error(
         return _item_error(ErrorCode.CLIENT_ALREADY_ACTIVE, "The client is already linked.")
     if status == "invited" or already:
         return _item_error(ErrorCode.CLIENT_ALREADY_INVITED, "The client has a pending invitation.")
-    if not row["email"]:
+    if email and not row["email"]:
         return _item_error(ErrorCode.CLIENT_MISSING_EMAIL, "The client has no email address.")
     return None
 
@@ -234,7 +268,7 @@ async def resend(
         client = await one(Client.select().where(Client.id == old["client"]))
         status = views.invitation_status(old, now)
         if status == "superseded" or client["latest_invitation"] != old["id"]:
-            raise state_error("superseded")
+            raise state_error("superseded", latest_invitation_id=client["latest_invitation"])
         if views.client_status(client, now) == "active":
             raise AppError(
                 ErrorCode.CLIENT_ALREADY_ACTIVE, "The client is linked; disconnect it first."
@@ -282,7 +316,7 @@ async def revoke(
         row = await _invitation_row(partner_id, invitation_id)
         status = views.invitation_status(row, now)
         if status in ("superseded", "accepted", "declined"):
-            raise state_error(status)
+            raise await explained(state_error(status), row, user.sub)
         if status != "revoked":
             await Invitation.update(
                 {Invitation.status: "revoked", Invitation.revoked_at: now}
@@ -312,7 +346,7 @@ async def qr_token(
     row = await _invitation_row(partner_id, invitation_id)
     status = views.invitation_status(row, now)
     if status != "pending":
-        raise state_error(status)
+        raise await explained(state_error(status), row, user.sub)
     expires = min(now + timedelta(seconds=data.ttl_seconds), row["expires_at"])
     # Whole seconds: the token's `exp` is an integer and must match the stored expiry.
     expires = expires.replace(microsecond=0)

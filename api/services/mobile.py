@@ -7,6 +7,7 @@ active, the link exists and the events are written, or none of it happens.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -16,9 +17,9 @@ from api.services.access import require_business_admin
 from api.services.changes import PartnerChange, partner_change
 from api.services.clients import back_to_inactive
 from api.services.context import Context, utcnow
-from api.services.invitations import state_error
+from api.services.invitations import explained, state_error
 from api.services.spaces import insert_business
-from db import sql, statements
+from db import search, sql, statements
 from db.errors import is_unique_violation
 from db.tables import Business, BusinessMember, Client, Invitation, Link, Partner, RegistrationLink
 from db.transactions import lock, one
@@ -58,6 +59,15 @@ async def preview(ctx: Context, user: models.User, data: models.GrantRequest) ->
     """Who asks for what access. The first preview marks the invitation opened."""
     now = utcnow()
     grant = await grants.resolve(ctx, user, data, now)
+    try:
+        return await _preview(ctx, user, grant, now)
+    except AppError as error:
+        raise await explained(error, grant.invitation, user.sub) from None
+
+
+async def _preview(
+    ctx: Context, user: models.User, grant: grants.Grant, now: datetime
+) -> models.Preview:
     if grant.registration_link is not None:
         link = grant.registration_link
         grants.usable_registration_link(link, now)
@@ -90,6 +100,7 @@ async def preview(ctx: Context, user: models.User, data: models.GrantRequest) ->
         invitation_id=invitation["id"],
         partner=await _partner_ref(invitation["partner"]),
         client_name=client["name"] if client else None,
+        invited_email=mask_email(invitation["email"]),
         message=invitation["message"],
         access_level=invitation["access_level"],
         expires_at=min(
@@ -97,6 +108,15 @@ async def preview(ctx: Context, user: models.User, data: models.GrantRequest) ->
         ),
         businesses=await _business_choices(user.sub, invitation["partner"]),
     )
+
+
+def mask_email(email: str | None) -> str | None:
+    """`jan@bakery.example` -> `j***@bakery.example`: enough for the user to recognise
+    the address, not enough to learn it."""
+    if not email or "@" not in email:
+        return None
+    local, _, domain = email.rpartition("@")
+    return f"{local[:1]}***@{domain}"
 
 
 def _exactly_one_business(data: models.ConfirmRequest) -> None:
@@ -136,12 +156,20 @@ async def confirm(
     try:
         async with partner_change(ctx, target["partner"], now) as change:
             if grant.registration_link is not None:
-                return await _confirm_registration_link(ctx, change, user, data, target["id"])
-            return await _confirm_invitation(ctx, change, user, data, grant)
+                confirmation = await _confirm_registration_link(
+                    ctx, change, user, data, target["id"]
+                )
+            else:
+                confirmation = await _confirm_invitation(ctx, change, user, data, grant)
+    except AppError as error:
+        raise await explained(error, grant.invitation, user.sub) from None
     except Exception as exc:
         if is_unique_violation(exc):  # another confirm linked this business first
             raise _already_linked() from None
         raise
+    partner = await _partner_ref(target["partner"])
+    confirmation.link.partner_name = partner.name
+    return confirmation
 
 
 async def _confirm_invitation(
@@ -237,7 +265,13 @@ async def _confirm_registration_link(
         connected_at=now,
         created_at=now,
         updated_at=now,
+        source="registration_link",
+        registration_link=link_id,
     )
+    for column, value in search.client_keys(
+        business["name"], user.email, business["vat_number"], None
+    ).items():
+        setattr(client, column, value)
     await client.save()
     new_link = Link(
         partner=partner_id,
@@ -276,6 +310,15 @@ async def decline(
     if grant.registration_link is not None:
         grants.check_usable(grant, now)
         return models.RegistrationLinkDeclined(registration_link_id=grant.registration_link["id"])
+    try:
+        return await _decline_invitation(ctx, grant, now)
+    except AppError as error:
+        raise await explained(error, grant.invitation, user.sub) from None
+
+
+async def _decline_invitation(
+    ctx: Context, grant: grants.Grant, now: datetime
+) -> models.Invitation:
     assert grant.invitation is not None
     invitation_id = grant.invitation["id"]
     async with partner_change(ctx, grant.invitation["partner"], now) as change:

@@ -18,7 +18,7 @@ from api.services.context import Context, utcnow
 from api.tokens import new_token_id
 from db.tables import Partner, RegistrationLink
 from db.transactions import lock
-from mobile_contract import models
+from mobile_contract import EventType, models
 
 OPEN_ENDED_TOKEN = timedelta(days=3650)
 
@@ -67,8 +67,11 @@ async def create(
         created_by=user.sub,
         created_at=now,
     )
-    async with partner_change(ctx, partner_id, now):
+    async with partner_change(ctx, partner_id, now) as change:
         await link.save()
+        change.emit(
+            EventType.REGISTRATION_LINK_CREATED, data={"registration_link_id": str(link.id)}
+        )
     return view(ctx, link.to_dict())
 
 
@@ -113,6 +116,9 @@ async def revoke(
         if row["revoked_at"] is None:
             await RegistrationLink.update({RegistrationLink.revoked_at: change.now}).where(
                 RegistrationLink.id == link_id
+            )
+            change.emit(
+                EventType.REGISTRATION_LINK_REVOKED, data={"registration_link_id": str(link_id)}
             )
             row = await _row(partner_id, link_id)
     return view(ctx, row)

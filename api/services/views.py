@@ -80,6 +80,10 @@ def client(
         invitation=invitation(ctx, invitation_row, now) if invitation_row else None,
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        source=row["source"],
+        registration_link_id=row["registration_link"],
+        disconnected_at=row["disconnected_at"],
+        disconnected_by=row["disconnected_by"],
     )
 
 

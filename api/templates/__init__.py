@@ -20,7 +20,7 @@ from jinja2 import (
 from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
 
-LANGUAGES = ("en", "nl", "fr", "de")
+from mobile_contract.errors import LANGUAGES
 
 
 @pass_eval_context
@@ -49,24 +49,6 @@ ENV = _environment()
 
 def language(value: str | None) -> str:
     return value if value in LANGUAGES else "en"
-
-
-def preferred_language(accept_language: str | None) -> str | None:
-    """The first of our languages that an `Accept-Language` header asks for, by weight
-    (`nl-BE,nl;q=0.9,en;q=0.8` gives `nl`); None when it asks for none of them."""
-    weighted = []
-    for position, item in enumerate((accept_language or "").split(",")):
-        tag, _, params = item.strip().partition(";")
-        weight = 1.0
-        if params.strip().startswith("q="):
-            try:
-                weight = float(params.strip()[2:])
-            except ValueError:
-                continue
-        primary = tag.strip().split("-")[0].lower()
-        if primary in LANGUAGES and weight > 0:
-            weighted.append((-weight, position, primary))
-    return min(weighted)[2] if weighted else None
 
 
 def render_mail(name: str, lang: str, context: dict[str, Any]) -> tuple[str, str, str]:

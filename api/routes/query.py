@@ -1,0 +1,36 @@
+"""Unknown query parameters on the API are an error.
+
+A misspelt filter (`?email_stauts=failed`) silently ignored would answer the whole list
+as if it were the filtered one. Each `/api/v1/…` request is checked against the query
+parameters its handler declares (read from Litestar's own parameter model of the
+handler, so a new parameter needs nothing here). The public pages (`/i/…`,
+`.well-known`) are not checked: mail systems add tracking parameters to links.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from litestar.handlers import HTTPRouteHandler
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from api.errors import invalid
+from api.parameters import declared
+
+
+def reject_unknown_query(app: ASGIApp) -> ASGIApp:
+    """Middleware: 400 validation_failed naming the first query parameter the route does
+    not take."""
+
+    async def checked(scope: Scope, receive: Receive, send: Send) -> None:
+        query = scope.get("query_string", b"")
+        handler = scope.get("route_handler")
+        if query and isinstance(handler, HTTPRouteHandler):
+            allowed = declared(handler, set(scope.get("path_params", {}))).query
+            for name, _ in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+                if name not in allowed:
+                    known = ", ".join(sorted(allowed)) or "none"
+                    raise invalid(name, f"unknown query parameter; this route takes: {known}")
+        await app(scope, receive, send)
+
+    return checked

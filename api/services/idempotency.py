@@ -1,0 +1,113 @@
+"""Requests made again under the same `Idempotency-Key`: the first answer, given again.
+
+A dashboard that lost the answer to an import (a dropped connection, a timeout) sends
+the same request again with the same key; whichever process receives it finds the first
+answer in the database and gives it back, changing nothing. The key is the caller's own,
+per path; a different body under a used key is a conflict. Keys are kept 24 hours.
+
+The key is reserved before the work starts, so two copies racing each other run once:
+the second waits for the first answer. An error answer is not kept (the work did not
+happen; the same key may try again), and a reservation left by a process that died
+mid-way is taken over after `ABANDONED`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, NamedTuple
+
+from api.errors import AppError
+from api.services.context import utcnow
+from db.errors import is_unique_violation
+from db.tables import IdempotencyKey
+from mobile_contract import ErrorCode
+
+KEEP = timedelta(hours=24)
+ABANDONED = timedelta(minutes=2)
+WAIT_FOR_FIRST = 10.0  # seconds a repeat waits for the first request's answer
+POLL = 0.1
+
+
+class Answer(NamedTuple):
+    status_code: int
+    body: bytes
+
+
+def fingerprint(method: str, path: str, body: bytes) -> str:
+    return hashlib.sha256(b"\n".join((method.encode(), path.encode(), body))).hexdigest()
+
+
+async def _reserve(user_sub: str, path: str, key: str, print_: str) -> bool:
+    """Take the key for this request: True, or False if it is taken."""
+    try:
+        await IdempotencyKey(
+            user_sub=user_sub, path=path, key=key, fingerprint=print_, created_at=utcnow()
+        ).save()
+    except Exception as exc:
+        if is_unique_violation(exc):
+            return False
+        raise
+    return True
+
+
+def _same_key(user_sub: str, path: str, key: str) -> Any:
+    return (
+        (IdempotencyKey.user_sub == user_sub)
+        & (IdempotencyKey.path == path)
+        & (IdempotencyKey.key == key)
+    )
+
+
+async def once(
+    user_sub: str,
+    path: str,
+    key: str,
+    print_: str,
+    compute: Callable[[], Awaitable[Answer]],
+) -> tuple[Answer, bool]:
+    """The answer to this request under `key`, and whether it is a repeat's."""
+    await IdempotencyKey.delete().where(IdempotencyKey.created_at <= utcnow() - KEEP)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT_FOR_FIRST
+    while not await _reserve(user_sub, path, key, print_):
+        row = await IdempotencyKey.select().where(_same_key(user_sub, path, key)).first()
+        if row is None:  # expired or given up between the two statements: try again
+            continue
+        if row["fingerprint"] != print_:
+            raise AppError(
+                ErrorCode.IDEMPOTENCY_CONFLICT,
+                "This Idempotency-Key was used for a different request; use a new key.",
+            )
+        if row["status_code"] is not None:
+            return Answer(row["status_code"], row["body"].encode()), True
+        if row["created_at"] <= utcnow() - ABANDONED:
+            await IdempotencyKey.delete().where(IdempotencyKey.id == row["id"])
+            continue
+        if loop.time() >= deadline:
+            raise AppError(
+                ErrorCode.IDEMPOTENCY_CONFLICT,
+                "The first request with this Idempotency-Key is still being processed; retry.",
+                retry_after=1,
+            )
+        await asyncio.sleep(POLL)
+    return await asyncio.shield(_first(user_sub, path, key, compute)), False
+
+
+async def _first(
+    user_sub: str, path: str, key: str, compute: Callable[[], Awaitable[Answer]]
+) -> Answer:
+    """Run the request and keep its answer. Shielded by the caller: a caller that goes
+    away (a dropped connection) does not stop it half-way, so the answer is kept for the
+    retry; an error gives the key up, since nothing was done."""
+    try:
+        answer = await compute()
+    except Exception:
+        await IdempotencyKey.delete().where(_same_key(user_sub, path, key))
+        raise
+    await IdempotencyKey.update(
+        {IdempotencyKey.status_code: answer.status_code, IdempotencyKey.body: answer.body.decode()}
+    ).where(_same_key(user_sub, path, key))
+    return answer

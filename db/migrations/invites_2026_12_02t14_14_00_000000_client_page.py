@@ -1,0 +1,84 @@
+"""What the Clients page needs: where a client came from, when and by whom it was
+disconnected, when it was last invited, the folded forms that search and the name sort
+read (db.search); and the table of answers given under an `Idempotency-Key`.
+
+Existing rows are filled by the next migration (Piccolo runs raw steps before the
+columns it adds, so the filling cannot share this file).
+"""
+
+from typing import Any
+
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.columns import Column
+from piccolo.columns.column_types import UUID, BigSerial, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns.indexes import IndexMethod
+
+ID = "2026-12-02T14:14:00:000000"
+VERSION = "1.38.0"
+DESCRIPTION = "client page columns and idempotency keys"
+
+
+def _params(**given: Any) -> dict[str, Any]:
+    return {
+        "default": None,
+        "null": False,
+        "primary_key": False,
+        "unique": False,
+        "index": False,
+        "index_method": IndexMethod.btree,
+        "choices": None,
+        "db_column_name": None,
+        "secret": False,
+    } | given
+
+
+CLIENT_COLUMNS: tuple[tuple[str, type[Column], dict[str, Any]], ...] = (
+    ("source", Varchar, _params(length=20, default="manual")),
+    ("registration_link", UUID, _params(null=True)),
+    ("disconnected_at", Timestamptz, _params(null=True)),
+    ("disconnected_by", Varchar, _params(length=16, null=True)),
+    ("invited_at", Timestamptz, _params(null=True)),
+    ("name_key", Varchar, _params(length=200, default="")),
+    ("search_text", Text, _params(default="")),
+    ("vat_key", Varchar, _params(length=32, default="")),
+)
+
+IDEMPOTENCY_COLUMNS: tuple[tuple[str, type[Column], dict[str, Any]], ...] = (
+    ("id", BigSerial, _params(primary_key=True)),
+    ("user_sub", Varchar, _params(length=255, default="")),
+    ("path", Varchar, _params(length=255, default="")),
+    ("key", Varchar, _params(length=255, default="")),
+    ("fingerprint", Varchar, _params(length=64, default="")),
+    ("status_code", Integer, _params(null=True)),
+    ("body", Text, _params(null=True)),
+    ("created_at", Timestamptz, _params(default=TimestamptzNow())),
+)
+
+
+async def forwards() -> MigrationManager:
+    manager = MigrationManager(migration_id=ID, app_name="invites", description=DESCRIPTION)
+    for name, column_class, params in CLIENT_COLUMNS:
+        manager.add_column(
+            table_class_name="Client",
+            tablename="client",
+            column_name=name,
+            db_column_name=name,
+            column_class_name=column_class.__name__,
+            column_class=column_class,
+            params=params,
+            schema=None,
+        )
+    manager.add_table(class_name="IdempotencyKey", tablename="idempotency_key", schema=None)
+    for name, column_class, params in IDEMPOTENCY_COLUMNS:
+        manager.add_column(
+            table_class_name="IdempotencyKey",
+            tablename="idempotency_key",
+            column_name=name,
+            db_column_name=name,
+            column_class_name=column_class.__name__,
+            column_class=column_class,
+            params=params,
+            schema=None,
+        )
+    return manager

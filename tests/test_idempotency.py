@@ -1,0 +1,141 @@
+"""`Idempotency-Key` on the POSTs that create: a repeat gets the first answer and changes
+nothing, in this process or another."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+import httpx
+import pytest
+
+from db.tables import Client, IdempotencyKey
+from tests.conftest import LiveServer, Runner
+from tests.support import Api, Caller, assert_problem, until
+
+
+def count_clients(db: Runner, partner: str) -> int:
+    async def count() -> int:
+        return await Client.count().where(Client.partner == UUID(partner))
+
+    return int(db(count))
+
+
+def test_a_repeated_create_answers_the_first_client_again(
+    db: Runner, owner: Caller, partner: str
+) -> None:
+    url = f"/api/v1/partners/{partner}/clients"
+    key = {"Idempotency-Key": "create-1"}
+    first = owner.post(url, json={"name": "Once"}, headers=key)
+    again = owner.post(url, json={"name": "Once"}, headers=key)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers
+    assert count_clients(db, partner) == 1
+    events = owner.ok("GET", f"/api/v1/partners/{partner}/events")["events"]
+    assert [e["type"] for e in events] == ["client.created"]
+
+
+def test_the_same_key_with_another_body_is_a_conflict(
+    db: Runner, owner: Caller, partner: str
+) -> None:
+    url = f"/api/v1/partners/{partner}/clients"
+    key = {"Idempotency-Key": "create-2"}
+    assert owner.post(url, json={"name": "One"}, headers=key).status_code == 201
+    response = owner.post(url, json={"name": "Another"}, headers=key)
+    assert_problem(response, 409, "idempotency_conflict")
+    assert count_clients(db, partner) == 1
+
+
+def test_keys_are_the_callers_own_and_per_route(
+    api: Api, db: Runner, owner: Caller, partner: str
+) -> None:
+    url = f"/api/v1/partners/{partner}/clients"
+    key = {"Idempotency-Key": "shared"}
+    colleague = api.user("colleague")
+
+    async def join() -> None:
+        from db.tables import PartnerMember
+
+        await PartnerMember(partner=UUID(partner), user_sub=colleague.sub, role="member").save()
+
+    db(join)
+    owner.ok("POST", url, 201, json={"name": "A"}, headers=key)
+    colleague.ok("POST", url, 201, json={"name": "A"}, headers=key)
+    rows = {"clients": [{"name": "A"}]}
+    owner.ok("POST", f"{url}/import", json=rows, headers=key)
+    assert count_clients(db, partner) == 3
+
+
+def test_an_invite_repeated_sends_one_invitation(api: Api, owner: Caller, partner: str) -> None:
+    client = api.client_row(owner, partner)
+    url = f"/api/v1/partners/{partner}/invitations"
+    body = {"client_ids": [client["id"]]}
+    key = {"Idempotency-Key": "invite-1"}
+    first = owner.ok("POST", url, json=body, headers=key)
+    again = owner.ok("POST", url, json=body, headers=key)
+    assert again == first and "invitation" in first["results"][0]
+    history = owner.ok("GET", f"/api/v1/partners/{partner}/clients/{client['id']}/invitations")
+    assert len(history["items"]) == 1
+    without_key = owner.ok("POST", url, json=body)
+    assert without_key["results"][0]["error"]["code"] == "client_already_invited"
+
+
+def test_a_key_expires_after_a_day(db: Runner, owner: Caller, partner: str) -> None:
+    url = f"/api/v1/partners/{partner}/clients"
+    key = {"Idempotency-Key": "old-key"}
+    owner.ok("POST", url, 201, json={"name": "Yesterday"}, headers=key)
+
+    async def a_day_later() -> None:
+        await IdempotencyKey.update(
+            {IdempotencyKey.created_at: datetime.now(UTC) - timedelta(hours=24, seconds=1)}
+        ).where(IdempotencyKey.key == "old-key")
+
+    db(a_day_later)
+    again = owner.post(url, json={"name": "Yesterday"}, headers=key)
+    assert again.status_code == 201 and "idempotent-replayed" not in again.headers
+    assert count_clients(db, partner) == 2
+
+
+def test_an_error_is_not_kept(api: Api, owner: Caller, partner: str) -> None:
+    url = f"/api/v1/partners/{partner}/invitations"
+    key = {"Idempotency-Key": "bad-partner"}
+    stranger = api.user("stranger")
+    body = {"client_ids": ["00000000-0000-4000-8000-000000000000"]}
+    assert_problem(stranger.post(url, json=body, headers=key), 404, "not_found")
+    assert_problem(stranger.post(url, json=body, headers=key), 404, "not_found")
+
+
+@pytest.mark.parametrize("key", [b"", b"x" * 256, b"tab\there", "café".encode()])
+def test_a_key_must_be_1_to_255_printable_characters(
+    owner: Caller, partner: str, key: bytes
+) -> None:
+    url = f"/api/v1/partners/{partner}/clients"
+    response = owner.post(url, json={"name": "A"}, headers={"Idempotency-Key": key})
+    problem = assert_problem(response, 400, "validation_failed")
+    assert [e["field"] for e in problem["errors"]] == ["Idempotency-Key"]
+
+
+def test_an_import_retried_on_another_process_after_a_dropped_connection(
+    db: Runner, owner: Caller, partner: str, live_server: LiveServer
+) -> None:
+    rows = {"clients": [{"name": f"Row {i}", "email": f"r{i}@x.example"} for i in range(2000)]}
+    url = f"/api/v1/partners/{partner}/clients/import"
+    key = {"Idempotency-Key": "import-2000"}
+    with (
+        httpx.Client(base_url=live_server.base_url, headers=owner.headers) as other,
+        pytest.raises(httpx.TimeoutException),  # the answer never reaches the caller
+    ):
+        other.post(url, json=rows, headers=key, timeout=httpx.Timeout(5, read=0.001))
+
+    async def answered() -> bool:  # the other process finished the import
+        return bool(await IdempotencyKey.exists().where(IdempotencyKey.status_code.is_not_null()))
+
+    until(lambda: db(answered))
+    retried = owner.post(url, json=rows, headers=key)
+    assert retried.status_code == 200
+    results = retried.json()["results"]
+    assert len(results) == 2000 and all("client" in r for r in results)
+    assert retried.headers["idempotent-replayed"] == "true"
+    assert count_clients(db, partner) == 2000

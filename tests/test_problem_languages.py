@@ -1,0 +1,68 @@
+"""Problem documents follow Accept-Language (en, nl, fr, de); `code` never changes."""
+
+from __future__ import annotations
+
+import pytest
+
+from mobile_contract import TITLES, ErrorCode
+from mobile_contract.errors import LANGUAGES, TRANSLATIONS, translate
+from tests.support import Api, Caller, assert_problem
+
+FAKE_ID = "00000000-0000-4000-8000-000000000000"
+
+
+def test_a_dutch_caller_gets_a_dutch_title_and_detail(owner: Caller, partner: str) -> None:
+    response = owner.get(
+        f"/api/v1/partners/{partner}/clients/{FAKE_ID}",
+        headers={"Accept-Language": "nl-BE,nl;q=0.9,en;q=0.5"},
+    )
+    problem = assert_problem(response, 404, "not_found")
+    assert problem["title"] == "Niet gevonden"
+    assert problem["detail"] == "Deze klant bestaat niet"
+    assert response.headers["content-language"] == "nl"
+
+
+def test_validation_messages_follow_the_language(owner: Caller, partner: str) -> None:
+    response = owner.post(
+        f"/api/v1/partners/{partner}/clients",
+        json={"name": "x" * 201, "email": "nope"},
+        headers={"Accept-Language": "de"},
+    )
+    problem = assert_problem(response, 400, "validation_failed")
+    assert problem["title"] == "Ungültige Anfrage"
+    assert problem["errors"][0]["message"] in (
+        "darf höchstens 200 Zeichen haben",
+        "keine gültige E-Mail-Adresse",
+    )
+    assert problem["detail"].startswith(problem["errors"][0]["field"] + ": ")
+
+
+def test_a_french_app_user_reads_why_a_code_failed(api: Api) -> None:
+    response = api.user("ben").post(
+        "/api/v1/mobile/invitations/preview",
+        json={"user_code": "BBBB-BBBB"},
+        headers={"Accept-Language": "fr-BE"},
+    )
+    problem = assert_problem(response, 404, "not_found")
+    assert problem["detail"] == "Aucune invitation n'a ce code ; vérifiez-le et réessayez."
+
+
+@pytest.mark.parametrize("header", ["es", "", "*", "nl;q=0"])
+def test_other_languages_get_english(owner: Caller, partner: str, header: str) -> None:
+    response = owner.get(
+        f"/api/v1/partners/{partner}/clients/{FAKE_ID}", headers={"Accept-Language": header}
+    )
+    problem = assert_problem(response, 404, "not_found")
+    assert (problem["title"], problem["detail"]) == ("Not found", "No such client")
+
+
+def test_every_title_is_translated() -> None:
+    for code in ErrorCode:
+        assert TITLES[code] in TRANSLATIONS, code
+    assert all(len(set(t)) == len(LANGUAGES) - 1 for t in TRANSLATIONS.values() if "{" not in t[0])
+
+
+def test_messages_with_values_keep_them() -> None:
+    assert translate("must have at most 200 characters", "nl") == "mag hoogstens 200 tekens hebben"
+    assert translate("'x' is not one of queued, sent", "fr") == "'x' n'est pas l'un de queued, sent"
+    assert translate("must have at most 200 characters", "en") == "must have at most 200 characters"
