@@ -311,7 +311,8 @@ def test_every_error_code_has_a_sentence() -> None:
 
 def test_the_demo_paths_are_404_outside_dev() -> None:
     dev = TestClient(create_app(load_settings(dict(os.environ))))  # makes the dev key file
-    prod = TestClient(create_app(load_settings(dict(os.environ) | {"APP_ENV": "prod"})))
+    prod_env = {"APP_ENV": "prod", "WEBHOOK_SECRET_KEY": "a-webhook-secret-key-of-32-chars!"}
+    prod = TestClient(create_app(load_settings(dict(os.environ) | prod_env)))
     for path in ("/demo/", "/demo/app", "/demo/mail", "/demo/mail/messages", "/demo/assets/app.js"):
         assert prod.get(path).status_code == 404, path
     for path in ("/demo/", "/demo/app", "/demo/mail", "/demo/assets/app.js"):

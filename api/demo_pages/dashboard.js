@@ -61,6 +61,9 @@ function showCounts(counts) {
     const count = counts ? counts[tab.dataset.status] : undefined;
     badge.hidden = count === undefined;
     badge.textContent = count === undefined ? "" : String(count);
+    // The tab keeps its name ("Invited"); the number is told as its description.
+    if (count === undefined) tab.removeAttribute("aria-description");
+    else tab.setAttribute("aria-description", `${count} ${count === 1 ? "client" : "clients"}`);
   }
 }
 

@@ -21,6 +21,7 @@ export const SENTENCES = {
   registration_link_revoked: "This registration link was withdrawn by the accountant.",
   registration_link_expired: "This registration link has expired.",
   registration_link_exhausted: "This registration link has been used as many times as allowed.",
+  idempotency_conflict: "This request was already sent with other content; reload and try again.",
   rate_limited: "Too many tries in a short time. Wait a moment and try again.",
   unavailable: "The service is briefly unavailable. Try again in a moment.",
   internal_error: "Something went wrong on our side. Try again later.",
