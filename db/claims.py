@@ -10,10 +10,16 @@ never take one row twice, and a crash only delays a row until its lease runs out
 
 The worker then attempts each row and `settle()`s the outcomes, inside the transaction
 that records what they mean (for mail: the invitation's delivery state and its events).
+`keep_claiming()` is the loop around it: claim while there is work, else wait to be
+woken (new work was committed) or for the next look.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
@@ -23,6 +29,33 @@ from piccolo.table import Table
 
 from db.piccolo_conf import IS_POSTGRES
 from db.transactions import write_transaction
+
+log = logging.getLogger("api.background")
+
+
+async def keep_claiming(
+    name: str,
+    run_once: Callable[[], Awaitable[int]],
+    wake: asyncio.Event,
+    stopping: asyncio.Event,
+    idle_poll: float = 1.0,
+) -> None:
+    """Call `run_once` (which claims and works a batch, and says how many rows it took)
+    until `stopping` is set; when it took none, wait for `wake` (set after a commit that
+    queued work, and on stop) or `idle_poll` seconds. A failure (the database away) is
+    logged and tried again after the wait."""
+    while not stopping.is_set():
+        try:
+            taken = await run_once()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("%s: %s: %s", name, type(exc).__name__, exc)
+            taken = 0
+        if taken == 0 and not stopping.is_set():
+            wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), idle_poll)
 
 
 class RetryPolicy(msgspec.Struct, frozen=True, kw_only=True):

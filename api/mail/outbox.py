@@ -14,7 +14,6 @@ delivery state; settled rows are deleted after `MAIL_KEEP_DAYS`, when the invita
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping
 from concurrent.futures import Executor
@@ -31,7 +30,7 @@ from api.metrics import MAIL_FAILED, MAIL_OLDEST_AGE, MAIL_PENDING, MAIL_SENT
 from api.services import views
 from api.services.changes import partner_change
 from api.services.context import Context, utcnow
-from db.claims import RetryPolicy, Settled, WorkQueue
+from db.claims import RetryPolicy, Settled, WorkQueue, keep_claiming
 from db.tables import AccessNotice, Business, Client, Invitation, MailOutbox, Partner
 from db.transactions import write_transaction
 from mobile_contract import EventType
@@ -39,7 +38,6 @@ from mobile_contract import EventType
 log = logging.getLogger("api.mail")
 QR_SCALE = 4
 BATCHES_IN_FLIGHT = 2  # so the render processes keep busy while outcomes are recorded
-IDLE_POLL = 1.0  # seconds between looks at an empty outbox (new mail wakes it at once)
 
 
 class MailWorker:
@@ -59,24 +57,12 @@ class MailWorker:
         """Deliver, with a few batches in flight, until `stopping` is set; then finish
         the batches in hand and return."""
         stopping = stopping or asyncio.Event()
-        await asyncio.gather(*(self._loop(stopping) for _ in range(BATCHES_IN_FLIGHT)))
-
-    async def _loop(self, stopping: asyncio.Event) -> None:
-        while not stopping.is_set():
-            try:
-                sent = await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the database may be away; try again shortly
-                log.warning("mail worker: %s: %s", type(exc).__name__, exc)
-                sent = 0
-            if sent == 0 and not stopping.is_set():
-                # Idle: wait for a new message (ctx.mail_queued, also set on stop) or the
-                # next poll.
-                queued = self.ctx.mail_queued
-                queued.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(queued.wait(), IDLE_POLL)
+        await asyncio.gather(
+            *(
+                keep_claiming("mail worker", self.run_once, self.ctx.mail_queued, stopping)
+                for _ in range(BATCHES_IN_FLIGHT)
+            )
+        )
 
     async def run_once(self) -> int:
         """Claim and deliver one batch of each kind of due message; how many were claimed."""

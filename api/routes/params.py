@@ -148,3 +148,9 @@ PAGE_ERRORS = {
         (410, "The invitation or link has expired, was withdrawn, replaced or declined"),
     )
 }
+
+
+def with_etag(operation_id: str, body: Any, *codes: ErrorCode) -> dict[str, Any]:
+    """Route options of a GET answered with an `ETag`: its body typed (the handler returns
+    a raw `Response`), and 304 without one."""
+    return documented(operation_id, *codes, more={200: json_body(body)} | NOT_MODIFIED)

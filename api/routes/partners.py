@@ -12,13 +12,12 @@ from api.routes.idempotency import IdempotencyKeyHeader, idempotent
 from api.routes.params import (
     IN_PARTNER,
     INVALID,
-    NOT_MODIFIED,
     Ctx,
     CurrentUser,
     E,
     PathId,
     documented,
-    json_body,
+    with_etag,
 )
 from api.services import client_list, clients, events, invitations
 from mobile_contract import models
@@ -77,12 +76,7 @@ class ClientsController(Controller):
 
     @get(
         "/",
-        **documented(
-            "listClients",
-            *IN_PARTNER,
-            *INVALID,
-            more={200: json_body(models.ClientPage)} | NOT_MODIFIED,
-        ),
+        **with_etag("listClients", models.ClientPage, *IN_PARTNER, *INVALID),
         summary="List clients, with the number in each tab",
         description="`status`, `invitation_status` and `email_status` are comma-separated "
         "subsets; the last two and `opened` look at each client's latest invitation (a client "
@@ -156,7 +150,7 @@ class ClientsController(Controller):
 
     @get(
         "/{client_id:uuid}",
-        **documented("getClient", *IN_PARTNER, more={200: json_body(models.Client)} | NOT_MODIFIED),
+        **with_etag("getClient", models.Client, *IN_PARTNER),
         summary="One client, with its latest invitation",
     )
     async def get_client(
@@ -248,9 +242,7 @@ class InvitationsController(Controller):
 
     @get(
         "/{invitation_id:uuid}",
-        **documented(
-            "getInvitation", *IN_PARTNER, more={200: json_body(models.Invitation)} | NOT_MODIFIED
-        ),
+        **with_etag("getInvitation", models.Invitation, *IN_PARTNER),
         summary="One invitation",
     )
     async def get_invitation(

@@ -12,12 +12,11 @@ from api.routes.caching import etag_response
 from api.routes.params import (
     IN_PARTNER,
     INVALID,
-    NOT_MODIFIED,
     Ctx,
     CurrentUser,
     PathId,
     documented,
-    json_body,
+    with_etag,
 )
 from api.services import registration_links
 from api.templates import render_poster
@@ -46,11 +45,7 @@ class RegistrationLinksController(Controller):
 
     @get(
         "/",
-        **documented(
-            "listRegistrationLinks",
-            *IN_PARTNER,
-            more={200: json_body(models.RegistrationLinkList)} | NOT_MODIFIED,
-        ),
+        **with_etag("listRegistrationLinks", models.RegistrationLinkList, *IN_PARTNER),
         summary="The partner's registration links, newest first, with their uses",
     )
     async def list_links(
@@ -60,11 +55,7 @@ class RegistrationLinksController(Controller):
 
     @get(
         "/{link_id:uuid}",
-        **documented(
-            "getRegistrationLink",
-            *IN_PARTNER,
-            more={200: json_body(models.RegistrationLink)} | NOT_MODIFIED,
-        ),
+        **with_etag("getRegistrationLink", models.RegistrationLink, *IN_PARTNER),
         summary="One registration link",
     )
     async def get_link(

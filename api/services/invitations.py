@@ -244,6 +244,14 @@ async def _invitation_row(partner_id: UUID, invitation_id: UUID) -> dict[str, An
     return row
 
 
+async def _locked_invitation(partner_id: UUID, invitation_id: UUID) -> dict[str, Any]:
+    """The invitation, read again once its client is locked (whoever changes an
+    invitation's status locks its client first, so it holds still until commit)."""
+    row = await _invitation_row(partner_id, invitation_id)
+    await lock(Client, row["client"])
+    return await _invitation_row(partner_id, invitation_id)
+
+
 async def get(
     ctx: Context, user: models.User, partner_id: UUID, invitation_id: UUID
 ) -> models.Invitation:
@@ -262,9 +270,7 @@ async def resend(
     await require_partner_member(user.sub, partner_id)
     async with partner_change(ctx, partner_id) as change:
         now = change.now
-        old = await _invitation_row(partner_id, invitation_id)
-        await lock(Client, old["client"])
-        old = await _invitation_row(partner_id, invitation_id)
+        old = await _locked_invitation(partner_id, invitation_id)
         client = await one(Client.select().where(Client.id == old["client"]))
         status = views.invitation_status(old, now)
         if status == "superseded" or client["latest_invitation"] != old["id"]:
@@ -311,9 +317,7 @@ async def revoke(
     await require_partner_member(user.sub, partner_id)
     async with partner_change(ctx, partner_id) as change:
         now = change.now
-        row = await _invitation_row(partner_id, invitation_id)
-        await lock(Client, row["client"])
-        row = await _invitation_row(partner_id, invitation_id)
+        row = await _locked_invitation(partner_id, invitation_id)
         status = views.invitation_status(row, now)
         if status in ("superseded", "accepted", "declined"):
             raise await explained(state_error(status), row, user.sub)

@@ -17,7 +17,6 @@ single success for `WEBHOOK_DISABLE_AFTER_HOURS`. Redirects are not followed.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from api.services.changes import partner_change
 from api.services.context import Context, utcnow
 from api.webhooks import targets
 from api.webhooks.secrets import signature_header
-from db.claims import RetryPolicy, Settled, WorkQueue
+from db.claims import RetryPolicy, Settled, WorkQueue, keep_claiming
 from db.tables import Event, WebhookDelivery, WebhookEndpoint
 from db.transactions import lock, write_transaction
 
@@ -42,7 +41,6 @@ ATTEMPT_SECONDS = 10.0
 MAX_IN_FLIGHT = 64
 PER_ENDPOINT = 4
 BUSY_DELAY = timedelta(seconds=1)  # before a handed-back delivery is due again
-IDLE_POLL = 1.0  # seconds between looks at an empty queue (new deliveries wake it at once)
 TLS_CLIENTS = 100  # kept connections pools of https hosts (see `_client`)
 USER_AGENT = "Banqup-Webhooks/1"
 
@@ -119,19 +117,7 @@ class DeliveryWorker:
         (their leases run out and they are tried again)."""
         stopping = stopping or asyncio.Event()
         try:
-            while not stopping.is_set():
-                try:
-                    claimed = await self.run_once()
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:  # the database may be away; try again shortly
-                    log.warning("webhook worker: %s: %s", type(exc).__name__, exc)
-                    claimed = 0
-                if claimed == 0 and not stopping.is_set():
-                    queued = self.ctx.webhooks_queued
-                    queued.clear()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(queued.wait(), IDLE_POLL)
+            await keep_claiming("webhook worker", self.run_once, self.ctx.webhooks_queued, stopping)
             await asyncio.gather(*self._tasks, return_exceptions=True)
         finally:
             for task in self._tasks:
