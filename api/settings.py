@@ -167,17 +167,19 @@ def _sender(value: str) -> str:
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and check every setting; raise ConfigError on the first bad one."""
+    given = _from_environment(os.environ if env is None else env)
     try:
-        settings = msgspec.convert(
-            _from_environment(os.environ if env is None else env), Settings, strict=False
-        )
+        settings = msgspec.convert(given, Settings, strict=False)
         check_database_url(settings.database_url)
     except msgspec.ValidationError as exc:
         raise ConfigError(_explain(exc)) from None
     except DatabaseURLError as exc:
         raise ConfigError(str(exc)) from None
     days = settings.invitation_reminder_days
-    if list(days) != sorted(set(days)) or any(d >= settings.invitation_ttl_days for d in days):
+    ttl = settings.invitation_ttl_days
+    if "invitation_reminder_days" not in given:  # the default: what fits the lifetime
+        days = tuple(day for day in days if day < ttl)
+    elif list(days) != sorted(set(days)) or any(day >= ttl for day in days):
         raise ConfigError(
             "INVITATION_REMINDER_DAYS must increase and stay below INVITATION_TTL_DAYS"
         )
@@ -193,6 +195,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             raise ConfigError("APP_ENV=prod needs WEBHOOK_SECRET_KEY (at least 32 characters)")
     return msgspec.structs.replace(
         settings,
+        invitation_reminder_days=days,
         public_base_url=_origin("PUBLIC_BASE_URL", settings.public_base_url),
         mail_from=_sender(settings.mail_from),
         cors_origins=tuple(_origin("CORS_ORIGINS", o) for o in settings.cors_origins),

@@ -60,7 +60,9 @@ def test_metrics_answer_only_with_the_token_when_one_is_set(json_server: LiveSer
 def test_without_a_token_metrics_are_open_in_dev_and_hidden_in_prod(
     settings: Settings, app_env: str, status: int
 ) -> None:
-    app = create_app(msgspec.structs.replace(settings, app_env=app_env))  # type: ignore[arg-type]
+    key = "a-webhook-secret-key-of-32-chars!"  # prod needs one
+    configured = msgspec.structs.replace(settings, app_env=app_env, webhook_secret_key=key)  # type: ignore[arg-type]
+    app = create_app(configured)
     http = TestClient(app)  # not started: the session's app owns the database pool
     assert http.get("/metrics").status_code == status
 

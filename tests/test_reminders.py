@@ -12,6 +12,7 @@ from uuid import UUID
 
 import pytest
 
+from api.settings import ConfigError, load_settings
 from db.tables import Invitation
 from tests.conftest import Runner, start_server, stop_server
 from tests.mailbox import Mailbox
@@ -190,3 +191,12 @@ def test_a_partner_shows_its_schedule_and_outsiders_cannot_change_it(
     stranger = api.user("mallory")
     response = stranger.patch(f"/api/v1/partners/{partner}", json={"reminder_days": []})
     assert_problem(response, 404, "not_found")
+
+
+def test_the_default_schedule_keeps_what_fits_a_short_lifetime() -> None:
+    assert load_settings({"INVITATION_TTL_DAYS": "5"}).invitation_reminder_days == (3.0,)
+    assert load_settings({"INVITATION_TTL_DAYS": "0.01"}).invitation_reminder_days == ()
+    given = {"INVITATION_TTL_DAYS": "5", "INVITATION_REMINDER_DAYS": "3,10"}
+    with pytest.raises(ConfigError, match="must increase and stay below INVITATION_TTL_DAYS"):
+        load_settings(given)
+    assert load_settings({"INVITATION_REMINDER_DAYS": ""}).invitation_reminder_days == ()

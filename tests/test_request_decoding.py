@@ -8,7 +8,7 @@ def test_a_number_in_a_string_is_not_an_integer(api: Api, owner: Caller) -> None
     _, invitation = api.invited_client(owner, partner)
     url = f"/api/v1/partners/{partner}/invitations/{invitation['id']}/qr-token"
     problem = assert_problem(owner.post(url, json={"ttl_seconds": "300"}), 400, "validation_failed")
-    assert problem["errors"] == [{"field": "ttl_seconds", "message": "Expected `int`, got `str`"}]
+    assert problem["errors"] == [{"field": "ttl_seconds", "message": "must be a whole number"}]
     assert owner.post(url, json={"ttl_seconds": 300}).status_code == 201
 
 
@@ -26,9 +26,7 @@ def test_strings_are_not_booleans_nor_numbers_in_nested_fields(api: Api, owner: 
 
 def test_a_missing_field_still_names_the_field(api: Api, owner: Caller) -> None:
     problem = assert_problem(owner.post("/api/v1/partners", json={}), 400, "validation_failed")
-    assert problem["errors"] == [
-        {"field": "name", "message": "Object missing required field `name`"}
-    ]
+    assert problem["errors"] == [{"field": "name", "message": "is required"}]
 
 
 def test_dates_and_ids_in_strings_still_decode(api: Api, owner: Caller) -> None:
