@@ -14,6 +14,7 @@ delivery state; settled rows are deleted after `MAIL_KEEP_DAYS`, when the invita
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Mapping
 from concurrent.futures import Executor
@@ -32,7 +33,7 @@ from api.services.changes import partner_change
 from api.services.context import Context, utcnow
 from db.claims import RetryPolicy, Settled, WorkQueue, keep_claiming
 from db.tables import AccessNotice, Business, Client, Invitation, MailOutbox, Partner
-from db.transactions import write_transaction
+from db.transactions import lock, write_transaction
 from mobile_contract import EventType
 
 log = logging.getLogger("api.mail")
@@ -83,6 +84,7 @@ class MailWorker:
                 Invitation.id.is_in([row["invitation"] for row in claimed])
             )
         }
+        claimed = [row for row in claimed if row["invitation"] in invitations]  # not erased
         names = await _names(list(invitations.values()))
         now = utcnow()
         messages: dict[int, Invite | DeliveryError] = {}
@@ -118,8 +120,7 @@ class MailWorker:
             log.warning("access notice %s: not delivered: %s", row["id"], reason)
         async with write_transaction():  # a business's mail record: no partner's data
             await self.notices.settle(settled, utcnow())
-        MAIL_SENT.inc(len(settled.done))
-        MAIL_FAILED.inc(len(settled.failed))
+        _count(settled)
 
     async def _send_all(
         self, messages: Mapping[int, Invite | AccessNoticeMail | DeliveryError]
@@ -196,15 +197,27 @@ class MailWorker:
         for row in claimed:
             by_partner.setdefault(invitations[row["invitation"]]["partner"], []).append(row)
         for partner_id, rows in by_partner.items():
-            settled = self.outbox.sort([(row, outcomes[row["id"]]) for row in rows])
-            # A reminder's outcome is the outbox row's alone: the invitation's delivery
-            # state and events are about its own email.
-            first = Settled(
-                [row for row in settled.done if row["kind"] != "reminder"],
-                [(row, why) for row, why in settled.retrying if row["kind"] != "reminder"],
-                [(row, why) for row, why in settled.failed if row["kind"] != "reminder"],
-            )
             async with partner_change(self.ctx, partner_id) as change:
+                # A client erased meanwhile took its invitations and their mail along:
+                # nothing of theirs is recorded.
+                await lock(Client, *(invitations[row["invitation"]]["client"] for row in rows))
+                alive = {
+                    r["id"]
+                    for r in await Invitation.select(Invitation.id).where(
+                        Invitation.id.is_in([row["invitation"] for row in rows])
+                    )
+                }
+                rows = [row for row in rows if row["invitation"] in alive]
+                if not rows:
+                    change.discard()
+                settled = self.outbox.sort([(row, outcomes[row["id"]]) for row in rows])
+                # A reminder's outcome is the outbox row's alone: the invitation's delivery
+                # state and events are about its own email.
+                first = Settled(
+                    [row for row in settled.done if row["kind"] != "reminder"],
+                    [(row, why) for row, why in settled.retrying if row["kind"] != "reminder"],
+                    [(row, why) for row, why in settled.failed if row["kind"] != "reminder"],
+                )
                 await self.outbox.settle(settled, change.now)
                 await _invitations_learn(first)
                 for row in first.done:
@@ -220,8 +233,12 @@ class MailWorker:
                         invitation=row["invitation"],
                         data={"error": reason},
                     )
-            MAIL_SENT.inc(len(settled.done))
-            MAIL_FAILED.inc(len(settled.failed))
+                change.after_commit(functools.partial(_count, settled))
+
+
+def _count(settled: Settled) -> None:
+    MAIL_SENT.inc(len(settled.done))
+    MAIL_FAILED.inc(len(settled.failed))
 
 
 async def _invitations_learn(settled: Settled) -> None:
