@@ -3,6 +3,7 @@
 import base64
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -33,8 +34,13 @@ def parts(token: str) -> tuple[dict[str, Any], dict[str, Any], str]:
 
 
 @pytest.fixture
-def ring() -> KeyRing:
-    return KeyRing(Ed25519PrivateKey.generate(), [])
+def signing_key() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.generate()
+
+
+@pytest.fixture
+def ring(signing_key: Ed25519PrivateKey) -> KeyRing:
+    return KeyRing(signing_key, [])
 
 
 def test_token_is_minimal_and_deterministic(ring: KeyRing) -> None:
@@ -59,10 +65,11 @@ def test_previous_keys_still_verify(ring: KeyRing) -> None:
         ring.verify(token)
 
 
-def forged_tokens(ring: KeyRing) -> dict[str, str]:
+def forged_tokens(ring: KeyRing, signing_key: Ed25519PrivateKey) -> dict[str, str]:
+    """Tokens that are not ours, some signed with the ring's own key (missing claims)."""
     good = ring.sign("abcdefghijklmnop", 2_000_000_000, "inv")
     header, payload, signature = good.split(".")
-    public_pem = ring._public[ring.kid].public_bytes(
+    public_pem = signing_key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     claims = {"jti": "abcdefghijklmnop", "exp": 2_000_000_000, "typ": "inv"}
@@ -93,19 +100,19 @@ def forged_tokens(ring: KeyRing) -> dict[str, str]:
         "wrong-typ": ring.sign("abcdefghijklmnop", 2_000_000_000, "xyz"),  # type: ignore[arg-type]
         "no-jti": jwt.encode(
             {"exp": 2_000_000_000, "typ": "inv"},
-            ring._signing_key,
+            signing_key,
             "EdDSA",
             headers={"kid": ring.kid, "typ": None},
         ),
         "no-exp": jwt.encode(
             {"jti": "x" * 16, "typ": "inv"},
-            ring._signing_key,
+            signing_key,
             "EdDSA",
             headers={"kid": ring.kid, "typ": None},
         ),
         "not-yet-valid": jwt.encode(
             claims | {"nbf": int(time.time()) + 3600},
-            ring._signing_key,
+            signing_key,
             "EdDSA",
             headers={"kid": ring.kid, "typ": None},
         ),
@@ -113,14 +120,14 @@ def forged_tokens(ring: KeyRing) -> dict[str, str]:
     }
 
 
-def test_forged_tokens_are_invalid(ring: KeyRing) -> None:
-    for name, token in forged_tokens(ring).items():
+def test_forged_tokens_are_invalid(ring: KeyRing, signing_key: Ed25519PrivateKey) -> None:
+    for name, token in forged_tokens(ring, signing_key).items():
         with pytest.raises(AppError) as caught:
             ring.verify(token)
         assert caught.value.code == "token_invalid", name
 
 
-def test_kid_is_the_key_thumbprint(ring: KeyRing) -> None:
+def test_kid_is_the_key_thumbprint(ring: KeyRing, signing_key: Ed25519PrivateKey) -> None:
     jwk = ring.jwks()["keys"][0]
     assert jwk == {
         "kty": "OKP",
@@ -130,7 +137,7 @@ def test_kid_is_the_key_thumbprint(ring: KeyRing) -> None:
         "alg": "EdDSA",
         "use": "sig",
     }
-    assert key_id(ring._public[ring.kid]) == ring.kid == jwk["kid"]
+    assert key_id(signing_key.public_key()) == ring.kid == jwk["kid"]
 
 
 def test_jwks_is_served_and_verifies_real_tokens(api: Api) -> None:
@@ -148,10 +155,13 @@ def test_jwks_is_served_and_verifies_real_tokens(api: Api) -> None:
 def test_forged_tokens_get_token_invalid_on_every_route(api: Api, owner: Caller) -> None:
     partner = api.partner(owner)
     api.invited_client(owner, partner)
-    ring: KeyRing = api.http.app.state.ctx.keys
+    ring: KeyRing = api.ctx.keys
+    key_file = Path(api.ctx.settings.invite_signing_key_file)
+    signing_key = serialization.load_pem_private_key(key_file.read_bytes(), None)
+    assert isinstance(signing_key, Ed25519PrivateKey)
     ben = api.user("ben")
     access = ben.headers["Authorization"].removeprefix("Bearer ")
-    attacks = forged_tokens(ring) | {
+    attacks = forged_tokens(ring, signing_key) | {
         "access-token": access,
         "non-ascii": "ëÿJ.ëÿJ.ëÿJ",
         "unknown-jti": ring.sign("nosuchinvitation", 2_000_000_000, "inv"),
