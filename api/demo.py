@@ -5,7 +5,7 @@ Seeds only an empty database (no partner yet), so restarting keeps what you did.
 
 from __future__ import annotations
 
-from api.services import clients, invitations, mobile, spaces
+from api.services import client_list, clients, invitations, mobile, spaces
 from api.services.context import Context
 from api.settings import Settings
 from db.tables import Partner, PartnerMember
@@ -30,8 +30,8 @@ async def seed(settings: Settings) -> None:
         return
     partner_id = member["partner"]
     page = (
-        await clients.page(
-            ctx, PARTNER_USER, partner_id, statuses=("invited",), search=None, limit=1, cursor=None
+        await client_list.page(
+            ctx, PARTNER_USER, partner_id, client_list.Query(statuses=("invited",), limit=1)
         )
     ).body
     token = verifier.issue(PARTNER_USER.sub, PARTNER_USER.email, PARTNER_USER.name)

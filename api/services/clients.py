@@ -12,11 +12,10 @@ from piccolo.columns import Column
 
 from api.errors import AppError, not_found
 from api.field_messages import from_msgspec
-from api.services import client_list, views
+from api.services import views
 from api.services.access import require_partner_member
 from api.services.changes import PartnerChange, partner_change
 from api.services.context import Context, utcnow
-from api.services.revisions import Versioned
 from db import search, sql, statements
 from db.tables import Client, Event, Invitation, Link, MailOutbox, QRGrant
 from db.transactions import lock
@@ -133,21 +132,6 @@ async def import_clients(
         async with partner_change(ctx, partner_id, now) as change:
             await _insert(change, created)
     return models.ImportResponse(results=results)
-
-
-async def page(
-    ctx: Context,
-    user: models.User,
-    partner_id: UUID,
-    *,
-    statuses: tuple[str, ...],
-    search: str | None,
-    limit: int,
-    cursor: str | None,
-) -> Versioned:
-    """`client_list.page` in its default order (for the CLI's demo seeding)."""
-    query = client_list.Query(statuses=statuses, search=search, limit=limit, cursor=cursor)
-    return await client_list.page(ctx, user, partner_id, query)
 
 
 async def get(ctx: Context, user: models.User, partner_id: UUID, client_id: UUID) -> models.Client:
