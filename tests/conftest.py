@@ -158,7 +158,18 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
 
     async def clean() -> None:
         if IS_POSTGRES:
-            await DB.run_ddl(f"TRUNCATE {', '.join(TABLES_IN_DELETE_ORDER)} CASCADE")
+            from db.errors import is_transient_conflict
+
+            # The app's background loops keep writing meanwhile: a deadlock with one of
+            # them is retried (PostgreSQL cancelled our side, nothing was truncated).
+            for attempt in range(5):
+                try:
+                    await DB.run_ddl(f"TRUNCATE {', '.join(TABLES_IN_DELETE_ORDER)} CASCADE")
+                    return
+                except Exception as exc:
+                    if not is_transient_conflict(exc) or attempt == 4:
+                        raise
+                    await asyncio.sleep(0.1)
         else:
             for table in TABLES_IN_DELETE_ORDER:
                 await DB.run_ddl(f'DELETE FROM "{table}"')
