@@ -146,6 +146,87 @@ class Server:
         )
 
 
+class Served:
+    """A bench process of its own (`python -m bench.bare_app`, `bench.receiver`) on a free
+    port, up once `probe` answers; stopped on leaving."""
+
+    def __init__(self, module: str, probe: str) -> None:
+        self.module = module
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.probe = probe
+        self.log = Path(tempfile.mkdtemp(prefix="bench-served-")) / "out.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Served:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", self.module, "--port", str(self.port)],
+            cwd=ROOT,
+            stdout=self.log.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{self.base_url}{self.probe}", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(self.log.read_text())
+            time.sleep(0.1)
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.process is not None
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+class Arrivals:
+    """Samples a receiver's `GET /count` every 20 ms in a thread: (monotonic time, count)."""
+
+    def __init__(self, receiver: Served) -> None:
+        self.url = f"{receiver.base_url}/count"
+        self.samples: list[tuple[float, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        with httpx.Client(timeout=5) as http:
+            while not self._stop.is_set():
+                count = http.get(self.url).json()["count"]
+                self.samples.append((time.monotonic(), count))
+                self._stop.wait(0.02)
+
+    @property
+    def count(self) -> int:
+        return self.samples[-1][1] if self.samples else 0
+
+    def __enter__(self) -> Arrivals:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def wait_for(self, count: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while self.count < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.count} of {count} deliveries arrived")
+            time.sleep(0.05)
+
+    def when(self, count: int) -> float:
+        """When the receiver had at least `count` (first sample that saw it)."""
+        return next(at for at, seen in self.samples if seen >= count)
+
+    def rate(self, first: int, last: int) -> float:
+        """Arrivals per second between the `first`-th and the `last`-th."""
+        return (last - first) / (self.when(last) - self.when(first))
+
+
 def children(pid: int) -> list[int]:
     found = []
     for entry in os.listdir("/proc"):
@@ -213,9 +294,13 @@ def wrk(
     )
 
 
-def bare_route(server: Server, runs: int = 3) -> list[float]:
-    """Requests/s of `/healthz`, a bare Litestar route on the same server."""
-    return [wrk(f"{server.base_url}/healthz").rate for _ in range(runs)]
+def bare_route(server: Server, bare_app: Served, runs: int = 3) -> list[tuple[float, float]]:
+    """Requests/s of the service's own `/healthz` (every middleware and hook of the
+    service, one trivial handler) and of the bare Litestar app's, taken in turns."""
+    return [
+        (wrk(f"{server.base_url}/healthz").rate, wrk(f"{bare_app.base_url}/healthz").rate)
+        for _ in range(runs)
+    ]
 
 
 def median_of(

@@ -15,7 +15,7 @@ import asyncpg
 
 from api.settings import load_settings
 from api.tokens import new_token_id
-from db import statements
+from db import search, statements
 from db.sql import Insert, insert_batches
 from db.tables import Client
 from db.transactions import lock_statement
@@ -143,6 +143,10 @@ def _clients(partner: UUID, count: int, now: datetime) -> list[tuple[Any, ...]]:
             "inactive",
             now,
             now,
+            "import",
+            *search.client_keys(
+                f"Client {i}", f"client{i}@bench.example", f"BE0{i:09d}", f"R-{i}"
+            ).values(),
         )
         for i in range(count)
     ]
@@ -190,6 +194,8 @@ async def invite(database_url: str, count: int) -> float:
             "created_at": now,
             "expires_at": expires,
             "email_status": "queued",
+            "reminders_sent": 0,
+            "next_reminder_at": now + timedelta(days=3),  # the default schedule's first
         }
         invited = [
             template
@@ -215,6 +221,7 @@ async def invite(database_url: str, count: int) -> float:
             await connection.execute(
                 statements.mark_invited(len(rows)).compiled,
                 expires,
+                now,
                 now,
                 *(c[0] for c in clients),
             )
