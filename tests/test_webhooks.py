@@ -21,7 +21,7 @@ from api.services import webhooks
 from api.webhooks import targets
 from api.webhooks.secrets import SecretBox, new_secret
 from db.tables import Partner, WebhookEndpoint
-from tests.conftest import Runner
+from tests.conftest import Runner, start_worker, stop_server
 from tests.support import Api, Caller, assert_problem, token_of, until
 
 
@@ -466,6 +466,28 @@ def test_two_processes_deliver_each_event_once(
     time.sleep(0.5)  # anything sent twice would arrive now
     ids = [headers["webhook-id"] for headers, _ in receiver.requests]
     assert len(ids) == len(set(ids)) == len(feed)
+
+
+def test_two_worker_processes_deliver_each_event_once(
+    api: Api, owner: Caller, partner: str, receivers: Any
+) -> None:
+    """Two `python -m api worker` processes (and the test app's own loops) on one
+    database: each event reaches the endpoint once."""
+    workers = [start_worker(), start_worker()]
+    try:
+        receiver = receivers()
+        create(owner, partner, receiver.url)
+        rows = [{"name": f"Client {n}", "email": f"w{n}@x.example"} for n in range(60)]
+        owner.ok("POST", f"/api/v1/partners/{partner}/clients/import", json={"clients": rows})
+        url = f"/api/v1/partners/{partner}/events"
+        feed = owner.ok("GET", url, params={"limit": 500})["events"]
+        until(lambda: len(receiver.requests) >= len(feed), within=30)
+        time.sleep(0.5)  # anything sent twice would arrive now
+        ids = [headers["webhook-id"] for headers, _ in receiver.requests]
+        assert len(ids) == len(set(ids)) == len(feed)
+    finally:
+        for worker in workers:
+            stop_server(worker)
 
 
 def test_every_delivery_row_belongs_to_an_endpoint_of_its_partner(
