@@ -98,19 +98,24 @@ class WorkQueue:
         self.done_at = done_at
         self._c: Any = table._meta.get_column_by_name
 
-    async def claim(self, now: datetime, limit: int | None = None) -> list[dict[str, Any]]:
-        """Lease up to `limit` (default `policy.batch`) due rows (every column, `attempts`
-        counting this one)."""
+    async def claim(
+        self, now: datetime, limit: int | None = None, where: Any = None
+    ) -> list[dict[str, Any]]:
+        """Lease up to `limit` (default `policy.batch`) due rows, among those matching
+        `where` if given (every column, `attempts` counting this one)."""
         table, c = self.table, self._c
         key = table._meta.primary_key
+        condition = (
+            (c("status") == "queued")
+            & (c("next_attempt_at") <= now)
+            & (c("locked_until").is_null() | (c("locked_until") < now))
+        )
+        if where is not None:
+            condition &= where
         async with write_transaction():
             due = (
                 table.select(key)
-                .where(
-                    (c("status") == "queued")
-                    & (c("next_attempt_at") <= now)
-                    & (c("locked_until").is_null() | (c("locked_until") < now))
-                )
+                .where(condition)
                 .order_by(key)
                 .limit(limit or self.policy.batch)
             )

@@ -5,8 +5,9 @@ Deliveries are queued in `webhook_delivery` in the same transaction as their eve
 processes never send one delivery at once. Each claimed delivery is sent by a task of its
 own and recorded as soon as it is answered: one slow receiver holds up only its own
 deliveries. At most `MAX_IN_FLIGHT` attempts run in this process, at most
-`PER_ENDPOINT` of them to one endpoint; a claimed delivery whose endpoint has no room is
-handed back at once, unattempted.
+`PER_ENDPOINT` of them to one endpoint; a claim skips the endpoints that are full and
+takes at most `PER_ENDPOINT` rows, and a claimed delivery whose endpoint has no room
+after all is handed back at once, unattempted.
 
 A 2xx answer within `ATTEMPT_SECONDS` (DNS, connecting and the answer's status line
 included) delivers; anything else is retried (`WEBHOOK_RETRY_BASE_SECONDS`, doubling, at
@@ -128,11 +129,15 @@ class DeliveryWorker:
 
     async def run_once(self) -> int:
         """Claim what there is room for and start sending it; how many were claimed."""
-        room = MAX_IN_FLIGHT - len(self._tasks)
+        # A claim takes no more than one endpoint can start, and none of an endpoint
+        # that is full: handing rows back (and claiming them again) would be the work.
+        room = min(MAX_IN_FLIGHT - len(self._tasks), PER_ENDPOINT)
         if room <= 0:
             return 0
         now = utcnow()
-        claimed = await self.queue.claim(now, room)
+        full = [e for e, count in self._in_flight.items() if count >= PER_ENDPOINT]
+        where = WebhookDelivery.endpoint.not_in(full) if full else None
+        claimed = await self.queue.claim(now, room, where)
         if not claimed:
             return 0
         endpoints = {
