@@ -86,6 +86,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     metrics_token: (
         Annotated[str, Meta(min_length=16, description="at least 16 characters")] | None
     ) = None
+    # A request body must arrive within this many seconds, plus one second for every
+    # BODY_MIN_BYTES_PER_SECOND bytes received (api.routes.bodies).
+    body_read_seconds: Annotated[float, _range("a number", 0.1, 300)] = 10.0
+    body_min_bytes_per_second: Annotated[int, _range("a whole number", 100, 10_000_000)] = 16_384
     log_format: Annotated[Literal["json", "text"], Meta(description="json or text")] | None = (
         None  # json in prod, text in dev
     )

@@ -3,6 +3,7 @@
 from litestar import Controller, post
 from litestar.params import JSONBody
 
+from api.routes.bodies import MOBILE_BODY_MAX
 from api.routes.params import (
     GRANT,
     INVALID,
@@ -24,6 +25,7 @@ GRANTING: Codes = (*SIGNED_IN, *INVALID, *GRANT, *USER_CODE)
 class MobileController(Controller):
     path = "/mobile/invitations"
     tags = ["mobile"]
+    request_max_body_size = MOBILE_BODY_MAX
 
     @post(
         "/preview",

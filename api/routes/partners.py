@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import JSONBody, QueryParameter
 
+from api.routes.bodies import IMPORT_BODY_MAX, INVITE_BODY_MAX
 from api.routes.caching import etag_response, not_modified_from_memory, remembered_etag_response
 from api.routes.idempotency import IdempotencyKeyHeader, idempotent
 from api.routes.params import (
@@ -56,6 +57,7 @@ class ClientsController(Controller):
         **documented("importClients", *IN_PARTNER, *INVALID, E.IDEMPOTENCY_CONFLICT),
         status_code=200,
         summary="Add up to 5000 clients; each row gets its own result",
+        request_max_body_size=IMPORT_BODY_MAX,
     )
     async def import_clients(
         self,
@@ -227,6 +229,7 @@ class InvitationsController(Controller):
         **documented("inviteClients", *IN_PARTNER, *INVALID, E.IDEMPOTENCY_CONFLICT),
         status_code=200,
         summary="Invite 1 to 1000 clients; each gets an email",
+        request_max_body_size=INVITE_BODY_MAX,
     )
     async def invite(
         self,
