@@ -206,3 +206,34 @@ def test_one_rejected_recipient_does_not_hold_up_the_others(
         for r in results
     ]
     assert statuses == ["sent", "failed", "sent"]
+
+
+def test_an_internationalised_domain_is_delivered_as_idna(
+    api: Api, mailbox: Mailbox, owner: Caller, partner: str
+) -> None:
+    client, inv = api.invited_client(owner, partner, email="jan@bäckerei.example")
+    assert client["email"] == "jan@bäckerei.example"
+    assert until(lambda: mailbox.to("jan@xn--bckerei-5wa.example"))
+    assert until(lambda: invitation(owner, partner, inv["id"])["email_status"] == "sent")
+
+
+def test_a_non_ascii_local_part_is_delivered_over_smtputf8(
+    api: Api, mailbox: Mailbox, owner: Caller, partner: str
+) -> None:
+    _, inv = api.invited_client(owner, partner, email="jöhn@bäckerei.example")
+    [message] = mailbox.wait_for(1)
+    assert message["To"] == "Bakery Janssens <jöhn@xn--bckerei-5wa.example>"
+    assert until(lambda: invitation(owner, partner, inv["id"])["email_status"] == "sent")
+
+
+def test_a_message_that_cannot_be_built_fails_at_once_with_the_reason(
+    api: Api, mailbox: Mailbox, owner: Caller, partner: str
+) -> None:
+    too_long_label = "ä" * 70 + ".example"  # no IDNA form: a DNS label is at most 63
+    _, inv = api.invited_client(owner, partner, email=f"jan@{too_long_label}")
+    failed = until(
+        lambda: (i := invitation(owner, partner, inv["id"]))["email_status"] == "failed" and i
+    )
+    assert failed["email_error"] == (
+        "the message cannot be built: its domain is not a valid internationalised domain name"
+    )
