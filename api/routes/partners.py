@@ -278,7 +278,9 @@ class InvitationsController(Controller):
             E.RATE_LIMITED,
         ),
         summary="Replace the client's latest invitation with a new one",
-        description="At most one per client per 60 s (429 with Retry-After).",
+        description="At most one per client per 60 s (429 with Retry-After). A pending or "
+        "expired invitation becomes superseded; a declined, revoked or accepted (since "
+        "disconnected) one keeps its status, and the new invitation follows it.",
     )
     async def resend(
         self,

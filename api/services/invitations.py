@@ -251,6 +251,10 @@ async def get(
     return views.invitation(ctx, await _invitation_row(partner_id, invitation_id), utcnow())
 
 
+# What a resend replaces; an ended invitation keeps its status (see `resend`).
+SUPERSEDABLE = ("pending", "expired")
+
+
 async def resend(
     ctx: Context,
     user: models.User,
@@ -258,7 +262,12 @@ async def resend(
     invitation_id: UUID,
     data: models.ResendRequest,
 ) -> models.Invitation:
-    """Replace the client's latest invitation with a new one (and a new email)."""
+    """A new invitation (and a new email) after the client's latest one.
+
+    A `pending` or `expired` latest invitation is replaced: it becomes `superseded`. One
+    that the client or the partner ended (`declined`, `revoked`, or `accepted` and since
+    disconnected) keeps its status, the record of what happened; the new invitation
+    follows it (`replaces`), and only the latest one can be resent."""
     await require_partner_member(user.sub, partner_id)
     async with partner_change(ctx, partner_id) as change:
         now = change.now
@@ -293,13 +302,16 @@ async def resend(
             reminder_days=await reminders.partner_schedule(ctx, partner_id),
             replaces=old["id"],
         )
-        await Invitation.update({Invitation.status: "superseded"}).where(Invitation.id == old["id"])
-        change.emit(
-            EventType.INVITATION_SUPERSEDED,
-            client=new["client"],
-            invitation=old["id"],
-            data={"replaced_by": str(new["id"])},
-        )
+        if status in SUPERSEDABLE:
+            await Invitation.update({Invitation.status: "superseded"}).where(
+                Invitation.id == old["id"]
+            )
+            change.emit(
+                EventType.INVITATION_SUPERSEDED,
+                client=new["client"],
+                invitation=old["id"],
+                data={"replaced_by": str(new["id"])},
+            )
         await _queue(ctx, change, [new], "resend")
     return views.invitation(ctx, new, now)
 

@@ -244,12 +244,13 @@ async def _confirm_registration_link(
     now, partner_id = change.now, change.partner_id
     await lock(RegistrationLink, link_id)
     reg = await one(RegistrationLink.select().where(RegistrationLink.id == link_id))
+    # A revoked, expired or used-up link grants nothing, whoever asks: its 410 first.
+    grants.usable_registration_link(reg, now)
     if data.business_id is not None:
         await require_business_admin(user.sub, data.business_id, hide=False)
         existing = await _active_link(partner_id, data.business_id)
         if existing is not None:
             return models.Confirmation(link=views.link(existing), client_id=existing["client"])
-    grants.usable_registration_link(reg, now)
     business_id = await _target_business(user, data)
     business = await one(
         Business.select(Business.name, Business.vat_number).where(Business.id == business_id)
