@@ -86,6 +86,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     metrics_token: (
         Annotated[str, Meta(min_length=16, description="at least 16 characters")] | None
     ) = None
+    # Typed codes checked per 10 minutes from one client address, and from everyone (a
+    # user has 5, fixed by the contract). Behind a proxy every address is the proxy's.
+    user_code_attempts_per_address: Annotated[int, _range("a whole number", 5, 1_000_000)] = 50
+    user_code_attempts_overall: Annotated[int, _range("a whole number", 5, 10_000_000)] = 2000
     # A request body must arrive within this many seconds, plus one second for every
     # BODY_MIN_BYTES_PER_SECOND bytes received (api.routes.bodies).
     body_read_seconds: Annotated[float, _range("a number", 0.1, 300)] = 10.0

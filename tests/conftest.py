@@ -131,7 +131,7 @@ TABLES_IN_DELETE_ORDER = (
     "access_notice",
     "known_user",
     "idempotency_key",
-    "user_code_attempt",
+    "code_budget",
     "webhook_delivery",
     "webhook_endpoint",
     "mail_outbox",

@@ -9,10 +9,12 @@ from api.routes.params import (
     INVALID,
     SIGNED_IN,
     USER_CODE,
+    AnyRequest,
     Codes,
     Ctx,
     CurrentUser,
     E,
+    client_address,
     documented,
 )
 from api.services import mobile
@@ -36,9 +38,9 @@ class MobileController(Controller):
         "5 wrong user codes per 10 minutes, then 429.",
     )
     async def preview(
-        self, ctx: Ctx, user: CurrentUser, data: JSONBody[models.GrantRequest]
+        self, ctx: Ctx, user: CurrentUser, request: AnyRequest, data: JSONBody[models.GrantRequest]
     ) -> models.Preview:
-        return await mobile.preview(ctx, user, data)
+        return await mobile.preview(ctx, user, data, client_address(request))
 
     @post(
         "/confirm",
@@ -50,9 +52,13 @@ class MobileController(Controller):
         description="Idempotent for the user who accepted; anyone else gets 409.",
     )
     async def confirm(
-        self, ctx: Ctx, user: CurrentUser, data: JSONBody[models.ConfirmRequest]
+        self,
+        ctx: Ctx,
+        user: CurrentUser,
+        request: AnyRequest,
+        data: JSONBody[models.ConfirmRequest],
     ) -> models.Confirmation:
-        return await mobile.confirm(ctx, user, data)
+        return await mobile.confirm(ctx, user, data, client_address(request))
 
     @post(
         "/decline",
@@ -62,6 +68,6 @@ class MobileController(Controller):
         description="For a registration link nothing is stored; the answer says so.",
     )
     async def decline(
-        self, ctx: Ctx, user: CurrentUser, data: JSONBody[models.GrantRequest]
+        self, ctx: Ctx, user: CurrentUser, request: AnyRequest, data: JSONBody[models.GrantRequest]
     ) -> models.Invitation | models.RegistrationLinkDeclined:
-        return await mobile.decline(ctx, user, data)
+        return await mobile.decline(ctx, user, data, client_address(request))

@@ -24,6 +24,13 @@ CurrentUser: TypeAlias = NamedDependency[User]
 PathId: TypeAlias = FromPath[UUID]
 PathStr: TypeAlias = FromPath[str]
 Codes: TypeAlias = tuple[ErrorCode, ...]
+AnyRequest: TypeAlias = Request[Any, Any, Any]
+
+
+def client_address(request: AnyRequest) -> str | None:
+    """The address the request came from (a proxy's, behind one: none is trusted to say
+    otherwise)."""
+    return request.client.host if request.client else None
 
 
 def bearer_token(request: Request[Any, Any, Any]) -> str | None:

@@ -19,6 +19,7 @@ from api.services.clients import back_to_inactive
 from api.services.context import Context, utcnow
 from api.tokens import new_token_id
 from db import sql, statements
+from db.errors import is_unique_violation
 from db.tables import Client, Invitation, Partner, QRGrant
 from db.transactions import lock, one
 from mobile_contract import ErrorCode, EventType, models
@@ -345,6 +346,9 @@ def new_user_code() -> str:
     return "".join(secrets.choice(USER_CODE_ALPHABET) for _ in range(USER_CODE_LENGTH))
 
 
+CODE_TRIES = 5  # draws of a typed code before a collision is an error (1 in 10^10 each)
+
+
 async def qr_token(
     ctx: Context,
     user: models.User,
@@ -362,15 +366,21 @@ async def qr_token(
     expires = min(now + timedelta(seconds=data.ttl_seconds), row["expires_at"])
     # Whole seconds: the token's `exp` is an integer and must match the stored expiry.
     expires = expires.replace(microsecond=0)
-    grant = QRGrant(
-        invitation=invitation_id,
-        token_id=new_token_id(),
-        token_kid=ctx.keys.kid,
-        user_code=new_user_code(),
-        created_at=now,
-        expires_at=expires,
-    )
-    await grant.save()
+    for attempt in range(CODE_TRIES):  # codes are unique: a collision draws another
+        grant = QRGrant(
+            invitation=invitation_id,
+            token_id=new_token_id(),
+            token_kid=ctx.keys.kid,
+            user_code=new_user_code(),
+            created_at=now,
+            expires_at=expires,
+        )
+        try:
+            await grant.save()
+            break
+        except Exception as exc:
+            if not is_unique_violation(exc) or attempt == CODE_TRIES - 1:
+                raise
     token = ctx.keys.sign(grant.token_id, expires, "qr")
     return models.QRToken(
         token=token,

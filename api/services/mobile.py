@@ -55,10 +55,13 @@ async def _partner_ref(partner_id: UUID) -> models.PartnerRef:
     return models.PartnerRef(id=row["id"], name=row["name"])
 
 
-async def preview(ctx: Context, user: models.User, data: models.GrantRequest) -> models.Preview:
-    """Who asks for what access. The first preview marks the invitation opened."""
+async def preview(
+    ctx: Context, user: models.User, data: models.GrantRequest, address: str | None = None
+) -> models.Preview:
+    """Who asks for what access. The first preview marks the invitation opened.
+    `address`: the caller's, for the typed-code budgets."""
     now = utcnow()
-    grant = await grants.resolve(ctx, user, data, now)
+    grant = await grants.resolve(ctx, user, data, now, address)
     try:
         return await _preview(ctx, user, grant, now)
     except AppError as error:
@@ -144,13 +147,13 @@ def _already_linked() -> AppError:
 
 
 async def confirm(
-    ctx: Context, user: models.User, data: models.ConfirmRequest
+    ctx: Context, user: models.User, data: models.ConfirmRequest, address: str | None = None
 ) -> models.Confirmation:
     grants.require_one(data)
     _exactly_one_business(data)
     now = utcnow()
     # Resolved outside the transaction: a wrong user_code must stay counted.
-    grant = await grants.resolve(ctx, user, data, now)
+    grant = await grants.resolve(ctx, user, data, now, address)
     target = grant.registration_link or grant.invitation
     assert target is not None
     try:
@@ -302,12 +305,12 @@ async def _confirm_registration_link(
 
 
 async def decline(
-    ctx: Context, user: models.User, data: models.GrantRequest
+    ctx: Context, user: models.User, data: models.GrantRequest, address: str | None = None
 ) -> models.Invitation | models.RegistrationLinkDeclined:
     """Decline an invitation (the client goes back to `inactive`). Declining a
     registration link stores nothing: it stays open for other businesses."""
     now = utcnow()
-    grant = await grants.resolve(ctx, user, data, now)
+    grant = await grants.resolve(ctx, user, data, now, address)
     if grant.registration_link is not None:
         grants.check_usable(grant, now)
         return models.RegistrationLinkDeclined(registration_link_id=grant.registration_link["id"])
