@@ -96,6 +96,7 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
 
 def _web_tasks(ctx: Context) -> list[asyncio.Task[None]]:
     """What keeps long-polls and cached answers fresh across processes."""
+    metrics.LONGPOLLS_CAP.set(ctx.bus.caps.per_process)
     tasks = [asyncio.create_task(ctx.bus.watch(newest_cursors), name="event-watch")]
     if IS_POSTGRES:
         listener = listen(ctx.settings.database_url, ctx.bus, revisions)

@@ -90,6 +90,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # user has 5, fixed by the contract). Behind a proxy every address is the proxy's.
     user_code_attempts_per_address: Annotated[int, _range("a whole number", 5, 1_000_000)] = 50
     user_code_attempts_overall: Annotated[int, _range("a whole number", 5, 10_000_000)] = 2000
+    # Long-polls (`events?wait=`) held at once; beyond a cap, 429 at once.
+    longpolls_per_user: Annotated[int, _range("a whole number", 1, 10_000)] = 10
+    longpolls_per_partner: Annotated[int, _range("a whole number", 1, 10_000)] = 50
+    longpolls_per_process: Annotated[int, _range("a whole number", 1, 100_000)] = 500
     # A request body must arrive within this many seconds, plus one second for every
     # BODY_MIN_BYTES_PER_SECOND bytes received (api.routes.bodies).
     body_read_seconds: Annotated[float, _range("a number", 0.1, 300)] = 10.0

@@ -344,9 +344,11 @@ class EventsController(Controller):
 
     @get(
         "/",
-        **documented("listEvents", *IN_PARTNER, *INVALID),
+        **documented("listEvents", *IN_PARTNER, *INVALID, E.RATE_LIMITED),
         summary="Events after a cursor; with wait > 0, held until one arrives",
         description="Without `after`, from the beginning. "
+        "Long-polls held at once are capped per user, per partner and per server process: "
+        "beyond a cap, 429 at once with Retry-After. "
         "`next_cursor` is the `after` of the next call; a cursor beyond the newest is 400. "
         "Event types and the keys of their `data` are listed with the `Event` schema.",
     )
