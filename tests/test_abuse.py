@@ -94,3 +94,123 @@ def _health_answers_within(server: LiveServer, user: Caller, seconds: float) -> 
     me = httpx.get(f"{server.base_url}/api/v1/me", headers=user.headers, timeout=seconds)
     assert me.status_code == 200
     assert time.monotonic() - started < seconds
+
+
+PREVIEW_HEAD = (
+    "POST /api/v1/mobile/invitations/preview HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    "Content-Type: application/json\r\nContent-Length: 1000\r\n{auth}\r\n{{"
+)
+
+
+async def _slow_bodies(port: int, count: int, auth: str, hold: float) -> list[bytes]:
+    """`count` connections each sending headers and one byte of a 1,000-byte body, then a
+    byte a second while unanswered, for `hold` seconds: the status line each got."""
+    connections = []
+    for _ in range(count):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(PREVIEW_HEAD.format(auth=auth).encode())
+        connections.append((reader, writer))
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes:
+        deadline = time.monotonic() + hold + 5
+        while time.monotonic() < deadline:
+            try:
+                return await asyncio.wait_for(reader.readline(), 1)
+            except TimeoutError:
+                writer.write(b" ")  # one more byte of the body
+        return b""
+
+    answers = await asyncio.gather(*(answer(r, w) for r, w in connections))
+    for _, writer in connections:
+        writer.close()
+    return list(answers)
+
+
+def _in_background(work: Any) -> tuple[Any, list[Any]]:
+    import threading
+
+    result: list[Any] = []
+    thread = threading.Thread(target=lambda: result.append(asyncio.run(work)))
+    thread.start()
+    return thread, result
+
+
+def test_1100_slow_anonymous_bodies_leave_the_service_answering(
+    api: Api, server: LiveServer
+) -> None:
+    user = api.user("ben")
+    started = time.monotonic()
+    thread, result = _in_background(_slow_bodies(server.port, 1100, "", hold=4))
+    time.sleep(2.5)
+    for _ in range(3):
+        _health_answers_within(server, user, 1.0)
+        time.sleep(0.3)
+    thread.join(timeout=30)
+    [answers] = result
+    assert all(a.startswith(b"HTTP/1.1 401") for a in answers), {a[:12] for a in answers}
+    assert time.monotonic() - started < 20
+
+
+def test_a_signed_in_slow_body_is_cut_at_its_deadline(api: Api, server: LiveServer) -> None:
+    user = api.user("ben")
+    auth = f"Authorization: {user.headers['Authorization']}\r\n"
+    started = time.monotonic()
+    thread, result = _in_background(_slow_bodies(server.port, 50, auth, hold=4))
+    time.sleep(1)
+    _health_answers_within(server, user, 1.0)
+    thread.join(timeout=30)
+    [answers] = result
+    # BODY_READ_SECONDS=2 (plus a second a 16 KiB) in this server: cut well before the end.
+    assert all(a.startswith(b"HTTP/1.1 400") for a in answers), {a[:12] for a in answers}
+    assert time.monotonic() - started < 15
+    assert "Traceback" not in server.log()
+
+
+async def _long_polls(
+    base_url: str, headers: dict[str, str], url: str, count: int, answered: Any, checked: Any
+) -> list[int]:
+    """`count` polls (wait=20) at once; `answered` is set once all but the held ones are
+    answered, and they are held until `checked` is set: each status (0: held)."""
+    limits = httpx.Limits(max_connections=count + 10)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as http:
+        polls = [
+            asyncio.ensure_future(http.get(url, params={"wait": 20}, headers=headers))
+            for _ in range(count)
+        ]
+        deadline = time.monotonic() + 15
+        while sum(p.done() for p in polls) < count - HELD_PER_USER and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        answered.set()
+        await asyncio.to_thread(checked.wait, 10)
+        for poll in polls:
+            poll.cancel()
+        await asyncio.gather(*polls, return_exceptions=True)
+        return [p.result().status_code if not p.cancelled() else 0 for p in polls]
+
+
+HELD_PER_USER = 10  # the default cap
+
+
+def test_1100_long_polls_leave_the_service_answering(
+    api: Api, owner: Caller, partner: str, server: LiveServer
+) -> None:
+    import threading
+
+    url = f"/api/v1/partners/{partner}/events"
+    answered, checked = threading.Event(), threading.Event()
+    started = time.monotonic()
+    flood = _long_polls(server.base_url, owner.headers, url, 1100, answered, checked)
+    thread, result = _in_background(flood)
+    try:
+        assert answered.wait(20)
+        for _ in range(3):  # while the user's polls are held
+            _health_answers_within(server, owner, 1.0)
+            time.sleep(0.3)
+    finally:
+        checked.set()
+        thread.join(timeout=30)
+    [statuses] = result
+    # The user's cap is held until cancelled; the rest answered 429 at once.
+    assert statuses.count(0) == HELD_PER_USER, sorted(set(statuses))
+    assert statuses.count(429) == 1100 - HELD_PER_USER
+    assert time.monotonic() - started < 20

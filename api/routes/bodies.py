@@ -17,11 +17,13 @@ limits below.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+from litestar import Request
 from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 
 from api.auth import bearer_of, unauthenticated
-from api.errors import invalid
+from api.errors import AppError, handle_app_error, invalid
 from api.services.context import Context
 
 KIB = 1024
@@ -45,11 +47,18 @@ def guarded_bodies(app: ASGIApp) -> ASGIApp:
         if scope["type"] != "http" or scope.get("method") not in _BODY_METHODS:
             await app(scope, receive, send)
             return
-        ctx: Context = scope["litestar_app"].state.ctx
+        app_ = scope["litestar_app"]
+        ctx: Context = app_.state.ctx
         token = _bearer(scope)
-        if token is None:
-            raise unauthenticated()
-        await ctx.verifier.verify(token)  # remembered: the `user` dependency asks again
+        try:
+            if token is None:
+                raise unauthenticated()
+            await ctx.verifier.verify(token)  # remembered: the `user` dependency asks again
+        except AppError as error:  # answered here, as the request log and metrics see it
+            request: Request[Any, Any, Any] = Request(scope, receive, send)
+            response = handle_app_error(request, error)
+            await response.to_asgi_response(app_, request)(scope, receive, send)
+            return
         settings = ctx.settings
         timed = _in_time(receive, settings.body_read_seconds, settings.body_min_bytes_per_second)
         await app(scope, timed, send)

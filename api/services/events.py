@@ -71,14 +71,17 @@ async def page(
     (within the caps of held polls: `EventBus.hold`).
     `after` None (`latest`): an empty page at once, whose cursor is the newest; a cursor
     beyond the newest was not given by this endpoint."""
-    await require_partner_member(user.sub, partner_id)
-    newest = (await newest_cursors([partner_id])).get(partner_id, 0)
-    if after is None:
-        return models.EventPage(events=[], next_cursor=str(newest))
-    if after > newest:
-        raise invalid("after", f"beyond the newest event ({newest}); use a cursor from this feed")
+    # The caps first: a poll beyond them costs no query.
     holding = ctx.bus.hold(user.sub, partner_id) if wait > 0 else contextlib.nullcontext()
     with holding:
+        await require_partner_member(user.sub, partner_id)
+        newest = (await newest_cursors([partner_id])).get(partner_id, 0)
+        if after is None:
+            return models.EventPage(events=[], next_cursor=str(newest))
+        if after > newest:
+            raise invalid(
+                "after", f"beyond the newest event ({newest}); use a cursor from this feed"
+            )
         events = await _wait_for(ctx, partner_id, after, limit, wait)
     next_cursor = events[-1].cursor if events else str(after)
     return models.EventPage(events=events, next_cursor=next_cursor)
