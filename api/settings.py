@@ -86,6 +86,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     metrics_token: (
         Annotated[str, Meta(min_length=16, description="at least 16 characters")] | None
     ) = None
+    # Invitation emails a partner may queue a (UTC) day; fewer in its first week.
+    invites_per_partner_per_day: Annotated[int, _range("a whole number", 1, 10_000_000)] = 5000
+    invites_per_new_partner_per_day: Annotated[int, _range("a whole number", 1, 10_000_000)] = 200
     # Typed codes checked per 10 minutes from one client address, and from everyone (a
     # user has 5, fixed by the contract). Behind a proxy every address is the proxy's.
     user_code_attempts_per_address: Annotated[int, _range("a whole number", 5, 1_000_000)] = 50

@@ -207,3 +207,19 @@ CODE_BUDGET_START = Statement("SELECT window_start FROM code_budget WHERE scope 
 GIVE_BACK_CODE_ATTEMPT = Statement(
     "UPDATE code_budget SET attempts = attempts - 1 WHERE scope = {} AND attempts > 0"
 )
+
+# --- invitation emails per partner and day (api.services.sending) ----------------------
+
+OPEN_INVITE_QUOTA = Statement(
+    "INSERT INTO invite_quota (partner, day, sent) VALUES ({}, {}, 0)"
+    " ON CONFLICT (partner) DO NOTHING"
+)
+# `count` more emails of a partner today, if they fit under its cap: one statement on its
+# row (a new day starts from 0). Values: today, count, count, today, partner, today,
+# count, cap.
+TAKE_INVITE_QUOTA = Statement(
+    "UPDATE invite_quota SET sent = CASE WHEN day = {} THEN sent + {} ELSE {} END, day = {}"
+    " WHERE partner = {} AND (CASE WHEN day = {} THEN sent ELSE 0 END) + {} <= {}"
+    " RETURNING sent"
+)
+INVITE_QUOTA_SENT = Statement("SELECT day, sent FROM invite_quota WHERE partner = {}")

@@ -240,6 +240,15 @@ class AccessNotice(Table, tablename="access_notice"):
     sent_at = Timestamptz(null=True, default=None)
 
 
+class InviteQuota(Table, tablename="invite_quota"):
+    """Invitation emails a partner queued on `day` (UTC, YYYY-MM-DD); taken with one
+    conditional UPDATE (`db.statements.TAKE_INVITE_QUOTA`)."""
+
+    partner = ForeignKey(references=Partner, primary_key=True)
+    day = Varchar(length=10)
+    sent = Integer()
+
+
 class CodeBudget(Table, tablename="code_budget"):
     """The typed codes checked in one window by one user, one client address or everyone
     (`scope`); taken with one conditional UPDATE (`db.statements.TAKE_CODE_ATTEMPT`)."""
@@ -323,6 +332,7 @@ TABLES = (
     KnownUser,
     AccessNotice,
     CodeBudget,
+    InviteQuota,
     WebhookEndpoint,
     WebhookDelivery,
     IdempotencyKey,

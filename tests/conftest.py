@@ -132,6 +132,7 @@ TABLES_IN_DELETE_ORDER = (
     "known_user",
     "idempotency_key",
     "code_budget",
+    "invite_quota",
     "webhook_delivery",
     "webhook_endpoint",
     "mail_outbox",

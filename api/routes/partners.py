@@ -226,9 +226,14 @@ class InvitationsController(Controller):
 
     @post(
         "/",
-        **documented("inviteClients", *IN_PARTNER, *INVALID, E.IDEMPOTENCY_CONFLICT),
+        **documented(
+            "inviteClients", *IN_PARTNER, *INVALID, E.IDEMPOTENCY_CONFLICT, E.RATE_LIMITED
+        ),
         status_code=200,
         summary="Invite 1 to 1000 clients; each gets an email",
+        description="A partner sends at most INVITES_PER_PARTNER_PER_DAY invitation emails a "
+        "UTC day (fewer in its first week): an invite that does not fit is 429 with "
+        "Retry-After, and invites nobody.",
         request_max_body_size=INVITE_BODY_MAX,
     )
     async def invite(

@@ -12,7 +12,7 @@ from uuid import UUID, uuid4
 import msgspec
 
 from api.errors import AppError, not_found
-from api.services import reminders, views
+from api.services import reminders, sending, views
 from api.services.access import require_partner_member
 from api.services.changes import PartnerChange, partner_change
 from api.services.clients import back_to_inactive
@@ -212,6 +212,8 @@ async def invite(
                 )
             )
         if created:
+            if data.send_email:
+                await sending.take_invites(ctx, partner_id, len(created), now)
             if stale:
                 await _expire(change, Invitation.client.is_in(stale))
             await _queue(ctx, change, created, "invite")
@@ -293,6 +295,7 @@ async def resend(
         if not client["email"]:
             raise AppError(ErrorCode.CLIENT_MISSING_EMAIL, "The client has no email address.")
         message = old["message"] if data.message is msgspec.UNSET else data.message
+        await sending.take_invites(ctx, partner_id, 1, now)
         new = _new_invitation(
             ctx,
             user,
