@@ -4,16 +4,13 @@ counted atomically, 429 beyond the cap."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID
 
 import httpx
 from litestar.testing import TestClient
 
-from db.tables import Partner
 from tests.conftest import LiveServer, Runner
-from tests.support import Api, Caller, assert_problem
+from tests.support import Api, Caller, assert_problem, established
 
 
 def _clients(owner: Caller, partner: str, count: int) -> list[str]:
@@ -25,14 +22,6 @@ def _clients(owner: Caller, partner: str, count: int) -> list[str]:
 def _caps(test_client: TestClient[Any]) -> tuple[int, int]:
     settings = test_client.app.state.settings
     return settings.invites_per_new_partner_per_day, settings.invites_per_partner_per_day
-
-
-def _grown_up(db: Runner, partner: str) -> None:
-    async def age() -> None:
-        week_ago = datetime.now(UTC) - timedelta(days=8)
-        await Partner.update({Partner.created_at: week_ago}).where(Partner.id == UUID(partner))
-
-    db(age)
 
 
 def test_a_new_partner_sends_fewer_invitations_a_day(
@@ -91,7 +80,7 @@ def test_an_established_partner_has_the_larger_cap(
     api: Api, db: Runner, owner: Caller, partner: str, test_client: TestClient[Any]
 ) -> None:
     new_cap, cap = _caps(test_client)
-    _grown_up(db, partner)
+    established(db, partner)
     ids = _clients(owner, partner, new_cap + 1)
     assert owner.post(
         f"/api/v1/partners/{partner}/invitations", json={"client_ids": ids}
