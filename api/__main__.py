@@ -22,6 +22,35 @@ def _fail(message: str) -> None:
     raise SystemExit(2)
 
 
+def refuse_dev_defaults_in_public(host: str) -> None:
+    """Serving beyond this machine with APP_ENV unset would run on generated development
+    secrets: that must be said, so APP_ENV is then required (`dev` or `prod`)."""
+    if "APP_ENV" in os.environ or _is_loopback(host):
+        return
+    raise ConfigError(
+        f"APP_ENV is not set while serving on {host}: set APP_ENV=prod"
+        " (or APP_ENV=dev to serve development settings beyond this machine)"
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may be any address
+
+
+# How many connections wait to be accepted, and requests run at once, per worker: set on
+# purpose (granian's defaults follow each other), with a held long-poll counted as one
+# request (api.services.bus caps them well below).
+BACKLOG = 2048
+BACKPRESSURE = 1024
+HEADER_READ_MS = 10_000  # a request's headers must arrive within 10 s
+
 WEB_ONLY_ENV = "INVITES_WEB_ONLY"  # how `serve --web-only` reaches granian's workers
 
 
@@ -71,6 +100,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         settings = load_settings()
         if args.command == "serve":
+            refuse_dev_defaults_in_public(args.host)
             # Before prometheus_client is imported here, so that the workers forked from
             # this process share the directory (the files this process writes while
             # importing are cleared again just before they start).
@@ -114,6 +144,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "serve":
         from granian import Granian
         from granian.constants import Interfaces
+        from granian.http import HTTP1Settings
 
         from api import metrics
         from api.logs import granian_log_config
@@ -133,6 +164,9 @@ def main(argv: list[str] | None = None) -> None:
                 log_dictconfig=granian_log_config(settings),
                 # A worker gets its 30 s to finish background work in hand (api.background).
                 workers_kill_timeout=30,
+                backlog=BACKLOG,
+                backpressure=BACKPRESSURE,
+                http1_settings=HTTP1Settings(header_read_timeout=HEADER_READ_MS),
             ).serve()
         finally:
             metrics.remove_multiprocess_dir(settings.var_dir)

@@ -29,6 +29,7 @@ from api.listener import listen
 from api.openapi import OfflineSwaggerPlugin, StrictStructSchemaPlugin
 from api.process import database_pool, render_processes
 from api.qr import QRRenderer
+from api.routes.bodies import API_BODY_MAX, guarded_bodies
 from api.routes.businesses import BusinessLinksController
 from api.routes.decoding import StrictRequest
 from api.routes.demo import demo_router
@@ -95,6 +96,7 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
 
 def _web_tasks(ctx: Context) -> list[asyncio.Task[None]]:
     """What keeps long-polls and cached answers fresh across processes."""
+    metrics.LONGPOLLS_CAP.set(ctx.bus.caps.per_process)
     tasks = [asyncio.create_task(ctx.bus.watch(newest_cursors), name="event-watch")]
     if IS_POSTGRES:
         listener = listen(ctx.settings.database_url, ctx.bus, revisions)
@@ -132,7 +134,8 @@ def create_app(settings: Settings, *, web_only: bool = False) -> Litestar:
         ],
         dependencies={"user": Provide(current_user)},
         security=[{"bearer": []}],
-        middleware=[reject_unknown_query],
+        middleware=[guarded_bodies, reject_unknown_query],
+        request_max_body_size=API_BODY_MAX,
     )
     cors = None
     if settings.cors_origins:
@@ -178,6 +181,7 @@ def create_app(settings: Settings, *, web_only: bool = False) -> Litestar:
         middleware=[access_log_middleware],
         plugins=[StrictStructSchemaPlugin()],
         request_class=StrictRequest,
+        request_max_body_size=API_BODY_MAX,
         debug=False,
         logging_config=None,
     )

@@ -114,5 +114,12 @@ def _reason(exc: Exception) -> str:
     return "access token invalid"
 
 
+def bearer_of(authorization: str) -> str | None:
+    """The token of an `Authorization: Bearer …` header value, if it is one."""
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
 def unauthenticated(detail: str = "Sign in with a bearer access token") -> AppError:
     return AppError(ErrorCode.UNAUTHENTICATED, detail)

@@ -31,7 +31,7 @@ from api.services.grants import CODE_WINDOW
 from api.services.invitations import expire_due
 from api.webhooks.worker import DeliveryWorker
 from db.claims import RetryPolicy
-from db.tables import QRGrant, UserCodeAttempt, WebhookDelivery
+from db.tables import CodeBudget, QRGrant, WebhookDelivery
 
 log = logging.getLogger("api.background")
 STOP_GRACE = 25.0  # seconds: a SIGTERM'd process exits within 30 s
@@ -83,12 +83,12 @@ async def mail_retention(bg: Background) -> None:
 
 
 async def short_lived_rows(bg: Background) -> None:
-    """Delete QR grants a day after they expired, and wrong user codes past their window."""
+    """Delete QR grants a day after they expired, and typed-code budgets past their window."""
 
     async def prune() -> None:
         now = utcnow()
         await QRGrant.delete().where(QRGrant.expires_at < now - timedelta(days=1))
-        await UserCodeAttempt.delete().where(UserCodeAttempt.at < now - CODE_WINDOW)
+        await CodeBudget.delete().where(CodeBudget.window_start < now - CODE_WINDOW)
 
     await bg.every(MAIL_RETENTION_SECONDS, prune)
 

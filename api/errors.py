@@ -136,6 +136,7 @@ _HTTP_CODES = {
     401: ErrorCode.UNAUTHENTICATED,
     404: ErrorCode.NOT_FOUND,
     405: ErrorCode.METHOD_NOT_ALLOWED,
+    413: ErrorCode.PAYLOAD_TOO_LARGE,
     429: ErrorCode.RATE_LIMITED,
     503: ErrorCode.UNAVAILABLE,
 }
@@ -145,7 +146,8 @@ def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     code = _HTTP_CODES.get(exc.status_code)
     if code is None:
         code = ErrorCode.VALIDATION_FAILED if exc.status_code < 500 else ErrorCode.INTERNAL_ERROR
-    detail = exc.detail if code is not ErrorCode.INTERNAL_ERROR else TITLES[code]
+    own_words = code in (ErrorCode.INTERNAL_ERROR, ErrorCode.PAYLOAD_TOO_LARGE)
+    detail = TITLES[code] if own_words else exc.detail
     error = AppError(code, detail)
     if code is ErrorCode.VALIDATION_FAILED:
         error.errors = [FieldError(field="body", message=detail)]

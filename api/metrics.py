@@ -66,6 +66,14 @@ WEBHOOK_PENDING = Gauge(
 LONGPOLLS_WAITING = Gauge(
     "invites_longpolls_waiting", "Long-polls waiting for events", multiprocess_mode="livesum"
 )
+LONGPOLLS_CAP = Gauge(
+    "invites_longpolls_cap",
+    "Long-polls held at most at once (the per-process cap, summed over the processes)",
+    multiprocess_mode="livesum",
+)
+LONGPOLLS_REFUSED = Counter(
+    "invites_longpolls_refused_total", "Long-polls answered 429 at once: a cap was reached"
+)
 LISTENER_CONNECTED = Gauge(
     "invites_listener_connected",
     "1 while the PostgreSQL change listener is connected (0 if any process's is not)",

@@ -26,12 +26,26 @@ async def _no_session_state(_connection: object) -> None:
     reset query asyncpg runs by default, a round trip on every release, is left out."""
 
 
+def one_line(record: logging.LogRecord) -> bool:
+    """A library's expected failure (asyncpg retrying its pool while the database is
+    away) as one line with its reason, not a traceback: the outage is already answered
+    (503) and reported by our own one-line warnings."""
+    if record.exc_info and record.exc_info[1] is not None:
+        error = record.exc_info[1]
+        record.msg = f"{record.getMessage()}: {type(error).__name__}: {error}"
+        record.args = None
+        record.exc_info = None
+        record.exc_text = None
+    return True
+
+
 @asynccontextmanager
 async def database_pool(settings: Settings) -> AsyncIterator[None]:
     """The PostgreSQL connection pool of this process (nothing to open on SQLite)."""
     if not IS_POSTGRES:
         yield
         return
+    logging.getLogger("asyncpg.pool").addFilter(one_line)
     await DB.start_connection_pool(  # type: ignore[call-arg]
         min_size=1, max_size=settings.database_pool_size, reset=_no_session_state
     )

@@ -86,6 +86,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     metrics_token: (
         Annotated[str, Meta(min_length=16, description="at least 16 characters")] | None
     ) = None
+    # Invitation emails a partner may queue a (UTC) day; fewer in its first week.
+    invites_per_partner_per_day: Annotated[int, _range("a whole number", 1, 10_000_000)] = 5000
+    invites_per_new_partner_per_day: Annotated[int, _range("a whole number", 1, 10_000_000)] = 200
+    # Typed codes checked per 10 minutes from one client address, and from everyone (a
+    # user has 5, fixed by the contract). Behind a proxy every address is the proxy's.
+    user_code_attempts_per_address: Annotated[int, _range("a whole number", 5, 1_000_000)] = 50
+    user_code_attempts_overall: Annotated[int, _range("a whole number", 5, 10_000_000)] = 2000
+    # Long-polls (`events?wait=`) held at once; beyond a cap, 429 at once.
+    longpolls_per_user: Annotated[int, _range("a whole number", 1, 10_000)] = 10
+    longpolls_per_partner: Annotated[int, _range("a whole number", 1, 10_000)] = 50
+    longpolls_per_process: Annotated[int, _range("a whole number", 1, 100_000)] = 500
+    # A request body must arrive within this many seconds, plus one second for every
+    # BODY_MIN_BYTES_PER_SECOND bytes received (api.routes.bodies).
+    body_read_seconds: Annotated[float, _range("a number", 0.1, 300)] = 10.0
+    body_min_bytes_per_second: Annotated[int, _range("a whole number", 100, 10_000_000)] = 16_384
     log_format: Annotated[Literal["json", "text"], Meta(description="json or text")] | None = (
         None  # json in prod, text in dev
     )

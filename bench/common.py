@@ -85,6 +85,9 @@ class Server:
                 "AUTH_HS256_SECRET": SECRET,
                 "PUBLIC_BASE_URL": "https://invites.banqup.example",
                 "MAIL_URL": f"file://{self.dir / 'mail'}",
+                # The benchmarks invite far more than a real partner's day.
+                "INVITES_PER_PARTNER_PER_DAY": "10000000",
+                "INVITES_PER_NEW_PARTNER_PER_DAY": "10000000",
             }
             | env
         )

@@ -187,3 +187,39 @@ ACTIVATE_CLIENT = Statement(
     "UPDATE client SET status = 'active', business = {}, connected_at = {}, updated_at = {},"
     " disconnected_at = NULL, disconnected_by = NULL WHERE id = {}"
 )
+
+# --- typed-code budgets (api.services.grants) ------------------------------------------
+
+OPEN_CODE_BUDGET = Statement(
+    "INSERT INTO code_budget (scope, window_start, attempts) VALUES ({}, {}, 0)"
+    " ON CONFLICT (scope) DO NOTHING"
+)
+# One attempt taken from a budget, in one statement on its row: a window that has passed
+# starts again at this attempt; a spent one returns no row. Values: the window's start
+# limit (now - window) three times with `now` and the limit (see `take_code_attempt`).
+TAKE_CODE_ATTEMPT = Statement(
+    "UPDATE code_budget SET"
+    " attempts = CASE WHEN window_start <= {} THEN 1 ELSE attempts + 1 END,"
+    " window_start = CASE WHEN window_start <= {} THEN {} ELSE window_start END"
+    " WHERE scope = {} AND (window_start <= {} OR attempts < {}) RETURNING attempts"
+)
+CODE_BUDGET_START = Statement("SELECT window_start FROM code_budget WHERE scope = {}")
+GIVE_BACK_CODE_ATTEMPT = Statement(
+    "UPDATE code_budget SET attempts = attempts - 1 WHERE scope = {} AND attempts > 0"
+)
+
+# --- invitation emails per partner and day (api.services.sending) ----------------------
+
+OPEN_INVITE_QUOTA = Statement(
+    "INSERT INTO invite_quota (partner, day, sent) VALUES ({}, {}, 0)"
+    " ON CONFLICT (partner) DO NOTHING"
+)
+# `count` more emails of a partner today, if they fit under its cap: one statement on its
+# row (a new day starts from 0). Values: today, count, count, today, partner, today,
+# count, cap.
+TAKE_INVITE_QUOTA = Statement(
+    "UPDATE invite_quota SET sent = CASE WHEN day = {} THEN sent + {} ELSE {} END, day = {}"
+    " WHERE partner = {} AND (CASE WHEN day = {} THEN sent ELSE 0 END) + {} <= {}"
+    " RETURNING sent"
+)
+INVITE_QUOTA_SENT = Statement("SELECT day, sent FROM invite_quota WHERE partner = {}")

@@ -156,7 +156,7 @@ class QRGrant(Table, tablename="qr_grant"):
     invitation = ForeignKey(references=Invitation)
     token_id = Varchar(length=32, unique=True)
     token_kid = Varchar(length=64)
-    user_code = Varchar(length=8, index=True)
+    user_code = Varchar(length=8, unique=True)  # among every grant kept (a day after expiry)
     created_at = Timestamptz(default=TimestamptzNow())
     expires_at = Timestamptz()
 
@@ -240,12 +240,22 @@ class AccessNotice(Table, tablename="access_notice"):
     sent_at = Timestamptz(null=True, default=None)
 
 
-class UserCodeAttempt(Table, tablename="user_code_attempt"):
-    """A wrong `user_code` typed by a user; counted for the per-user limit."""
+class InviteQuota(Table, tablename="invite_quota"):
+    """Invitation emails a partner queued on `day` (UTC, YYYY-MM-DD); taken with one
+    conditional UPDATE (`db.statements.TAKE_INVITE_QUOTA`)."""
 
-    id = BigSerial(primary_key=True)
-    user_sub = Varchar(length=255, index=True)
-    at = Timestamptz(default=TimestamptzNow())
+    partner = ForeignKey(references=Partner, primary_key=True)
+    day = Varchar(length=10)
+    sent = Integer()
+
+
+class CodeBudget(Table, tablename="code_budget"):
+    """The typed codes checked in one window by one user, one client address or everyone
+    (`scope`); taken with one conditional UPDATE (`db.statements.TAKE_CODE_ATTEMPT`)."""
+
+    scope = Varchar(length=300, primary_key=True)
+    window_start = Timestamptz()
+    attempts = Integer()
 
 
 class WebhookEndpoint(Table, tablename="webhook_endpoint"):
@@ -321,7 +331,8 @@ TABLES = (
     MailOutbox,
     KnownUser,
     AccessNotice,
-    UserCodeAttempt,
+    CodeBudget,
+    InviteQuota,
     WebhookEndpoint,
     WebhookDelivery,
     IdempotencyKey,

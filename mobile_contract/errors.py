@@ -32,6 +32,7 @@ class ErrorCode(StrEnum):
     INTERNAL_ERROR = "internal_error"
     IDEMPOTENCY_CONFLICT = "idempotency_conflict"
     USER_CODE_EXPIRED = "user_code_expired"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
 
 
 STATUS: dict[ErrorCode, int] = {
@@ -59,6 +60,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.INTERNAL_ERROR: 500,
     ErrorCode.IDEMPOTENCY_CONFLICT: 409,
     ErrorCode.USER_CODE_EXPIRED: 410,
+    ErrorCode.PAYLOAD_TOO_LARGE: 413,
 }
 
 TITLES: dict[ErrorCode, str] = {
@@ -86,6 +88,7 @@ TITLES: dict[ErrorCode, str] = {
     ErrorCode.INTERNAL_ERROR: "Internal error",
     ErrorCode.IDEMPOTENCY_CONFLICT: "Idempotency key used for another request",
     ErrorCode.USER_CODE_EXPIRED: "Code no longer valid",
+    ErrorCode.PAYLOAD_TOO_LARGE: "Request body too large",
 }
 
 
@@ -189,7 +192,22 @@ TRANSLATIONS: dict[str, tuple[str, str, str]] = {
         "Code plus valable",
         "Code nicht mehr gültig",
     ),
+    "Request body too large": (
+        "Aanvraag te groot",
+        "Corps de requête trop volumineux",
+        "Anfrage zu groß",
+    ),
     # details
+    "is nested too deeply": (
+        "is te diep genest",
+        "est imbriqué trop profondément",
+        "ist zu tief verschachtelt",
+    ),
+    "did not arrive in time": (
+        "kwam niet op tijd aan",
+        "n'est pas arrivé à temps",
+        "kam nicht rechtzeitig an",
+    ),
     "Sign in with a bearer access token": (
         "Meld u aan met een bearer-toegangstoken",
         "Connectez-vous avec un jeton d'accès bearer",

@@ -29,9 +29,13 @@ from mobile_contract.links import TOKEN_FIELD_MAX_LENGTH
 _ONE_LINE = r"^[^\x00-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x1f\x7f]*\Z"
 # Free text may span lines, but carries no other control characters.
 _MULTI_LINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*\Z"
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-# A practical address check: a local part without spaces, controls or specials, and a
-# domain of at least two DNS labels.
+_LETTER = r"A-Za-z0-9\u00a1-\uffff"
+_LABEL = rf"[{_LETTER}](?:[{_LETTER}-]*[{_LETTER}])?"
+# The one rule of email addresses: a local part without spaces, controls or specials, and a
+# domain of at least two DNS labels. Both may be non-ASCII, and such addresses are
+# delivered (api.mail.compose): the domain travels as IDNA (`xn--…`), a non-ASCII local
+# part over SMTPUTF8 (an email to it fails, with that reason, where the mail server does
+# not offer SMTPUTF8).
 EMAIL_PATTERN = rf"^[^@\s\x00-\x1f\x7f<>()\[\],;:\"\\]+@{_LABEL}(?:\.{_LABEL})+\Z"
 
 Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=_ONE_LINE)]

@@ -131,7 +131,8 @@ TABLES_IN_DELETE_ORDER = (
     "access_notice",
     "known_user",
     "idempotency_key",
-    "user_code_attempt",
+    "code_budget",
+    "invite_quota",
     "webhook_delivery",
     "webhook_endpoint",
     "mail_outbox",
@@ -333,7 +334,8 @@ def _is_json_object(line: str) -> bool:
 def no_secrets_in_any_log() -> Iterator[None]:
     """Log hygiene over the whole run: every line the app logged in this process (access
     log included) and every line of every server and worker process, checked for tokens
-    and codes; and every line of a process that logged JSON is one JSON object."""
+    and codes, and for tracebacks (odd input is answered, never a crash); and every line
+    of a process that logged JSON is one JSON object."""
     recorder = _Recorder()
     root = logging.getLogger()
     previous = root.level
@@ -359,3 +361,5 @@ def no_secrets_in_any_log() -> Iterator[None]:
         ), "no access log captured"
     leaks = [line for line in lines if any(p.search(line) for p in SECRET_PATTERNS)]
     assert leaks == [], f"secrets in the logs: {leaks[:5]}"
+    tracebacks = [line for line in lines if "Traceback (most recent call last)" in line]
+    assert tracebacks == [], f"tracebacks in the logs: {tracebacks[:3]}"

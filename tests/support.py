@@ -103,6 +103,21 @@ class Api:
         return client, result["invitation"]
 
 
+def established(db: Callable[[Any], Any], partner_id: str) -> None:
+    """Make the partner older than a week (out of its first week's smaller invitation cap)."""
+    from datetime import UTC, datetime, timedelta
+
+    from db.tables import Partner
+
+    async def age() -> None:
+        week_ago = datetime.now(UTC) - timedelta(days=8)
+        await Partner.update({Partner.created_at: week_ago}).where(
+            Partner.id == uuid.UUID(partner_id)
+        )
+
+    db(age)
+
+
 def token_of(invitation: dict[str, Any]) -> str:
     url: str = invitation["url"]
     return url.rsplit("/i/", 1)[1]

@@ -87,3 +87,32 @@ def test_token_signs_in(test_client: Any) -> None:
     me = test_client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 200
     assert me.json()["user"] == {"sub": "cli-user", "email": "cli@example.com", "name": "Cli"}
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.10", "::", "invites.example"])
+def test_serving_beyond_loopback_without_app_env_refuses_to_start(host: str) -> None:
+    environment = {k: v for k, v in os.environ.items() if k != "APP_ENV"}
+    result = subprocess.run(
+        [sys.executable, "-m", "api", "serve", "--host", host, "--port", "1"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"error: APP_ENV is not set while serving on {host}: set APP_ENV=prod"
+        " (or APP_ENV=dev to serve development settings beyond this machine)\n"
+    )
+
+
+def test_loopback_without_app_env_and_any_host_with_it_are_served(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from api.__main__ import refuse_dev_defaults_in_public
+
+    refuse_dev_defaults_in_public("0.0.0.0")  # APP_ENV is set in the tests
+    monkeypatch.delenv("APP_ENV")
+    for host in ("127.0.0.1", "localhost", "::1", "127.0.0.2"):
+        refuse_dev_defaults_in_public(host)

@@ -1,16 +1,29 @@
 """Partner events: paged by cursor, gap-free, and held (long-poll) until something happens."""
 
+import contextlib
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
+from litestar.testing import TestClient
 
+from api.errors import AppError
 from mobile_contract import EventType
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, start_server, stop_server
 from tests.support import Api, Caller, assert_problem
+
+
+@pytest.fixture(scope="module")
+def live_server(test_client: TestClient[Any]) -> Iterator[LiveServer]:
+    """A server whose caps of held polls let one user hold a few hundred."""
+    server = start_server(LONGPOLLS_PER_USER="400", LONGPOLLS_PER_PARTNER="400")
+    yield server
+    stop_server(server)
 
 
 def events_url(partner: str) -> str:
@@ -204,3 +217,29 @@ def test_the_schema_lists_every_event_type_and_its_data(api: Api) -> None:
     assert set(type_schema["enum"]) == {t.value for t in EventType}
     for event_type in EventType:
         assert f"`{event_type.value}`" in event["data"]["description"]
+
+
+def test_long_polls_beyond_the_per_user_cap_are_refused_at_once(
+    api: Api, owner: Caller, partner: str
+) -> None:
+    bus = api.ctx.bus
+    caps = bus.caps
+    url = f"/api/v1/partners/{partner}/events"
+    with contextlib.ExitStack() as stack:
+        for _ in range(caps.per_user):
+            stack.enter_context(bus.hold(owner.sub, UUID(partner)))
+        with pytest.raises(AppError) as refused:
+            stack.enter_context(bus.hold(owner.sub, UUID(partner)))
+        assert refused.value.code == "rate_limited" and refused.value.retry_after
+        stack.enter_context(bus.hold("someone-else", UUID(partner)))  # another user may
+    # What the route answers while the user holds its cap: nothing held, answered at once.
+    bus.caps = caps._replace(per_user=0)
+    try:
+        started = time.monotonic()
+        response = owner.get(url, params={"wait": 20})
+        assert_problem(response, 429, "rate_limited")
+        assert response.headers["retry-after"] == "5"
+        assert time.monotonic() - started < 1
+        assert owner.get(url, params={"wait": 0}).status_code == 200  # not held: no cap
+    finally:
+        bus.caps = caps

@@ -77,7 +77,9 @@ def test_postgres_restart_gives_503_then_recovers(api: Api, db: Runner) -> None:
 
 
 def test_a_server_killed_mid_bulk_invite_leaves_no_half_invitation(api: Api, db: Runner) -> None:
-    server = start_server(MAIL_URL="file:///nonexistent-never-sent")
+    server = start_server(
+        MAIL_URL="file:///nonexistent-never-sent", INVITES_PER_NEW_PARTNER_PER_DAY="1000"
+    )
     anna = api.user("anna")
     http = httpx.Client(base_url=server.base_url, headers=anna.headers, timeout=60)
     partner = http.post("/api/v1/partners", json={"name": "Acme"}).json()["id"]

@@ -46,7 +46,7 @@ def test_the_landing_page(api: Api, owner: Caller, partner: str) -> None:
     assert "Acme &amp; Partners would like to link your business on Banqup" in html
     assert "Invitation for Bakery &lt;Janssens&gt;" in html
     assert "read-only access" in html
-    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; welcome" in html
+    assert "&lt;script&gt;alert(1)&lt;<span>/</span>script&gt; &amp; welcome" in html
     assert "<script>alert" not in html
     assert f'href="banqupone://invite?token={token}"' in html
     assert f'src="/i/{token}/qr.svg"' in html
@@ -179,3 +179,17 @@ def test_well_known_files_from_configuration(settings: Any) -> None:
             },
         }
     ]
+
+
+def test_links_in_the_message_are_plain_text_on_the_page(
+    api: Api, owner: Caller, partner: str
+) -> None:
+    message = "See https://evil.example/pay or www.evil.example"
+    client = api.client_row(owner, partner)
+    [result] = api.invite(owner, partner, [client["id"]], message=message)
+    page = api.http.get(f"/i/{token_of(result['invitation'])}").text
+    quote = page.split('<blockquote id="message">', 1)[1].split("</blockquote>", 1)[0]
+    assert "<a " not in quote and "https://evil.example" not in quote
+    assert quote.replace("<span>", "").replace("</span>", "") == message
+    assert "not from Banqup" in page
+    assert 'name="format-detection"' in page

@@ -56,7 +56,11 @@ def test_the_invitation_email(api: Api, mailbox: Mailbox, owner: Caller, partner
     assert decode_both(png) == inv["url"]
     assert '<script>alert("x")</script>' in text  # plain text is shown as text
     assert "<script>" not in html
-    assert "Hi &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;\r\nSee you &amp; bye" in html
+    # Escaped, each separator in an element of its own (no reader links anything in it).
+    assert (
+        "Hi &lt;script&gt;alert(&#34;x&#34;)&lt;<span>/</span>script&gt;\r\nSee you &amp; bye"
+        in html
+    )
     assert "Acme &amp; Partners" in html and "Bakery &lt;Janssens&gt;" in html
     expires = inv["expires_at"][:10]
     year, month, day = (int(x) for x in expires.split("-"))
@@ -206,3 +210,86 @@ def test_one_rejected_recipient_does_not_hold_up_the_others(
         for r in results
     ]
     assert statuses == ["sent", "failed", "sent"]
+
+
+def test_an_internationalised_domain_is_delivered_as_idna(
+    api: Api, mailbox: Mailbox, owner: Caller, partner: str
+) -> None:
+    client, inv = api.invited_client(owner, partner, email="jan@bäckerei.example")
+    assert client["email"] == "jan@bäckerei.example"
+    assert until(lambda: mailbox.to("jan@xn--bckerei-5wa.example"))
+    assert until(lambda: invitation(owner, partner, inv["id"])["email_status"] == "sent")
+
+
+def test_a_non_ascii_local_part_is_delivered_over_smtputf8(
+    api: Api, mailbox: Mailbox, owner: Caller, partner: str
+) -> None:
+    _, inv = api.invited_client(owner, partner, email="jöhn@bäckerei.example")
+    [message] = mailbox.wait_for(1)
+    assert message["To"] == "Bakery Janssens <jöhn@xn--bckerei-5wa.example>"
+    assert until(lambda: invitation(owner, partner, inv["id"])["email_status"] == "sent")
+
+
+def test_a_message_that_cannot_be_built_fails_at_once_with_the_reason(
+    api: Api, mailbox: Mailbox, owner: Caller, partner: str
+) -> None:
+    too_long_label = "ä" * 70 + ".example"  # no IDNA form: a DNS label is at most 63
+    _, inv = api.invited_client(owner, partner, email=f"jan@{too_long_label}")
+    failed = until(
+        lambda: (i := invitation(owner, partner, inv["id"]))["email_status"] == "failed" and i
+    )
+    assert failed["email_error"] == (
+        "the message cannot be built: its domain is not a valid internationalised domain name"
+    )
+
+
+LINKY = "Pay at https://evil.example/pay or www.evil.example, mail boss@evil.example"
+
+
+def _text_runs(html: str) -> list[str]:
+    from html.parser import HTMLParser
+
+    runs: list[str] = []
+
+    class Runs(HTMLParser):
+        def handle_data(self, data: str) -> None:
+            runs.append(data)
+
+    Runs().feed(html)
+    return runs
+
+
+def test_links_in_the_message_are_plain_text_and_it_is_the_partners(
+    api: Api, mailbox: Mailbox, owner: Caller, partner: str
+) -> None:
+    client = api.client_row(owner, partner, email="links@client.example")
+    api.invite(owner, partner, [client["id"]], message=LINKY)
+    [message] = until(lambda: mailbox.to("links@client.example"))
+    text, html, _, _ = parts(message)
+    quote = html.split("<blockquote", 1)[1].split("</blockquote>", 1)[0]
+    assert "<a " not in quote and "href" not in quote
+    # Every run of text is too short for a link detector to see a host or an address.
+    runs = _text_runs(quote.split(">", 1)[1])
+    assert "".join(runs) == LINKY
+    assert not any(re.search(r"\w[.:/@]\w", run) for run in runs)
+    notice = "This message is from Acme &amp; Partners, not from Banqup"
+    assert notice in html
+    assert "This message is from Acme & Partners, not from Banqup" in text
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("nl", "Dit bericht komt van"),
+        ("fr", "Ce message vient de"),
+        ("de", "Diese Nachricht stammt von"),
+    ],
+)
+def test_the_message_is_said_to_be_the_partners_in_every_language(
+    api: Api, mailbox: Mailbox, owner: Caller, partner: str, language: str, words: str
+) -> None:
+    client = api.client_row(owner, partner, email=f"{language}@client.example", language=language)
+    api.invite(owner, partner, [client["id"]], message="Hallo")
+    [message] = until(lambda: mailbox.to(f"{language}@client.example"))
+    text, html, _, _ = parts(message)
+    assert words in text and words in html

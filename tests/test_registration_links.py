@@ -127,6 +127,25 @@ def test_a_business_already_linked_gets_its_link_back(
     assert owner.ok("GET", links_url(partner, f"/{link['id']}"))["uses"] == 1
 
 
+def test_an_ended_link_answers_its_410_also_to_a_business_it_linked(
+    api: Api, owner: Caller, partner: str
+) -> None:
+    ben = api.user("ben")
+    business = api.business(ben, "Ben's Bakery")
+    used_up = create(owner, partner, max_uses=1)
+    body = {"token": used_up["token"], "business_id": business}
+    ben.ok("POST", f"{MOBILE}/confirm", json=body)
+    response = ben.post(f"{MOBILE}/confirm", json=body)
+    assert_problem(response, 410, "registration_link_exhausted")
+    revoked = create(owner, partner)
+    owner.ok("POST", links_url(partner, f"/{revoked['id']}/revoke"))
+    response = ben.post(
+        f"{MOBILE}/confirm", json={"token": revoked["token"], "business_id": business}
+    )
+    assert_problem(response, 410, "registration_link_revoked")
+    assert owner.ok("GET", links_url(partner, f"/{used_up['id']}"))["uses"] == 1
+
+
 def test_max_uses_holds_under_concurrency(api: Api, owner: Caller, partner: str) -> None:
     link = create(owner, partner, max_uses=3)
     users = [api.user() for _ in range(10)]

@@ -125,6 +125,10 @@ def test_resend_revives_an_ended_invitation(
     assert response.status_code == 201, response.text
     row = owner.ok("GET", f"/api/v1/partners/{partner}/clients/{client['id']}")
     assert row["status"] == "invited" and row["invitation"]["id"] == response.json()["id"]
+    kept = owner.ok("GET", f"/api/v1/partners/{partner}/invitations/{invitation['id']}")
+    assert kept["status"] == ("superseded" if ending == "expired" else ending)
+    # Only the latest one can be resent.
+    assert_problem(resend(owner, partner, invitation["id"]), 410, "invitation_superseded")
 
 
 def test_resend_of_an_accepted_invitation(
@@ -136,6 +140,10 @@ def test_resend_of_an_accepted_invitation(
     assert_problem(resend(owner, partner, invitation["id"]), 409, "client_already_active")
     owner.ok("POST", f"/api/v1/partners/{partner}/clients/{client['id']}/disconnect")
     assert resend(owner, partner, invitation["id"]).status_code == 201
+    kept = owner.ok("GET", f"/api/v1/partners/{partner}/invitations/{invitation['id']}")
+    assert kept["status"] == "accepted"  # the record of the link that was
+    events = owner.ok("GET", f"/api/v1/partners/{partner}/events")["events"]
+    assert "invitation.superseded" not in [e["type"] for e in events]
 
 
 def test_resend_validates_the_message(api: Api, db: Runner, owner: Caller, partner: str) -> None:

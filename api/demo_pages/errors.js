@@ -23,6 +23,7 @@ export const SENTENCES = {
   registration_link_exhausted: "This registration link has been used as many times as allowed.",
   idempotency_conflict: "This request was already sent with other content; reload and try again.",
   rate_limited: "Too many tries in a short time. Wait a moment and try again.",
+  payload_too_large: "That is more than can be sent at once; send less at a time.",
   unavailable: "The service is briefly unavailable. Try again in a moment.",
   internal_error: "Something went wrong on our side. Try again later.",
 };

@@ -92,6 +92,17 @@ def render_email(
     return flatten(compose(mail, png, sender, message_id_domain))
 
 
+def recipient(display_name: str, address: str) -> Address:
+    """`address` as it travels: its domain in IDNA (ASCII), its local part as given (a
+    non-ASCII one needs SMTPUTF8: see `_policy`)."""
+    local, _, domain = address.rpartition("@")
+    try:
+        ascii_domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValueError("its domain is not a valid internationalised domain name") from None
+    return Address(display_name=display_name, username=local, domain=ascii_domain)
+
+
 def _message(
     template: str,
     language: str,
@@ -119,7 +130,7 @@ def _message(
 
 def compose(invite: Invite, qr_png: bytes, sender: str, message_id_domain: str) -> EmailMessage:
     cid = make_msgid("qr", domain=QR_CID_DOMAIN)
-    to = Address(display_name=invite.client_name, addr_spec=invite.to)
+    to = recipient(invite.client_name, invite.to)
     words = {"invite": invite, "qr_cid": cid[1:-1]}
     message = _message(
         "invitation", invite.language, words, sender, to, "invite", message_id_domain
@@ -132,7 +143,7 @@ def compose(invite: Invite, qr_png: bytes, sender: str, message_id_domain: str) 
 def compose_access_notice(
     notice: AccessNoticeMail, sender: str, message_id_domain: str
 ) -> EmailMessage:
-    to = Address(addr_spec=notice.to)
+    to = recipient("", notice.to)
     words = {"notice": notice}
     return _message(
         "access_notice", notice.language, words, sender, to, "access", message_id_domain

@@ -164,12 +164,17 @@ def render_and_send(
     mail_url: str,
 ) -> DeliveryError | None:
     """One email, rendered whole and handed over; runs in a render process.
-    The outcome: None if the server (or folder) took it."""
+    The outcome: None if the server (or folder) took it; a message that cannot be built
+    (an address no mail system can carry, say) fails for good, with the reason."""
     transport = _transports.get(mail_url)
     if transport is None:
         transport = _transports[mail_url] = transport_from_url(mail_url)
     try:
-        transport.send(render_email(mail, sender, message_id_domain, qr_scale))
+        outgoing = render_email(mail, sender, message_id_domain, qr_scale)
+    except Exception as exc:  # this message can never be built: trying again cannot help
+        return DeliveryError(f"the message cannot be built: {exc}", permanent=True)
+    try:
+        transport.send(outgoing)
     except DeliveryError as error:
         return error
     return None

@@ -23,21 +23,25 @@ from litestar.types import Empty
 
 _AT_PATH = re.compile(r" - at `\$\.?(.*)`$")
 _REFUSED = "refused_body"
+TOO_DEEP = "is nested too deeply"
 
 
 class StrictRequest(Request[Any, Any, Any]):
     async def json(self) -> Any:
         if self._json is not Empty:
             return self._json
-        value = await super().json()  # malformed JSON fails here, as before
+        try:
+            value = await super().json()  # malformed JSON fails here, as before
+        except RecursionError:  # msgspec refuses deep nesting this way
+            raise self._refusal(TOO_DEEP) from None
         parameters = self.route_handler.parsed_fn_signature.parameters
         data = parameters.get("data")
         if data is None or value is None:
             return value
         try:
             converted = msgspec.convert(value, data.annotation, strict=True, str_keys=True)
-        except msgspec.ValidationError as exc:
-            refusal = self._refusal(str(exc))
+        except (msgspec.ValidationError, RecursionError) as exc:
+            refusal = self._refusal(TOO_DEEP if isinstance(exc, RecursionError) else str(exc))
             if "user" not in parameters:
                 raise refusal from None
             self.state[_REFUSED] = refusal

@@ -3,15 +3,18 @@
 from litestar import Controller, post
 from litestar.params import JSONBody
 
+from api.routes.bodies import MOBILE_BODY_MAX
 from api.routes.params import (
     GRANT,
     INVALID,
     SIGNED_IN,
     USER_CODE,
+    AnyRequest,
     Codes,
     Ctx,
     CurrentUser,
     E,
+    client_address,
     documented,
 )
 from api.services import mobile
@@ -24,6 +27,7 @@ GRANTING: Codes = (*SIGNED_IN, *INVALID, *GRANT, *USER_CODE)
 class MobileController(Controller):
     path = "/mobile/invitations"
     tags = ["mobile"]
+    request_max_body_size = MOBILE_BODY_MAX
 
     @post(
         "/preview",
@@ -34,9 +38,9 @@ class MobileController(Controller):
         "5 wrong user codes per 10 minutes, then 429.",
     )
     async def preview(
-        self, ctx: Ctx, user: CurrentUser, data: JSONBody[models.GrantRequest]
+        self, ctx: Ctx, user: CurrentUser, request: AnyRequest, data: JSONBody[models.GrantRequest]
     ) -> models.Preview:
-        return await mobile.preview(ctx, user, data)
+        return await mobile.preview(ctx, user, data, client_address(request))
 
     @post(
         "/confirm",
@@ -48,9 +52,13 @@ class MobileController(Controller):
         description="Idempotent for the user who accepted; anyone else gets 409.",
     )
     async def confirm(
-        self, ctx: Ctx, user: CurrentUser, data: JSONBody[models.ConfirmRequest]
+        self,
+        ctx: Ctx,
+        user: CurrentUser,
+        request: AnyRequest,
+        data: JSONBody[models.ConfirmRequest],
     ) -> models.Confirmation:
-        return await mobile.confirm(ctx, user, data)
+        return await mobile.confirm(ctx, user, data, client_address(request))
 
     @post(
         "/decline",
@@ -60,6 +68,6 @@ class MobileController(Controller):
         description="For a registration link nothing is stored; the answer says so.",
     )
     async def decline(
-        self, ctx: Ctx, user: CurrentUser, data: JSONBody[models.GrantRequest]
+        self, ctx: Ctx, user: CurrentUser, request: AnyRequest, data: JSONBody[models.GrantRequest]
     ) -> models.Invitation | models.RegistrationLinkDeclined:
-        return await mobile.decline(ctx, user, data)
+        return await mobile.decline(ctx, user, data, client_address(request))

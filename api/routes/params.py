@@ -1,7 +1,7 @@
 """What handlers receive: the service context, the signed-in user, path ids; and how each
 operation is documented (its operationId and the problem answers it can give)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeAlias
 from uuid import UUID
 
@@ -11,7 +11,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIType, Operation, Reference, RequestBody, Schema
 from litestar.params import FromPath
 
-from api.auth import unauthenticated
+from api.auth import bearer_of, unauthenticated
 from api.languages import asked_language
 from api.routes.decoding import raise_refused_body
 from api.services import users
@@ -24,12 +24,17 @@ CurrentUser: TypeAlias = NamedDependency[User]
 PathId: TypeAlias = FromPath[UUID]
 PathStr: TypeAlias = FromPath[str]
 Codes: TypeAlias = tuple[ErrorCode, ...]
+AnyRequest: TypeAlias = Request[Any, Any, Any]
+
+
+def client_address(request: AnyRequest) -> str | None:
+    """The address the request came from (a proxy's, behind one: none is trusted to say
+    otherwise)."""
+    return request.client.host if request.client else None
 
 
 def bearer_token(request: Request[Any, Any, Any]) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    token = token.strip()
-    return token if scheme.lower() == "bearer" and token else None
+    return bearer_of(request.headers.get("authorization", ""))
 
 
 async def current_user(request: Request[Any, Any, Any], ctx: Ctx) -> User:
@@ -95,6 +100,9 @@ class DocumentedOperation(Operation):
 
     An optional body (`JSONBody[X | None] = None`) is documented by Litestar as a required
     `X or null`; it is an optional `X`.
+
+    Every operation that takes a body may answer `413 payload_too_large` (a body over its
+    route's size, `api.routes.bodies`), documented like its other problem answers.
     """
 
     def __post_init__(self) -> None:
@@ -103,6 +111,8 @@ class DocumentedOperation(Operation):
         if self.responses and "application/json" in content:
             del self.responses["400"]
         body = self.request_body
+        if body is not None and self.responses and "413" not in self.responses:
+            self.responses["413"] = _too_large(self.responses)
         if isinstance(body, RequestBody):
             for media in body.content.values():
                 variants = getattr(media.schema, "one_of", None) or []
@@ -113,6 +123,16 @@ class DocumentedOperation(Operation):
                 if len(variants) == 2 and len(named) == 1 and len(nulls) == 1:
                     media.schema = named[0]
                     body.required = False
+
+
+def _too_large(responses: dict[str, Any]) -> Any:
+    """The 413 answer, shaped like the operation's other problem answers."""
+    code = E.PAYLOAD_TOO_LARGE
+    shape = next(r for r in responses.values() if PROBLEM in (getattr(r, "content", None) or {}))
+    return replace(shape, description=f"`{code.value}`: {TITLES[code]}")
+
+
+PROBLEM = "application/problem+json"
 
 
 def documented(

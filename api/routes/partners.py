@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import JSONBody, QueryParameter
 
+from api.routes.bodies import IMPORT_BODY_MAX, INVITE_BODY_MAX
 from api.routes.caching import etag_response, not_modified_from_memory, remembered_etag_response
 from api.routes.idempotency import IdempotencyKeyHeader, idempotent
 from api.routes.params import (
@@ -55,6 +56,7 @@ class ClientsController(Controller):
         **documented("importClients", *IN_PARTNER, *INVALID, E.IDEMPOTENCY_CONFLICT),
         status_code=200,
         summary="Add up to 5000 clients; each row gets its own result",
+        request_max_body_size=IMPORT_BODY_MAX,
     )
     async def import_clients(
         self,
@@ -218,9 +220,15 @@ class InvitationsController(Controller):
 
     @post(
         "/",
-        **documented("inviteClients", *IN_PARTNER, *INVALID, E.IDEMPOTENCY_CONFLICT),
+        **documented(
+            "inviteClients", *IN_PARTNER, *INVALID, E.IDEMPOTENCY_CONFLICT, E.RATE_LIMITED
+        ),
         status_code=200,
         summary="Invite 1 to 1000 clients; each gets an email",
+        description="A partner sends at most INVITES_PER_PARTNER_PER_DAY invitation emails a "
+        "UTC day (fewer in its first week): an invite that does not fit is 429 with "
+        "Retry-After, and invites nobody.",
+        request_max_body_size=INVITE_BODY_MAX,
     )
     async def invite(
         self,
@@ -267,7 +275,9 @@ class InvitationsController(Controller):
             E.RATE_LIMITED,
         ),
         summary="Replace the client's latest invitation with a new one",
-        description="At most one per client per 60 s (429 with Retry-After).",
+        description="At most one per client per 60 s (429 with Retry-After). A pending or "
+        "expired invitation becomes superseded; a declined, revoked or accepted (since "
+        "disconnected) one keeps its status, and the new invitation follows it.",
     )
     async def resend(
         self,
@@ -331,9 +341,11 @@ class EventsController(Controller):
 
     @get(
         "/",
-        **documented("listEvents", *IN_PARTNER, *INVALID),
+        **documented("listEvents", *IN_PARTNER, *INVALID, E.RATE_LIMITED),
         summary="Events after a cursor; with wait > 0, held until one arrives",
         description="Without `after`, from the beginning. "
+        "Long-polls held at once are capped per user, per partner and per server process: "
+        "beyond a cap, 429 at once with Retry-After. "
         "`next_cursor` is the `after` of the next call; a cursor beyond the newest is 400. "
         "Event types and the keys of their `data` are listed with the `Event` schema.",
     )

@@ -13,19 +13,63 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections import Counter
+from collections.abc import Awaitable, Callable, Hashable, Iterator
+from typing import NamedTuple, TypeVar
 from uuid import UUID
 
-from api.metrics import LONGPOLLS_WAITING
+from api.errors import AppError
+from api.metrics import LONGPOLLS_REFUSED, LONGPOLLS_WAITING
+from mobile_contract import ErrorCode
 
 log = logging.getLogger("api.events")
 
 Waiter = tuple[asyncio.Future[None], int]
+HELD_RETRY_AFTER = 5  # seconds: a held poll ends when an event comes or its wait is over
+
+
+class Caps(NamedTuple):
+    """Long-polls held at once: per user, per partner and in this process."""
+
+    per_user: int
+    per_partner: int
+    per_process: int
 
 
 class EventBus:
-    def __init__(self) -> None:
+    def __init__(self, caps: Caps) -> None:
         self._waiters: dict[UUID, set[Waiter]] = {}
+        self.caps = caps
+        self._held_by_user: Counter[str] = Counter()
+        self._held_for_partner: Counter[UUID] = Counter()
+        self._held = 0
+
+    @contextlib.contextmanager
+    def hold(self, user_sub: str, partner_id: UUID) -> Iterator[None]:
+        """A long-poll's place while it is held, or `429 rate_limited` at once when the
+        user, the partner or this process holds as many as its cap (a held poll is an
+        open connection: without caps, one user's could fill every slot of the server)."""
+        caps = self.caps
+        if (
+            self._held_by_user[user_sub] >= caps.per_user
+            or self._held_for_partner[partner_id] >= caps.per_partner
+            or self._held >= caps.per_process
+        ):
+            LONGPOLLS_REFUSED.inc()
+            raise AppError(
+                ErrorCode.RATE_LIMITED,
+                "Too many long-polls held at once; poll again shortly.",
+                retry_after=HELD_RETRY_AFTER,
+            )
+        self._held_by_user[user_sub] += 1
+        self._held_for_partner[partner_id] += 1
+        self._held += 1
+        try:
+            yield
+        finally:
+            self._held -= 1
+            _release(self._held_by_user, user_sub)
+            _release(self._held_for_partner, partner_id)
 
     def publish(self, partner_id: UUID, newest: int | None = None) -> None:
         """Wake the waiters of `partner_id` (those behind `newest`, if given)."""
@@ -70,3 +114,12 @@ class EventBus:
                 continue
             for partner_id, newest in cursors.items():
                 self.publish(partner_id, newest)
+
+
+K = TypeVar("K", bound=Hashable)
+
+
+def _release(held: Counter[K], key: K) -> None:
+    held[key] -= 1
+    if held[key] <= 0:
+        del held[key]

@@ -10,7 +10,7 @@ import msgspec
 
 from api.auth import AccessTokenVerifier
 from api.lru import LRU
-from api.services.bus import EventBus
+from api.services.bus import Caps, EventBus
 from api.services.revisions import RevisionCache
 from api.settings import Settings, webhook_secret_key
 from api.tokens import KeyRing, TokenType
@@ -57,7 +57,13 @@ class Context(msgspec.Struct, kw_only=True):
         return cls(
             settings=settings,
             keys=keys,
-            bus=EventBus(),
+            bus=EventBus(
+                Caps(
+                    settings.longpolls_per_user,
+                    settings.longpolls_per_partner,
+                    settings.longpolls_per_process,
+                )
+            ),
             verifier=AccessTokenVerifier(settings),
             webhook_secrets=SecretBox(webhook_secret_key(settings)),
         )

@@ -67,15 +67,29 @@ def _json(value: Any) -> dict[str, Any]:
 async def page(
     ctx: Context, user: models.User, partner_id: UUID, after: int | None, limit: int, wait: int
 ) -> models.EventPage:
-    """Events after `after`; with `wait`, hold until one exists or `wait` seconds pass.
+    """Events after `after`; with `wait`, hold until one exists or `wait` seconds pass
+    (within the caps of held polls: `EventBus.hold`).
     `after` None (`latest`): an empty page at once, whose cursor is the newest; a cursor
     beyond the newest was not given by this endpoint."""
-    await require_partner_member(user.sub, partner_id)
-    newest = (await newest_cursors([partner_id])).get(partner_id, 0)
-    if after is None:
-        return models.EventPage(events=[], next_cursor=str(newest))
-    if after > newest:
-        raise invalid("after", f"beyond the newest event ({newest}); use a cursor from this feed")
+    # The caps first: a poll beyond them costs no query.
+    holding = ctx.bus.hold(user.sub, partner_id) if wait > 0 else contextlib.nullcontext()
+    with holding:
+        await require_partner_member(user.sub, partner_id)
+        newest = (await newest_cursors([partner_id])).get(partner_id, 0)
+        if after is None:
+            return models.EventPage(events=[], next_cursor=str(newest))
+        if after > newest:
+            raise invalid(
+                "after", f"beyond the newest event ({newest}); use a cursor from this feed"
+            )
+        events = await _wait_for(ctx, partner_id, after, limit, wait)
+    next_cursor = events[-1].cursor if events else str(after)
+    return models.EventPage(events=events, next_cursor=next_cursor)
+
+
+async def _wait_for(
+    ctx: Context, partner_id: UUID, after: int, limit: int, wait: int
+) -> list[models.Event]:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
     while True:
@@ -83,11 +97,9 @@ async def page(
             events = await _read(partner_id, after, limit)
             remaining = deadline - loop.time()
             if events or remaining <= 0:
-                break
+                return events
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(woken, remaining)
-    next_cursor = events[-1].cursor if events else str(after)
-    return models.EventPage(events=events, next_cursor=next_cursor)
 
 
 async def newest_cursors(partner_ids: list[UUID]) -> dict[UUID, int]:

@@ -2,7 +2,8 @@
 points at, and whether it can still be used.
 
 Shared by the app's calls (`mobile`) and the public pages and images of a link; a
-wrong user code counts against the user's budget (5 per 10 minutes).
+wrong user code counts against the user's budget (5 per 10 minutes), the client
+address's and everyone's (settings).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from api.services import views
 from api.services.context import Context
 from api.services.invitations import state_error
 from db import sql, statements
-from db.tables import Invitation, QRGrant, RegistrationLink, UserCodeAttempt
+from db.tables import Invitation, QRGrant, RegistrationLink
+from db.transactions import write_transaction
 from mobile_contract import ErrorCode, models
 from mobile_contract.links import normalize_user_code
 
@@ -40,45 +42,78 @@ def require_one(data: models.GrantRequest) -> None:
         raise invalid("token", "give exactly one of token or user_code")
 
 
-async def _check_code_budget(user_sub: str, now: datetime) -> None:
-    recent = (
-        await UserCodeAttempt.select(UserCodeAttempt.at)
-        .where((UserCodeAttempt.user_sub == user_sub) & (UserCodeAttempt.at > now - CODE_WINDOW))
-        .order_by(UserCodeAttempt.at)
-    )
-    if len(recent) >= CODE_ATTEMPTS:
-        oldest_counted = recent[-CODE_ATTEMPTS]["at"]
-        wait = (oldest_counted + CODE_WINDOW - now).total_seconds()
-        raise AppError(
-            ErrorCode.RATE_LIMITED,
-            "Too many wrong codes; try again later.",
-            retry_after=max(1, math.ceil(wait)),
-        )
+def code_budgets(ctx: Context, user_sub: str, address: str | None) -> list[tuple[str, int]]:
+    """The budgets a typed code is checked against: (scope, attempts per window)."""
+    settings = ctx.settings
+    budgets = [(f"user:{user_sub}", CODE_ATTEMPTS), ("all", settings.user_code_attempts_overall)]
+    if address:
+        budgets.insert(1, (f"address:{address}", settings.user_code_attempts_per_address))
+    return budgets
+
+
+async def take_code_attempt(budgets: list[tuple[str, int]], now: datetime) -> None:
+    """Take one attempt from each budget before a typed code is looked up, or 429 (any
+    attempt already taken is given back). Each is one conditional UPDATE of its row, so
+    concurrent attempts never check more codes than the budget allows; a right code gives
+    its attempts back (`give_back`), a wrong one keeps them spent."""
+    window_start = now - CODE_WINDOW
+    taken: list[tuple[str, int]] = []
+    async with write_transaction():
+        for scope, limit in budgets:
+            await sql.execute(statements.OPEN_CODE_BUDGET, scope, now)
+            took = await sql.fetch_one(
+                statements.TAKE_CODE_ATTEMPT,
+                window_start,
+                window_start,
+                now,
+                scope,
+                window_start,
+                limit,
+            )
+            if took is not None:
+                taken.append((scope, limit))
+                continue
+            await give_back(taken)
+            row = await sql.fetch_one(statements.CODE_BUDGET_START, scope)
+            started = row["window_start"] if row else now
+            wait = (started + CODE_WINDOW - now).total_seconds()
+            raise AppError(
+                ErrorCode.RATE_LIMITED,
+                "Too many wrong codes; try again later.",
+                retry_after=max(1, math.ceil(wait)),
+            )
+
+
+async def give_back(budgets: list[tuple[str, int]]) -> None:
+    for scope, _ in budgets:
+        await sql.execute(statements.GIVE_BACK_CODE_ATTEMPT, scope)
 
 
 async def resolve(
-    ctx: Context, user: models.User, data: models.GrantRequest, now: datetime
+    ctx: Context,
+    user: models.User,
+    data: models.GrantRequest,
+    now: datetime,
+    address: str | None = None,
 ) -> Grant:
+    """What `data` grants; a typed code is checked against the budgets of the user, of the
+    client `address` and of everyone (`take_code_attempt`)."""
     require_one(data)
     if data.user_code is not None:
         code = normalize_user_code(data.user_code)
         if code is None:  # not a code at all: a slip of the keyboard, not a guess
             raise invalid("user_code", "not a code: 8 letters shown as XXXX-XXXX")
-        await _check_code_budget(user.sub, now)
-        grant = (
-            await QRGrant.select()
-            .where(QRGrant.user_code == code)
-            .order_by(QRGrant.expires_at, ascending=False)
-            .first()
-        )
+        budgets = code_budgets(ctx, user.sub, address)
+        await take_code_attempt(budgets, now)
+        grant = await QRGrant.select().where(QRGrant.user_code == code).first()
         if grant is None:
-            await UserCodeAttempt(user_sub=user.sub, at=now).save()
             raise not_found("No invitation has this code; check it and try again.")
         if grant["expires_at"] <= now:
-            await UserCodeAttempt(user_sub=user.sub, at=now).save()
             raise AppError(
                 ErrorCode.USER_CODE_EXPIRED, "This code is no longer valid; ask for a new one."
             )
+        async with write_transaction():
+            await give_back(budgets)
         invitation = await Invitation.select().where(Invitation.id == grant["invitation"]).first()
         return Grant(invitation=invitation, grant_expires_at=grant["expires_at"])
     assert data.token is not None

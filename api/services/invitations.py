@@ -12,13 +12,14 @@ from uuid import UUID, uuid4
 import msgspec
 
 from api.errors import AppError, not_found
-from api.services import reminders, views
+from api.services import reminders, sending, views
 from api.services.access import require_partner_member
 from api.services.changes import PartnerChange, partner_change
 from api.services.clients import back_to_inactive
 from api.services.context import Context, utcnow
 from api.tokens import new_token_id
 from db import sql, statements
+from db.errors import is_unique_violation
 from db.tables import Client, Invitation, Partner, QRGrant
 from db.transactions import lock, one
 from mobile_contract import ErrorCode, EventType, models
@@ -211,6 +212,8 @@ async def invite(
                 )
             )
         if created:
+            if data.send_email:
+                await sending.take_invites(ctx, partner_id, len(created), now)
             if stale:
                 await _expire(change, Invitation.client.is_in(stale))
             await _queue(ctx, change, created, "invite")
@@ -259,6 +262,10 @@ async def get(
     return views.invitation(ctx, await _invitation_row(partner_id, invitation_id), utcnow())
 
 
+# What a resend replaces; an ended invitation keeps its status (see `resend`).
+SUPERSEDABLE = ("pending", "expired")
+
+
 async def resend(
     ctx: Context,
     user: models.User,
@@ -266,7 +273,12 @@ async def resend(
     invitation_id: UUID,
     data: models.ResendRequest,
 ) -> models.Invitation:
-    """Replace the client's latest invitation with a new one (and a new email)."""
+    """A new invitation (and a new email) after the client's latest one.
+
+    A `pending` or `expired` latest invitation is replaced: it becomes `superseded`. One
+    that the client or the partner ended (`declined`, `revoked`, or `accepted` and since
+    disconnected) keeps its status, the record of what happened; the new invitation
+    follows it (`replaces`), and only the latest one can be resent."""
     await require_partner_member(user.sub, partner_id)
     async with partner_change(ctx, partner_id) as change:
         now = change.now
@@ -289,6 +301,7 @@ async def resend(
         if not client["email"]:
             raise AppError(ErrorCode.CLIENT_MISSING_EMAIL, "The client has no email address.")
         message = old["message"] if data.message is msgspec.UNSET else data.message
+        await sending.take_invites(ctx, partner_id, 1, now)
         new = _new_invitation(
             ctx,
             user,
@@ -299,13 +312,16 @@ async def resend(
             reminder_days=await reminders.partner_schedule(ctx, partner_id),
             replaces=old["id"],
         )
-        await Invitation.update({Invitation.status: "superseded"}).where(Invitation.id == old["id"])
-        change.emit(
-            EventType.INVITATION_SUPERSEDED,
-            client=new["client"],
-            invitation=old["id"],
-            data={"replaced_by": str(new["id"])},
-        )
+        if status in SUPERSEDABLE:
+            await Invitation.update({Invitation.status: "superseded"}).where(
+                Invitation.id == old["id"]
+            )
+            change.emit(
+                EventType.INVITATION_SUPERSEDED,
+                client=new["client"],
+                invitation=old["id"],
+                data={"replaced_by": str(new["id"])},
+            )
         await _queue(ctx, change, [new], "resend")
     return views.invitation(ctx, new, now)
 
@@ -337,6 +353,9 @@ def new_user_code() -> str:
     return "".join(secrets.choice(USER_CODE_ALPHABET) for _ in range(USER_CODE_LENGTH))
 
 
+CODE_TRIES = 5  # draws of a typed code before a collision is an error (1 in 10^10 each)
+
+
 async def qr_token(
     ctx: Context,
     user: models.User,
@@ -354,15 +373,21 @@ async def qr_token(
     expires = min(now + timedelta(seconds=data.ttl_seconds), row["expires_at"])
     # Whole seconds: the token's `exp` is an integer and must match the stored expiry.
     expires = expires.replace(microsecond=0)
-    grant = QRGrant(
-        invitation=invitation_id,
-        token_id=new_token_id(),
-        token_kid=ctx.keys.kid,
-        user_code=new_user_code(),
-        created_at=now,
-        expires_at=expires,
-    )
-    await grant.save()
+    for attempt in range(CODE_TRIES):  # codes are unique: a collision draws another
+        grant = QRGrant(
+            invitation=invitation_id,
+            token_id=new_token_id(),
+            token_kid=ctx.keys.kid,
+            user_code=new_user_code(),
+            created_at=now,
+            expires_at=expires,
+        )
+        try:
+            await grant.save()
+            break
+        except Exception as exc:
+            if not is_unique_violation(exc) or attempt == CODE_TRIES - 1:
+                raise
     token = ctx.keys.sign(grant.token_id, expires, "qr")
     return models.QRToken(
         token=token,

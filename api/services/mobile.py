@@ -55,10 +55,13 @@ async def _partner_ref(partner_id: UUID) -> models.PartnerRef:
     return models.PartnerRef(id=row["id"], name=row["name"])
 
 
-async def preview(ctx: Context, user: models.User, data: models.GrantRequest) -> models.Preview:
-    """Who asks for what access. The first preview marks the invitation opened."""
+async def preview(
+    ctx: Context, user: models.User, data: models.GrantRequest, address: str | None = None
+) -> models.Preview:
+    """Who asks for what access. The first preview marks the invitation opened.
+    `address`: the caller's, for the typed-code budgets."""
     now = utcnow()
-    grant = await grants.resolve(ctx, user, data, now)
+    grant = await grants.resolve(ctx, user, data, now, address)
     try:
         return await _preview(ctx, user, grant, now)
     except AppError as error:
@@ -144,13 +147,13 @@ def _already_linked() -> AppError:
 
 
 async def confirm(
-    ctx: Context, user: models.User, data: models.ConfirmRequest
+    ctx: Context, user: models.User, data: models.ConfirmRequest, address: str | None = None
 ) -> models.Confirmation:
     grants.require_one(data)
     _exactly_one_business(data)
     now = utcnow()
     # Resolved outside the transaction: a wrong user_code must stay counted.
-    grant = await grants.resolve(ctx, user, data, now)
+    grant = await grants.resolve(ctx, user, data, now, address)
     target = grant.registration_link or grant.invitation
     assert target is not None
     try:
@@ -244,12 +247,13 @@ async def _confirm_registration_link(
     now, partner_id = change.now, change.partner_id
     await lock(RegistrationLink, link_id)
     reg = await one(RegistrationLink.select().where(RegistrationLink.id == link_id))
+    # A revoked, expired or used-up link grants nothing, whoever asks: its 410 first.
+    grants.usable_registration_link(reg, now)
     if data.business_id is not None:
         await require_business_admin(user.sub, data.business_id, hide=False)
         existing = await _active_link(partner_id, data.business_id)
         if existing is not None:
             return models.Confirmation(link=views.link(existing), client_id=existing["client"])
-    grants.usable_registration_link(reg, now)
     business_id = await _target_business(user, data)
     business = await one(
         Business.select(Business.name, Business.vat_number).where(Business.id == business_id)
@@ -301,12 +305,12 @@ async def _confirm_registration_link(
 
 
 async def decline(
-    ctx: Context, user: models.User, data: models.GrantRequest
+    ctx: Context, user: models.User, data: models.GrantRequest, address: str | None = None
 ) -> models.Invitation | models.RegistrationLinkDeclined:
     """Decline an invitation (the client goes back to `inactive`). Declining a
     registration link stores nothing: it stays open for other businesses."""
     now = utcnow()
-    grant = await grants.resolve(ctx, user, data, now)
+    grant = await grants.resolve(ctx, user, data, now, address)
     if grant.registration_link is not None:
         grants.check_usable(grant, now)
         return models.RegistrationLinkDeclined(registration_link_id=grant.registration_link["id"])

@@ -7,6 +7,7 @@ plain text.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,20 @@ def fill(eval_ctx: EvalContext, text: str, **values: Any) -> str:
     return text.format(**values)
 
 
+# What link detectors look for between words: a host's dots, a scheme's colon and slashes,
+# an address's @.
+_SEPARATORS = re.compile(r"[.:/@]")
+
+
+def unlinked(text: str) -> Markup:
+    """A partner's message as HTML that no reader turns into links: escaped, with each
+    `.`, `:`, `/` and `@` in an element of its own. It reads and copies as written, but
+    the link and address detectors of mail clients and phones, which look at one run of
+    text at a time, find no `example.com` or `https://…` to link (unlike escaping alone;
+    and with no invisible characters added to what is copied)."""
+    return Markup(_SEPARATORS.sub(lambda m: f"<span>{m.group()}</span>", str(escape(text))))
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(Path(__file__).parent),
@@ -40,6 +55,7 @@ def _environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["fill"] = fill
+    env.filters["unlinked"] = unlinked
     env.globals["Markup"] = Markup
     return env
 

@@ -1,0 +1,26 @@
+"""Invitation emails counted per partner and day (`INVITES_PER_PARTNER_PER_DAY`): one row
+per partner, taken with one conditional UPDATE."""
+
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+
+ID = "2026-12-02T18:18:01:000000"
+VERSION = "1.38.0"
+DESCRIPTION = "invite quota"
+
+STATEMENTS = (
+    "CREATE TABLE invite_quota (partner UUID PRIMARY KEY REFERENCES partner (id),"
+    " day VARCHAR(10) NOT NULL, sent INTEGER NOT NULL)",
+)
+
+
+async def forwards() -> MigrationManager:
+    manager = MigrationManager(migration_id=ID, app_name="invites", description=DESCRIPTION)
+
+    async def create() -> None:
+        from db.piccolo_conf import DB
+
+        for statement in STATEMENTS:
+            await DB.run_ddl(statement)
+
+    manager.add_raw(create)
+    return manager
