@@ -113,12 +113,7 @@ class WorkQueue:
         if where is not None:
             condition &= where
         async with write_transaction():
-            due = (
-                table.select(key)
-                .where(condition)
-                .order_by(key)
-                .limit(limit or self.policy.batch)
-            )
+            due = table.select(key).where(condition).order_by(key).limit(limit or self.policy.batch)
             if IS_POSTGRES:
                 due = due.lock_rows(skip_locked=True)
             ids = [r[key._meta.name] for r in await due]
