@@ -57,7 +57,7 @@ def guarded_bodies(app: ASGIApp) -> ASGIApp:
         except AppError as error:  # answered here, as the request log and metrics see it
             request: Request[Any, Any, Any] = Request(scope, receive, send)
             response = handle_app_error(request, error)
-            await response.to_asgi_response(app_, request)(scope, receive, send)
+            await response.to_asgi_response(None, request)(scope, receive, send)
             return
         settings = ctx.settings
         timed = _in_time(receive, settings.body_read_seconds, settings.body_min_bytes_per_second)
