@@ -13,6 +13,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.handlers import HTTPRouteHandler
+from litestar.types import Receive, Scope, Send
 
 from api.field_messages import in_words
 from api.languages import preferred_language
@@ -176,6 +177,13 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
         )
     log.exception("unhandled error on %s %s", request.method, request.scope.get("route_handler"))
     return problem_response(AppError(ErrorCode.INTERNAL_ERROR), language_of(request))
+
+
+async def send_problem(error: AppError, scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer `error` from a middleware as the exception handlers would, so that the
+    request log and the metrics (outer middleware) see its status, not a 500."""
+    request: Request[Any, Any, Any] = Request(scope, receive, send)
+    await handle_app_error(request, error).to_asgi_response(None, request)(scope, receive, send)
 
 
 EXCEPTION_HANDLERS = {

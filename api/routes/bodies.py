@@ -17,13 +17,11 @@ limits below.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
-from litestar import Request
 from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 
 from api.auth import bearer_of, unauthenticated
-from api.errors import AppError, handle_app_error, invalid
+from api.errors import AppError, invalid, send_problem
 from api.services.context import Context
 
 KIB = 1024
@@ -54,10 +52,8 @@ def guarded_bodies(app: ASGIApp) -> ASGIApp:
             if token is None:
                 raise unauthenticated()
             await ctx.verifier.verify(token)  # remembered: the `user` dependency asks again
-        except AppError as error:  # answered here, as the request log and metrics see it
-            request: Request[Any, Any, Any] = Request(scope, receive, send)
-            response = handle_app_error(request, error)
-            await response.to_asgi_response(None, request)(scope, receive, send)
+        except AppError as error:
+            await send_problem(error, scope, receive, send)
             return
         settings = ctx.settings
         timed = _in_time(receive, settings.body_read_seconds, settings.body_min_bytes_per_second)

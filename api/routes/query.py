@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 from litestar.handlers import HTTPRouteHandler
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from api.errors import invalid
+from api.errors import invalid, send_problem
 from api.parameters import declared
 
 
@@ -30,7 +30,9 @@ def reject_unknown_query(app: ASGIApp) -> ASGIApp:
             for name, _ in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
                 if name not in allowed:
                     known = ", ".join(sorted(allowed)) or "none"
-                    raise invalid(name, f"unknown query parameter; this route takes: {known}")
+                    error = invalid(name, f"unknown query parameter; this route takes: {known}")
+                    await send_problem(error, scope, receive, send)
+                    return
         await app(scope, receive, send)
 
     return checked
