@@ -15,7 +15,7 @@ from litestar.testing import TestClient
 from api.errors import AppError
 from mobile_contract import EventType
 from tests.conftest import LiveServer, start_server, stop_server
-from tests.support import Api, Caller, assert_problem
+from tests.support import Api, Caller, assert_problem, until
 
 
 @pytest.fixture(scope="module")
@@ -152,6 +152,16 @@ def rss_bytes(process_group: int) -> int:
     return total
 
 
+def waiting(server: LiveServer) -> float:
+    """The long-polls the server says it holds (`invites_longpolls_waiting`)."""
+    text = httpx.get(f"{server.base_url}/metrics").text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("invites_longpolls_waiting")
+    )
+
+
 def test_hundreds_of_idle_polls_cost_no_cpu_and_little_memory(
     owner: Caller, partner: str, live_server: LiveServer
 ) -> None:
@@ -174,7 +184,8 @@ def test_hundreds_of_idle_polls_cost_no_cpu_and_little_memory(
     memory_at_rest = rss_bytes(group)
     thread = threading.Thread(target=lambda: asyncio.run(poll_all()))
     thread.start()
-    time.sleep(3)  # all polls are in and waiting
+    until(lambda: waiting(live_server) == polls, within=10)  # all are in and held
+    time.sleep(0.5)
     before = cpu_seconds(group)
     time.sleep(2)
     used = cpu_seconds(group) - before
