@@ -176,7 +176,7 @@ def test_hundreds_of_idle_polls_cost_no_cpu_and_little_memory(
             base_url=live_server.base_url, headers=owner.headers, limits=limits, timeout=30
         ) as http:
             responses = await asyncio.gather(
-                *(http.get(events_url(partner), params={"wait": 7}) for _ in range(polls))
+                *(http.get(events_url(partner), params={"wait": 12}) for _ in range(polls))
             )
             results.extend(r.status_code for r in responses)
 
