@@ -85,7 +85,10 @@ class MailWorker:
             )
         }
         claimed = [row for row in claimed if row["invitation"] in invitations]  # not erased
-        names = await _names(list(invitations.values()))
+        names = await _names(
+            (Client, {i["client"] for i in invitations.values()}),
+            (Partner, {i["partner"] for i in invitations.values()}),
+        )
         now = utcnow()
         messages: dict[int, Invite | DeliveryError] = {}
         for row in claimed:
@@ -99,8 +102,8 @@ class MailWorker:
     async def _deliver_notices(self, claimed: list[dict[str, Any]]) -> None:
         """Access notices: a partner gained access to a business (its admins are told)."""
         names = await _names(
-            [{"client": row["business"], "partner": row["partner"]} for row in claimed],
-            businesses=True,
+            (Business, {row["business"] for row in claimed}),
+            (Partner, {row["partner"] for row in claimed}),
         )
         messages: dict[int, AccessNoticeMail | DeliveryError] = {
             row["id"]: AccessNoticeMail(
@@ -262,25 +265,15 @@ async def _invitations_learn(settled: Settled) -> None:
 ENDED = DeliveryError("not sent: the invitation ended before its email went out", permanent=True)
 
 
-async def _names(rows: list[dict[str, Any]], *, businesses: bool = False) -> dict[UUID, str]:
-    """Names of the partners (`partner`) and clients, or businesses (`client`), of `rows`,
-    by id."""
-    others = list({row["client"] for row in rows})
-    partner_ids = list({row["partner"] for row in rows})
-    table = Business if businesses else Client
+async def _names(
+    *wanted: tuple[type[Client] | type[Business] | type[Partner], set[UUID]],
+) -> dict[UUID, str]:
+    """The names of these rows (clients, businesses, partners), by id."""
     names: dict[UUID, str] = {}
-    if others:
-        names |= {
-            r["id"]: r["name"]
-            for r in await table.select(table.id, table.name).where(table.id.is_in(others))
-        }
-    if partner_ids:
-        names |= {
-            r["id"]: r["name"]
-            for r in await Partner.select(Partner.id, Partner.name).where(
-                Partner.id.is_in(partner_ids)
-            )
-        }
+    for table, ids in wanted:
+        if ids:
+            rows = await table.select(table.id, table.name).where(table.id.is_in(list(ids)))
+            names |= {r["id"]: r["name"] for r in rows}
     return names
 
 
