@@ -1,9 +1,15 @@
 """One raw ASGI middleware per request: its request id, its log line and its metrics.
 
 The request id is the caller's `X-Request-ID` when it is 1-64 of `A-Za-z0-9._-`,
-otherwise a new one; it is echoed in the response and carried by every log line of the
+otherwise a new one (this process's random prefix and a counter: unique, and no system
+call per request); it is echoed in the response and carried by every log line of the
 request (`api.logs`). Metrics are labelled by the route's path template, never the raw
 path.
+
+The middleware only notes what it saw; `settle()` counts and logs the requests finished
+since its last call, run every `SETTLE_SECONDS` by a thread (`settling()`, in the app's
+lifespan) and by `/metrics` before it answers. So a request's line and counts cost the
+event loop a tuple, and the thread takes the GIL a few times a second, not per request.
 
 Invitation tokens travel in paths (`/i/{token}`) and query strings (`?token=`); both are
 replaced by `[redacted]` before anything is logged (`redact_path`, the one redaction
@@ -12,16 +18,21 @@ function, whatever the log format). Headers are never logged.
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import re
-import secrets
+import threading
 import time
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import logs
-from api.metrics import HTTP_DURATION, HTTP_REQUESTS
+from api.metrics import HTTP_DURATION, HTTP_REQUESTS, observe_all
 
 log = logging.getLogger("api.access")
 _TOKEN_PATH = re.compile(r"^/i/[^/]+")
@@ -32,21 +43,16 @@ def redact_path(path: str) -> str:
     return _TOKEN_PATH.sub("/i/[redacted]", path)
 
 
-_series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+_prefix = os.urandom(5).hex()
+_numbers = itertools.count()
 
 
-def _count(method: str, route: str, status: int, seconds: float) -> None:
-    """Count the request; the labelled series are looked up once per (method, route,
-    status), which routes and statuses bound."""
-    key = (method, route, status)
-    series = _series.get(key)
-    if series is None:
-        series = _series[key] = (
-            HTTP_REQUESTS.labels(method, route, str(status)),
-            HTTP_DURATION.labels(method, route),
-        )
-    series[0].inc()
-    series[1].observe(seconds)
+def _new_prefix() -> None:
+    global _prefix
+    _prefix = os.urandom(5).hex()
+
+
+os.register_at_fork(after_in_child=_new_prefix)  # a forked worker numbers on its own
 
 
 def _request_id(scope: Scope) -> bytes:
@@ -55,7 +61,87 @@ def _request_id(scope: Scope) -> bytes:
             if _REQUEST_ID.fullmatch(value):
                 return value
             break
-    return secrets.token_hex(8).encode()
+    return f"{_prefix}{next(_numbers):x}".encode()
+
+
+SETTLE_SECONDS = 0.1
+# (answered at, method, path, with a query string, route, status, seconds, request id)
+Finished = tuple[float, str, str, bool, str, int, float, str]
+_finished: deque[Finished] = deque()
+_series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
+class RequestLine(logging.LogRecord):
+    """A request's log record, made without `LogRecord.__init__`'s bookkeeping (the
+    caller's file and line, thread and process names, a clock read), which a request line
+    does not show: `settle()` makes one per request."""
+
+    _COMMON = logging.makeLogRecord(
+        {"name": log.name, "levelno": logging.INFO, "levelname": "INFO", "pathname": __file__}
+    ).__dict__
+
+    def __init__(self, at: float, args: tuple[Any, ...], fields: dict[str, Any]) -> None:
+        self.__dict__.update(self._COMMON)
+        self.__dict__.update(fields)
+        self.msg = "%s %s%s %s %.1fms"
+        self.args = args
+        self.created = at
+        self.msecs = at % 1 * 1000
+        self.relativeCreated = (
+            self._COMMON["relativeCreated"] + (at - self._COMMON["created"]) * 1000
+        )
+
+
+def settle() -> None:
+    """Count and log the requests finished since the last call (any thread; each request
+    is taken once). Durations are observed by (method, route, status) group, each series
+    written once per call."""
+    info = log.isEnabledFor(logging.INFO)
+    durations: dict[tuple[str, str, int], list[float]] = {}
+    while _finished:
+        at, method, path, query, route, status, seconds, rid = _finished.popleft()
+        durations.setdefault((method, route, status), []).append(seconds)
+        if info:
+            duration_ms = round(seconds * 1000, 1)
+            fields = {
+                "method": method,
+                "route": route,
+                "status": status,
+                "duration_ms": duration_ms,
+                "request_id": rid,
+            }
+            query_mark = " ?[redacted]" if query else ""
+            args = (method, redact_path(path), query_mark, status, duration_ms)
+            log.handle(RequestLine(at, args, fields))
+    for key, amounts in durations.items():
+        series = _series.get(key)
+        if series is None:  # looked up once per (method, route, status): bounded
+            method, route, status = key
+            series = _series[key] = (
+                HTTP_REQUESTS.labels(method, route, str(status)),
+                HTTP_DURATION.labels(method, route),
+            )
+        series[0].inc(len(amounts))
+        observe_all(series[1], amounts)
+
+
+@contextmanager
+def settling() -> Iterator[None]:
+    """`settle()` every `SETTLE_SECONDS` in a thread, and once more at the end."""
+    stop = threading.Event()
+
+    def run() -> None:
+        while not stop.wait(SETTLE_SECONDS):
+            settle()
+
+    thread = threading.Thread(target=run, name="request-lines", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        settle()
 
 
 def access_log_middleware(app: ASGIApp) -> ASGIApp:
@@ -80,27 +166,17 @@ def access_log_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send_wrapper)
         finally:
             logs.request_id.reset(token)
-            elapsed = time.perf_counter() - started
-            method: str = scope["method"]  # type: ignore[typeddict-item]
-            route: str = scope.get("path_template") or "unmatched"
-            _count(method, route, status, elapsed)
-            if log.isEnabledFor(logging.INFO):
-                query = " ?[redacted]" if scope.get("query_string") else ""
-                duration_ms = round(elapsed * 1000, 1)
-                log.info(
-                    "%s %s%s %s %.1fms",
-                    method,
-                    redact_path(scope["path"]),
-                    query,
+            _finished.append(
+                (
+                    time.time(),
+                    scope["method"],  # type: ignore[typeddict-item]
+                    scope["path"],
+                    bool(scope.get("query_string")),
+                    scope.get("path_template") or "unmatched",
                     status,
-                    duration_ms,
-                    extra={
-                        "method": method,
-                        "route": route,
-                        "status": status,
-                        "duration_ms": duration_ms,
-                        "request_id": rid,
-                    },
+                    time.perf_counter() - started,
+                    rid,
                 )
+            )
 
     return middleware

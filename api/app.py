@@ -23,7 +23,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
 from api import background, metrics
-from api.access_log import access_log_middleware
+from api.access_log import access_log_middleware, settling
 from api.errors import EXCEPTION_HANDLERS
 from api.listener import listen
 from api.openapi import OfflineSwaggerPlugin, StrictStructSchemaPlugin
@@ -85,6 +85,7 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     settings = ctx.settings
     async with AsyncExitStack() as stack:
         stack.callback(metrics.process_ended)  # last: after every task has stopped
+        stack.enter_context(settling())  # the request lines and counts
         await stack.enter_async_context(database_pool(settings))
         executor = await stack.enter_async_context(render_processes())
         app.state.qr = QRRenderer(executor)

@@ -1,7 +1,9 @@
 """Logging for every process role: text or one JSON object a line, written off the loop.
 
-Records go through a `QueueHandler` to a `QueueListener` thread, which formats and writes
-them, so a slow terminal or log collector never stalls the event loop. With
+Records are appended to a buffer that a writer thread formats and writes in batches
+(every `FLUSH_SECONDS`, at once for a warning or worse), so a slow terminal or log
+collector never stalls the event loop, and the loop does not hand the GIL to a thread for
+each request's line. With
 `LOG_FORMAT=json` each line is `{"ts", "level", "logger", "msg", ...}` plus the fields a
 record carries (`method`, `route`, `status`, `duration_ms`, `request_id` on request
 lines); any line logged while a request is handled carries its `request_id`. Messages are
@@ -12,9 +14,9 @@ from __future__ import annotations
 
 import atexit
 import logging
-import logging.handlers
-import queue
 import sys
+import threading
+from collections import deque
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -33,9 +35,23 @@ _encode = msgspec.json.Encoder().encode
 
 
 class JsonFormatter(logging.Formatter):
+    _second = (0, "1970-01-01T00:00:00")  # the last whole second formatted, and its text
+
+    def timestamp(self, created: float) -> str:
+        """`created` as ISO 8601 in UTC to the millisecond, as `datetime.isoformat` writes
+        it; the date and time of day are formatted once per second."""
+        micro = round(created * 1_000_000)
+        second, millis = micro // 1_000_000, micro // 1000 % 1000
+        if second != self._second[0]:
+            self._second = (
+                second,
+                datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+            )
+        return f"{self._second[1]}.{millis:03d}+00:00"
+
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "ts": self.timestamp(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
@@ -49,38 +65,91 @@ class JsonFormatter(logging.Formatter):
         return _encode(line).decode()
 
 
-class _ContextQueueHandler(logging.handlers.QueueHandler):
-    """Puts the record on the queue as it is (formatting happens in the listener's
-    thread), with the request id of the request being handled, if any."""
+FLUSH_SECONDS = 0.1
 
-    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+
+class BatchedHandler(logging.Handler):
+    """Buffers records (a `deque.append`, atomic, so no lock on the caller's side) with
+    the request id of the request being handled, for `writer_loop` to write."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: deque[logging.LogRecord] = deque()
+        self.urgent = threading.Event()
+        self.stopping = False
+
+    def handle(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
             record.request_id = request_id.get()
-        return record
+        self.records.append(record)
+        if record.levelno >= logging.WARNING:
+            self.urgent.set()
+        return True
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.handle(record)
+
+    def writer_loop(self, output: logging.StreamHandler[Any]) -> None:
+        while not self.stopping:
+            self.urgent.wait(FLUSH_SECONDS)
+            self.urgent.clear()
+            self.write(output)
+        self.write(output)
+
+    def write(self, output: logging.StreamHandler[Any]) -> None:
+        lines = []
+        while self.records:
+            record = self.records.popleft()
+            try:
+                lines.append(output.format(record))
+            except Exception as exc:  # a bad record must not end the writer: say which
+                said = f"unformattable log record: {record.msg!r} ({type(exc).__name__}: {exc})"
+                lines.append(
+                    output.format(
+                        logging.makeLogRecord(
+                            {
+                                "name": record.name,
+                                "levelno": logging.ERROR,
+                                "levelname": "ERROR",
+                                "msg": said,
+                            }
+                        )
+                    )
+                )
+        if lines:
+            output.stream.write("\n".join(lines) + "\n")
+            output.flush()
+
+    def stop(self, writer: threading.Thread) -> None:
+        self.stopping = True
+        self.urgent.set()
+        writer.join(timeout=5)
 
 
 def formatter(settings: Settings) -> logging.Formatter:
     return JsonFormatter() if settings.logs_as_json else logging.Formatter(TEXT_FORMAT)
 
 
-_listener: logging.handlers.QueueListener | None = None
+_handler: BatchedHandler | None = None
 
 
 def configure_logging(settings: Settings) -> None:
-    """Send every record of this process through the queue to stderr (once per process)."""
-    global _listener
-    if _listener is not None:
+    """Send every record of this process through the buffer to stderr (once per process)."""
+    global _handler
+    if _handler is not None:
         return
-    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    _handler = BatchedHandler()
     output = logging.StreamHandler(sys.stderr)
     output.setFormatter(formatter(settings))
-    _listener = logging.handlers.QueueListener(records, output, respect_handler_level=True)
-    _listener.start()
-    atexit.register(_listener.stop)
+    writer = threading.Thread(
+        target=_handler.writer_loop, args=(output,), name="log-writer", daemon=True
+    )
+    writer.start()
+    atexit.register(_handler.stop, writer)
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
-    root.addHandler(_ContextQueueHandler(records))
+    root.addHandler(_handler)
     root.setLevel(logging.INFO)
 
 

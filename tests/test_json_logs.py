@@ -56,3 +56,19 @@ def test_every_line_of_a_json_server_is_one_json_object(json_server: LiveServer)
     for line in json_server.log().splitlines():
         parsed = json.loads(line)
         assert {"ts", "level", "msg"} <= parsed.keys(), line
+
+
+def test_line_times_are_iso_8601_to_the_millisecond_as_datetime_writes_them() -> None:
+    from datetime import UTC, datetime
+
+    from api.logs import JsonFormatter
+
+    formatter = JsonFormatter()
+    for created in (0.0, 1764715559.0, 1764715559.0004999, 1764715559.9995, 1764715560.123456):
+        expected = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
+        assert formatter.timestamp(created) == expected
+
+
+def test_made_request_ids_differ_from_request_to_request(json_server: LiveServer) -> None:
+    ids = {httpx.get(f"{json_server.base_url}/healthz").headers["x-request-id"] for _ in range(20)}
+    assert len(ids) == 20

@@ -116,3 +116,25 @@ def test_events_are_counted_by_type(api: Api, test_client: TestClient[Any]) -> N
     api.client_row(owner, partner)
     api.client_row(owner, partner, email="other@bakery.example")
     assert count("client.created") == created + 2
+
+
+def test_observing_a_batch_writes_what_observing_one_by_one_writes() -> None:
+    from prometheus_client import CollectorRegistry, Histogram, generate_latest
+
+    from api.metrics import observe_all
+
+    buckets = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+    amounts = [0.0, 0.001, 0.0010001, 0.0025, 0.003, 0.049, 0.05, 7.5, 60, 61, 1e9] * 3
+    exposed = []
+    for batched in (False, True):
+        registry = CollectorRegistry()
+        histogram = Histogram("h", "h", ["route"], buckets=buckets, registry=registry)
+        series = histogram.labels("/r")
+        if batched:
+            observe_all(series, amounts)
+        else:
+            for amount in amounts:
+                series.observe(amount)
+        exposed.append(generate_latest(registry))
+    assert exposed[1] == exposed[0]
+    assert b'h_bucket{le="0.001",route="/r"} 6.0' in exposed[1]

@@ -4,7 +4,7 @@ from typing import Any
 
 from litestar import Request, Response, get
 
-from api import background, metrics
+from api import access_log, background, metrics
 from api.errors import AppError
 from api.listener import listener_down_for
 from api.routes.params import UNAVAILABLE, Ctx, documented
@@ -49,6 +49,7 @@ async def metrics_text(request: Request[Any, Any, Any], ctx: Ctx) -> Response[by
     if status == 404:
         raise AppError(ErrorCode.NOT_FOUND, "Not found.")
     await background.measure()
+    access_log.settle()  # this process's requests counted up to now
     return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE)
 
 
