@@ -6,6 +6,7 @@ the bulk writes. `bench/direct.py` replays these same statements as its yardstic
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 from piccolo.columns import Column
 from piccolo.columns.combination import WhereRaw
@@ -116,10 +117,31 @@ def like_escaped(column: Column, pattern: str) -> WhereRaw:
     return WhereRaw(f"{column._meta.db_column_name} LIKE {{}} ESCAPE '{LIKE_ESCAPE}'", pattern)
 
 
-def nulls_last(column: Column) -> OrderByRaw:
-    """Order rows without a value after the others, on both engines (SQLite puts NULL
-    first in ascending order, PostgreSQL last)."""
-    return OrderByRaw(f"{column._meta.db_column_name} IS NULL")
+def ordered(select: Any, column: Column, descending: bool) -> Any:
+    """`select` ordered by `column`, rows without a value after the others on both engines
+    (SQLite puts NULL first in ascending order, PostgreSQL first in descending), then by
+    id. A column that cannot be NULL is ordered plainly, so that an index on (…, column,
+    id) serves the order: an `IS NULL` sort key would make PostgreSQL sort every row."""
+    if column._meta.null:
+        select = select.order_by(OrderByRaw(f"{column._meta.db_column_name} IS NULL"))
+    table: Any = column._meta.table
+    return select.order_by(column, ascending=not descending).order_by(table.id)
+
+
+def after_row(column: Column, descending: bool, value: Any, last_id: Any) -> WhereRaw:
+    """Rows after (`value`, `last_id`) in the order of `ordered(…, column, descending)`; ascending by a column that cannot be NULL as one row comparison,
+    which an index on (…, column, id) serves as a range."""
+    name = column._meta.db_column_name
+    if value is None:  # the page ended among the rows without a value
+        return WhereRaw(f"{name} IS NULL AND id > {{}}", last_id)
+    if descending:
+        found = f"({name} < {{}} OR ({name} = {{}} AND id > {{}}))"
+        values: tuple[Any, ...] = (value, value, last_id)
+    else:
+        found, values = f"({name}, id) > ({{}}, {{}})", (value, last_id)
+    if column._meta.null:
+        found = f"({found} OR {name} IS NULL)"
+    return WhereRaw(found, *values)
 
 
 # An invitation, and its partner's revision read in the same statement.

@@ -15,7 +15,12 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import invalid, send_problem
+from api.lru import LRU
 from api.parameters import declared
+
+# A query string a handler was found to take, so that a dashboard polling the same
+# filter again is not parsed again.
+_taken: LRU[tuple[HTTPRouteHandler, bytes], bool] = LRU(4096)
 
 
 def reject_unknown_query(app: ASGIApp) -> ASGIApp:
@@ -25,7 +30,7 @@ def reject_unknown_query(app: ASGIApp) -> ASGIApp:
     async def checked(scope: Scope, receive: Receive, send: Send) -> None:
         query = scope.get("query_string", b"")
         handler = scope.get("route_handler")
-        if query and isinstance(handler, HTTPRouteHandler):
+        if query and isinstance(handler, HTTPRouteHandler) and not _taken.get((handler, query)):
             allowed = declared(handler, set(scope.get("path_params", {}))).query
             for name, _ in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
                 if name not in allowed:
@@ -33,6 +38,7 @@ def reject_unknown_query(app: ASGIApp) -> ASGIApp:
                     error = invalid(name, f"unknown query parameter; this route takes: {known}")
                     await send_problem(error, scope, receive, send)
                     return
+            _taken.put((handler, query), True)
         await app(scope, receive, send)
 
     return checked

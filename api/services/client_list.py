@@ -160,14 +160,6 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, UUID]:
     return moment, client_id
 
 
-def _after(column: Column, descending: bool, value: Any, last_id: UUID) -> Any:
-    """Rows after (value, last_id) in the order (value, descending or not; nulls last), id."""
-    if value is None:
-        return column.is_null() & (Client.id > last_id)
-    beyond = column < value if descending else column > value
-    return beyond | ((column == value) & (Client.id > last_id)) | column.is_null()
-
-
 def _cursor_value(row: dict[str, Any], sort: str) -> Any:
     return row[_SORT_COLUMNS[sort.lstrip("-")]._meta.name]
 
@@ -196,17 +188,18 @@ async def _next_expiry(partner_id: UUID, now: datetime) -> float:
     return row["invitation_expires_at"].timestamp() if row else math.inf
 
 
-async def counts(
-    ctx: Context, partner_id: UUID, revision: int, query: Query, now: datetime, valid_until: float
-) -> models.ClientCounts:
-    """The tab counts under `query.search`, remembered with the partner's revision (and
-    until `valid_until`, when its next invitation expires): polling the list does not
-    count 100,000 rows."""
+async def summary(
+    ctx: Context, partner_id: UUID, revision: int, query: Query, now: datetime
+) -> tuple[models.ClientCounts, float]:
+    """The tab counts under `query.search` and when the partner's next invitation expires,
+    remembered with the partner's revision until then: polling the list neither counts
+    100,000 rows nor looks for the next expiry again."""
     key = (partner_id, query.search)
     cached = ctx.client_counts.get(key)
     if cached is not None:
         return cached
-    found = await _counts(partner_id, query, now)
+    valid_until = await _next_expiry(partner_id, now)
+    found = await _counts(partner_id, query, now), valid_until
     ctx.client_counts.put(key, partner_id, revision, found, valid_until)
     return found
 
@@ -229,13 +222,8 @@ async def page(ctx: Context, user: models.User, partner_id: UUID, query: Query) 
     column = _SORT_COLUMNS[query.sort.lstrip("-")]
     if query.cursor:
         value, last_id = decode_cursor(query.cursor, query.sort)
-        select = select.where(_after(column, descending, value, last_id))
-    rows = await (
-        select.order_by(statements.nulls_last(column))
-        .order_by(column, ascending=not descending)
-        .order_by(Client.id)
-        .limit(query.limit + 1)
-    )
+        select = select.where(statements.after_row(column, descending, value, last_id))
+    rows = await statements.ordered(select, column, descending).limit(query.limit + 1)
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     invitation_ids = [r["latest_invitation"] for r in rows if r["latest_invitation"] is not None]
@@ -249,7 +237,6 @@ async def page(ctx: Context, user: models.User, partner_id: UUID, query: Query) 
     if more:
         last = rows[-1]
         next_cursor = encode_cursor(query.sort, _cursor_value(last, query.sort), last["id"])
-    valid_until = await _next_expiry(partner_id, now)
-    tab_counts = await counts(ctx, partner_id, revision, query, now, valid_until)
+    tab_counts, valid_until = await summary(ctx, partner_id, revision, query, now)
     body = models.ClientPage(items=items, next_cursor=next_cursor, counts=tab_counts)
     return Versioned(body, revision, valid_until)

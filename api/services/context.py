@@ -38,8 +38,9 @@ class Context(msgspec.Struct, kw_only=True):
     known_users: LRU[str, tuple[str | None, str | None]] = msgspec.field(
         default_factory=lambda: LRU(10_000)
     )
-    # The tab counts of each partner's client list, per search.
-    client_counts: RevisionCache[Any, models.ClientCounts] = msgspec.field(
+    # The tab counts of each partner's client list, per search, and when its next
+    # invitation expires.
+    client_counts: RevisionCache[Any, tuple[models.ClientCounts, float]] = msgspec.field(
         default_factory=RevisionCache
     )
     # Until when each recently checked invitation token stays usable.
