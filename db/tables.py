@@ -46,24 +46,26 @@ class Business(Table, tablename="business"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
-class PartnerMember(Table, tablename="partner_member"):
-    """A user (`sub` of the identity provider) working in a partner; unique per pair."""
+class Membership:
+    """The columns of a membership: a user (`sub` of the identity provider) in a space, with
+    a role. Piccolo lists a base's columns first; the migrations fix the stored order."""
 
     id = UUID(primary_key=True)
-    partner = ForeignKey(references=Partner)
     user_sub = Varchar(length=255, index=True)
     role = Varchar(length=16)
     created_at = Timestamptz(default=TimestamptzNow())
 
 
-class BusinessMember(Table, tablename="business_member"):
+class PartnerMember(Membership, Table, tablename="partner_member"):
+    """A user working in a partner; unique per pair."""
+
+    partner = ForeignKey(references=Partner)
+
+
+class BusinessMember(Membership, Table, tablename="business_member"):
     """A user administering (or working in) a business; unique per pair."""
 
-    id = UUID(primary_key=True)
     business = ForeignKey(references=Business)
-    user_sub = Varchar(length=255, index=True)
-    role = Varchar(length=16)
-    created_at = Timestamptz(default=TimestamptzNow())
 
 
 class Client(Table, tablename="client"):
@@ -193,17 +195,24 @@ class Event(Table, tablename="event"):
     data = JSON(default="{}")
 
 
-class MailOutbox(Table, tablename="mail_outbox"):
-    """An invitation email waiting to be sent, written with the invitation it belongs to."""
+class Work:
+    """The columns of a work table, whose rows `db.claims` claims, attempts and settles:
+    `status` is `queued` while there is work to do. Piccolo lists a base's columns first;
+    the migrations fix the stored order."""
 
     id = BigSerial(primary_key=True)
-    invitation = ForeignKey(references=Invitation)
-    kind = Varchar(length=16, default="invite")
     status = Varchar(length=16, default="queued")
     attempts = Integer(default=0)
     next_attempt_at = Timestamptz(default=TimestamptzNow())
     locked_until = Timestamptz(null=True, default=None)
     last_error = Text(null=True, default=None)
+
+
+class MailOutbox(Work, Table, tablename="mail_outbox"):
+    """An invitation email waiting to be sent, written with the invitation it belongs to."""
+
+    invitation = ForeignKey(references=Invitation)
+    kind = Varchar(length=16, default="invite")
     created_at = Timestamptz(default=TimestamptzNow())
     sent_at = Timestamptz(null=True, default=None)
 
@@ -218,11 +227,10 @@ class KnownUser(Table, tablename="known_user"):
     updated_at = Timestamptz(default=TimestamptzNow())
 
 
-class AccessNotice(Table, tablename="access_notice"):
+class AccessNotice(Work, Table, tablename="access_notice"):
     """An email telling a business admin that a partner gained access, queued with the
     confirm that caused it and sent like invitation emails (see db.claims)."""
 
-    id = BigSerial(primary_key=True)
     link = UUID()
     partner = UUID()
     business = UUID()
@@ -231,11 +239,6 @@ class AccessNotice(Table, tablename="access_notice"):
     access_level = Varchar(length=16)
     granted_by = Varchar(length=255)
     granted_at = Timestamptz()
-    status = Varchar(length=16, default="queued")
-    attempts = Integer(default=0)
-    next_attempt_at = Timestamptz(default=TimestamptzNow())
-    locked_until = Timestamptz(null=True, default=None)
-    last_error = Text(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     sent_at = Timestamptz(null=True, default=None)
 
@@ -282,22 +285,16 @@ class WebhookEndpoint(Table, tablename="webhook_endpoint"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
-class WebhookDelivery(Table, tablename="webhook_delivery"):
+class WebhookDelivery(Work, Table, tablename="webhook_delivery"):
     """One event (or a test) to POST to one endpoint; claimed through `db.claims`.
 
     `status` is `queued`, `delivered` or `failed`; `event_seq` is the partner's event
     cursor (null for a `webhook.test` delivery)."""
 
-    id = BigSerial(primary_key=True)
     endpoint = ForeignKey(references=WebhookEndpoint)
     partner = UUID()
     event_seq = BigInt(null=True, default=None)
     type = Varchar(length=40)
-    status = Varchar(length=16, default="queued")
-    attempts = Integer(default=0)
-    next_attempt_at = Timestamptz(default=TimestamptzNow())
-    locked_until = Timestamptz(null=True, default=None)
-    last_error = Text(null=True, default=None)
     last_status_code = Integer(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     delivered_at = Timestamptz(null=True, default=None)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import JSONBody, QueryParameter
 
 from api.routes.bodies import IMPORT_BODY_MAX, INVITE_BODY_MAX
@@ -13,6 +13,7 @@ from api.routes.idempotency import IdempotencyKeyHeader, idempotent
 from api.routes.params import (
     IN_PARTNER,
     INVALID,
+    AnyRequest,
     Ctx,
     CurrentUser,
     E,
@@ -37,7 +38,7 @@ class ClientsController(Controller):
         self,
         ctx: Ctx,
         user: CurrentUser,
-        request: Request[Any, Any, Any],
+        request: AnyRequest,
         partner_id: PathId,
         data: JSONBody[models.ClientCreate],
         idempotency_key: IdempotencyKeyHeader = None,
@@ -62,7 +63,7 @@ class ClientsController(Controller):
         self,
         ctx: Ctx,
         user: CurrentUser,
-        request: Request[Any, Any, Any],
+        request: AnyRequest,
         partner_id: PathId,
         data: JSONBody[models.ClientImport],
         idempotency_key: IdempotencyKeyHeader = None,
@@ -93,7 +94,7 @@ class ClientsController(Controller):
         self,
         ctx: Ctx,
         user: CurrentUser,
-        request: Request[Any, Any, Any],
+        request: AnyRequest,
         partner_id: PathId,
         status_filter: Annotated[
             str | None,
@@ -159,7 +160,7 @@ class ClientsController(Controller):
         self,
         ctx: Ctx,
         user: CurrentUser,
-        request: Request[Any, Any, Any],
+        request: AnyRequest,
         partner_id: PathId,
         client_id: PathId,
     ) -> Response[bytes]:
@@ -234,7 +235,7 @@ class InvitationsController(Controller):
         self,
         ctx: Ctx,
         user: CurrentUser,
-        request: Request[Any, Any, Any],
+        request: AnyRequest,
         partner_id: PathId,
         data: JSONBody[models.InviteRequest],
         idempotency_key: IdempotencyKeyHeader = None,
@@ -257,7 +258,7 @@ class InvitationsController(Controller):
         self,
         ctx: Ctx,
         user: CurrentUser,
-        request: Request[Any, Any, Any],
+        request: AnyRequest,
         partner_id: PathId,
         invitation_id: PathId,
     ) -> Response[bytes]:

@@ -6,17 +6,27 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Response, get
 from litestar.params import QueryParameter
 
 from api.errors import AppError
 from api.qr import ImageKind, QRRenderer
-from api.routes.params import GRANT, INVALID, UNAVAILABLE, Ctx, E, PathStr, documented
+from api.routes.params import (
+    GRANT,
+    INVALID,
+    UNAVAILABLE,
+    AnyRequest,
+    Ctx,
+    E,
+    PathStr,
+    documented,
+)
 from api.services import grants
 from api.services.context import Context, utcnow
 from mobile_contract import ErrorCode, links, models
 
 MAX_IMAGE_AGE = 24 * 3600
+_MEDIA_TYPES: dict[ImageKind, str] = {"png": "image/png", "svg": "image/svg+xml"}
 
 
 def _cache_headers(expires_at: datetime | None, now: datetime) -> dict[str, str]:
@@ -26,11 +36,10 @@ def _cache_headers(expires_at: datetime | None, now: datetime) -> dict[str, str]
 
 def _image_response(image: bytes, kind: ImageKind, expires_at: datetime | None) -> Response[bytes]:
     headers = _cache_headers(expires_at, utcnow()) | {"Referrer-Policy": "no-referrer"}
-    media_type = "image/png" if kind == "png" else "image/svg+xml"
-    return Response(content=image, media_type=media_type, headers=headers)
+    return Response(content=image, media_type=_MEDIA_TYPES[kind], headers=headers)
 
 
-async def _image_from_memory(request: Request[Any, Any, Any]) -> Response[bytes] | None:
+async def _image_from_memory(request: AnyRequest) -> Response[bytes] | None:
     """`before_request` of the QR images: a token known to be usable, at the default scale,
     whose image is cached, is answered before parameters and dependencies are parsed
     (mail clients and pages fetch the same images again and again)."""
@@ -47,47 +56,40 @@ async def _image_from_memory(request: Request[Any, Any, Any]) -> Response[bytes]
     return None if image is None else _image_response(image, kind, expires_at)
 
 
+ImageScale = Annotated[int, QueryParameter(ge=1, le=20)]
+
+
+def _qr_image_route(kind: ImageKind) -> dict[str, Any]:
+    """Route options of the QR image of a link in `kind`: PNG or SVG, the same otherwise."""
+    return {
+        **documented(f"getInvitationQr{kind.title()}", *GRANT, *INVALID, *UNAVAILABLE),
+        "media_type": _MEDIA_TYPES[kind],
+        "summary": f"QR code ({kind.upper()}) of the universal link; valid tokens only",
+        "before_request": _image_from_memory,
+    }
+
+
 class QRImageController(Controller):
     path = "/i/{token:str}"
     tags = ["public"]
 
     async def _image(
-        self, ctx: Ctx, request: Request[Any, Any, Any], token: str, kind: ImageKind, scale: int
+        self, ctx: Ctx, request: AnyRequest, token: str, kind: ImageKind, scale: int
     ) -> Response[bytes]:
         expires_at = await grants.usable_until(ctx, token, utcnow())
         renderer: QRRenderer = request.app.state.qr
         url = links.universal_link(ctx.settings.public_base_url, token)
         return _image_response(await renderer.image(url, kind, scale), kind, expires_at)
 
-    @get(
-        "/qr.png",
-        **documented("getInvitationQrPng", *GRANT, *INVALID, *UNAVAILABLE),
-        media_type="image/png",
-        summary="QR code (PNG) of the universal link; valid tokens only",
-        before_request=_image_from_memory,
-    )
+    @get("/qr.png", **_qr_image_route("png"))
     async def png(
-        self,
-        ctx: Ctx,
-        request: Request[Any, Any, Any],
-        token: PathStr,
-        scale: Annotated[int, QueryParameter(ge=1, le=20)] = 8,
+        self, ctx: Ctx, request: AnyRequest, token: PathStr, scale: ImageScale = 8
     ) -> Response[bytes]:
         return await self._image(ctx, request, token, "png", scale)
 
-    @get(
-        "/qr.svg",
-        **documented("getInvitationQrSvg", *GRANT, *INVALID, *UNAVAILABLE),
-        media_type="image/svg+xml",
-        summary="QR code (SVG) of the universal link; valid tokens only",
-        before_request=_image_from_memory,
-    )
+    @get("/qr.svg", **_qr_image_route("svg"))
     async def svg(
-        self,
-        ctx: Ctx,
-        request: Request[Any, Any, Any],
-        token: PathStr,
-        scale: Annotated[int, QueryParameter(ge=1, le=20)] = 8,
+        self, ctx: Ctx, request: AnyRequest, token: PathStr, scale: ImageScale = 8
     ) -> Response[bytes]:
         return await self._image(ctx, request, token, "svg", scale)
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.params import JSONBody, QueryParameter
 
 from api.qr import QRRenderer, svg_symbol
@@ -12,6 +12,7 @@ from api.routes.caching import etag_response
 from api.routes.params import (
     IN_PARTNER,
     INVALID,
+    AnyRequest,
     Ctx,
     CurrentUser,
     PathId,
@@ -49,7 +50,7 @@ class RegistrationLinksController(Controller):
         summary="The partner's registration links, newest first, with their uses",
     )
     async def list_links(
-        self, ctx: Ctx, user: CurrentUser, request: Request[Any, Any, Any], partner_id: PathId
+        self, ctx: Ctx, user: CurrentUser, request: AnyRequest, partner_id: PathId
     ) -> Response[bytes]:
         return etag_response(request, await registration_links.list_links(ctx, user, partner_id))
 
@@ -62,7 +63,7 @@ class RegistrationLinksController(Controller):
         self,
         ctx: Ctx,
         user: CurrentUser,
-        request: Request[Any, Any, Any],
+        request: AnyRequest,
         partner_id: PathId,
         link_id: PathId,
     ) -> Response[bytes]:
@@ -89,7 +90,7 @@ class RegistrationLinksController(Controller):
         self,
         ctx: Ctx,
         user: CurrentUser,
-        request: Request[Any, Any, Any],
+        request: AnyRequest,
         partner_id: PathId,
         link_id: PathId,
         lang: Annotated[Literal["en", "nl", "fr", "de"], QueryParameter()] = "en",

@@ -2,11 +2,34 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
+
+from piccolo.table import Table
 
 from api.errors import AppError, not_found
 from db.tables import BusinessMember, PartnerMember
 from mobile_contract import ErrorCode
+
+
+async def found(query: Any, what: str) -> dict[str, Any]:
+    """The row a `select(...)` finds, or 404 `No such {what}`: an id that is not there and
+    one of another partner's or business's answer the same."""
+    row: dict[str, Any] | None = await query.first()
+    if row is None:
+        raise not_found(f"No such {what}")
+    return row
+
+
+async def partner_row(
+    table: type[Table], partner_id: UUID, row_id: UUID, what: str
+) -> dict[str, Any]:
+    """The row `row_id` of `table` (a table with a `partner` column) if it is the
+    partner's, else 404 `No such {what}`."""
+    partner = table._meta.get_column_by_name("partner")
+    return await found(
+        table.select().where((table._meta.primary_key == row_id) & (partner == partner_id)), what
+    )
 
 
 async def require_partner_member(user_sub: str, partner_id: UUID) -> None:
@@ -20,13 +43,12 @@ async def require_partner_member(user_sub: str, partner_id: UUID) -> None:
 async def partner_revision(user_sub: str, partner_id: UUID) -> int:
     """`require_partner_member`, also reading the partner's revision (see
     api.services.revisions) in the same statement."""
-    row = (
-        await PartnerMember.select(PartnerMember.partner.revision)
-        .where((PartnerMember.partner == partner_id) & (PartnerMember.user_sub == user_sub))
-        .first()
+    row = await found(
+        PartnerMember.select(PartnerMember.partner.revision).where(
+            (PartnerMember.partner == partner_id) & (PartnerMember.user_sub == user_sub)
+        ),
+        "partner",
     )
-    if row is None:
-        raise not_found("No such partner")
     return int(row["partner.revision"])
 
 

@@ -10,10 +10,10 @@ from uuid import UUID, uuid4
 import msgspec
 from piccolo.columns import Column
 
-from api.errors import AppError, not_found
+from api.errors import AppError
 from api.field_messages import from_msgspec
 from api.services import views
-from api.services.access import require_partner_member
+from api.services.access import partner_row, require_partner_member
 from api.services.changes import PartnerChange, partner_change
 from api.services.context import Context, utcnow
 from db import search, sql, statements
@@ -34,14 +34,7 @@ async def _load_view(ctx: Context, client_row: dict[str, Any]) -> models.Client:
 
 
 async def _row(partner_id: UUID, client_id: UUID) -> dict[str, Any]:
-    row = (
-        await Client.select()
-        .where((Client.id == client_id) & (Client.partner == partner_id))
-        .first()
-    )
-    if row is None:
-        raise not_found("No such client")
-    return row
+    return await partner_row(Client, partner_id, client_id, "client")
 
 
 def _new_client(

@@ -11,9 +11,9 @@ from uuid import UUID, uuid4
 
 import msgspec
 
-from api.errors import AppError, not_found
+from api.errors import AppError
 from api.services import reminders, sending, views
-from api.services.access import require_partner_member
+from api.services.access import partner_row, require_partner_member
 from api.services.changes import PartnerChange, partner_change
 from api.services.clients import back_to_inactive
 from api.services.context import Context, utcnow
@@ -237,14 +237,7 @@ def _invite_error(
 
 
 async def _invitation_row(partner_id: UUID, invitation_id: UUID) -> dict[str, Any]:
-    row = (
-        await Invitation.select()
-        .where((Invitation.id == invitation_id) & (Invitation.partner == partner_id))
-        .first()
-    )
-    if row is None:
-        raise not_found("No such invitation")
-    return row
+    return await partner_row(Invitation, partner_id, invitation_id, "invitation")
 
 
 async def _locked_invitation(partner_id: UUID, invitation_id: UUID) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from api.errors import not_found
 from api.services import views
-from api.services.access import business_role, require_business_admin
+from api.services.access import business_role, found, require_business_admin
 from api.services.changes import partner_change
 from api.services.clients import unlinked
 from api.services.context import Context
@@ -31,13 +31,12 @@ async def revoke_business_link(
 ) -> models.Link:
     """The business withdraws a partner's access; the partner's client becomes inactive."""
     await require_business_admin(user.sub, business_id, hide=True)
-    link = (
-        await Link.select(Link.partner, Link.client)
-        .where((Link.id == link_id) & (Link.business == business_id))
-        .first()
+    link = await found(
+        Link.select(Link.partner, Link.client).where(
+            (Link.id == link_id) & (Link.business == business_id)
+        ),
+        "link",
     )
-    if link is None:
-        raise not_found("No such link")
     async with partner_change(ctx, link["partner"]) as change:
         if link["client"] is not None:
             await lock(Client, link["client"])

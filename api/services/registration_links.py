@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from api.errors import invalid, not_found
-from api.services.access import require_partner_member
+from api.errors import invalid
+from api.services.access import partner_row, require_partner_member
 from api.services.changes import partner_change
 from api.services.context import Context, utcnow
 from api.tokens import new_token_id
@@ -76,14 +76,7 @@ async def create(
 
 
 async def _row(partner_id: UUID, link_id: UUID) -> dict[str, Any]:
-    row = (
-        await RegistrationLink.select()
-        .where((RegistrationLink.id == link_id) & (RegistrationLink.partner == partner_id))
-        .first()
-    )
-    if row is None:
-        raise not_found("No such registration link")
-    return row
+    return await partner_row(RegistrationLink, partner_id, link_id, "registration link")
 
 
 async def list_links(

@@ -12,8 +12,8 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-from api.errors import invalid, not_found
-from api.services.access import require_partner_member
+from api.errors import invalid
+from api.services.access import found, partner_row, require_partner_member
 from api.services.changes import PartnerChange, partner_change
 from api.services.context import Context
 from api.webhooks import targets
@@ -79,14 +79,7 @@ async def check_url(ctx: Context, url: str) -> None:
 
 
 async def _row(partner_id: UUID, webhook_id: UUID) -> dict[str, Any]:
-    row = (
-        await WebhookEndpoint.select()
-        .where((WebhookEndpoint.id == webhook_id) & (WebhookEndpoint.partner == partner_id))
-        .first()
-    )
-    if row is None:
-        raise not_found("No such webhook")
-    return row
+    return await partner_row(WebhookEndpoint, partner_id, webhook_id, "webhook")
 
 
 async def create(
@@ -254,11 +247,10 @@ async def redeliver(
     await require_partner_member(user.sub, partner_id)
     async with partner_change(ctx, partner_id) as change:
         await _row(partner_id, webhook_id)
-        row = (
-            await WebhookDelivery.select(WebhookDelivery.event_seq, WebhookDelivery.type)
-            .where((WebhookDelivery.id == delivery_id) & (WebhookDelivery.endpoint == webhook_id))
-            .first()
+        row = await found(
+            WebhookDelivery.select(WebhookDelivery.event_seq, WebhookDelivery.type).where(
+                (WebhookDelivery.id == delivery_id) & (WebhookDelivery.endpoint == webhook_id)
+            ),
+            "delivery",
         )
-        if row is None:
-            raise not_found("No such delivery")
         return await _queue(ctx, change, webhook_id, row["event_seq"], row["type"])

@@ -5,6 +5,8 @@ The same DDL runs on SQLite and PostgreSQL (both support partial indexes).
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
+from db.migration_steps import run_sql
+
 ID = "2026-11-28T08:50:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "unique and partial indexes"
@@ -30,12 +32,5 @@ STATEMENTS = (
 
 async def forwards() -> MigrationManager:
     manager = MigrationManager(migration_id=ID, app_name="invites", description=DESCRIPTION)
-
-    async def create_indexes() -> None:
-        from db.piccolo_conf import DB
-
-        for statement in STATEMENTS:
-            await DB.run_ddl(statement)
-
-    manager.add_raw(create_indexes)
+    run_sql(manager, *STATEMENTS)
     return manager

@@ -9,10 +9,10 @@ columns it adds, so the filling cannot share this file).
 from typing import Any
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.columns import Column
 from piccolo.columns.column_types import UUID, BigSerial, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
-from piccolo.columns.indexes import IndexMethod
+
+from db.migration_steps import COMMON_PARAMS, ColumnSpec, add_columns
 
 ID = "2026-12-02T14:14:00:000000"
 VERSION = "1.38.0"
@@ -20,20 +20,10 @@ DESCRIPTION = "client page columns and idempotency keys"
 
 
 def _params(**given: Any) -> dict[str, Any]:
-    return {
-        "default": None,
-        "null": False,
-        "primary_key": False,
-        "unique": False,
-        "index": False,
-        "index_method": IndexMethod.btree,
-        "choices": None,
-        "db_column_name": None,
-        "secret": False,
-    } | given
+    return {"default": None, **COMMON_PARAMS} | given
 
 
-CLIENT_COLUMNS: tuple[tuple[str, type[Column], dict[str, Any]], ...] = (
+CLIENT_COLUMNS: tuple[ColumnSpec, ...] = (
     ("source", Varchar, _params(length=20, default="manual")),
     ("registration_link", UUID, _params(null=True)),
     ("disconnected_at", Timestamptz, _params(null=True)),
@@ -44,7 +34,7 @@ CLIENT_COLUMNS: tuple[tuple[str, type[Column], dict[str, Any]], ...] = (
     ("vat_key", Varchar, _params(length=32, default="")),
 )
 
-IDEMPOTENCY_COLUMNS: tuple[tuple[str, type[Column], dict[str, Any]], ...] = (
+IDEMPOTENCY_COLUMNS: tuple[ColumnSpec, ...] = (
     ("id", BigSerial, _params(primary_key=True)),
     ("user_sub", Varchar, _params(length=255, default="")),
     ("path", Varchar, _params(length=255, default="")),
@@ -58,27 +48,7 @@ IDEMPOTENCY_COLUMNS: tuple[tuple[str, type[Column], dict[str, Any]], ...] = (
 
 async def forwards() -> MigrationManager:
     manager = MigrationManager(migration_id=ID, app_name="invites", description=DESCRIPTION)
-    for name, column_class, params in CLIENT_COLUMNS:
-        manager.add_column(
-            table_class_name="Client",
-            tablename="client",
-            column_name=name,
-            db_column_name=name,
-            column_class_name=column_class.__name__,
-            column_class=column_class,
-            params=params,
-            schema=None,
-        )
+    add_columns(manager, "Client", "client", CLIENT_COLUMNS)
     manager.add_table(class_name="IdempotencyKey", tablename="idempotency_key", schema=None)
-    for name, column_class, params in IDEMPOTENCY_COLUMNS:
-        manager.add_column(
-            table_class_name="IdempotencyKey",
-            tablename="idempotency_key",
-            column_name=name,
-            db_column_name=name,
-            column_class_name=column_class.__name__,
-            column_class=column_class,
-            params=params,
-            schema=None,
-        )
+    add_columns(manager, "IdempotencyKey", "idempotency_key", IDEMPOTENCY_COLUMNS)
     return manager

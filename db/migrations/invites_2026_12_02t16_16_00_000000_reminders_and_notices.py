@@ -16,6 +16,8 @@ from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.columns import UUID, BigSerial, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 
+from db.migration_steps import add_columns
+
 ID = "2026-12-02T16:16:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "reminders and access notices"
@@ -25,16 +27,7 @@ async def forwards() -> MigrationManager:
     manager = MigrationManager(migration_id=ID, app_name="invites", description=DESCRIPTION)
 
     def column(table_class: str, tablename: str, name: str, kind: type, **params: Any) -> None:
-        manager.add_column(
-            table_class_name=table_class,
-            tablename=tablename,
-            column_name=name,
-            db_column_name=name,
-            column_class_name=kind.__name__,
-            column_class=kind,
-            params=params,
-            schema=None,
-        )
+        add_columns(manager, table_class, tablename, [(name, kind, params)])
 
     column("Partner", "partner", "reminder_days", Text, null=True, default=None)
     column("Invitation", "invitation", "reminders_sent", Integer, default=0)

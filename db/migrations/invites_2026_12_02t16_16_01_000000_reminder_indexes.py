@@ -3,6 +3,8 @@ a migration's columns are added, hence a migration of their own)."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
+from db.migration_steps import run_sql
+
 ID = "2026-12-02T16:16:01:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "reminder and access notice indexes"
@@ -16,12 +18,5 @@ STATEMENTS = (
 
 async def forwards() -> MigrationManager:
     manager = MigrationManager(migration_id=ID, app_name="invites", description=DESCRIPTION)
-
-    async def create_indexes() -> None:
-        from db.piccolo_conf import DB
-
-        for statement in STATEMENTS:
-            await DB.run_ddl(statement)
-
-    manager.add_raw(create_indexes)
+    run_sql(manager, *STATEMENTS)
     return manager

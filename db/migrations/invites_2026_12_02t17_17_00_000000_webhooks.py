@@ -17,8 +17,9 @@ from piccolo.columns.column_types import (
     Varchar,
 )
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
-from piccolo.columns.indexes import IndexMethod
 from piccolo.table import Table
+
+from db.migration_steps import add_columns, params
 
 ID = "2026-12-02T17:17:00:000000"
 VERSION = "1.38.0"
@@ -70,26 +71,7 @@ INDEXES = (
 
 async def forwards() -> MigrationManager:
     manager = MigrationManager(migration_id=ID, app_name="invites", description=DESCRIPTION)
-    manager.add_column(
-        table_class_name="Partner",
-        tablename="partner",
-        column_name="webhooks",
-        db_column_name="webhooks",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
+    add_columns(manager, "Partner", "partner", [("webhooks", Integer, params(default=0))])
 
     async def create_tables() -> None:
         from db.piccolo_conf import DB

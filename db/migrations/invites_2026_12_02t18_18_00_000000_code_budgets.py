@@ -4,6 +4,8 @@ taken with one conditional UPDATE, in place of one row per wrong code; typed cod
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
+from db.migration_steps import run_sql
+
 ID = "2026-12-02T18:18:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "code budgets, unique user codes"
@@ -21,12 +23,5 @@ STATEMENTS = (
 
 async def forwards() -> MigrationManager:
     manager = MigrationManager(migration_id=ID, app_name="invites", description=DESCRIPTION)
-
-    async def change() -> None:
-        from db.piccolo_conf import DB
-
-        for statement in STATEMENTS:
-            await DB.run_ddl(statement)
-
-    manager.add_raw(change)
+    run_sql(manager, *STATEMENTS)
     return manager

@@ -3,6 +3,8 @@ per partner, taken with one conditional UPDATE."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
+from db.migration_steps import run_sql
+
 ID = "2026-12-02T18:18:01:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "invite quota"
@@ -15,12 +17,5 @@ STATEMENTS = (
 
 async def forwards() -> MigrationManager:
     manager = MigrationManager(migration_id=ID, app_name="invites", description=DESCRIPTION)
-
-    async def create() -> None:
-        from db.piccolo_conf import DB
-
-        for statement in STATEMENTS:
-            await DB.run_ddl(statement)
-
-    manager.add_raw(create)
+    run_sql(manager, *STATEMENTS)
     return manager
