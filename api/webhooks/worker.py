@@ -3,8 +3,10 @@
 Deliveries are queued in `webhook_delivery` in the same transaction as their events
 (`api.services.changes`) and claimed, leased and retried through `db.claims`, so several
 processes never send one delivery at once. Each claimed delivery is sent by a task of its
-own and recorded as soon as it is answered: one slow receiver holds up only its own
-deliveries. At most `MAX_IN_FLIGHT` attempts run in this process, at most
+own and recorded as soon as it is answered, together with the others answered while the
+previous record was being written (one transaction for all of them): one slow receiver
+holds up only its own deliveries, and a busy stream costs a few writes a batch, not a
+transaction a delivery. At most `MAX_IN_FLIGHT` attempts run in this process, at most
 `PER_ENDPOINT` of them to one endpoint; a claim skips the endpoints that are full and
 takes at most `PER_ENDPOINT` rows, and a claimed delivery whose endpoint has no room
 after all is handed back at once, unattempted.
@@ -22,7 +24,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import httpx
@@ -33,7 +35,7 @@ from api.services.changes import partner_change
 from api.services.context import Context, utcnow
 from api.webhooks import targets
 from api.webhooks.secrets import signature_header
-from db.claims import RetryPolicy, Settled, WorkQueue, keep_claiming
+from db.claims import RetryPolicy, WorkQueue, keep_claiming
 from db.tables import Event, WebhookDelivery, WebhookEndpoint
 from db.transactions import lock, write_transaction
 
@@ -55,6 +57,15 @@ class Failure:
 class Attempt(msgspec.Struct, frozen=True):
     status_code: int | None
     failure: Failure | None
+
+
+class Answered(NamedTuple):
+    """An attempt made, waiting to be recorded; `recorded` is set once it is."""
+
+    row: dict[str, Any]
+    endpoint: dict[str, Any]
+    attempt: Attempt
+    recorded: asyncio.Future[None]
 
 
 def policy(base_seconds: float) -> RetryPolicy:
@@ -111,6 +122,8 @@ class DeliveryWorker:
         self._in_flight: dict[UUID, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._clients: dict[str, httpx.AsyncClient] = {}
+        self._answered: list[Answered] = []  # to record, with a future to wake each sender
+        self._recorder: asyncio.Task[None] | None = None
 
     async def run(self, stopping: asyncio.Event | None = None) -> None:
         """Deliver until `stopping` is set, then finish the attempts in hand (each is
@@ -179,11 +192,29 @@ class DeliveryWorker:
     async def _deliver(
         self, row: dict[str, Any], endpoint: dict[str, Any], event: dict[str, Any] | None
     ) -> None:
+        """Attempt, then wait until the attempt is recorded (so the endpoint's slot is free
+        only then, and stopping waits for the record)."""
         attempt = await self.attempt(row, endpoint, event)
+        recorded = asyncio.get_running_loop().create_future()
+        self._answered.append(Answered(row, endpoint, attempt, recorded))
+        if self._recorder is None:
+            self._recorder = asyncio.get_running_loop().create_task(self._record_answered())
+        await recorded
+
+    async def _record_answered(self) -> None:
+        """Record what was answered, in batches, until nothing is left to record."""
         try:
-            await self._record(row, endpoint, attempt)
-        except Exception as exc:  # the lease runs out and the delivery is tried again
-            log.warning("webhook delivery %s: cannot record: %s", row["id"], exc)
+            while self._answered:
+                batch, self._answered = self._answered, []
+                try:
+                    await self._record(batch)
+                except Exception as exc:  # the leases run out and these are tried again
+                    ids = ", ".join(str(a.row["id"]) for a in batch)
+                    log.warning("webhook deliveries %s: cannot record: %s", ids, exc)
+                for answered in batch:
+                    answered.recorded.set_result(None)
+        finally:
+            self._recorder = None
 
     async def attempt(
         self, row: dict[str, Any], endpoint: dict[str, Any], event: dict[str, Any] | None
@@ -261,32 +292,52 @@ class DeliveryWorker:
             self._clients[key] = client
         return client
 
-    async def _record(
-        self, row: dict[str, Any], endpoint: dict[str, Any], attempt: Attempt
-    ) -> None:
+    async def _record(self, batch: list[Answered]) -> None:
         now = utcnow()
-        settled = self.queue.sort([(row, attempt.failure)])
-        endpoint_id: UUID = endpoint["id"]
+        settled = self.queue.sort([(a.row, a.attempt.failure) for a in batch])
+        results = {row["id"]: "delivered" for row in settled.done}
+        results |= {row["id"]: "retry" for row, _ in settled.retrying}
+        results |= {row["id"]: "failed" for row, _ in settled.failed}
+        answers: dict[tuple[int | None, str | None], list[int]] = {}
+        latest: dict[UUID, Answered] = {}  # each endpoint's last answer of the batch
+        for a in batch:
+            reason = a.attempt.failure.reason if a.attempt.failure else None
+            answers.setdefault((a.attempt.status_code, reason), []).append(a.row["id"])
+            latest[a.endpoint["id"]] = a
+        answering = [e for e, a in latest.items() if a.attempt.failure is None]
+        failing = [
+            e
+            for e, a in latest.items()
+            if a.attempt.failure is not None and a.endpoint["status"] == "enabled"
+        ]
         async with write_transaction():
-            # The endpoint before its deliveries, as deleting an endpoint takes them.
-            await lock(WebhookEndpoint, endpoint_id)
+            # The endpoints before their deliveries, as deleting an endpoint takes them.
+            await lock(WebhookEndpoint, *sorted(latest))
             await self.queue.settle(settled, now)
-            await WebhookDelivery.update(
-                {
-                    WebhookDelivery.last_status_code: attempt.status_code,
-                    WebhookDelivery.last_error: attempt.failure and attempt.failure.reason,
-                }
-            ).where(WebhookDelivery.id == row["id"])
-            if attempt.failure is None:
+            for (status_code, error), ids in answers.items():
+                await WebhookDelivery.update(
+                    {
+                        WebhookDelivery.last_status_code: status_code,
+                        WebhookDelivery.last_error: error,
+                    }
+                ).where(WebhookDelivery.id.is_in(ids))
+            if answering:
                 await WebhookEndpoint.update({WebhookEndpoint.failing_since: None}).where(
-                    (WebhookEndpoint.id == endpoint_id)
+                    WebhookEndpoint.id.is_in(answering)
                     & WebhookEndpoint.failing_since.is_not_null()
                 )
-            elif endpoint["status"] == "enabled":
+            if failing:
                 await WebhookEndpoint.update({WebhookEndpoint.failing_since: now}).where(
-                    (WebhookEndpoint.id == endpoint_id) & WebhookEndpoint.failing_since.is_null()
+                    WebhookEndpoint.id.is_in(failing) & WebhookEndpoint.failing_since.is_null()
                 )
-        attempted(endpoint_id, row["id"], attempt.status_code, outcome(settled))
+        for a in batch:
+            attempted(a.endpoint["id"], a.row["id"], a.attempt.status_code, results[a.row["id"]])
+        for a in latest.values():
+            await self._disable_if_due(a, now)
+
+    async def _disable_if_due(self, answered: Answered, now: datetime) -> None:
+        """Disable an endpoint that answered 410, or has failed for too long."""
+        endpoint, attempt = answered.endpoint, answered.attempt
         if endpoint["status"] != "enabled" or attempt.failure is None:
             return
         failing_since: datetime | None = endpoint["failing_since"]
@@ -303,12 +354,6 @@ class DeliveryWorker:
             ).where((WebhookEndpoint.id == endpoint["id"]) & (WebhookEndpoint.status == "enabled"))
             change.webhooks_changed()
         log.warning("webhook %s disabled: %s", endpoint["id"], reason)
-
-
-def outcome(settled: Settled) -> str:
-    if settled.done:
-        return "delivered"
-    return "retry" if settled.retrying else "failed"
 
 
 def attempted(endpoint_id: UUID, delivery_id: int, status_code: int | None, result: str) -> None:
