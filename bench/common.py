@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -11,7 +12,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,9 +69,11 @@ class SMTPSink:
 
 
 class Server:
-    """`python -m api serve` (granian, one worker) on its own database and keys."""
+    """`python -m api serve` (granian, one worker) on its own database and keys; with
+    `web_only`, HTTP alone, and `background()` runs `python -m api worker` beside it."""
 
-    def __init__(self, **env: str) -> None:
+    def __init__(self, web_only: bool = False, **env: str) -> None:
+        self.web_only = web_only
         self.dir = Path(tempfile.mkdtemp(prefix="invites-bench-"))
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -95,8 +98,9 @@ class Server:
 
     def __enter__(self) -> Server:
         log = (self.dir / "server.log").open("wb")
+        command = [sys.executable, "-m", "api", "serve", "--port", str(self.port)]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "api", "serve", "--port", str(self.port)],
+            command + (["--web-only"] if self.web_only else []),
             cwd=ROOT,
             env=self.env,
             stdout=log,
@@ -118,6 +122,25 @@ class Server:
         assert self.process is not None
         self.process.terminate()
         self.process.wait(timeout=30)
+
+    @contextlib.contextmanager
+    def background(self) -> Iterator[None]:
+        """`python -m api worker` on the same database: the background work of a
+        `--web-only` server, in a process of its own."""
+        log = (self.dir / "worker.log").open("wb")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "api", "worker"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            yield
+        finally:
+            process.terminate()
+            process.wait(timeout=40)
 
     @property
     def worker(self) -> int:

@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from bench import direct
+from bench import direct, scale
 from bench.common import (
     Arrivals,
     Served,
@@ -50,7 +50,7 @@ FIXED_RATE = 100  # requests/s for the latency figures: two connections, each pa
 FIXED: dict[str, Any] = {"threads": 1, "connections": 2}  # (no bursts queueing up)
 FIXED_PAUSE = str(2 * 1000 // FIXED_RATE)
 HELD_POLLS = 1000
-WEBHOOK_EVENTS = 1000  # client.created events (one import) to one endpoint: 16-50 s here
+WEBHOOK_EVENTS = 3000  # client.created events (one import) to one endpoint: 20-60 s here
 PRODUCTION = {"LOG_FORMAT": "json", "WEBHOOK_ALLOW_PRIVATE": "true"}  # metrics are always on
 MANY_INVITATIONS = 100_000
 ROWS: list[tuple[str, ...]] = []
@@ -292,7 +292,8 @@ def postgres() -> None:
         time.sleep(1)
 
         print("\npostgresql: webhooks", flush=True)
-        webhooks(server, receiver, list_latency)
+        webhooks(server, receiver, list_latency, "one process")
+        webhooks_beside(receiver)
 
         print("\npostgresql: memory", flush=True)
         row("7. server memory at rest", f"{at_rest:.0f} MiB")
@@ -311,10 +312,12 @@ def postgres() -> None:
         )
 
 
-def webhooks(server: Server, receiver: Served, list_latency: Callable[[], WrkRun]) -> None:
+def webhooks(
+    server: Server, receiver: Served, list_latency: Callable[[], WrkRun], label: str
+) -> None:
     """Deliveries of WEBHOOK_EVENTS events to one endpoint on a local receiver, drained by
-    the service's own background work, and the client list's latency meanwhile."""
-    frank = Dashboard(server, "Webhook Accountants")
+    the service's background work, and the client list's latency meanwhile."""
+    frank = Dashboard(server, f"Webhook Accountants {label}")
     endpoint = {"url": f"{receiver.base_url}/hook", "description": "bench receiver"}
     frank.http.post(f"{frank.path}/webhooks", json=endpoint).raise_for_status()
     idle = list_latency()
@@ -328,17 +331,33 @@ def webhooks(server: Server, receiver: Served, list_latency: Callable[[], WrkRun
     tenth = WEBHOOK_EVENTS // 10
     rate = arrivals.rate(before + tenth, before + WEBHOOK_EVENTS - tenth)
     row(
-        "webhooks: deliveries to a receiver on loopback",
+        f"webhooks ({label}): deliveries to a receiver on loopback",
         f"{rate:,.0f} /s",
         f"{WEBHOOK_EVENTS:,} events, one endpoint",
     )
     slower = busy.latency_ms[50] / idle.latency_ms[50]
     row(
-        f"webhooks: client list at {busy.rate:.0f}/s meanwhile, p50 (median of 3)",
+        f"webhooks ({label}): client list at {busy.rate:.0f}/s meanwhile, p50 (median of 3)",
         f"{busy.latency_ms[50]:.1f} ms (idle {idle.latency_ms[50]:.1f} ms)",
         f"{slower:.2f}x" + ("" if overlapped else " (deliveries ended first)"),
         "≤ 1.2x",
     )
+
+
+def webhooks_beside(receiver: Served) -> None:
+    """The same with the API `--web-only` and the deliveries in a `worker` process beside
+    it, as a deployment of several processes runs them."""
+    with Server(web_only=True, **PRODUCTION) as server, server.background():
+        anna = Dashboard(server, "Polled Accountants")
+        anna.import_clients(200)
+        listed = f"{server.base_url}{anna.path}/clients?limit=50"
+        auth = {"Authorization": anna.http.headers["Authorization"]}
+
+        def list_latency() -> WrkRun:
+            run = lambda: wrk(listed, args=(FIXED_PAUSE,), headers=auth, seconds=3, **FIXED)  # noqa: E731
+            return median_of(3, run, key=lambda r: r.latency_ms[50])
+
+        webhooks(server, receiver, list_latency, "API and a worker process")
 
 
 async def long_polls(server: Server, dashboard: Dashboard) -> tuple[float, float]:
@@ -411,7 +430,11 @@ def main() -> None:
     # service and the direct-SQL yardstick alike.
     os.environ["DATABASE_URL"] = os.environ.get("DATABASE_SOCKET_URL") or os.environ["DATABASE_URL"]
     postgres()
+    print("\npostgresql: scale", flush=True)
+    scale.postgres(row, PRODUCTION)
     sqlite()
+    print("\nsqlite: scale", flush=True)
+    scale.sqlite(row, PRODUCTION, tempfile.mkdtemp(prefix="bench-scale-"))
     print(
         f"\n{datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}, {platform.platform(terse=True)};"

@@ -31,6 +31,7 @@ class Receiver:
 
     def __init__(self, answers: list[int], slow: bool, location: str | None) -> None:
         self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.ports: list[int] = []  # the sender's port of each request: its connection
         self.answers = list(answers)
         self.slow = slow
         self.location = location
@@ -38,8 +39,11 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # connections are kept, as most servers keep them
+
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.ports.append(self.client_address[1])
                 receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
                 if receiver.slow:
                     receiver.released.wait(15)
@@ -209,6 +213,17 @@ def test_an_event_types_filter_holds(api: Api, owner: Caller, partner: str, rece
     until(lambda: len(every.requests) >= len(feed))
     until(lambda: only.requests)
     assert [b["type"] for b in only.bodies()] == ["client.activated"]
+
+
+def test_deliveries_one_after_another_reuse_one_connection(
+    api: Api, owner: Caller, partner: str, receivers: Any
+) -> None:
+    receiver = receivers()
+    create(owner, partner, receiver.url)
+    for n in range(3):
+        api.client_row(owner, partner, name=f"Client {n}")
+        until(lambda n=n: len(receiver.requests) == n + 1)  # type: ignore[misc]
+    assert len(set(receiver.ports)) == 1
 
 
 def test_a_410_disables_the_endpoint_at_once(

@@ -42,7 +42,10 @@ from db.transactions import lock, write_transaction
 log = logging.getLogger("api.webhooks")
 ATTEMPT_SECONDS = 10.0
 MAX_IN_FLIGHT = 64
-PER_ENDPOINT = 4
+PER_ENDPOINT = 8
+HALF = PER_ENDPOINT // 2
+ANSWER_BYTES = 64 * 1024  # of an answer's body read to keep its connection; no more
+DRAIN_SECONDS = 1.0
 BUSY_DELAY = timedelta(seconds=1)  # before a handed-back delivery is due again
 TLS_CLIENTS = 100  # kept connections pools of https hosts (see `_client`)
 USER_AGENT = "Banqup-Webhooks/1"
@@ -142,13 +145,14 @@ class DeliveryWorker:
 
     async def run_once(self) -> int:
         """Claim what there is room for and start sending it; how many were claimed."""
-        # A claim takes no more than one endpoint can start, and none of an endpoint
-        # that is full: handing rows back (and claiming them again) would be the work.
-        room = min(MAX_IN_FLIGHT - len(self._tasks), PER_ENDPOINT)
+        # A claim takes no more than any endpoint it may take from can start, and none of
+        # an endpoint more than half busy: handing rows back (and claiming them again)
+        # would be the work.
+        room = min(MAX_IN_FLIGHT - len(self._tasks), PER_ENDPOINT - HALF)
         if room <= 0:
             return 0
         now = utcnow()
-        full = [e for e, count in self._in_flight.items() if count >= PER_ENDPOINT]
+        full = [e for e, count in self._in_flight.items() if count > HALF]
         where = WebhookDelivery.endpoint.not_in(full) if full else None
         claimed = await self.queue.claim(now, room, where)
         if not claimed:
@@ -185,7 +189,8 @@ class DeliveryWorker:
             left = self._in_flight.pop(endpoint_id, 1) - 1
             if left:
                 self._in_flight[endpoint_id] = left
-            self.ctx.webhooks_queued.set()  # room again: look for more
+            if left <= HALF:  # room again for a claim: look for more
+                self.ctx.webhooks_queued.set()
 
         task.add_done_callback(done)
 
@@ -248,13 +253,13 @@ class DeliveryWorker:
                     "POST", target.url, content=body, headers=headers, extensions=extensions
                 )
                 response = await client.send(request, stream=True)
-                await response.aclose()  # the answer's body is not read
         except targets.UnsafeTarget as exc:
             return Attempt(None, Failure(f"not sent: the URL {exc}"))
         except TimeoutError:
             return Attempt(None, Failure(f"no answer within {ATTEMPT_SECONDS:g} s"))
         except httpx.HTTPError as exc:
             return Attempt(None, Failure(f"{type(exc).__name__}: {exc}"[:500]))
+        await _drain(response)
         status = response.status_code
         if 200 <= status < 300:
             return Attempt(status, None)
@@ -361,6 +366,23 @@ def attempted(endpoint_id: UUID, delivery_id: int, status_code: int | None, resu
     here, counted here. Never the secret or the body."""
     log.info("webhook %s delivery %s: status %s, %s", endpoint_id, delivery_id, status_code, result)
     WEBHOOK_DELIVERIES.labels(result).inc()
+
+
+async def _drain(response: httpx.Response) -> None:
+    """Read (and drop) an answer's body, so that its connection is kept for the next
+    delivery; one longer than `ANSWER_BYTES` or slower than `DRAIN_SECONDS` closes the
+    connection instead. The answer's status is what counts, whatever its body does."""
+    read = 0
+    try:
+        async with asyncio.timeout(DRAIN_SECONDS):
+            async for chunk in response.aiter_raw():
+                read += len(chunk)
+                if read > ANSWER_BYTES:
+                    break
+    except (TimeoutError, httpx.HTTPError):
+        pass
+    finally:
+        await response.aclose()
 
 
 async def _events(claimed: list[dict[str, Any]]) -> dict[tuple[UUID, int], dict[str, Any]]:
