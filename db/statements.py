@@ -24,9 +24,9 @@ NOTIFY_CHANNEL = "invites_events"
 # notification, delivered at commit to every process listening (see api.listener).
 BUMP_PARTNER = Statement(
     "UPDATE partner SET event_seq = event_seq + {}, revision = revision + 1"
-    " WHERE id = {} RETURNING event_seq, revision, webhooks",
+    " WHERE id = {} RETURNING event_seq, revision, webhooks, name",
     postgres="UPDATE partner SET event_seq = event_seq + {}, revision = revision + 1"
-    " WHERE id = {} RETURNING event_seq, revision, webhooks,"
+    " WHERE id = {} RETURNING event_seq, revision, webhooks, name,"
     f" pg_notify('{NOTIFY_CHANNEL}', id::text || ' ' || event_seq || ' ' || revision)",
 )
 EVENT_INSERT = insert_into(

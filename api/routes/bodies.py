@@ -82,7 +82,8 @@ def _in_time(receive: Receive, seconds: float, min_rate: float) -> Receive:
             return await receive()
         left = start + seconds + received / min_rate - loop.time()
         try:
-            message = await asyncio.wait_for(receive(), max(left, 0.001))
+            async with asyncio.timeout(max(left, 0.001)):  # no task per message, unlike wait_for
+                message = await receive()
         except TimeoutError:
             raise invalid("body", LATE_BODY) from None
         if message["type"] == "http.request":

@@ -67,6 +67,7 @@ class PartnerChange:
         self._after_commit: list[Callable[[], object]] = []
         self._recount_webhooks = False
         self.deliveries_queued = False
+        self.partner_name = ""  # as the change leaves it: known once it is recorded
 
     def discard(self) -> NoReturn:
         """End the block: it changed nothing (another process did the work first)."""
@@ -103,6 +104,7 @@ class PartnerChange:
         if row is None:
             raise LookupError(f"no partner {self.partner_id}")
         revisions.changing(self.partner_id, row["revision"])
+        self.partner_name = row["name"]
         newest = int(row["event_seq"])
         if count:
             rows = [

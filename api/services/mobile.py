@@ -170,8 +170,7 @@ async def confirm(
         if is_unique_violation(exc):  # another confirm linked this business first
             raise _already_linked() from None
         raise
-    partner = await _partner_ref(target["partner"])
-    confirmation.link.partner_name = partner.name
+    confirmation.link.partner_name = change.partner_name
     return confirmation
 
 
