@@ -271,3 +271,47 @@ def test_an_expired_code_costs_no_attempt(
         )
     wrong = "BBBB-BBBB" if code != "BBBB-BBBB" else "CCCC-CCCC"
     assert_problem(ben.post(f"{MOBILE}/preview", json={"user_code": wrong}), 404, "not_found")
+
+
+def test_a_code_drawn_twice_is_drawn_again(
+    api: Api, owner: Caller, partner: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from api.services import invitations
+
+    _, taken = _code_of(api, owner, partner)
+    taken = taken.replace("-", "")
+    draws = iter([taken, taken, "ZZZZZZZZ" if taken != "ZZZZZZZZ" else "XXXXXXXX"])
+    monkeypatch.setattr(invitations, "new_user_code", lambda: next(draws))
+    _, invitation = api.invited_client(owner, partner, name="Second", email="second@example.com")
+    grant = qr_token(owner, partner, invitation["id"]).json()
+    assert grant["user_code"].replace("-", "") not in (taken, "")
+    assert next(draws, None) is None  # the third draw was the one kept
+    preview = api.user("ben").ok(
+        "POST", f"{MOBILE}/preview", json={"user_code": grant["user_code"]}
+    )
+    assert preview["invitation_id"] == invitation["id"]
+
+
+def test_the_database_refuses_a_second_grant_with_a_code_in_use(
+    api: Api, db: Runner, owner: Caller, partner: str
+) -> None:
+    from db.errors import is_unique_violation
+
+    invitation, code = _code_of(api, owner, partner)
+
+    async def duplicate() -> Exception | None:
+        grant = QRGrant(
+            invitation=UUID(invitation["id"]),
+            token_id="another-token-id",
+            token_kid="kid",
+            user_code=code.replace("-", ""),
+            expires_at=datetime.now(UTC) + timedelta(minutes=5),
+        )
+        try:
+            await grant.save()
+        except Exception as exc:
+            return exc
+        return None
+
+    refused = db(duplicate)
+    assert refused is not None and is_unique_violation(refused)
