@@ -44,14 +44,38 @@ def _is_loopback(host: str) -> bool:
         return False  # a host name: it may be any address
 
 
-# How many connections wait to be accepted, and requests run at once, per worker: set on
-# purpose (granian's defaults follow each other), with a held long-poll counted as one
-# request (api.services.bus caps them well below).
+# Granian's `backpressure` bounds the connections a worker has open, not the requests it
+# runs: each accepted connection holds a permit until it closes, idle keep-alive ones
+# included, and the connections beyond wait unaccepted in the `backlog`. At 1,024, a
+# flood of 1,100 long-polls (each answered 429 at once, its connection kept by the
+# client) left newcomers unaccepted until the idle ones timed out 10 s later. What the
+# connections cost is bounded elsewhere: held long-polls are capped (api.services.bus),
+# bodies have a deadline (api.routes.bodies) and headers 10 s; this bound only keeps a
+# worker within its open files (`raise_open_files_limit`).
 BACKLOG = 2048
-BACKPRESSURE = 1024
+CONNECTIONS_PER_WORKER = 4096
 HEADER_READ_MS = 10_000  # a request's headers must arrive within 10 s
 
 WEB_ONLY_ENV = "INVITES_WEB_ONLY"  # how `serve --web-only` reaches granian's workers
+
+
+OTHER_OPEN_FILES = 1024  # a worker's own: database connections, logs, the QR renderers
+
+
+def raise_open_files_limit() -> int:
+    """Raise this process's soft limit of open files, which each worker inherits, to what
+    a worker's connections need, within the hard limit (many systems start at a soft
+    1,024): the soft limit now."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = CONNECTIONS_PER_WORKER + OTHER_OPEN_FILES
+    if hard != resource.RLIM_INFINITY:
+        wanted = min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        return wanted
+    return soft
 
 
 def app_factory() -> object:
@@ -152,6 +176,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.web_only:
             os.environ[WEB_ONLY_ENV] = "1"
         metrics.prepare_multiprocess_dir()
+        raise_open_files_limit()
         try:
             Granian(
                 "api.__main__:app_factory",
@@ -165,7 +190,7 @@ def main(argv: list[str] | None = None) -> None:
                 # A worker gets its 30 s to finish background work in hand (api.background).
                 workers_kill_timeout=30,
                 backlog=BACKLOG,
-                backpressure=BACKPRESSURE,
+                backpressure=CONNECTIONS_PER_WORKER,
                 http1_settings=HTTP1Settings(header_read_timeout=HEADER_READ_MS),
             ).serve()
         finally:

@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 import jwt
+from litestar.types import Scope
 
 from api.errors import AppError
 from api.lru import LRU
@@ -119,6 +120,14 @@ def bearer_of(authorization: str) -> str | None:
     scheme, _, token = authorization.partition(" ")
     token = token.strip()
     return token if scheme.lower() == "bearer" and token else None
+
+
+def bearer_in(scope: Scope) -> str | None:
+    """The bearer token of an ASGI request's `Authorization` header, if it has one."""
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization":
+            return bearer_of(value.decode("latin-1"))
+    return None
 
 
 def unauthenticated(detail: str = "Sign in with a bearer access token") -> AppError:

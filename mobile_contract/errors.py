@@ -263,6 +263,11 @@ TRANSLATIONS: dict[str, tuple[str, str, str]] = {
         "Ce code n'est plus valable ; demandez-en un nouveau.",
         "Dieser Code ist nicht mehr gültig; fordern Sie einen neuen an.",
     ),
+    "This code was already used; ask for a new one.": (
+        "Deze code is al gebruikt; vraag een nieuwe.",
+        "Ce code a déjà été utilisé ; demandez-en un nouveau.",
+        "Dieser Code wurde bereits verwendet; fordern Sie einen neuen an.",
+    ),
     "Too many wrong codes; try again later.": (
         "Te veel foute codes; probeer het later opnieuw.",
         "Trop de codes erronés ; réessayez plus tard.",

@@ -4,9 +4,15 @@ floods and guessed codes leave the service answering; bounded in count and in ti
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
+import threading
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Coroutine, Iterator
+from pathlib import Path
+from typing import Any, NamedTuple, TypeVar
 
 import httpx
 import pytest
@@ -16,6 +22,7 @@ from tests.conftest import LiveServer, start_server, stop_server
 from tests.support import Api, Caller, assert_problem
 
 MOBILE = "/api/v1/mobile/invitations"
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
@@ -88,12 +95,60 @@ def test_typed_codes_are_unique_among_grants(api: Api, owner: Caller, partner: s
     assert len(codes) == 20
 
 
-def _health_answers_within(server: LiveServer, user: Caller, seconds: float) -> None:
-    started = time.monotonic()
-    assert httpx.get(f"{server.base_url}/healthz", timeout=seconds).status_code == 200
-    me = httpx.get(f"{server.base_url}/api/v1/me", headers=user.headers, timeout=seconds)
-    assert me.status_code == 200
-    assert time.monotonic() - started < seconds
+class Probe(NamedTuple):
+    asked_at: float  # time.monotonic()
+    seconds: float  # /healthz, then /api/v1/me: both answered in this time
+    statuses: tuple[int, int]  # 0: no answer (an error or 5 s without one)
+
+
+class Prober:
+    """While open, newcomers (`tests.newcomers`, in a process of their own) ask
+    `/healthz` and a signed-in `GET /api/v1/me` back to back: every probe, kept."""
+
+    def __init__(self, server: LiveServer, user: Caller) -> None:
+        self.port = server.port
+        self.authorization = user.headers["Authorization"]
+        self.probes: list[Probe] = []
+
+    def __enter__(self) -> Prober:
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "tests.newcomers", str(self.port)],
+            cwd=Path(__file__).parent.parent,
+            env=dict(os.environ, PROBE_AUTHORIZATION=self.authorization),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        assert self._process.stdout is not None
+        self._first = self._process.stdout.readline()  # probing has begun
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        output, _ = self._process.communicate(timeout=15)
+        for line in [self._first, *output.splitlines()]:
+            asked_at, seconds, *statuses = json.loads(line)
+            self.probes.append(Probe(asked_at, seconds, (statuses[0], statuses[1])))
+
+    def assert_answered_within(self, seconds: float, start: float, end: float) -> None:
+        """Every probe answered within `seconds`, and at least 3 were asked between
+        `start` and `end`, while the abuse was in flight."""
+        during = [p for p in self.probes if start <= p.asked_at < end]
+        assert len(during) >= 3, self.probes
+        slow = [p for p in self.probes if p.statuses != (200, 200) or p.seconds >= seconds]
+        assert not slow, f"{len(slow)} of {len(self.probes)} probes: {slow[:5]}"
+
+
+def _in_background(work: Coroutine[Any, Any, T]) -> Callable[[], T]:
+    """Run `work` on its own event loop in a thread: a call that waits for its result."""
+    result: list[T] = []
+    thread = threading.Thread(target=lambda: result.append(asyncio.run(work)))
+    thread.start()
+
+    def outcome() -> T:
+        thread.join(timeout=30)
+        [value] = result
+        return value
+
+    return outcome
 
 
 PREVIEW_HEAD = (
@@ -104,21 +159,27 @@ PREVIEW_HEAD = (
 
 async def _slow_bodies(port: int, count: int, auth: str, hold: float) -> list[bytes]:
     """`count` connections each sending headers and one byte of a 1,000-byte body, then a
-    byte a second while unanswered, for `hold` seconds: the status line each got."""
+    byte a second for `hold` seconds, unless the server closes it first: the status line
+    each got."""
     connections = []
     for _ in range(count):
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(PREVIEW_HEAD.format(auth=auth).encode())
         connections.append((reader, writer))
+    deadline = time.monotonic() + hold
 
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes:
-        deadline = time.monotonic() + hold + 5
+        status = b""
         while time.monotonic() < deadline:
             try:
-                return await asyncio.wait_for(reader.readline(), 1)
+                line = await asyncio.wait_for(reader.readline(), 1)
             except TimeoutError:
                 writer.write(b" ")  # one more byte of the body
-        return b""
+                continue
+            if not line:  # closed by the server
+                break
+            status = status or line
+        return status
 
     answers = await asyncio.gather(*(answer(r, w) for r, w in connections))
     for _, writer in connections:
@@ -126,66 +187,78 @@ async def _slow_bodies(port: int, count: int, auth: str, hold: float) -> list[by
     return list(answers)
 
 
-def _in_background(work: Any) -> tuple[Any, list[Any]]:
-    import threading
-
-    result: list[Any] = []
-    thread = threading.Thread(target=lambda: result.append(asyncio.run(work)))
-    thread.start()
-    return thread, result
-
-
 def test_1100_slow_anonymous_bodies_leave_the_service_answering(
     api: Api, server: LiveServer
 ) -> None:
     user = api.user("ben")
-    started = time.monotonic()
-    thread, result = _in_background(_slow_bodies(server.port, 1100, "", hold=4))
-    time.sleep(2.5)
-    for _ in range(3):
-        _health_answers_within(server, user, 1.0)
-        time.sleep(0.3)
-    thread.join(timeout=30)
-    [answers] = result
+    with Prober(server, user) as prober:
+        started = time.monotonic()
+        answers = _in_background(_slow_bodies(server.port, 1100, "", hold=4))()
+        ended = time.monotonic()
     assert all(a.startswith(b"HTTP/1.1 401") for a in answers), {a[:12] for a in answers}
-    assert time.monotonic() - started < 20
+    prober.assert_answered_within(1.0, started, ended)
+    assert ended - started < 15
 
 
 def test_a_signed_in_slow_body_is_cut_at_its_deadline(api: Api, server: LiveServer) -> None:
     user = api.user("ben")
     auth = f"Authorization: {user.headers['Authorization']}\r\n"
-    started = time.monotonic()
-    thread, result = _in_background(_slow_bodies(server.port, 50, auth, hold=4))
-    time.sleep(1)
-    _health_answers_within(server, user, 1.0)
-    thread.join(timeout=30)
-    [answers] = result
+    with Prober(server, user) as prober:
+        started = time.monotonic()
+        answers = _in_background(_slow_bodies(server.port, 50, auth, hold=4))()
+        ended = time.monotonic()
     # BODY_READ_SECONDS=2 (plus a second a 16 KiB) in this server: cut well before the end.
     assert all(a.startswith(b"HTTP/1.1 400") for a in answers), {a[:12] for a in answers}
-    assert time.monotonic() - started < 15
+    prober.assert_answered_within(1.0, started, ended)
+    assert ended - started < 15
     assert "Traceback" not in server.log()
 
 
+class PollAnswer(NamedTuple):
+    status: int  # 0: still held when the connection was closed
+    retry_after: str | None
+    code: str | None
+    seconds: float  # from sending the request to its answer
+
+
+async def _poll(port: int, request: bytes) -> tuple[PollAnswer, asyncio.StreamWriter]:
+    """One request on a new connection, and its answer; the connection is left open."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(request)
+    started = time.monotonic()
+    status_line, *lines = (await reader.readuntil(b"\r\n\r\n")).decode().split("\r\n")
+    headers = dict(line.lower().split(": ", 1) for line in lines if line)
+    body = await reader.readexactly(int(headers.get("content-length", "0")))
+    code = json.loads(body).get("code") if body else None
+    answer = PollAnswer(int(status_line.split()[1]), headers.get("retry-after"), code, 0)
+    return answer._replace(seconds=time.monotonic() - started), writer
+
+
 async def _long_polls(
-    base_url: str, headers: dict[str, str], url: str, count: int, answered: Any, checked: Any
-) -> list[int]:
-    """`count` polls (wait=20) at once; `answered` is set once all but the held ones are
-    answered, and they are held until `checked` is set: each status (0: held)."""
-    limits = httpx.Limits(max_connections=count + 10)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as http:
-        polls = [
-            asyncio.ensure_future(http.get(url, params={"wait": 20}, headers=headers))
-            for _ in range(count)
-        ]
-        deadline = time.monotonic() + 15
-        while sum(p.done() for p in polls) < count - HELD_PER_USER and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
-        answered.set()
-        await asyncio.to_thread(checked.wait, 10)
-        for poll in polls:
+    port: int, path: str, authorization: str, count: int, held: int, hold: float
+) -> list[PollAnswer]:
+    """`count` polls (wait=20), each on its own connection, sent at once; once all but
+    `held` are answered, the connections are kept open (as a client's pool keeps them)
+    for `hold` seconds more, then closed: each poll's answer."""
+    request = (
+        f"GET {path}?wait=20 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {authorization}\r\n\r\n"
+    ).encode()
+    polls = [asyncio.ensure_future(_poll(port, request)) for _ in range(count)]
+    deadline = time.monotonic() + 10
+    while sum(p.done() for p in polls) < count - held and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(hold)
+    answers = []
+    for poll in polls:
+        if poll.done():
+            answer, writer = poll.result()
+            writer.close()
+            answers.append(answer)
+        else:
             poll.cancel()
-        await asyncio.gather(*polls, return_exceptions=True)
-        return [p.result().status_code if not p.cancelled() else 0 for p in polls]
+            answers.append(PollAnswer(0, None, None, 0))
+    await asyncio.gather(*polls, return_exceptions=True)
+    return answers
 
 
 HELD_PER_USER = 10  # the default cap
@@ -194,23 +267,17 @@ HELD_PER_USER = 10  # the default cap
 def test_1100_long_polls_leave_the_service_answering(
     api: Api, owner: Caller, partner: str, server: LiveServer
 ) -> None:
-    import threading
-
-    url = f"/api/v1/partners/{partner}/events"
-    answered, checked = threading.Event(), threading.Event()
-    started = time.monotonic()
-    flood = _long_polls(server.base_url, owner.headers, url, 1100, answered, checked)
-    thread, result = _in_background(flood)
-    try:
-        assert answered.wait(20)
-        for _ in range(3):  # while the user's polls are held
-            _health_answers_within(server, owner, 1.0)
-            time.sleep(0.3)
-    finally:
-        checked.set()
-        thread.join(timeout=30)
-    [statuses] = result
-    # The user's cap is held until cancelled; the rest answered 429 at once.
-    assert statuses.count(0) == HELD_PER_USER, sorted(set(statuses))
-    assert statuses.count(429) == 1100 - HELD_PER_USER
-    assert time.monotonic() - started < 20
+    path = f"/api/v1/partners/{partner}/events"
+    flood = _long_polls(server.port, path, owner.headers["Authorization"], 1100, HELD_PER_USER, 2)
+    with Prober(server, owner) as prober:
+        started = time.monotonic()
+        answers = _in_background(flood)()
+        ended = time.monotonic()
+    # The user's cap is held until the connections close; the rest answered 429 at once.
+    assert [a.status for a in answers].count(0) == HELD_PER_USER
+    refused = [a for a in answers if a.status != 0]
+    assert {(a.status, a.retry_after, a.code) for a in refused} == {(429, "5", "rate_limited")}
+    assert len(refused) == 1100 - HELD_PER_USER
+    prober.assert_answered_within(1.0, started, ended)
+    assert max(a.seconds for a in refused) < 1.0
+    assert ended - started < 15

@@ -116,3 +116,20 @@ def test_loopback_without_app_env_and_any_host_with_it_are_served(
     monkeypatch.delenv("APP_ENV")
     for host in ("127.0.0.1", "localhost", "::1", "127.0.0.2"):
         refuse_dev_defaults_in_public(host)
+
+
+def test_serve_raises_the_open_files_limit_to_what_a_worker_needs() -> None:
+    import resource
+
+    from api.__main__ import CONNECTIONS_PER_WORKER, OTHER_OPEN_FILES, raise_open_files_limit
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = CONNECTIONS_PER_WORKER + OTHER_OPEN_FILES
+    expected = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(1024, expected), hard))
+    try:
+        assert raise_open_files_limit() == expected
+        assert resource.getrlimit(resource.RLIMIT_NOFILE) == (expected, hard)
+        assert raise_open_files_limit() == expected  # never lowered
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

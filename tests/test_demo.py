@@ -242,8 +242,8 @@ def test_a_typed_code_and_the_errors_in_words(demo: Demo, watched: Watched) -> N
     expect(app.locator("#outcome")).to_have_text(
         "You declined. Demo Accountants gets no access to your business."
     )
-    app.get_by_role("button", name="Preview", exact=True).click()
-    expect(app.locator("#outcome")).to_contain_text("declined")
+    app.get_by_role("button", name="Preview", exact=True).click()  # the code, now used
+    expect(app.locator("#outcome")).to_contain_text("was already used")
     # A 4xx answer to a call the page made is Chromium's console error, nothing else.
     watched.troubles = [t for t in watched.troubles if "status of 4" not in t]
     watched.check()

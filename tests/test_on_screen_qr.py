@@ -182,3 +182,136 @@ def test_a_typo_an_expired_code_and_a_valid_code_are_told_apart(
         ben.ok("POST", f"{MOBILE}/preview", json={"user_code": fresh})["invitation_id"]
         == (invitation["id"])
     )
+
+
+def _code_of(api: Api, owner: Caller, partner: str) -> tuple[dict[str, Any], str]:
+    """A new client's pending invitation and the typed code of an on-screen QR for it."""
+    _, invitation = api.invited_client(owner, partner)
+    return invitation, qr_token(owner, partner, invitation["id"]).json()["user_code"]
+
+
+def _assert_dead(user: Caller, code: str) -> None:
+    """Preview, confirm and decline through `code` all answer 410 user_code_expired."""
+    calls = [
+        ("preview", {"user_code": code}),
+        ("confirm", {"user_code": code, "new_business": {"name": "B"}}),
+        ("decline", {"user_code": code}),
+    ]
+    for call, body in calls:
+        problem = assert_problem(user.post(f"{MOBILE}/{call}", json=body), 410, "user_code_expired")
+        assert problem["detail"] == "This code was already used; ask for a new one."
+
+
+def test_a_used_code_answers_user_code_expired(api: Api, owner: Caller, partner: str) -> None:
+    _, code = _code_of(api, owner, partner)
+    ben = api.user("ben")
+    ben.ok("POST", f"{MOBILE}/confirm", json={"user_code": code, "new_business": {"name": "B"}})
+    _assert_dead(ben, code)  # for the user who confirmed, even a repeat of the same confirm
+    _assert_dead(api.user("carla"), code)
+
+
+def test_a_code_dies_when_its_invitation_is_accepted_through_a_token(
+    api: Api, owner: Caller, partner: str
+) -> None:
+    invitation, code = _code_of(api, owner, partner)
+    ben = api.user("ben")
+    api.accept(ben, invitation)  # the emailed link
+    _assert_dead(ben, code)
+
+
+def test_a_code_dies_when_its_invitation_is_declined(api: Api, owner: Caller, partner: str) -> None:
+    _, code = _code_of(api, owner, partner)
+    ben = api.user("ben")
+    ben.ok("POST", f"{MOBILE}/decline", json={"user_code": code})
+    _assert_dead(ben, code)
+
+
+def test_a_confirm_repeated_through_the_qr_token_still_returns_the_link(
+    api: Api, owner: Caller, partner: str
+) -> None:
+    _, invitation = api.invited_client(owner, partner)
+    grant = qr_token(owner, partner, invitation["id"]).json()
+    ben = api.user("ben")
+    body = {"user_code": grant["user_code"], "new_business": {"name": "B"}}
+    first = ben.ok("POST", f"{MOBILE}/confirm", json=body)
+    again = ben.ok(
+        "POST", f"{MOBILE}/confirm", json={"token": grant["token"], "new_business": {"name": "B"}}
+    )
+    assert again == first
+
+
+def test_a_used_code_costs_no_attempt(api: Api, owner: Caller, partner: str) -> None:
+    _, code = _code_of(api, owner, partner)
+    ben = api.user("ben")
+    ben.ok("POST", f"{MOBILE}/decline", json={"user_code": code})
+    for _ in range(6):  # more than the 5 wrong codes a user has
+        assert_problem(
+            ben.post(f"{MOBILE}/preview", json={"user_code": code}), 410, "user_code_expired"
+        )
+    wrong = "BBBB-BBBB" if code != "BBBB-BBBB" else "CCCC-CCCC"
+    assert_problem(ben.post(f"{MOBILE}/preview", json={"user_code": wrong}), 404, "not_found")
+
+
+def test_an_expired_code_costs_no_attempt(
+    api: Api, db: Runner, owner: Caller, partner: str
+) -> None:
+    invitation, code = _code_of(api, owner, partner)
+
+    async def expire() -> None:
+        past = datetime.now(UTC) - timedelta(seconds=1)
+        await QRGrant.update({QRGrant.expires_at: past}).where(
+            QRGrant.invitation == UUID(invitation["id"])
+        )
+
+    db(expire)
+    ben = api.user("ben")
+    for _ in range(6):  # more than the 5 wrong codes a user has
+        assert_problem(
+            ben.post(f"{MOBILE}/preview", json={"user_code": code}), 410, "user_code_expired"
+        )
+    wrong = "BBBB-BBBB" if code != "BBBB-BBBB" else "CCCC-CCCC"
+    assert_problem(ben.post(f"{MOBILE}/preview", json={"user_code": wrong}), 404, "not_found")
+
+
+def test_a_code_drawn_twice_is_drawn_again(
+    api: Api, owner: Caller, partner: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from api.services import invitations
+
+    _, taken = _code_of(api, owner, partner)
+    taken = taken.replace("-", "")
+    draws = iter([taken, taken, "ZZZZZZZZ" if taken != "ZZZZZZZZ" else "XXXXXXXX"])
+    monkeypatch.setattr(invitations, "new_user_code", lambda: next(draws))
+    _, invitation = api.invited_client(owner, partner, name="Second", email="second@example.com")
+    grant = qr_token(owner, partner, invitation["id"]).json()
+    assert grant["user_code"].replace("-", "") not in (taken, "")
+    assert next(draws, None) is None  # the third draw was the one kept
+    preview = api.user("ben").ok(
+        "POST", f"{MOBILE}/preview", json={"user_code": grant["user_code"]}
+    )
+    assert preview["invitation_id"] == invitation["id"]
+
+
+def test_the_database_refuses_a_second_grant_with_a_code_in_use(
+    api: Api, db: Runner, owner: Caller, partner: str
+) -> None:
+    from db.errors import is_unique_violation
+
+    invitation, code = _code_of(api, owner, partner)
+
+    async def duplicate() -> Exception | None:
+        grant = QRGrant(
+            invitation=UUID(invitation["id"]),
+            token_id="another-token-id",
+            token_kid="kid",
+            user_code=code.replace("-", ""),
+            expires_at=datetime.now(UTC) + timedelta(minutes=5),
+        )
+        try:
+            await grant.save()
+        except Exception as exc:
+            return exc
+        return None
+
+    refused = db(duplicate)
+    assert refused is not None and is_unique_violation(refused)

@@ -20,7 +20,7 @@ import asyncio
 
 from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 
-from api.auth import bearer_of, unauthenticated
+from api.auth import bearer_in, unauthenticated
 from api.errors import AppError, invalid, send_problem
 from api.services.context import Context
 
@@ -47,7 +47,7 @@ def guarded_bodies(app: ASGIApp) -> ASGIApp:
             return
         app_ = scope["litestar_app"]
         ctx: Context = app_.state.ctx
-        token = _bearer(scope)
+        token = bearer_in(scope)
         try:
             if token is None:
                 raise unauthenticated()
@@ -60,13 +60,6 @@ def guarded_bodies(app: ASGIApp) -> ASGIApp:
         await app(scope, timed, send)
 
     return guarded
-
-
-def _bearer(scope: Scope) -> str | None:
-    for name, value in scope.get("headers", ()):
-        if name == b"authorization":
-            return bearer_of(value.decode("latin-1"))
-    return None
 
 
 def _in_time(receive: Receive, seconds: float, min_rate: float) -> Receive:

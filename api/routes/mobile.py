@@ -35,7 +35,8 @@ class MobileController(Controller):
         status_code=200,
         summary="Who asks for what access; marks the invitation opened",
         description="Exactly one of token or user_code. "
-        "5 wrong user codes per 10 minutes, then 429.",
+        "5 wrong user codes per 10 minutes, then 429; a user code whose QR expired or whose "
+        "invitation was accepted or declined is 410 user_code_expired (not counted).",
     )
     async def preview(
         self, ctx: Ctx, user: CurrentUser, request: AnyRequest, data: JSONBody[models.GrantRequest]
@@ -49,7 +50,8 @@ class MobileController(Controller):
         ),
         status_code=200,
         summary="Grant the access with an existing business or a new one",
-        description="Idempotent for the user who accepted; anyone else gets 409.",
+        description="Idempotent through a token for the user who accepted; anyone else "
+        "gets 409. A user code is dead once used: 410 user_code_expired.",
     )
     async def confirm(
         self,

@@ -10,6 +10,7 @@ from litestar.params import JSONBody, QueryParameter
 from api.routes.bodies import IMPORT_BODY_MAX, INVITE_BODY_MAX
 from api.routes.caching import etag_response, not_modified_from_memory, remembered_etag_response
 from api.routes.idempotency import IdempotencyKeyHeader, idempotent
+from api.routes.longpolls import refuse_capped_polls
 from api.routes.params import (
     IN_PARTNER,
     INVALID,
@@ -349,6 +350,7 @@ class EventsController(Controller):
         "beyond a cap, 429 at once with Retry-After. "
         "`next_cursor` is the `after` of the next call; a cursor beyond the newest is 400. "
         "Event types and the keys of their `data` are listed with the `Event` schema.",
+        middleware=[refuse_capped_polls],
     )
     async def list_events(
         self,

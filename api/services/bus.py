@@ -44,23 +44,31 @@ class EventBus:
         self._held_for_partner: Counter[UUID] = Counter()
         self._held = 0
 
-    @contextlib.contextmanager
-    def hold(self, user_sub: str, partner_id: UUID) -> Iterator[None]:
-        """A long-poll's place while it is held, or `429 rate_limited` at once when the
-        user, the partner or this process holds as many as its cap (a held poll is an
-        open connection: without caps, one user's could fill every slot of the server)."""
+    def refusal(self, user_sub: str, partner_id: UUID) -> AppError | None:
+        """The `429 rate_limited` that a new long-poll gets now, because the user, the
+        partner or this process holds as many as its cap; None when it may be held."""
         caps = self.caps
         if (
-            self._held_by_user[user_sub] >= caps.per_user
-            or self._held_for_partner[partner_id] >= caps.per_partner
-            or self._held >= caps.per_process
+            self._held_by_user[user_sub] < caps.per_user
+            and self._held_for_partner[partner_id] < caps.per_partner
+            and self._held < caps.per_process
         ):
-            LONGPOLLS_REFUSED.inc()
-            raise AppError(
-                ErrorCode.RATE_LIMITED,
-                "Too many long-polls held at once; poll again shortly.",
-                retry_after=HELD_RETRY_AFTER,
-            )
+            return None
+        LONGPOLLS_REFUSED.inc()
+        return AppError(
+            ErrorCode.RATE_LIMITED,
+            "Too many long-polls held at once; poll again shortly.",
+            retry_after=HELD_RETRY_AFTER,
+        )
+
+    @contextlib.contextmanager
+    def hold(self, user_sub: str, partner_id: UUID) -> Iterator[None]:
+        """A long-poll's place while it is held, or its `refusal` raised (a held poll is
+        an open connection: without caps, one user's could fill every slot of the
+        server)."""
+        refused = self.refusal(user_sub, partner_id)
+        if refused is not None:
+            raise refused
         self._held_by_user[user_sub] += 1
         self._held_for_partner[partner_id] += 1
         self._held += 1

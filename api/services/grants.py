@@ -3,7 +3,8 @@ points at, and whether it can still be used.
 
 Shared by the app's calls (`mobile`) and the public pages and images of a link; a
 wrong user code counts against the user's budget (5 per 10 minutes), the client
-address's and everyone's (settings).
+address's and everyone's (settings). A code that exists costs nothing, even once dead
+(expired or used: `410 user_code_expired`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ from mobile_contract.links import normalize_user_code
 
 CODE_ATTEMPTS = 5
 CODE_WINDOW = timedelta(minutes=10)
+# A typed code dies with its QR token's expiry or once the invitation it grants has been
+# answered, whichever way (the code, a token, the emailed link): it is shown on a
+# partner's screen and may be read by others. Tokens keep telling how an invitation ended.
+USED = frozenset({"accepted", "declined"})
 
 
 class Grant(msgspec.Struct, kw_only=True):
@@ -108,13 +113,18 @@ async def resolve(
         grant = await QRGrant.select().where(QRGrant.user_code == code).first()
         if grant is None:
             raise not_found("No invitation has this code; check it and try again.")
+        async with write_transaction():
+            await give_back(budgets)  # a code that exists was not guessed, live or dead
         if grant["expires_at"] <= now:
             raise AppError(
                 ErrorCode.USER_CODE_EXPIRED, "This code is no longer valid; ask for a new one."
             )
-        async with write_transaction():
-            await give_back(budgets)
         invitation = await Invitation.select().where(Invitation.id == grant["invitation"]).first()
+        assert invitation is not None  # a foreign key
+        if views.invitation_status(invitation, now) in USED:
+            raise AppError(
+                ErrorCode.USER_CODE_EXPIRED, "This code was already used; ask for a new one."
+            )
         return Grant(invitation=invitation, grant_expires_at=grant["expires_at"])
     assert data.token is not None
     return await resolve_token(ctx, data.token, now)
