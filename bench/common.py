@@ -220,16 +220,20 @@ class Arrivals:
 
     def _sample(self) -> None:
         with httpx.Client(timeout=5) as http:
-            while not self._stop.is_set():
-                count = http.get(self.url).json()["count"]
-                self.samples.append((time.monotonic(), count))
-                self._stop.wait(0.02)
+            while not self._stop.wait(0.02):
+                self._take(http)
+
+    def _take(self, http: httpx.Client) -> None:
+        count = http.get(self.url).json()["count"]
+        self.samples.append((time.monotonic(), count))
 
     @property
     def count(self) -> int:
         return self.samples[-1][1] if self.samples else 0
 
     def __enter__(self) -> Arrivals:
+        with httpx.Client(timeout=5) as http:
+            self._take(http)  # so `count` is the receiver's, earlier runs' arrivals included
         self._thread.start()
         return self
 
