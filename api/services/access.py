@@ -9,6 +9,7 @@ from piccolo.table import Table
 
 from api.errors import AppError, not_found
 from db.tables import BusinessMember, PartnerMember
+from db.transactions import lock
 from mobile_contract import ErrorCode
 
 
@@ -22,10 +23,13 @@ async def found(query: Any, what: str) -> dict[str, Any]:
 
 
 async def partner_row(
-    table: type[Table], partner_id: UUID, row_id: UUID, what: str
+    table: type[Table], partner_id: UUID, row_id: UUID, what: str, *, locked: bool = False
 ) -> dict[str, Any]:
     """The row `row_id` of `table` (a table with a `partner` column) if it is the
-    partner's, else 404 `No such {what}`."""
+    partner's, else 404 `No such {what}`. `locked`: the row is locked first, so that what
+    is read holds still until the transaction ends."""
+    if locked:
+        await lock(table, row_id)
     partner = table._meta.get_column_by_name("partner")
     return await found(
         table.select().where((table._meta.primary_key == row_id) & (partner == partner_id)), what

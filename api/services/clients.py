@@ -18,7 +18,6 @@ from api.services.changes import PartnerChange, partner_change
 from api.services.context import Context, utcnow
 from db import search, sql, statements
 from db.tables import Client, Event, Invitation, Link, MailOutbox, QRGrant
-from db.transactions import lock
 from mobile_contract import ErrorCode, EventType, models
 
 
@@ -33,8 +32,8 @@ async def _load_view(ctx: Context, client_row: dict[str, Any]) -> models.Client:
     return views.client(ctx, client_row, invitation_row, utcnow())
 
 
-async def _row(partner_id: UUID, client_id: UUID) -> dict[str, Any]:
-    return await partner_row(Client, partner_id, client_id, "client")
+async def _row(partner_id: UUID, client_id: UUID, *, locked: bool = False) -> dict[str, Any]:
+    return await partner_row(Client, partner_id, client_id, "client", locked=locked)
 
 
 def _new_client(
@@ -142,8 +141,7 @@ async def patch(
         if (value := getattr(data, name)) is not msgspec.UNSET
     }
     async with partner_change(ctx, partner_id) as change:
-        await lock(Client, client_id)
-        row = await _row(partner_id, client_id)
+        row = await _row(partner_id, client_id, locked=True)
         if changes:
             merged = row | {column._meta.name: value for column, value in changes.items()}
             keys = search.client_keys(
@@ -164,8 +162,7 @@ async def disconnect(
     """Revoke the client's link; the client becomes `inactive`. Idempotent."""
     await require_partner_member(user.sub, partner_id)
     async with partner_change(ctx, partner_id) as change:
-        await lock(Client, client_id)
-        row = await _row(partner_id, client_id)
+        row = await _row(partner_id, client_id, locked=True)
         if row["status"] == "active":
             links = (
                 await Link.update({Link.status: "revoked", Link.revoked_at: change.now})
@@ -231,8 +228,7 @@ async def delete(ctx: Context, user: models.User, partner_id: UUID, client_id: U
     its events keep their ids and types, not their data. A `client.deleted` event says so."""
     await require_partner_member(user.sub, partner_id)
     async with partner_change(ctx, partner_id) as change:
-        await lock(Client, client_id)
-        row = await _row(partner_id, client_id)
+        row = await _row(partner_id, client_id, locked=True)
         if views.client_status(row, change.now) == "active":
             raise AppError(
                 ErrorCode.CLIENT_ALREADY_ACTIVE, "The client is linked; disconnect it first."

@@ -17,7 +17,6 @@ from api.services.changes import partner_change
 from api.services.context import Context, utcnow
 from api.tokens import new_token_id
 from db.tables import Partner, RegistrationLink
-from db.transactions import lock
 from mobile_contract import EventType, models
 
 OPEN_ENDED_TOKEN = timedelta(days=3650)
@@ -75,8 +74,10 @@ async def create(
     return view(ctx, link.to_dict())
 
 
-async def _row(partner_id: UUID, link_id: UUID) -> dict[str, Any]:
-    return await partner_row(RegistrationLink, partner_id, link_id, "registration link")
+async def _row(partner_id: UUID, link_id: UUID, *, locked: bool = False) -> dict[str, Any]:
+    return await partner_row(
+        RegistrationLink, partner_id, link_id, "registration link", locked=locked
+    )
 
 
 async def list_links(
@@ -104,8 +105,7 @@ async def revoke(
     """Stop the link from working (idempotent); businesses already linked stay linked."""
     await require_partner_member(user.sub, partner_id)
     async with partner_change(ctx, partner_id) as change:
-        await lock(RegistrationLink, link_id)
-        row = await _row(partner_id, link_id)
+        row = await _row(partner_id, link_id, locked=True)
         if row["revoked_at"] is None:
             await RegistrationLink.update({RegistrationLink.revoked_at: change.now}).where(
                 RegistrationLink.id == link_id

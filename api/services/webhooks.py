@@ -19,7 +19,6 @@ from api.services.context import Context
 from api.webhooks import targets
 from api.webhooks.secrets import new_secret
 from db.tables import WebhookDelivery, WebhookEndpoint
-from db.transactions import lock
 from mobile_contract import EventType, models
 
 MAX_ENDPOINTS = 20  # per partner
@@ -78,8 +77,8 @@ async def check_url(ctx: Context, url: str) -> None:
         raise invalid("url", "the host did not resolve in time") from None
 
 
-async def _row(partner_id: UUID, webhook_id: UUID) -> dict[str, Any]:
-    return await partner_row(WebhookEndpoint, partner_id, webhook_id, "webhook")
+async def _row(partner_id: UUID, webhook_id: UUID, *, locked: bool = False) -> dict[str, Any]:
+    return await partner_row(WebhookEndpoint, partner_id, webhook_id, "webhook", locked=locked)
 
 
 async def create(
@@ -138,8 +137,7 @@ async def update(
     if data.description is None or isinstance(data.description, str):
         changes[WebhookEndpoint.description] = data.description
     async with partner_change(ctx, partner_id) as change:
-        await lock(WebhookEndpoint, webhook_id)
-        row = await _row(partner_id, webhook_id)
+        row = await _row(partner_id, webhook_id, locked=True)
         if isinstance(data.status, str) and data.status != row["status"]:
             changes[WebhookEndpoint.status] = data.status
             changes[WebhookEndpoint.failing_since] = None
@@ -156,8 +154,7 @@ async def delete(ctx: Context, user: models.User, partner_id: UUID, webhook_id: 
     """The endpoint and its delivery log go; nothing more is sent to it."""
     await require_partner_member(user.sub, partner_id)
     async with partner_change(ctx, partner_id) as change:
-        await lock(WebhookEndpoint, webhook_id)
-        await _row(partner_id, webhook_id)
+        await _row(partner_id, webhook_id, locked=True)
         await WebhookDelivery.delete().where(WebhookDelivery.endpoint == webhook_id)
         await WebhookEndpoint.delete().where(WebhookEndpoint.id == webhook_id)
         change.webhooks_changed()
@@ -170,8 +167,7 @@ async def rotate_secret(
     await require_partner_member(user.sub, partner_id)
     secret = new_secret()
     async with partner_change(ctx, partner_id) as change:
-        await lock(WebhookEndpoint, webhook_id)
-        row = await _row(partner_id, webhook_id)
+        row = await _row(partner_id, webhook_id, locked=True)
         await WebhookEndpoint.update(
             {
                 WebhookEndpoint.secret: ctx.webhook_secrets.seal(secret, webhook_id.bytes),
