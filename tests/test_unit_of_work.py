@@ -59,6 +59,7 @@ class Watch:
             self._publish(partner_id, newest)
 
         self._bus.publish = publish  # type: ignore[method-assign]
+        self._first_revision = self.revision()
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -84,7 +85,9 @@ class Watch:
         return self.db(count)
 
     def quiet(self) -> None:
-        """Wait until no email of the partner is still queued (the worker recorded it)."""
+        """Wait until no email of the partner is still queued (the worker recorded it) and
+        every change committed so far has woken the polls: a change publishes right after
+        its commit, so a reader can see the commit a moment before the wake-up."""
 
         async def queued() -> int:
             return await Invitation.count().where(
@@ -92,6 +95,7 @@ class Watch:
             )
 
         until(lambda: self.db(queued) == 0)
+        until(lambda: len(self.published) == self.revision() - self._first_revision)
 
     def one_change(self, step: Callable[[], object], changes: int = 1) -> None:
         """`step` (with the emails it queues sent) made `changes` changes, besides the

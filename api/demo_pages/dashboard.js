@@ -471,6 +471,7 @@ async function start() {
   $("hide-qr").addEventListener("click", hideQr);
   $("edit-form").addEventListener("submit", saveDetails);
   $("reg-form").addEventListener("submit", createRegistrationLink);
+  $("create-link").disabled = false; // until now a submit would have reloaded the page
 
   await Promise.all([refreshList(), refreshRegistrationLinks()]);
   follow().catch(() => ($("live").textContent = "Offline"));
