@@ -293,7 +293,6 @@ def postgres() -> None:
 
         print("\npostgresql: webhooks", flush=True)
         webhooks(server, receiver, list_latency, "one process")
-        webhooks_beside(receiver)
 
         print("\npostgresql: memory", flush=True)
         row("7. server memory at rest", f"{at_rest:.0f} MiB")
@@ -344,10 +343,13 @@ def webhooks(
     )
 
 
-def webhooks_beside(receiver: Served) -> None:
+def webhooks_beside() -> None:
     """The same with the API `--web-only` and the deliveries in a `worker` process beside
-    it, as a deployment of several processes runs them."""
-    with Server(web_only=True, **PRODUCTION) as server, server.background():
+    it, as a deployment of several processes runs them (after the one-process server has
+    stopped: its background work would take these deliveries too)."""
+    print("\npostgresql: webhooks, API and a worker process", flush=True)
+    receiver = Served("bench.receiver", "/count")
+    with receiver, Server(web_only=True, **PRODUCTION) as server, server.background():
         anna = Dashboard(server, "Polled Accountants")
         anna.import_clients(200)
         listed = f"{server.base_url}{anna.path}/clients?limit=50"
@@ -430,6 +432,7 @@ def main() -> None:
     # service and the direct-SQL yardstick alike.
     os.environ["DATABASE_URL"] = os.environ.get("DATABASE_SOCKET_URL") or os.environ["DATABASE_URL"]
     postgres()
+    webhooks_beside()
     print("\npostgresql: scale", flush=True)
     scale.postgres(row, PRODUCTION)
     sqlite()

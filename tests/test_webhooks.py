@@ -185,6 +185,34 @@ def test_a_receiver_failing_twice_gets_three_attempts_with_one_webhook_id(
     assert delivery["next_attempt_at"] is None
 
 
+def test_a_process_whose_key_cannot_read_the_secret_leaves_the_delivery_to_another(
+    api: Api, owner: Caller, partner: str, receivers: Any
+) -> None:
+    receiver = receivers()
+    hook = create(owner, partner, receiver.url)
+    right = api.ctx.webhook_secrets
+    api.ctx.webhook_secrets = SecretBox("another WEBHOOK_SECRET_KEY, as a misconfigured host")
+    try:
+        api.client_row(owner, partner)
+        [tried] = until(
+            lambda: [d for d in deliveries(owner, partner, hook)["items"] if d["attempts"] >= 2]
+        )
+    finally:
+        api.ctx.webhook_secrets = right
+    assert tried["outcome"] == "pending" and receiver.requests == []
+    assert tried["last_error"] == (
+        "not sent: the secret cannot be read (was WEBHOOK_SECRET_KEY changed?)"
+    )
+    [delivered] = until(
+        lambda: [
+            d for d in deliveries(owner, partner, hook)["items"] if d["outcome"] == "delivered"
+        ]
+    )
+    assert (
+        delivered["attempts"] > tried["attempts"] and len(verified(hook["secret"], receiver)) == 1
+    )
+
+
 def test_after_a_rotation_deliveries_verify_with_the_old_and_the_new_secret(
     owner: Caller, partner: str, receivers: Any
 ) -> None:

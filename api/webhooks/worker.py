@@ -231,9 +231,11 @@ class DeliveryWorker:
             return Attempt(None, Failure("not sent: the event is gone", permanent=True))
         try:
             secrets = self._secrets(endpoint)
-        except ValueError:
+        except ValueError:  # this process's key, not the delivery, is wrong: retried, so a
+            # process with the right key (a deployment part-way through a change) sends it
+            log.warning("webhook endpoint %s: its secret cannot be read here", endpoint["id"])
             reason = "not sent: the secret cannot be read (was WEBHOOK_SECRET_KEY changed?)"
-            return Attempt(None, Failure(reason, permanent=True))
+            return Attempt(None, Failure(reason))
         body = payload(row, event)
         msg_id, timestamp = message_id(row), int(time.time())
         try:
