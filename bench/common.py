@@ -121,7 +121,7 @@ class Server:
     def __exit__(self, *exc: object) -> None:
         assert self.process is not None
         self.process.terminate()
-        self.process.wait(timeout=30)
+        self.process.wait(timeout=45)  # granian's own grace is 30 s
 
     @contextlib.contextmanager
     def background(self) -> Iterator[None]:
@@ -206,7 +206,7 @@ class Served:
     def __exit__(self, *exc: object) -> None:
         assert self.process is not None
         self.process.terminate()
-        self.process.wait(timeout=30)
+        self.process.wait(timeout=45)  # granian's own grace is 30 s
 
 
 class Arrivals:

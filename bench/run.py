@@ -180,7 +180,8 @@ def postgres() -> None:
     bare_app = Served("bench.bare_app", "/healthz")
     receiver = Served("bench.receiver", "/count")
     mail = f"smtp://127.0.0.1:{sink.port}"
-    with sink, bare_app, receiver, Server(MAIL_URL=mail, **PRODUCTION) as server:
+    held = {f"LONGPOLLS_PER_{scope}": str(HELD_POLLS) for scope in ("USER", "PARTNER", "PROCESS")}
+    with sink, bare_app, receiver, Server(MAIL_URL=mail, **held, **PRODUCTION) as server:
         time.sleep(2)
         at_rest = rss_mb(server.worker)
         anna = Dashboard(server, "Polled Accountants")
@@ -363,7 +364,8 @@ def webhooks_beside() -> None:
 
 
 async def long_polls(server: Server, dashboard: Dashboard) -> tuple[float, float]:
-    """Extra worker memory with HELD_POLLS long-polls waiting, and its CPU meanwhile."""
+    """Extra worker memory with HELD_POLLS long-polls waiting, and its CPU meanwhile (the
+    server's long-poll caps raised to hold them all: one user, one partner)."""
     worker = server.worker
     before = rss_mb(worker)
     limits = httpx.Limits(max_connections=HELD_POLLS + 10)
@@ -379,6 +381,8 @@ async def long_polls(server: Server, dashboard: Dashboard) -> tuple[float, float
         url = f"{dashboard.path}/events?after={cursor}&wait=20"
         polls = [asyncio.create_task(http.get(url)) for _ in range(HELD_POLLS)]
         await asyncio.sleep(5)  # all are in and waiting
+        if answered := sum(poll.done() for poll in polls):
+            raise SystemExit(f"{answered} of {HELD_POLLS} long-polls were answered, not held")
         held = rss_mb(worker) - before
         cpu = cpu_seconds(worker)
         await asyncio.sleep(3)
