@@ -151,21 +151,13 @@ def access_log_middleware(app: ASGIApp) -> ASGIApp:
             return
         started = time.perf_counter()
         request_id = _request_id(scope)
-        status = 500  # what the request counts as if the app raises before answering
-
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = [*message.get("headers", ()), (b"x-request-id", request_id)]
-            await send(message)
-
         rid = request_id.decode()
-        token = logs.request_id.set(rid)
-        try:
-            await app(scope, receive, send_wrapper)
-        finally:
-            logs.request_id.reset(token)
+        status = 500  # what the request counts as if the app raises before answering
+        finished = False
+
+        def finish() -> None:
+            nonlocal finished
+            finished = True
             _finished.append(
                 (
                     time.time(),
@@ -178,5 +170,23 @@ def access_log_middleware(app: ASGIApp) -> ASGIApp:
                     rid,
                 )
             )
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), (b"x-request-id", request_id)]
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                finish()  # before the client can have the whole answer: a scrape or a log
+                # read that follows it sees this request
+            await send(message)
+
+        token = logs.request_id.set(rid)
+        try:
+            await app(scope, receive, send_wrapper)
+        finally:
+            logs.request_id.reset(token)
+            if not finished:  # no answer, or not a whole one
+                finish()
 
     return middleware

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from tests.conftest import LiveServer
-from tests.support import Api
+from tests.support import Api, until
 
 
 @pytest.mark.parametrize("server", ["live_server", "json_server"])
@@ -69,12 +69,19 @@ def test_secrets_never_reach_the_server_log(
         )
         assert wrong.status_code == 400
         http.get("/api/v1/me", headers={"Authorization": "Bearer " + tokens[1]})
+        clients_path = f"/api/v1/partners/{partner}/clients"
         http.get(
-            f"/api/v1/partners/{partner}/clients",
+            clients_path,
             params={"cursor": tokens[1]},
             headers=anna.headers,
         )
-    log = live_server.log()
+
+    # Request lines are written in batches: read once the last request's line is there.
+    def written() -> str:
+        text = live_server.log()
+        return text if f"GET {clients_path} " in text else ""
+
+    log = until(written)
     assert "GET /i/[redacted]/qr.png 200" in log
     assert "POST /api/v1/mobile/invitations/confirm 200" in log
     for secret in secrets:

@@ -208,9 +208,8 @@ def test_a_process_whose_key_cannot_read_the_secret_leaves_the_delivery_to_anoth
             d for d in deliveries(owner, partner, hook)["items"] if d["outcome"] == "delivered"
         ]
     )
-    assert (
-        delivered["attempts"] > tried["attempts"] and len(verified(hook["secret"], receiver)) == 1
-    )
+    # The attempt under way when the key was put back may be the one that delivers.
+    assert delivered["attempts"] >= 2 and len(verified(hook["secret"], receiver)) == 1
 
 
 def test_after_a_rotation_deliveries_verify_with_the_old_and_the_new_secret(
