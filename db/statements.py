@@ -129,8 +129,9 @@ def ordered(select: Any, column: Column, descending: bool) -> Any:
 
 
 def after_row(column: Column, descending: bool, value: Any, last_id: Any) -> WhereRaw:
-    """Rows after (`value`, `last_id`) in the order of `ordered(…, column, descending)`; ascending by a column that cannot be NULL as one row comparison,
-    which an index on (…, column, id) serves as a range."""
+    """Rows after (`value`, `last_id`) in the order of `ordered(…, column, descending)`.
+    Ascending, the comparison is one row comparison, which an index on (…, column, id)
+    serves as a range."""
     name = column._meta.db_column_name
     if value is None:  # the page ended among the rows without a value
         return WhereRaw(f"{name} IS NULL AND id > {{}}", last_id)

@@ -19,8 +19,9 @@ from api.lru import LRU
 from api.parameters import declared
 
 # A query string a handler was found to take, so that a dashboard polling the same
-# filter again is not parsed again.
+# filter again is not parsed again; only short ones, so the memory it holds is bounded.
 _taken: LRU[tuple[HTTPRouteHandler, bytes], bool] = LRU(4096)
+REMEMBERED_QUERY_BYTES = 512
 
 
 def reject_unknown_query(app: ASGIApp) -> ASGIApp:
@@ -38,7 +39,8 @@ def reject_unknown_query(app: ASGIApp) -> ASGIApp:
                     error = invalid(name, f"unknown query parameter; this route takes: {known}")
                     await send_problem(error, scope, receive, send)
                     return
-            _taken.put((handler, query), True)
+            if len(query) <= REMEMBERED_QUERY_BYTES:
+                _taken.put((handler, query), True)
         await app(scope, receive, send)
 
     return checked
