@@ -40,7 +40,7 @@ _REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
 
 
 def redact_path(path: str) -> str:
-    return _TOKEN_PATH.sub("/i/[redacted]", path)
+    return _TOKEN_PATH.sub("/i/[redacted]", path) if path.startswith("/i/") else path
 
 
 _prefix = os.urandom(5).hex()
@@ -71,38 +71,20 @@ _finished: deque[Finished] = deque()
 _series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
 
-class RequestLine(logging.LogRecord):
-    """A request's log record, made without `LogRecord.__init__`'s bookkeeping (the
-    caller's file and line, thread and process names, a clock read), which a request line
-    does not show: `settle()` makes one per request."""
-
-    _COMMON = logging.makeLogRecord(
-        {"name": log.name, "levelno": logging.INFO, "levelname": "INFO", "pathname": __file__}
-    ).__dict__
-
-    def __init__(self, at: float, args: tuple[Any, ...], fields: dict[str, Any]) -> None:
-        self.__dict__.update(self._COMMON)
-        self.__dict__.update(fields)
-        self.msg = "%s %s%s %s %.1fms"
-        self.args = args
-        self.created = at
-        self.msecs = at % 1 * 1000
-        self.relativeCreated = (
-            self._COMMON["relativeCreated"] + (at - self._COMMON["created"]) * 1000
-        )
-
-
 def settle() -> None:
     """Count and log the requests finished since the last call (any thread; each request
-    is taken once). Durations are observed by (method, route, status) group, each series
-    written once per call."""
+    is taken once): their lines in one `logs.Lines` record, their durations observed by
+    (method, route, status) group, each series written once per call."""
     info = log.isEnabledFor(logging.INFO)
+    lines: list[logs.Entry] = []
     durations: dict[tuple[str, str, int], list[float]] = {}
     while _finished:
         at, method, path, query, route, status, seconds, rid = _finished.popleft()
         durations.setdefault((method, route, status), []).append(seconds)
         if info:
             duration_ms = round(seconds * 1000, 1)
+            query_mark = " ?[redacted]" if query else ""
+            message = f"{method} {redact_path(path)}{query_mark} {status} {duration_ms:.1f}ms"
             fields = {
                 "method": method,
                 "route": route,
@@ -110,9 +92,9 @@ def settle() -> None:
                 "duration_ms": duration_ms,
                 "request_id": rid,
             }
-            query_mark = " ?[redacted]" if query else ""
-            args = (method, redact_path(path), query_mark, status, duration_ms)
-            log.handle(RequestLine(at, args, fields))
+            lines.append((at, message, fields))
+    if lines:
+        log.handle(logs.Lines(log.name, lines))
     for key, amounts in durations.items():
         series = _series.get(key)
         if series is None:  # looked up once per (method, route, status): bounded

@@ -6,8 +6,10 @@ collector never stalls the event loop, and the loop does not hand the GIL to a t
 each request's line. With
 `LOG_FORMAT=json` each line is `{"ts", "level", "logger", "msg", ...}` plus the fields a
 record carries (`method`, `route`, `status`, `duration_ms`, `request_id` on request
-lines); any line logged while a request is handled carries its `request_id`. Messages are
-redacted where they are made (`api.access_log.redact_path`): this module formats only.
+lines); any line logged while a request is handled carries its `request_id`. Request lines
+come in batches, one `Lines` record each, so that a line costs far less than a request.
+Messages are redacted where they are made (`api.access_log.redact_path`): this module
+formats only.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import logging
 import sys
 import threading
 from collections import deque
+from collections.abc import Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -31,7 +34,51 @@ request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 # The fields a record may carry (as `extra=`) that a JSON line shows.
 FIELDS = ("method", "route", "status", "duration_ms", "request_id")
-_encode = msgspec.json.Encoder().encode
+_encoder = msgspec.json.Encoder()
+_encode = _encoder.encode
+
+# A line of a `Lines` record: when it happened, its message, and the fields it carries.
+Entry = tuple[float, str, dict[str, Any]]
+
+
+class Lines(logging.LogRecord):
+    """Many INFO lines of one logger in one record, each an `Entry`. A busy server writes
+    a line per request; a `LogRecord` a line, passed down the logger tree and formatted
+    field by field, cost more than the request itself, so `api.access_log` hands over a
+    batch at a time. The formatters here write one line an entry; any other handler gets
+    the messages, one a line, from `getMessage()`, or a record an entry from `each()`."""
+
+    def __init__(self, name: str, entries: list[Entry]) -> None:
+        super().__init__(name, logging.INFO, __file__, 0, "", None, None)
+        self.entries = entries
+
+    def getMessage(self) -> str:
+        return "\n".join(message for _, message, _ in self.entries)
+
+    def each(self) -> Iterator[logging.LogRecord]:
+        for created, message, fields in self.entries:
+            yield logging.makeLogRecord(
+                {
+                    "name": self.name,
+                    "levelno": self.levelno,
+                    "levelname": self.levelname,
+                    "pathname": self.pathname,
+                    "msg": message,
+                    "created": created,
+                    "msecs": created % 1 * 1000,
+                    **fields,
+                }
+            )
+
+
+class TextFormatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+
+    def format(self, record: logging.LogRecord) -> str:
+        if isinstance(record, Lines):
+            return "\n".join(map(super().format, record.each()))
+        return super().format(record)
 
 
 class JsonFormatter(logging.Formatter):
@@ -50,6 +97,19 @@ class JsonFormatter(logging.Formatter):
         return f"{self._second[1]}.{millis:03d}+00:00"
 
     def format(self, record: logging.LogRecord) -> str:
+        if isinstance(record, Lines):  # the whole batch in one call to the encoder
+            level = record.levelname.lower()
+            lines = [
+                {
+                    "ts": self.timestamp(created),
+                    "level": level,
+                    "logger": record.name,
+                    "msg": message,
+                    **fields,
+                }
+                for created, message, fields in record.entries
+            ]
+            return _encoder.encode_lines(lines)[:-1].decode()
         line: dict[str, Any] = {
             "ts": self.timestamp(record.created),
             "level": record.levelname.lower(),
@@ -127,7 +187,7 @@ class BatchedHandler(logging.Handler):
 
 
 def formatter(settings: Settings) -> logging.Formatter:
-    return JsonFormatter() if settings.logs_as_json else logging.Formatter(TEXT_FORMAT)
+    return JsonFormatter() if settings.logs_as_json else TextFormatter()
 
 
 _handler: BatchedHandler | None = None
@@ -158,7 +218,7 @@ def granian_log_config(settings: Settings) -> dict[str, Any]:
     fmt: dict[str, Any] = (
         {"()": "api.logs.JsonFormatter"}
         if settings.logs_as_json
-        else {"()": "logging.Formatter", "fmt": TEXT_FORMAT}
+        else {"()": "api.logs.TextFormatter"}
     )
     return {
         "version": 1,

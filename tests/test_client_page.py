@@ -10,6 +10,7 @@ from uuid import UUID
 
 import pytest
 
+from api.logs import Lines
 from db.tables import Client, Invitation
 from tests.conftest import Runner
 from tests.support import Api, Caller, assert_problem, until
@@ -285,7 +286,15 @@ def test_an_unknown_query_parameter_on_a_get_is_refused(
     assert problem["errors"][0]["field"] == "email_stauts"
     # The request log (and so the metrics) see the answer's status, not an error's 500.
     rid = response.headers["x-request-id"]
-    [logged] = until(lambda: [r for r in caplog.records if getattr(r, "request_id", "") == rid])
+    [logged] = until(
+        lambda: [
+            line
+            for record in caplog.records
+            if isinstance(record, Lines)
+            for line in record.each()
+            if line.request_id == rid
+        ]
+    )
     assert "?[redacted]" in logged.getMessage()
     assert logged.status == 400
 

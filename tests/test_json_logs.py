@@ -72,3 +72,36 @@ def test_line_times_are_iso_8601_to_the_millisecond_as_datetime_writes_them() ->
 def test_made_request_ids_differ_from_request_to_request(json_server: LiveServer) -> None:
     ids = {httpx.get(f"{json_server.base_url}/healthz").headers["x-request-id"] for _ in range(20)}
     assert len(ids) == 20
+
+
+def test_a_batch_of_request_lines_is_written_as_its_lines_one_by_one() -> None:
+    from api.logs import JsonFormatter, Lines, TextFormatter
+
+    healthz = {"method": "GET", "route": "/healthz", "status": 200, "duration_ms": 0.3}
+    refused = {"method": "POST", "route": "/x", "status": 400, "duration_ms": 12.0}
+    batch = Lines(
+        "api.access",
+        [
+            (1764715559.0004999, "GET /healthz 200 0.3ms", healthz | {"request_id": "a"}),
+            (1764715560.5, "POST /x ?[redacted] 400 12.0ms", refused | {"request_id": "b"}),
+        ],
+    )
+    assert [json.loads(line) for line in JsonFormatter().format(batch).splitlines()] == [
+        {"ts": "2025-12-02T22:45:59.000+00:00", "level": "info", "logger": "api.access"}
+        | {"msg": "GET /healthz 200 0.3ms"}
+        | healthz
+        | {"request_id": "a"},
+        {"ts": "2025-12-02T22:46:00.500+00:00", "level": "info", "logger": "api.access"}
+        | {"msg": "POST /x ?[redacted] 400 12.0ms"}
+        | refused
+        | {"request_id": "b"},
+    ]
+    for formatter in (JsonFormatter(), TextFormatter()):
+        one_by_one = [formatter.format(line) for line in batch.each()]
+        assert formatter.format(batch).splitlines() == one_by_one
+    text = TextFormatter().format(batch).splitlines()
+    assert [line.split(" ", 2)[2] for line in text] == [
+        "INFO api.access GET /healthz 200 0.3ms",
+        "INFO api.access POST /x ?[redacted] 400 12.0ms",
+    ]
+    assert batch.getMessage() == "GET /healthz 200 0.3ms\nPOST /x ?[redacted] 400 12.0ms"
