@@ -9,7 +9,9 @@ three 3-second runs at a fixed rate (two connections, each pausing 20 ms), so la
 measured without queueing behind the load itself: a search for the rare name, the first
 page of the client list, a page deep in it (by cursor) and a page of the event feed from
 the middle of it; then, on PostgreSQL, the large partner's first page while 20,000
-invitation emails go out to a local SMTP server, against the same page idle.
+invitation emails go out to a local SMTP server, against the same page idle: first with
+one `serve` process doing both, then (on the same database, with the rest of that send)
+with the API `--web-only` and the send in a `worker` process beside it.
 """
 
 from __future__ import annotations
@@ -38,8 +40,8 @@ class Partner:
     """A partner filled with `count` imported clients and one of the rare name."""
 
     def __init__(self, server: Server, name: str, count: int) -> None:
-        self.server = server
-        self.http = server.client(f"scale-{name}")
+        self.sub = f"scale-{name}"
+        self.served_by(server)
         self.auth = {"Authorization": self.http.headers["Authorization"]}
         self.id = self.http.post("/api/v1/partners", json={"name": name}).json()["id"]
         self.path = f"/api/v1/partners/{self.id}"
@@ -54,6 +56,11 @@ class Partner:
             self.client_ids += [r["client"]["id"] for r in response.json()["results"]]
         rare = {"name": RARE, "email": "owner@quetzal.example", "language": "nl"}
         self.http.post(f"{self.path}/clients", json=rare).raise_for_status()
+
+    def served_by(self, server: Server) -> None:
+        """Reach the partner through `server` (another one on the same database)."""
+        self.server = server
+        self.http = server.client(self.sub)
 
     def url(self, path: str, **query: str | int) -> str:
         return f"{self.server.base_url}{self.path}{path}?{urlencode(query)}"
@@ -114,21 +121,33 @@ def search(label: str, row: Row, large: Partner, target: str) -> None:
     )
 
 
-def during_send(row: Row, server: Server, sink: SMTPSink, large: Partner) -> None:
+def during_send(row: Row, sink: SMTPSink, large: Partner) -> None:
     """The large partner's first page idle, then while SENT invitation emails go out."""
-    first_page = large.url("/clients", limit=50)
-    idle = large.p50(first_page)
+    idle = large.p50(large.url("/clients", limit=50))
     for start in range(0, SENT, 1000):
         body = {"client_ids": large.client_ids[start : start + 1000], "message": "Welcome!"}
         large.http.post(f"{large.path}/invitations", json=body).raise_for_status()
-    sink.wait_for(500, timeout=300)  # the send is under way
+    sending(row, "one process", sink, large, idle)
+
+
+def sending_beside(row: Row, server: Server, sink: SMTPSink, large: Partner) -> None:
+    """The same on `server`, `--web-only` (so idle until a worker runs), then with a
+    `worker` process beside it sending what is left of the send."""
+    large.served_by(server)
+    idle = large.p50(large.url("/clients", limit=50))
+    with server.background():
+        sending(row, "API and a worker process", sink, large, idle)
+
+
+def sending(row: Row, layout: str, sink: SMTPSink, large: Partner, idle: WrkRun) -> None:
+    sink.wait_for(sink.count + 500, timeout=300)  # the send is under way
     before = sink.count
-    busy = large.p50(first_page)
+    busy = large.p50(large.url("/clients", limit=50))
     sent_meanwhile = sink.count - before
     if sink.count >= SENT:
         raise SystemExit("the send ended before the measurement did")
     row(
-        f"the large partner's first page while {SENT:,} emails go out, p50",
+        f"the large partner's first page while {SENT:,} emails go out ({layout}), p50",
         f"{busy.latency_ms[50]:.1f} ms (idle {idle.latency_ms[50]:.1f} ms)",
         f"{busy.latency_ms[50] / idle.latency_ms[50]:.2f}x; {sent_meanwhile:,} emails"
         " sent meanwhile",
@@ -162,15 +181,22 @@ def postgres(row: Row, production: dict[str, str]) -> None:
     url = asyncio.run(fresh_database(os.environ["DATABASE_URL"], "invites_scale"))
     sink = SMTPSink()
     mail = f"smtp://127.0.0.1:{sink.port}"
-    with sink, Server(DATABASE_URL=url, MAIL_URL=mail, **production) as server:
-        started = time.perf_counter()
-        large = Partner(server, "Large Accountants", LARGE)
-        small = Partner(server, "Small Accountants", SMALL)
-        print(f"  filled in {time.perf_counter() - started:.0f} s", flush=True)
-        asyncio.run(maintained(url))
-        search("", row, large, "≤ 10 ms")
-        compare("", row, large, small)
-        during_send(row, server, sink, large)
+    with sink:
+        one_process = Server(DATABASE_URL=url, MAIL_URL=mail, **production)
+        with one_process as server:
+            started = time.perf_counter()
+            large = Partner(server, "Large Accountants", LARGE)
+            small = Partner(server, "Small Accountants", SMALL)
+            print(f"  filled in {time.perf_counter() - started:.0f} s", flush=True)
+            asyncio.run(maintained(url))
+            search("", row, large, "≤ 10 ms")
+            compare("", row, large, small)
+            during_send(row, sink, large)
+        # The same signing key: the emails left to send carry the first server's tokens.
+        key = one_process.env["INVITE_SIGNING_KEY_FILE"]
+        environment = {"DATABASE_URL": url, "MAIL_URL": mail, "INVITE_SIGNING_KEY_FILE": key}
+        with Server(web_only=True, **environment, **production) as server:
+            sending_beside(row, server, sink, large)
 
 
 def sqlite(row: Row, production: dict[str, str], folder: str) -> None:
