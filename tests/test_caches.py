@@ -12,6 +12,7 @@ from uuid import UUID, uuid4
 import httpx
 import pytest
 
+from api.services import client_list, grants
 from api.services.changes import partner_change
 from api.services.revisions import RevisionCache, Revisions
 from db.tables import Client, Invitation
@@ -55,6 +56,32 @@ def test_a_write_here_is_seen_by_the_next_poll(api: Api, owner: Caller, partner:
     api.accept(api.user("ben"), invitation)
     changed = poll(owner, url, etag)
     assert changed.status_code == 200 and changed.json()["items"] == []
+
+
+def _route_must_not_run(*_: Any) -> None:
+    raise AssertionError("the route ran for an answer that memory holds")
+
+
+def _answer(response: httpx.Response) -> tuple[int, list[tuple[str, str]], bytes]:
+    headers = [(k, v) for k, v in response.headers.multi_items() if k != "x-request-id"]
+    return response.status_code, headers, response.content
+
+
+def test_an_answer_from_memory_is_the_routes_answer_to_the_letter(
+    api: Api, owner: Caller, partner: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, invitation = api.invited_client(owner, partner)
+    sent(owner, partner)
+    etag = owner.get(invited_url(partner)).headers["etag"]
+    # The same list under a query string memory holds nothing for yet, and an image not
+    # fetched before: both answered by their routes first, then from memory.
+    url = invited_url(partner) + "&sort=created"
+    from_route = poll(owner, url, etag), api.http.get(qr_path(invitation))
+    monkeypatch.setattr(client_list, "page", _route_must_not_run)
+    monkeypatch.setattr(grants, "usable_until", _route_must_not_run)
+    from_memory = poll(owner, url, etag), api.http.get(qr_path(invitation))
+    assert [_answer(r)[0] for r in from_memory] == [304, 200]
+    assert [_answer(r) for r in from_memory] == [_answer(r) for r in from_route]
 
 
 def test_each_query_and_user_has_its_own_etag(api: Api, owner: Caller, partner: str) -> None:

@@ -9,8 +9,10 @@ from uuid import UUID
 
 import msgspec
 from litestar import Request, Response
+from litestar.types import Scope
 
-from api.routes.params import bearer_token
+from api.auth import bearer_in
+from api.routes.memory import Answer, encoded, header
 from api.services.context import Context
 from api.services.revisions import Versioned
 from mobile_contract.models import User
@@ -28,36 +30,36 @@ async def remembered_etag_response(
     compute: Callable[[], Awaitable[Versioned]],
 ) -> Response[bytes]:
     """`etag_response` of what `compute` returns, remembering its ETag for
-    `not_modified_from_memory` while the answer stays true (see api.services.revisions)."""
+    `not_modified_in_memory` while the answer stays true (see api.services.revisions)."""
     answer = await compute()
     content, etag = _encode(answer.body)
     ctx: Context = request.app.state.ctx
     ctx.list_etags.put(
-        _key(request, user.sub), partner_id, answer.revision, etag, answer.valid_until
+        _key(request.scope, user.sub), partner_id, answer.revision, etag, answer.valid_until
     )
     return _respond(request, content, etag)
 
 
-async def not_modified_from_memory(request: Request[Any, Any, Any]) -> Response[bytes] | None:
-    """`before_request` of a route answered by `remembered_etag_response`: a 304 for a
-    matching If-None-Match from a signed-in user, straight from memory, before parameters
-    and dependencies are even parsed. Anything else (None) goes the usual way."""
-    if "if-none-match" not in request.headers:
+def not_modified_in_memory(ctx: Context, scope: Scope) -> Answer | None:
+    """For `answered_from_memory` on a route answered by `remembered_etag_response`: a 304
+    for a matching If-None-Match from a signed-in user, straight from memory. Anything else
+    (None) goes the usual way."""
+    if_none_match = header(scope, b"if-none-match")
+    if not if_none_match:
         return None
-    ctx: Context = request.app.state.ctx
-    token = bearer_token(request)
+    token = bearer_in(scope)
     user = ctx.verifier.remembered(token) if token else None
     if user is None:
         return None
-    etag = ctx.list_etags.get(_key(request, user.sub))
-    if etag is None or not _matches(request, etag):
+    etag = ctx.list_etags.get(_key(scope, user.sub))
+    if etag is None or not _matches(if_none_match, etag):
         return None
-    return _not_modified(etag)
+    return Answer(304, encoded(_headers(etag)), b"")
 
 
-def _key(request: Request[Any, Any, Any], user_sub: str) -> Hashable:
+def _key(scope: Scope, user_sub: str) -> Hashable:
     """One answer per path (it names the partner), user and query string."""
-    return (request.scope["path"], user_sub, request.scope["query_string"])
+    return (scope["path"], user_sub, scope["query_string"])
 
 
 def _encode(body: msgspec.Struct) -> tuple[bytes, str]:
@@ -66,8 +68,8 @@ def _encode(body: msgspec.Struct) -> tuple[bytes, str]:
 
 
 def _respond(request: Request[Any, Any, Any], content: bytes, etag: str) -> Response[bytes]:
-    if _matches(request, etag):
-        return _not_modified(etag)
+    if _matches(request.headers.get("if-none-match"), etag):
+        return Response(content=b"", status_code=304, headers=_headers(etag))
     return Response(content=content, media_type="application/json", headers=_headers(etag))
 
 
@@ -75,13 +77,8 @@ def _headers(etag: str) -> dict[str, str]:
     return {"ETag": etag, "Cache-Control": "no-cache"}
 
 
-def _not_modified(etag: str) -> Response[bytes]:
-    return Response(content=b"", status_code=304, headers=_headers(etag))
-
-
-def _matches(request: Request[Any, Any, Any], etag: str) -> bool:
-    header = request.headers.get("if-none-match")
-    if not header:
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
         return False
-    candidates = {c.strip().removeprefix("W/") for c in header.split(",")}
+    candidates = {c.strip().removeprefix("W/") for c in if_none_match.split(",")}
     return "*" in candidates or etag in candidates

@@ -8,9 +8,10 @@ from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import JSONBody, QueryParameter
 
 from api.routes.bodies import IMPORT_BODY_MAX, INVITE_BODY_MAX
-from api.routes.caching import etag_response, not_modified_from_memory, remembered_etag_response
+from api.routes.caching import etag_response, not_modified_in_memory, remembered_etag_response
 from api.routes.idempotency import IdempotencyKeyHeader, idempotent
 from api.routes.longpolls import refuse_capped_polls
+from api.routes.memory import answered_from_memory
 from api.routes.params import (
     IN_PARTNER,
     INVALID,
@@ -89,7 +90,7 @@ class ClientsController(Controller):
         "breaks ties by id; clients without the sorted value (never invited) come last. "
         "Answers 304 for a matching If-None-Match.",
         response_headers=[],
-        before_request=not_modified_from_memory,
+        middleware=[answered_from_memory(not_modified_in_memory)],
     )
     async def list_clients(
         self,

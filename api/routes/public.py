@@ -8,9 +8,11 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Response, get
 from litestar.params import QueryParameter
+from litestar.types import Scope
 
 from api.errors import AppError
 from api.qr import ImageKind, QRRenderer
+from api.routes.memory import Answer, answered_from_memory, encoded
 from api.routes.params import (
     GRANT,
     INVALID,
@@ -29,31 +31,40 @@ MAX_IMAGE_AGE = 24 * 3600
 _MEDIA_TYPES: dict[ImageKind, str] = {"png": "image/png", "svg": "image/svg+xml"}
 
 
-def _cache_headers(expires_at: datetime | None, now: datetime) -> dict[str, str]:
-    remaining = MAX_IMAGE_AGE if expires_at is None else int((expires_at - now).total_seconds())
-    return {"Cache-Control": f"private, max-age={max(0, min(remaining, MAX_IMAGE_AGE))}"}
+def _image_headers(expires_at: datetime | None) -> dict[str, str]:
+    """A QR image's headers: cached by the browser while the token lasts (at most a day)."""
+    remaining = MAX_IMAGE_AGE
+    if expires_at is not None:
+        remaining = int((expires_at - utcnow()).total_seconds())
+    return {
+        "Cache-Control": f"private, max-age={max(0, min(remaining, MAX_IMAGE_AGE))}",
+        "Referrer-Policy": "no-referrer",
+    }
 
 
 def _image_response(image: bytes, kind: ImageKind, expires_at: datetime | None) -> Response[bytes]:
-    headers = _cache_headers(expires_at, utcnow()) | {"Referrer-Policy": "no-referrer"}
-    return Response(content=image, media_type=_MEDIA_TYPES[kind], headers=headers)
+    return Response(
+        content=image, media_type=_MEDIA_TYPES[kind], headers=_image_headers(expires_at)
+    )
 
 
-async def _image_from_memory(request: AnyRequest) -> Response[bytes] | None:
-    """`before_request` of the QR images: a token known to be usable, at the default scale,
-    whose image is cached, is answered before parameters and dependencies are parsed
-    (mail clients and pages fetch the same images again and again)."""
-    if request.scope["query_string"]:
+def _image_in_memory(ctx: Context, scope: Scope) -> Answer | None:
+    """For `answered_from_memory` on the QR images: a token known to be usable, at the
+    default scale, whose image is cached (mail clients and pages fetch the same images
+    again and again)."""
+    if scope["query_string"]:
         return None
-    ctx: Context = request.app.state.ctx
-    token: str = request.path_params["token"]
+    token: str = scope["path_params"]["token"]
     expires_at = ctx.token_states.get(token)
     if expires_at is None:
         return None
-    kind: ImageKind = "png" if request.scope["path"].endswith(".png") else "svg"
-    renderer: QRRenderer = request.app.state.qr
+    kind: ImageKind = "png" if scope["path"].endswith(".png") else "svg"
+    renderer: QRRenderer = scope["litestar_app"].state.qr
     image = renderer.cached(links.universal_link(ctx.settings.public_base_url, token), kind)
-    return None if image is None else _image_response(image, kind, expires_at)
+    if image is None:
+        return None
+    length = {"Content-Type": _MEDIA_TYPES[kind], "Content-Length": str(len(image))}
+    return Answer(200, encoded(_image_headers(expires_at) | length), image)
 
 
 ImageScale = Annotated[int, QueryParameter(ge=1, le=20)]
@@ -65,7 +76,7 @@ def _qr_image_route(kind: ImageKind) -> dict[str, Any]:
         **documented(f"getInvitationQr{kind.title()}", *GRANT, *INVALID, *UNAVAILABLE),
         "media_type": _MEDIA_TYPES[kind],
         "summary": f"QR code ({kind.upper()}) of the universal link; valid tokens only",
-        "before_request": _image_from_memory,
+        "middleware": [answered_from_memory(_image_in_memory)],
     }
 
 
