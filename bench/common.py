@@ -324,15 +324,6 @@ def wrk(
     )
 
 
-def bare_route(server: Server, bare_app: Served, runs: int = 3) -> list[tuple[float, float]]:
-    """Requests/s of the service's own `/healthz` (every middleware and hook of the
-    service, one trivial handler) and of the bare Litestar app's, taken in turns."""
-    return [
-        (wrk(f"{server.base_url}/healthz").rate, wrk(f"{bare_app.base_url}/healthz").rate)
-        for _ in range(runs)
-    ]
-
-
 def median_of(
     runs: int, measure: Callable[[], WrkRun], key: Callable[[WrkRun], float] = lambda r: r.rate
 ) -> WrkRun:
