@@ -78,8 +78,11 @@ def settle() -> None:
     info = log.isEnabledFor(logging.INFO)
     lines: list[logs.Entry] = []
     durations: dict[tuple[str, str, int], list[float]] = {}
-    while _finished:
-        at, method, path, query, route, status, seconds, rid = _finished.popleft()
+    while True:
+        try:  # /metrics may be settling in the event loop while the thread does
+            at, method, path, query, route, status, seconds, rid = _finished.popleft()
+        except IndexError:
+            break
         durations.setdefault((method, route, status), []).append(seconds)
         if info:
             duration_ms = round(seconds * 1000, 1)

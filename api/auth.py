@@ -122,12 +122,18 @@ def bearer_of(authorization: str) -> str | None:
     return token if scheme.lower() == "bearer" and token else None
 
 
+def header(scope: Scope, name: bytes) -> str | None:
+    """An ASGI request's header `name` (lower case), if it has one."""
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
 def bearer_in(scope: Scope) -> str | None:
     """The bearer token of an ASGI request's `Authorization` header, if it has one."""
-    for name, value in scope.get("headers", ()):
-        if name == b"authorization":
-            return bearer_of(value.decode("latin-1"))
-    return None
+    authorization = header(scope, b"authorization")
+    return None if authorization is None else bearer_of(authorization)
 
 
 def unauthenticated(detail: str = "Sign in with a bearer access token") -> AppError:

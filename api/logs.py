@@ -45,30 +45,30 @@ class Lines(logging.LogRecord):
     """Many INFO lines of one logger in one record, each an `Entry`. A busy server writes
     a line per request; a `LogRecord` a line, passed down the logger tree and formatted
     field by field, cost more than the request itself, so `api.access_log` hands over a
-    batch at a time. The formatters here write one line an entry; any other handler gets
-    the messages, one a line, from `getMessage()`, or a record an entry from `each()`."""
+    batch at a time. The formatters here write one line an entry. Any other handler (a
+    test's capture, an error tracker) gets the batch as one record: its message is the
+    lines' messages, one a line, and `each()` gives a record a line with its fields."""
 
     def __init__(self, name: str, entries: list[Entry]) -> None:
-        super().__init__(name, logging.INFO, __file__, 0, "", None, None)
+        super().__init__(name, logging.INFO, __file__, 0, f"{len(entries)} lines", None, None)
         self.entries = entries
 
     def getMessage(self) -> str:
         return "\n".join(message for _, message, _ in self.entries)
 
     def each(self) -> Iterator[logging.LogRecord]:
+        """A record a line: this record's logger, level and thread; the line's time,
+        message and fields (made without `LogRecord.__init__`, as it would read the
+        clock and look up the thread for each)."""
+        common = {key: value for key, value in self.__dict__.items() if key != "entries"}
         for created, message, fields in self.entries:
-            yield logging.makeLogRecord(
-                {
-                    "name": self.name,
-                    "levelno": self.levelno,
-                    "levelname": self.levelname,
-                    "pathname": self.pathname,
-                    "msg": message,
-                    "created": created,
-                    "msecs": created % 1 * 1000,
-                    **fields,
-                }
-            )
+            line = logging.LogRecord.__new__(logging.LogRecord)
+            line.__dict__.update(common)
+            line.__dict__.update(fields)
+            line.msg, line.args = message, None
+            line.created, line.msecs = created, created % 1 * 1000
+            line.relativeCreated = self.relativeCreated + (created - self.created) * 1000
+            yield line
 
 
 class TextFormatter(logging.Formatter):
@@ -96,30 +96,23 @@ class JsonFormatter(logging.Formatter):
             )
         return f"{self._second[1]}.{millis:03d}+00:00"
 
+    def line(
+        self, created: float, level: str, logger: str, message: str, fields: dict[str, Any]
+    ) -> dict[str, Any]:
+        """One line's object: its time, level, logger and message, then `fields`."""
+        ts = self.timestamp(created)
+        return {"ts": ts, "level": level, "logger": logger, "msg": message, **fields}
+
     def format(self, record: logging.LogRecord) -> str:
+        level = record.levelname.lower()
         if isinstance(record, Lines):  # the whole batch in one call to the encoder
-            level = record.levelname.lower()
             lines = [
-                {
-                    "ts": self.timestamp(created),
-                    "level": level,
-                    "logger": record.name,
-                    "msg": message,
-                    **fields,
-                }
+                self.line(created, level, record.name, message, fields)
                 for created, message, fields in record.entries
             ]
             return _encoder.encode_lines(lines)[:-1].decode()
-        line: dict[str, Any] = {
-            "ts": self.timestamp(record.created),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        for field in FIELDS:
-            value = getattr(record, field, None)
-            if value is not None:
-                line[field] = value
+        fields = {f: v for f in FIELDS if (v := getattr(record, f, None)) is not None}
+        line = self.line(record.created, level, record.name, record.getMessage(), fields)
         if record.exc_info:
             line["exc"] = self.formatException(record.exc_info)
         return _encode(line).decode()

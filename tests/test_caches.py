@@ -67,8 +67,9 @@ def _answer(response: httpx.Response) -> tuple[int, list[tuple[str, str]], bytes
     return response.status_code, headers, response.content
 
 
+@pytest.mark.parametrize("image", ["qr.png", "qr.svg"])
 def test_an_answer_from_memory_is_the_routes_answer_to_the_letter(
-    api: Api, owner: Caller, partner: str, monkeypatch: pytest.MonkeyPatch
+    api: Api, owner: Caller, partner: str, monkeypatch: pytest.MonkeyPatch, image: str
 ) -> None:
     _, invitation = api.invited_client(owner, partner)
     sent(owner, partner)
@@ -76,10 +77,11 @@ def test_an_answer_from_memory_is_the_routes_answer_to_the_letter(
     # The same list under a query string memory holds nothing for yet, and an image not
     # fetched before: both answered by their routes first, then from memory.
     url = invited_url(partner) + "&sort=created"
-    from_route = poll(owner, url, etag), api.http.get(qr_path(invitation))
+    image_path = f"/i/{token_of(invitation)}/{image}"
+    from_route = poll(owner, url, etag), api.http.get(image_path)
     monkeypatch.setattr(client_list, "page", _route_must_not_run)
     monkeypatch.setattr(grants, "usable_until", _route_must_not_run)
-    from_memory = poll(owner, url, etag), api.http.get(qr_path(invitation))
+    from_memory = poll(owner, url, etag), api.http.get(image_path)
     assert [_answer(r)[0] for r in from_memory] == [304, 200]
     assert [_answer(r) for r in from_memory] == [_answer(r) for r in from_route]
 

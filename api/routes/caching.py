@@ -11,8 +11,8 @@ import msgspec
 from litestar import Request, Response
 from litestar.types import Scope
 
-from api.auth import bearer_in
-from api.routes.memory import Answer, encoded, header
+from api.auth import bearer_in, header
+from api.routes.memory import Answer, encoded
 from api.services.context import Context
 from api.services.revisions import Versioned
 from mobile_contract.models import User

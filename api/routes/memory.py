@@ -47,14 +47,6 @@ def answered_from_memory(find: Find) -> Callable[[ASGIApp], ASGIApp]:
     return middleware
 
 
-def header(scope: Scope, name: bytes) -> str | None:
-    """The request's header `name` (lower case), if it has one."""
-    for key, value in scope["headers"]:
-        if key == name:
-            return value.decode("latin-1")
-    return None
-
-
 def encoded(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
     """`headers` as ASGI sends them (names in lower case, as Litestar writes them)."""
     return [

@@ -63,8 +63,8 @@ def _image_in_memory(ctx: Context, scope: Scope) -> Answer | None:
     image = renderer.cached(links.universal_link(ctx.settings.public_base_url, token), kind)
     if image is None:
         return None
-    length = {"Content-Type": _MEDIA_TYPES[kind], "Content-Length": str(len(image))}
-    return Answer(200, encoded(_image_headers(expires_at) | length), image)
+    entity = {"Content-Type": _MEDIA_TYPES[kind], "Content-Length": str(len(image))}
+    return Answer(200, encoded(_image_headers(expires_at) | entity), image)
 
 
 ImageScale = Annotated[int, QueryParameter(ge=1, le=20)]
