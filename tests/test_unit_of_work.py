@@ -7,6 +7,7 @@ cannot go unnoticed.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -54,7 +55,13 @@ class Watch:
 
     def __enter__(self) -> Watch:
         def publish(partner_id: UUID, newest: int | None = None) -> None:
-            if partner_id == self.partner:
+            # On SQLite the app's `event-watch` task also wakes, every 0.5 s, the waiters
+            # behind the database's newest cursor (every read of the feed subscribes
+            # while it reads), whatever changed: a catch-up with other processes, not a
+            # change's publish.
+            task = asyncio.current_task()
+            caught_up = task is not None and task.get_name() == "event-watch"
+            if partner_id == self.partner and not caught_up:
                 self.published.append(newest)
             self._publish(partner_id, newest)
 
