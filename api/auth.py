@@ -65,6 +65,12 @@ class AccessTokenVerifier:
             return None
         return user
 
+    def remembered_caller(self, scope: Scope) -> User | None:
+        """The user of a raw ASGI request's bearer token if it verified before: for the
+        answers given before the route, which never verify a token themselves."""
+        token = bearer_in(scope)
+        return None if token is None else self.remembered(token)
+
     async def verify(self, token: str) -> User:
         user = self.remembered(token)
         if user is not None:

@@ -17,6 +17,7 @@ import httpx
 import pytest
 from litestar.routes import HTTPRoute
 
+from api.app import EVENT_WATCH
 from api.services.invitations import expire_due
 from db.tables import Event, Invitation, Partner
 from tests.conftest import Runner
@@ -60,7 +61,7 @@ class Watch:
             # while it reads), whatever changed: a catch-up with other processes, not a
             # change's publish.
             task = asyncio.current_task()
-            caught_up = task is not None and task.get_name() == "event-watch"
+            caught_up = task is not None and task.get_name() == EVENT_WATCH
             if partner_id == self.partner and not caught_up:
                 self.published.append(newest)
             self._publish(partner_id, newest)

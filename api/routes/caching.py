@@ -11,7 +11,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.types import Scope
 
-from api.auth import bearer_in, header
+from api.auth import header
 from api.routes.memory import Answer, encoded
 from api.services.context import Context
 from api.services.revisions import Versioned
@@ -47,8 +47,7 @@ def not_modified_in_memory(ctx: Context, scope: Scope) -> Answer | None:
     if_none_match = header(scope, b"if-none-match")
     if not if_none_match:
         return None
-    token = bearer_in(scope)
-    user = ctx.verifier.remembered(token) if token else None
+    user = ctx.verifier.remembered_caller(scope)
     if user is None:
         return None
     etag = ctx.list_etags.get(_key(scope, user.sub))

@@ -20,7 +20,6 @@ from uuid import UUID
 
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from api.auth import bearer_in
 from api.errors import send_problem
 from api.services.context import Context
 
@@ -34,8 +33,7 @@ def refuse_capped_polls(app: ASGIApp) -> ASGIApp:
 
     async def refusing(scope: Scope, receive: Receive, send: Send) -> None:
         ctx: Context = scope["litestar_app"].state.ctx
-        token = bearer_in(scope)
-        user = ctx.verifier.remembered(token) if token is not None else None
+        user = ctx.verifier.remembered_caller(scope)
         partner_id = scope["path_params"].get("partner_id")
         if user is not None and isinstance(partner_id, UUID) and _waits(scope["query_string"]):
             refused = ctx.bus.refusal(user.sub, partner_id)
