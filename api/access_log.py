@@ -69,20 +69,25 @@ SETTLE_SECONDS = 0.1
 Finished = tuple[float, str, str, bool, str, int, float, str]
 _finished: deque[Finished] = deque()
 _series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+_settling = threading.Lock()
 
 
 def settle() -> None:
-    """Count and log the requests finished since the last call (any thread; each request
-    is taken once): their lines in one `logs.Lines` record, their durations observed by
-    (method, route, status) group, each series written once per call."""
+    """Count and log the requests finished since the last call: their lines in one
+    `logs.Lines` record, their durations observed by (method, route, status) group, each
+    series written once per call. One call at a time: `/metrics`, settling on the event
+    loop, waits for the thread's batch to be counted, so a scrape sees every request
+    answered before it."""
+    with _settling:
+        _settle()
+
+
+def _settle() -> None:
     info = log.isEnabledFor(logging.INFO)
     lines: list[logs.Entry] = []
     durations: dict[tuple[str, str, int], list[float]] = {}
-    while True:
-        try:  # /metrics may be settling in the event loop while the thread does
-            at, method, path, query, route, status, seconds, rid = _finished.popleft()
-        except IndexError:
-            break
+    while _finished:
+        at, method, path, query, route, status, seconds, rid = _finished.popleft()
         durations.setdefault((method, route, status), []).append(seconds)
         if info:
             duration_ms = round(seconds * 1000, 1)

@@ -107,6 +107,63 @@ def test_no_token_or_email_address_reaches_the_metrics(api: Api, json_server: Li
     assert "@" not in text
 
 
+def test_a_scrape_waits_for_the_batch_the_thread_is_counting() -> None:
+    """`settle()` runs in the request-lines thread and, for `/metrics`, on the event loop.
+    A call that finds another holding a batch it has not counted yet waits for it."""
+    import asyncio
+    import logging
+    import threading
+
+    from prometheus_client import REGISTRY
+
+    from api import access_log
+
+    route = "/settle-race/{n}"
+    scope = {"type": "http", "method": "GET", "path": "/settle-race/1", "path_template": route}
+    taken, release = threading.Event(), threading.Event()
+
+    class Held(logging.Handler):  # holds whoever took the request before it counts it
+        def emit(self, record: logging.LogRecord) -> None:
+            if "/settle-race/1" in record.getMessage():
+                taken.set()
+                release.wait(10)
+
+    async def answer(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def sent(message: Any) -> None:
+        pass
+
+    scraped: list[float | None] = []
+
+    def scrape() -> None:
+        access_log.settle()
+        labels = {"method": "GET", "route": route, "status": "204"}
+        scraped.append(REGISTRY.get_sample_value("http_requests_total", labels))
+
+    held, access = Held(), logging.getLogger("api.access")
+    level = access.level
+    access.addHandler(held)
+    access.setLevel(logging.INFO)
+    try:
+        middleware = access_log.access_log_middleware(answer)
+        asyncio.run(middleware(scope | {"headers": []}, sent, sent))  # type: ignore[arg-type]
+        threading.Thread(target=access_log.settle).start()  # or an app's own thread takes it
+        assert taken.wait(10)
+        scraping = threading.Thread(target=scrape)
+        scraping.start()
+        scraping.join(0.3)
+        assert scraping.is_alive()  # waiting for the batch
+        release.set()
+        scraping.join(10)
+    finally:
+        access.removeHandler(held)
+        access.setLevel(level)
+        release.set()
+    assert scraped == [1.0]
+
+
 def test_events_are_counted_by_type(api: Api, test_client: TestClient[Any]) -> None:
     """In this process (no multi-process directory), after the commit of each change."""
 
