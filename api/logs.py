@@ -204,6 +204,9 @@ def configure_logging(settings: Settings) -> None:
         root.removeHandler(handler)
     root.addHandler(_handler)
     root.setLevel(logging.INFO)
+    # httpx logs every request's whole URL at INFO, and a webhook receiver's URL can be its
+    # credential; the deliveries are logged by endpoint and delivery id (`api.webhooks`).
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def granian_log_config(settings: Settings) -> dict[str, Any]:

@@ -532,6 +532,33 @@ def test_two_worker_processes_deliver_each_event_once(
             stop_server(worker)
 
 
+def test_a_worker_logs_deliveries_by_id_never_by_url(
+    api: Api, owner: Caller, partner: str, receivers: Any
+) -> None:
+    """A receiver's URL can be its credential (a secret path, a key in the query): the
+    log names the endpoint and the delivery, and the HTTP client's own lines stay out."""
+    receiver = receivers()
+    url = f"{receiver.url}/catch/4f9a1c7e?key=zq81"
+    hook = create(owner, partner, url)
+    right = api.ctx.webhook_secrets
+    api.ctx.webhook_secrets = SecretBox("not this host's key: the worker process delivers")
+    worker = start_worker()
+    try:
+        api.client_row(owner, partner)
+        until(lambda: receiver.requests, within=30)
+        [delivery] = until(
+            lambda: [
+                d for d in deliveries(owner, partner, hook)["items"] if d["outcome"] == "delivered"
+            ]
+        )
+    finally:
+        api.ctx.webhook_secrets = right
+        stop_server(worker)
+    log = worker.log()
+    assert f"webhook {hook['id']} delivery {delivery['id']}: status 204, delivered" in log
+    assert "4f9a1c7e" not in log and "zq81" not in log and receiver.url not in log
+
+
 def test_every_delivery_row_belongs_to_an_endpoint_of_its_partner(
     api: Api, owner: Caller, partner: str, receivers: Any, db: Runner
 ) -> None:
