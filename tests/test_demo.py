@@ -286,6 +286,32 @@ def test_tabs_by_keyboard_and_the_pages_on_a_phone(demo: Demo, watched: Watched)
     watched.check()
 
 
+def test_the_tabs_answer_before_the_partner_is_known(
+    browser: BrowserContext, demo: Demo, watched: Watched
+) -> None:
+    """A tab chosen while `GET /me` is still on its way is the list the page asks for."""
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        held.append(route)
+
+    browser.route("**/api/v1/me", hold)
+    dashboard = watched.open(demo.dashboard)
+    dashboard.get_by_role("tab", name="Inactive", exact=True).focus()
+    dashboard.keyboard.press("ArrowRight")
+    invited = dashboard.get_by_role("tab", name="Invited", exact=True)
+    expect(invited).to_have_attribute("aria-selected", "true")
+    browser.unroute("**/api/v1/me")
+    [me] = held
+    me.continue_()
+    expect(dashboard.locator("#partner-name")).to_have_text("Demo Accountants")
+    expect(dashboard.locator("#client-panel")).to_have_attribute("aria-labelledby", "tab-invited")
+    dashboard.wait_for_timeout(300)
+    lists = [url for url, _ in watched.statuses if "/clients?" in url]
+    assert lists != [] and all("status=invited" in url for url in lists), lists
+    watched.check()
+
+
 def test_a_registration_link_with_its_qr_and_poster(demo: Demo, watched: Watched) -> None:
     dashboard = watched.open(demo.dashboard)
     dashboard.get_by_label("Label").fill("Front desk")

@@ -10,6 +10,7 @@ const state = {
   status: "inactive",
   search: "",
   etag: null,          // of the first page under the current tab and search
+  listAsks: 0,         // refreshList() calls so far
   items: [],
   next: null,
   selected: new Set(),
@@ -35,11 +36,14 @@ function listPath(cursor) {
   return `${base()}/clients?${query}`;
 }
 
-// Ask for the first page again; redraw only when it changed (200, not 304).
+// Ask for the first page again; redraw only when it changed (200, not 304). Asks may
+// overlap (a change made here, the feed, a new tab or search): only the answer to the
+// latest is drawn, so an older list never lands on a newer one.
 async function refreshList() {
-  const key = `${state.status}|${state.search}`;
+  if (!state.partner) return; // start() asks once the partner is known
+  const asked = ++state.listAsks;
   const answer = await call("GET", listPath(), { etag: state.etag });
-  if (key !== `${state.status}|${state.search}`) return; // the tab or search changed meanwhile
+  if (asked !== state.listAsks) return;
   if (answer.status === 304) return;
   state.etag = answer.etag;
   state.items = answer.body.items;
@@ -49,7 +53,9 @@ async function refreshList() {
 }
 
 async function loadMore() {
+  const asks = state.listAsks;
   const page = await get(listPath(state.next));
+  if (asks !== state.listAsks) return; // the list was asked again meanwhile
   state.items = state.items.concat(page.items);
   state.next = page.next_cursor;
   drawList();
@@ -419,18 +425,9 @@ async function follow() {
   }
 }
 
-async function start() {
-  if (!requireSignIn($("signin"))) return;
-  const me = await get("me");
-  if (!me.partners.length) {
-    notice("signin", "This user is not a member of any partner.", "error");
-    return;
-  }
-  state.partner = me.partners[0];
-  $("partner-name").textContent = state.partner.name;
-  document.title = `Clients · ${state.partner.name}`;
-  $("mail-link").href = `/demo/mail${location.hash}`;
-
+// The controls answer from the first moment: a tab or a search chosen before the partner
+// is known is the list start() asks for.
+function wire() {
   const tabs = [...document.querySelectorAll("[role=tab]")];
   for (const tab of tabs) {
     tab.addEventListener("click", () => selectTab(tab));
@@ -471,10 +468,23 @@ async function start() {
   $("hide-qr").addEventListener("click", hideQr);
   $("edit-form").addEventListener("submit", saveDetails);
   $("reg-form").addEventListener("submit", createRegistrationLink);
-  $("create-link").disabled = false; // until now a submit would have reloaded the page
+}
 
+async function start() {
+  if (!requireSignIn($("signin"))) return;
+  const me = await get("me");
+  if (!me.partners.length) {
+    notice("signin", "This user is not a member of any partner.", "error");
+    return;
+  }
+  state.partner = me.partners[0];
+  $("partner-name").textContent = state.partner.name;
+  document.title = `Clients · ${state.partner.name}`;
+  $("mail-link").href = `/demo/mail${location.hash}`;
+  $("create-link").disabled = false; // until now a submit would have reloaded the page
   await Promise.all([refreshList(), refreshRegistrationLinks()]);
   follow().catch(() => ($("live").textContent = "Offline"));
 }
 
+wire();
 start().catch((error) => notice("signin", sentence(error instanceof Problem ? error : null), "error"));
