@@ -14,6 +14,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from email.utils import parseaddr
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -90,9 +91,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     invites_per_partner_per_day: Annotated[int, _range("a whole number", 1, 10_000_000)] = 5000
     invites_per_new_partner_per_day: Annotated[int, _range("a whole number", 1, 10_000_000)] = 200
     # Typed codes checked per 10 minutes from one client address, and from everyone (a
-    # user has 5, fixed by the contract). Behind a proxy every address is the proxy's.
+    # user has 5, fixed by the contract). Behind a proxy every address is the proxy's,
+    # unless the proxy is named in TRUSTED_PROXIES.
     user_code_attempts_per_address: Annotated[int, _range("a whole number", 5, 1_000_000)] = 50
     user_code_attempts_overall: Annotated[int, _range("a whole number", 5, 10_000_000)] = 2000
+    # Addresses or networks of the proxies in front; a request from one of them comes
+    # from the address it forwarded in X-Forwarded-For (api.addresses). Unset: the header
+    # is not read.
+    trusted_proxies: tuple[str, ...] = ()
     # Long-polls (`events?wait=`) held at once; beyond a cap, 429 at once.
     longpolls_per_user: Annotated[int, _range("a whole number", 1, 10_000)] = 10
     longpolls_per_partner: Annotated[int, _range("a whole number", 1, 10_000)] = 50
@@ -180,6 +186,15 @@ def _sender(value: str) -> str:
     return value
 
 
+def _network(value: str) -> str:
+    try:
+        return str(ip_network(value, strict=False))
+    except ValueError:
+        raise ConfigError(
+            f"TRUSTED_PROXIES must be addresses or networks like 10.0.0.0/8, not {value!r}"
+        ) from None
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and check every setting; raise ConfigError on the first bad one."""
     given = _from_environment(os.environ if env is None else env)
@@ -214,6 +229,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         public_base_url=_origin("PUBLIC_BASE_URL", settings.public_base_url),
         mail_from=_sender(settings.mail_from),
         cors_origins=tuple(_origin("CORS_ORIGINS", o) for o in settings.cors_origins),
+        trusted_proxies=tuple(_network(entry) for entry in settings.trusted_proxies),
     )
 
 

@@ -41,6 +41,10 @@ def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         ({"APP_ENV": "staging"}, "APP_ENV must be dev or prod"),
         ({"AUTH_HS256_SECRET": "short"}, "AUTH_HS256_SECRET must be at least 32 characters"),
         (
+            {"TRUSTED_PROXIES": "10.0.0.0/8, proxy.internal"},
+            "TRUSTED_PROXIES must be addresses or networks like 10.0.0.0/8, not 'proxy.internal'",
+        ),
+        (
             {
                 "INVITE_SIGNING_KEY_FILE": "/nonexistent/dir/key.pem",
                 "APP_ENV": "prod",

@@ -41,7 +41,7 @@ class MobileController(Controller):
     async def preview(
         self, ctx: Ctx, user: CurrentUser, request: AnyRequest, data: JSONBody[models.GrantRequest]
     ) -> models.Preview:
-        return await mobile.preview(ctx, user, data, client_address(request))
+        return await mobile.preview(ctx, user, data, client_address(request, ctx))
 
     @post(
         "/confirm",
@@ -60,7 +60,7 @@ class MobileController(Controller):
         request: AnyRequest,
         data: JSONBody[models.ConfirmRequest],
     ) -> models.Confirmation:
-        return await mobile.confirm(ctx, user, data, client_address(request))
+        return await mobile.confirm(ctx, user, data, client_address(request, ctx))
 
     @post(
         "/decline",
@@ -72,4 +72,4 @@ class MobileController(Controller):
     async def decline(
         self, ctx: Ctx, user: CurrentUser, request: AnyRequest, data: JSONBody[models.GrantRequest]
     ) -> models.Invitation | models.RegistrationLinkDeclined:
-        return await mobile.decline(ctx, user, data, client_address(request))
+        return await mobile.decline(ctx, user, data, client_address(request, ctx))

@@ -11,6 +11,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIType, Operation, Reference, RequestBody, Schema
 from litestar.params import FromPath
 
+from api import addresses
 from api.auth import bearer_of, unauthenticated
 from api.languages import asked_language
 from api.routes.decoding import raise_refused_body
@@ -27,10 +28,15 @@ Codes: TypeAlias = tuple[ErrorCode, ...]
 AnyRequest: TypeAlias = Request[Any, Any, Any]
 
 
-def client_address(request: AnyRequest) -> str | None:
-    """The address the request came from (a proxy's, behind one: none is trusted to say
-    otherwise)."""
-    return request.client.host if request.client else None
+def client_address(request: AnyRequest, ctx: Context) -> str | None:
+    """The address the request came from: the peer's, or behind proxies named in
+    `TRUSTED_PROXIES`, the one they forwarded it for (`api.addresses`)."""
+    peer = request.client.host if request.client else None
+    trusted = ctx.settings.trusted_proxies
+    if not trusted:
+        return peer
+    forwarded = request.headers.getall("x-forwarded-for", [])
+    return addresses.client_address(peer, forwarded, addresses.networks(trusted))
 
 
 def bearer_token(request: Request[Any, Any, Any]) -> str | None:
