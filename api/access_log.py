@@ -76,8 +76,8 @@ def settle() -> None:
     """Count and log the requests finished since the last call: their lines in one
     `logs.Lines` record, their durations observed by (method, route, status) group, each
     series written once per call. One call at a time: `/metrics`, settling on the event
-    loop, waits for the thread's batch to be counted, so a scrape sees every request
-    answered before it."""
+    loop, waits for the thread's batch to be counted, so a scrape sees every request this
+    process answered before it (another worker's, once that worker settles)."""
     with _settling:
         _settle()
 

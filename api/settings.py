@@ -188,11 +188,15 @@ def _sender(value: str) -> str:
 
 def _network(value: str) -> str:
     try:
-        return str(ip_network(value, strict=False))
+        network = ip_network(value)  # strict: 10.0.0.5/8 is a typo, not 10.0.0.0/8
     except ValueError:
         raise ConfigError(
-            f"TRUSTED_PROXIES must be addresses or networks like 10.0.0.0/8, not {value!r}"
+            f"TRUSTED_PROXIES must be the proxies' addresses or networks like 10.1.2.0/24,"
+            f" not {value!r}"
         ) from None
+    if network.prefixlen == 0:
+        raise ConfigError(f"TRUSTED_PROXIES must name the proxies, not every address ({value})")
+    return str(network)
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:

@@ -41,8 +41,18 @@ def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         ({"APP_ENV": "staging"}, "APP_ENV must be dev or prod"),
         ({"AUTH_HS256_SECRET": "short"}, "AUTH_HS256_SECRET must be at least 32 characters"),
         (
-            {"TRUSTED_PROXIES": "10.0.0.0/8, proxy.internal"},
-            "TRUSTED_PROXIES must be addresses or networks like 10.0.0.0/8, not 'proxy.internal'",
+            {"TRUSTED_PROXIES": "10.1.2.0/24, proxy.internal"},
+            "TRUSTED_PROXIES must be the proxies' addresses or networks like 10.1.2.0/24,"
+            " not 'proxy.internal'",
+        ),
+        (
+            {"TRUSTED_PROXIES": "10.1.2.5/24"},  # a typo: host bits set
+            "TRUSTED_PROXIES must be the proxies' addresses or networks like 10.1.2.0/24,"
+            " not '10.1.2.5/24'",
+        ),
+        (
+            {"TRUSTED_PROXIES": "::/0"},
+            "TRUSTED_PROXIES must name the proxies, not every address (::/0)",
         ),
         (
             {

@@ -32,11 +32,10 @@ def client_address(request: AnyRequest, ctx: Context) -> str | None:
     """The address the request came from: the peer's, or behind proxies named in
     `TRUSTED_PROXIES`, the one they forwarded it for (`api.addresses`)."""
     peer = request.client.host if request.client else None
-    trusted = ctx.settings.trusted_proxies
-    if not trusted:
+    if not ctx.proxies:
         return peer
     forwarded = request.headers.getall("x-forwarded-for", [])
-    return addresses.client_address(peer, forwarded, addresses.networks(trusted))
+    return addresses.forwarded_client(peer, forwarded, ctx.proxies)
 
 
 def bearer_token(request: Request[Any, Any, Any]) -> str | None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 
+from api import addresses
 from api.auth import AccessTokenVerifier
 from api.lru import LRU
 from api.services.bus import Caps, EventBus
@@ -28,6 +29,9 @@ class Context(msgspec.Struct, kw_only=True):
     bus: EventBus
     verifier: AccessTokenVerifier
     webhook_secrets: SecretBox
+    proxies: addresses.TrustedProxies = msgspec.field(
+        default_factory=lambda: addresses.TrustedProxies(())
+    )
     # Set when an email is queued, so the outbox worker looks at once.
     mail_queued: asyncio.Event = msgspec.field(default_factory=asyncio.Event)
     # Set when webhook deliveries are queued (or a sender has room), so the worker looks.
@@ -67,6 +71,7 @@ class Context(msgspec.Struct, kw_only=True):
             ),
             verifier=AccessTokenVerifier(settings),
             webhook_secrets=SecretBox(webhook_secret_key(settings)),
+            proxies=addresses.TrustedProxies(settings.trusted_proxies),
         )
 
     def token(self, jti: str, exp: datetime, typ: TokenType, kid: str) -> str | None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import msgspec
 
+from api import addresses
 from api.errors import AppError, invalid, not_found
 from api.services import views
 from api.services.context import Context
@@ -52,7 +53,8 @@ def code_budgets(ctx: Context, user_sub: str, address: str | None) -> list[tuple
     settings = ctx.settings
     budgets = [(f"user:{user_sub}", CODE_ATTEMPTS), ("all", settings.user_code_attempts_overall)]
     if address:
-        budgets.insert(1, (f"address:{address}", settings.user_code_attempts_per_address))
+        key = f"address:{addresses.budget_key(address)}"
+        budgets.insert(1, (key, settings.user_code_attempts_per_address))
     return budgets
 
 
