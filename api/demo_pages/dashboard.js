@@ -10,12 +10,15 @@ const state = {
   status: "inactive",
   search: "",
   etag: null,          // of the first page under the current tab and search
-  listAsks: 0,         // refreshList() calls so far
+  listAsks: 0,         // first-page asks sent
+  drawn: 0,            // first pages drawn
   items: [],
   next: null,
   selected: new Set(),
   open: null,          // the client whose details are shown
   openEtag: null,
+  editing: false,      // the details form holds changes not saved yet
+  loaded: {},          // the details as last put in the form
   qrTimer: null,
 };
 const base = () => `partners/${state.partner.id}`;
@@ -42,9 +45,16 @@ function listPath(cursor) {
 async function refreshList() {
   if (!state.partner) return; // start() asks once the partner is known
   const asked = ++state.listAsks;
-  const answer = await call("GET", listPath(), { etag: state.etag });
+  let answer;
+  try {
+    answer = await call("GET", listPath(), { etag: state.etag });
+  } catch (error) {
+    if (asked === state.listAsks) throw error;
+    return;
+  }
   if (asked !== state.listAsks) return;
   if (answer.status === 304) return;
+  state.drawn += 1;
   state.etag = answer.etag;
   state.items = answer.body.items;
   state.next = answer.body.next_cursor;
@@ -52,13 +62,28 @@ async function refreshList() {
   drawList();
 }
 
+// The next page, after the rows shown; dropped if the first page was drawn again meanwhile.
 async function loadMore() {
-  const asks = state.listAsks;
-  const page = await get(listPath(state.next));
-  if (asks !== state.listAsks) return; // the list was asked again meanwhile
-  state.items = state.items.concat(page.items);
-  state.next = page.next_cursor;
-  drawList();
+  const drawn = state.drawn;
+  const cursor = state.next;
+  $("more").disabled = true;
+  try {
+    const page = await get(listPath(cursor));
+    if (drawn !== state.drawn || cursor !== state.next) return;
+    state.items = state.items.concat(page.items);
+    state.next = page.next_cursor;
+    drawList();
+  } finally {
+    $("more").disabled = false;
+  }
+}
+
+// The tab or the search changed: the rows shown are not what is asked for any more.
+function askNewList() {
+  state.etag = null;
+  state.next = null;
+  $("more").hidden = true;
+  refreshList().catch(showListError);
 }
 
 function showCounts(counts) {
@@ -146,9 +171,8 @@ function selectTab(tab, focus = false) {
   $("client-panel").setAttribute("aria-labelledby", tab.id);
   if (focus) tab.focus();
   state.status = tab.dataset.status;
-  state.etag = null;
   state.selected.clear();
-  refreshList().catch(showListError);
+  askNewList();
 }
 
 function showListError(error) {
@@ -204,6 +228,8 @@ async function openClient(id) {
   $("details").dataset.invitationId = "";
   $("details").setAttribute("aria-busy", "true");
   for (const button of $("actions").querySelectorAll("button")) button.disabled = true;
+  state.editing = false;
+  for (const field of $("edit-form").elements) field.disabled = true;
   $("details").hidden = false;
   await refreshClient();
   $("details-title").focus({ preventScroll: false });
@@ -256,11 +282,15 @@ function drawClient(client) {
   $("details").dataset.invitationId = inv ? inv.id : "";
   $("details").removeAttribute("aria-busy");
   for (const button of $("actions").querySelectorAll("button")) button.disabled = false;
-  $("edit-name").value = client.name;
-  $("edit-email").value = client.email || "";
-  $("edit-language").value = client.language;
-  $("edit-vat").value = client.vat_number || "";
-  $("edit-ref").value = client.external_ref || "";
+  for (const field of $("edit-form").elements) field.disabled = false;
+  if (state.editing) return; // a change arriving from elsewhere leaves what is typed alone
+  const { name, email, language, vat_number, external_ref } = client;
+  state.loaded = { name, email, language, vat_number, external_ref };
+  $("edit-name").value = name;
+  $("edit-email").value = email || "";
+  $("edit-language").value = language;
+  $("edit-vat").value = vat_number || "";
+  $("edit-ref").value = external_ref || "";
 }
 
 // Run one action of the details panel; say what happened in words.
@@ -310,14 +340,19 @@ function hideQr() {
 async function saveDetails(event) {
   event.preventDefault();
   const orNull = (v) => v.trim() || null;
+  const values = {
+    name: $("edit-name").value.trim(),
+    email: orNull($("edit-email").value),
+    language: $("edit-language").value,
+    vat_number: orNull($("edit-vat").value),
+    external_ref: orNull($("edit-ref").value),
+  };
+  // Only the fields changed here: another field changed elsewhere meanwhile keeps its value.
+  const changed = Object.entries(values).filter(([field, value]) => value !== state.loaded[field]);
   await act(
     () =>
-      patch(`${base()}/clients/${state.open}`, {
-        name: $("edit-name").value.trim(),
-        email: orNull($("edit-email").value),
-        language: $("edit-language").value,
-        vat_number: orNull($("edit-vat").value),
-        external_ref: orNull($("edit-ref").value),
+      patch(`${base()}/clients/${state.open}`, Object.fromEntries(changed)).then(() => {
+        state.editing = false;
       }),
     "Details saved.",
   );
@@ -444,8 +479,7 @@ function wire() {
     clearTimeout(typing);
     typing = setTimeout(() => {
       state.search = $("search").value.trim();
-      state.etag = null;
-      refreshList().catch(showListError);
+      askNewList();
     }, 250);
   });
   $("more").addEventListener("click", () => loadMore().catch(showListError));
@@ -466,6 +500,7 @@ function wire() {
   );
   $("show-qr").addEventListener("click", () => showQr().catch((e) => notice("details-notice", sentence(e), "error")));
   $("hide-qr").addEventListener("click", hideQr);
+  $("edit-form").addEventListener("input", () => (state.editing = true));
   $("edit-form").addEventListener("submit", saveDetails);
   $("reg-form").addEventListener("submit", createRegistrationLink);
 }
@@ -481,7 +516,7 @@ async function start() {
   $("partner-name").textContent = state.partner.name;
   document.title = `Clients · ${state.partner.name}`;
   $("mail-link").href = `/demo/mail${location.hash}`;
-  $("create-link").disabled = false; // until now a submit would have reloaded the page
+  $("create-link").disabled = false; // a link is created for the partner, known from here
   await Promise.all([refreshList(), refreshRegistrationLinks()]);
   follow().catch(() => ($("live").textContent = "Offline"));
 }
