@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+import signal
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from pathlib import Path
+from types import FrameType
 
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
@@ -43,6 +46,7 @@ from api.routes.query import reject_unknown_query
 from api.routes.registration_links import RegistrationLinksController
 from api.routes.spaces import SpacesController
 from api.routes.webhooks import WebhooksController
+from api.services.bus import EventBus
 from api.services.context import Context
 from api.services.events import newest_cursors, newest_revisions
 from api.services.revisions import revisions
@@ -91,6 +95,7 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         executor = await stack.enter_async_context(render_processes())
         app.state.qr = QRRenderer(executor)
         stack.push_async_callback(_stop, _web_tasks(ctx))
+        stack.enter_context(_polls_answered_on_stop(ctx.bus))
         if not app.state.web_only:
             await stack.enter_async_context(background.running(ctx, executor))
         yield
@@ -106,6 +111,35 @@ def _web_tasks(ctx: Context) -> list[asyncio.Task[None]]:
     else:
         tasks.append(asyncio.create_task(revisions.watch(newest_revisions), name="revisions"))
     return tasks
+
+
+@contextmanager
+def _polls_answered_on_stop(bus: EventBus) -> Iterator[None]:
+    """granian answers every open request before it runs the lifespan's shutdown, so a
+    held long-poll would keep a stopping worker up for the rest of its wait (up to 25 s).
+    On SIGTERM or SIGINT the held polls are answered at once with what there is. The
+    handler goes before the one in place (the event loop's own wake-up, through which
+    granian hears the signal, is untouched); not in an app run off the main thread (the
+    tests' clients), where there are no signals."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    loop = asyncio.get_running_loop()
+    before = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def stopping(signum: int, frame: FrameType | None) -> None:
+        loop.call_soon_threadsafe(bus.stop)
+        handler = before[signal.Signals(signum)]
+        if callable(handler):
+            handler(signum, frame)
+
+    for sig in before:
+        signal.signal(sig, stopping)
+    try:
+        yield
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
 
 
 async def _stop(tasks: list[asyncio.Task[None]]) -> None:

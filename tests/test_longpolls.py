@@ -1,14 +1,18 @@
 """Long-polls beyond their caps are answered before the route does any work for them;
 anything the early answer does not recognise is left to the route."""
 
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from api.services import events
 from api.services.bus import EventBus
-from tests.support import Api, Caller, assert_problem
+from tests.conftest import start_server, stop_server
+from tests.support import Api, Caller, assert_problem, until
 
 
 @pytest.fixture(params=["per_user", "per_partner", "per_process"])
@@ -70,3 +74,29 @@ def test_a_poll_that_does_not_wait_is_answered_beyond_the_cap(
 ) -> None:
     assert owner.get(events_url(partner), params={"wait": 0}).status_code == 200
     assert owner.get(events_url(partner)).status_code == 200
+
+
+def test_a_stopping_server_answers_its_held_polls_at_once(owner: Caller, partner: str) -> None:
+    """A worker lets its open requests finish before it stops: on SIGTERM a held poll is
+    answered with what there is, so a restart does not wait out the polls' 25 s."""
+    server = start_server()
+    url = f"{server.base_url}{events_url(partner)}"
+    cursor = httpx.get(url, params={"after": "latest"}, headers=owner.headers).json()["next_cursor"]
+    answers: list[tuple[httpx.Response, float]] = []
+
+    def poll() -> None:
+        response = httpx.get(
+            url, params={"after": cursor, "wait": 25}, headers=owner.headers, timeout=40
+        )
+        answers.append((response, time.monotonic()))
+
+    polling = threading.Thread(target=poll)
+    polling.start()
+    until(lambda: "invites_longpolls_waiting 1.0" in httpx.get(f"{server.base_url}/metrics").text)
+    signalled = time.monotonic()
+    stop_server(server, within=10)
+    polling.join(10)
+    [(response, answered)] = answers
+    assert response.status_code == 200
+    assert response.json() == {"events": [], "next_cursor": cursor}
+    assert answered - signalled < 10  # held for the rest of its 25 s before

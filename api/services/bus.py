@@ -43,6 +43,16 @@ class EventBus:
         self._held_by_user: Counter[str] = Counter()
         self._held_for_partner: Counter[UUID] = Counter()
         self._held = 0
+        self.stopping = False  # set by `stop()`: no poll is held any more
+
+    def stop(self) -> None:
+        """The process is stopping: every waiter is woken, and polls hold no more (each is
+        answered with what there is, and its dashboard polls again elsewhere)."""
+        self.stopping = True
+        for waiters in list(self._waiters.values()):
+            for future, _ in list(waiters):
+                if not future.done():
+                    future.set_result(None)
 
     def refusal(self, user_sub: str, partner_id: UUID) -> AppError | None:
         """The `429 rate_limited` that a new long-poll gets now, because the user, the
