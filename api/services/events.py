@@ -100,6 +100,8 @@ async def _wait_for(
                 return events
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(woken, remaining)
+        if ctx.bus.stopping:  # answered as it stands, without another read: the process goes
+            return []
 
 
 async def newest_cursors(partner_ids: list[UUID]) -> dict[UUID, int]:
