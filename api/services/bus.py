@@ -46,13 +46,12 @@ class EventBus:
         self.stopping = False  # set by `stop()`: no poll is held any more
 
     def stop(self) -> None:
-        """The process is stopping: every waiter is woken, and polls hold no more (each is
-        answered with what there is, and its dashboard polls again elsewhere)."""
+        """The process is stopping: every waiter is woken, and a future subscription is
+        complete at once (each poll is answered with what there is, and its dashboard polls
+        again elsewhere)."""
         self.stopping = True
-        for waiters in list(self._waiters.values()):
-            for future, _ in list(waiters):
-                if not future.done():
-                    future.set_result(None)
+        for partner_id in list(self._waiters):
+            self.publish(partner_id)
 
     def refusal(self, user_sub: str, partner_id: UUID) -> AppError | None:
         """The `429 rate_limited` that a new long-poll gets now, because the user, the
@@ -100,6 +99,8 @@ class EventBus:
     def subscribe(self, partner_id: UUID, after: int) -> Iterator[asyncio.Future[None]]:
         """A future completed by the next change of the partner's events after `after`."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self.stopping:
+            future.set_result(None)
         waiter = (future, after)
         waiters = self._waiters.setdefault(partner_id, set())
         waiters.add(waiter)

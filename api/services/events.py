@@ -96,7 +96,7 @@ async def _wait_for(
         with ctx.bus.subscribe(partner_id, after) as woken:
             events = await _read(partner_id, after, limit)
             remaining = deadline - loop.time()
-            if events or remaining <= 0 or ctx.bus.stopping:
+            if events or remaining <= 0:
                 return events
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(woken, remaining)
