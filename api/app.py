@@ -57,7 +57,6 @@ from db.transactions import IS_POSTGRES
 log = logging.getLogger("api")
 SHUTDOWN_GRACE = 5.0  # seconds that the web role's tasks get to stop
 API_VERSION = "1.0.0"
-EVENT_WATCH = "event-watch"  # the task of `EventBus.watch` (the tests tell its wakes apart)
 
 
 def openapi_config() -> OpenAPIConfig:
@@ -104,7 +103,7 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
 def _web_tasks(ctx: Context) -> list[asyncio.Task[None]]:
     """What keeps long-polls and cached answers fresh across processes."""
     metrics.LONGPOLLS_CAP.set(ctx.bus.caps.per_process)
-    tasks = [asyncio.create_task(ctx.bus.watch(newest_cursors), name=EVENT_WATCH)]
+    tasks = [asyncio.create_task(ctx.bus.watch(newest_cursors), name="event-watch")]
     if IS_POSTGRES:
         listener = listen(ctx.settings.database_url, ctx.bus, revisions)
         tasks.append(asyncio.create_task(listener, name="event-listen"))

@@ -7,7 +7,6 @@ cannot go unnoticed.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,7 +16,6 @@ import httpx
 import pytest
 from litestar.routes import HTTPRoute
 
-from api.app import EVENT_WATCH
 from api.services.invitations import expire_due
 from db.tables import Event, Invitation, Partner
 from tests.conftest import Runner
@@ -56,13 +54,7 @@ class Watch:
 
     def __enter__(self) -> Watch:
         def publish(partner_id: UUID, newest: int | None = None) -> None:
-            # On SQLite the app's `event-watch` task also wakes, every 0.5 s, the waiters
-            # behind the database's newest cursor (every read of the feed subscribes
-            # while it reads), whatever changed: a catch-up with other processes, not a
-            # change's publish.
-            task = asyncio.current_task()
-            caught_up = task is not None and task.get_name() == EVENT_WATCH
-            if partner_id == self.partner and not caught_up:
+            if partner_id == self.partner:
                 self.published.append(newest)
             self._publish(partner_id, newest)
 

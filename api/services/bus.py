@@ -19,6 +19,7 @@ from typing import NamedTuple, TypeVar
 from uuid import UUID
 
 from api.errors import AppError
+from api.lru import LRU
 from api.metrics import LONGPOLLS_REFUSED, LONGPOLLS_WAITING
 from mobile_contract import ErrorCode
 
@@ -43,6 +44,9 @@ class EventBus:
         self._held_by_user: Counter[str] = Counter()
         self._held_for_partner: Counter[UUID] = Counter()
         self._held = 0
+        # The newest cursor each (recent) partner's waiters were woken for: what `watch`
+        # finds no newer than this was announced already.
+        self._announced: LRU[UUID, int] = LRU(20_000)
         self.stopping = False  # set by `stop()`: no poll is held any more
 
     def stop(self) -> None:
@@ -90,6 +94,8 @@ class EventBus:
 
     def publish(self, partner_id: UUID, newest: int | None = None) -> None:
         """Wake the waiters of `partner_id` (those behind `newest`, if given)."""
+        if newest is not None and newest > (self._announced.get(partner_id) or 0):
+            self._announced.put(partner_id, newest)
         for waiter in list(self._waiters.get(partner_id, ())):
             future, after = waiter
             if (newest is None or after < newest) and not future.done():
@@ -120,7 +126,8 @@ class EventBus:
     async def watch(
         self, newest_cursors: Callable[[list[UUID]], Awaitable[dict[UUID, int]]], every: float = 0.5
     ) -> None:
-        """Wake waiters behind the database's cursors; the cross-process fallback."""
+        """Wake waiters behind the database's cursors that this process has not announced
+        (another process's changes); the cross-process fallback."""
         while True:
             await asyncio.sleep(every)
             partners = list(self._waiters)
@@ -132,7 +139,8 @@ class EventBus:
                 log.warning("event watch: %s: %s", type(exc).__name__, exc)
                 continue
             for partner_id, newest in cursors.items():
-                self.publish(partner_id, newest)
+                if newest > (self._announced.get(partner_id) or 0):
+                    self.publish(partner_id, newest)
 
 
 K = TypeVar("K", bound=Hashable)
