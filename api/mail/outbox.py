@@ -106,14 +106,12 @@ class MailWorker:
             (Partner, {row["partner"] for row in claimed}),
         )
         messages: dict[int, AccessNoticeMail | DeliveryError] = {
-            row["id"]: AccessNoticeMail(
+            row["id"]: views.from_row(
+                AccessNoticeMail,
+                row,
                 to=row["email"],
-                language=row["language"],
                 partner_name=names[row["partner"]],
                 business_name=names[row["business"]],
-                access_level=row["access_level"],
-                granted_by=row["granted_by"],
-                granted_at=row["granted_at"],
             )
             for row in claimed
         }
@@ -175,16 +173,14 @@ class MailWorker:
                 "not sent: the invitation's signing key was rotated out", permanent=True
             )
         urls = self.ctx.urls(token)
-        return Invite(
+        return views.from_row(
+            Invite,
+            invitation,
             to=invitation["email"],
             client_name=names[invitation["client"]],
             partner_name=names[invitation["partner"]],
-            language=invitation["language"],
-            message=invitation["message"],
-            access_level=invitation["access_level"],
             url=urls["url"],
             app_url=urls["app_url"],
-            expires_at=invitation["expires_at"],
             replaces_earlier=kind == "resend",
             reminder=kind == "reminder",
         )

@@ -19,6 +19,7 @@ import msgspec
 from api.errors import invalid
 from api.services.access import require_partner_member
 from api.services.context import Context
+from api.services.views import from_row
 from db.tables import Event, Partner
 from mobile_contract import models
 
@@ -43,18 +44,7 @@ async def _read(partner_id: UUID, after: int, limit: int) -> list[models.Event]:
         .order_by(Event.seq)
         .limit(limit)
     )
-    return [
-        models.Event(
-            cursor=str(r["seq"]),
-            type=r["type"],
-            at=r["at"],
-            client_id=r["client"],
-            invitation_id=r["invitation"],
-            link_id=r["link"],
-            data=_json(r["data"]),
-        )
-        for r in rows
-    ]
+    return [from_row(models.Event, r, cursor=str(r["seq"]), data=_json(r["data"])) for r in rows]
 
 
 def _json(value: Any) -> dict[str, Any]:

@@ -52,7 +52,7 @@ async def _business_choices(user_sub: str, partner_id: UUID) -> list[models.Busi
 
 async def _partner_ref(partner_id: UUID) -> models.PartnerRef:
     row = await one(Partner.select(Partner.id, Partner.name).where(Partner.id == partner_id))
-    return models.PartnerRef(id=row["id"], name=row["name"])
+    return views.from_row(models.PartnerRef, row)
 
 
 async def preview(

@@ -15,6 +15,7 @@ from api.errors import invalid
 from api.services.access import partner_row, require_partner_member
 from api.services.changes import partner_change
 from api.services.context import Context, utcnow
+from api.services.views import from_row
 from api.tokens import new_token_id
 from db.tables import Partner, RegistrationLink
 from mobile_contract import EventType, models
@@ -26,19 +27,7 @@ def view(ctx: Context, row: dict[str, Any]) -> models.RegistrationLink:
     token = ctx.token(row["token_id"], row["token_expires_at"], "reg", row["token_kid"])
     if token is None:  # signed by a key that was rotated out: the link cannot be shown again
         token = ""
-    urls = ctx.urls(token)
-    return models.RegistrationLink(
-        id=row["id"],
-        label=row["label"],
-        token=token,
-        access_level=row["access_level"],
-        uses=row["uses"],
-        max_uses=row["max_uses"],
-        expires_at=row["expires_at"],
-        revoked_at=row["revoked_at"],
-        created_at=row["created_at"],
-        **urls,
-    )
+    return from_row(models.RegistrationLink, row, token=token, **ctx.urls(token))
 
 
 async def create(

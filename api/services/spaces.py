@@ -12,6 +12,7 @@ from api.services import reminders
 from api.services.access import require_partner_member
 from api.services.changes import partner_change
 from api.services.context import Context, utcnow
+from api.services.views import from_row
 from db import sql, statements
 from db.tables import BusinessMember, Partner, PartnerMember
 from db.transactions import one, write_transaction
@@ -47,12 +48,8 @@ async def me(user: models.User) -> models.Me:
 
 
 def _partner(ctx: Context, row: dict[str, Any]) -> models.Partner:
-    return models.Partner(
-        id=row["id"],
-        name=row["name"],
-        vat_number=row["vat_number"],
-        created_at=row["created_at"],
-        reminder_days=reminders.schedule(ctx, row["reminder_days"]),
+    return from_row(
+        models.Partner, row, reminder_days=reminders.schedule(ctx, row["reminder_days"])
     )
 
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
+
+import msgspec
 
 from api.services.context import Context
 from mobile_contract import models
 from mobile_contract.models import ClientStatus, EmailStatus, InvitationStatus
+
+S = TypeVar("S", bound=msgspec.Struct)
 
 NO_URLS: dict[str, str | None] = {
     "url": None,
@@ -15,6 +21,30 @@ NO_URLS: dict[str, str | None] = {
     "qr_svg_url": None,
     "qr_png_url": None,
 }
+
+
+def from_row(model: type[S], row: Mapping[str, Any], **given: Any) -> S:
+    """`model` made from a database row: each field not `given` from the column of its name,
+    or a reference field `x_id` from column `x` (`partner_id` from `partner`); a field
+    that the row has no column for keeps its default."""
+    values = dict(given)
+    for field, reference in _columns(model):
+        if field in values:
+            continue
+        if field in row:
+            values[field] = row[field]
+        elif reference in row:
+            values[field] = row[reference]
+    return model(**values)
+
+
+@functools.cache
+def _columns(model: type[msgspec.Struct]) -> tuple[tuple[str, str], ...]:
+    """Each field of `model`, with the reference column it may come from."""
+    return tuple(
+        (field, field.removesuffix("_id") if field.endswith("_id") else "")
+        for field in model.__struct_fields__
+    )
 
 
 def invitation_status(row: dict[str, Any], now: datetime) -> InvitationStatus:
@@ -41,24 +71,11 @@ def invitation(ctx: Context, row: dict[str, Any], now: datetime) -> models.Invit
         token = ctx.token(row["token_id"], row["expires_at"], "inv", row["token_kid"])
         if token is not None:
             urls = dict(ctx.urls(token))
-    return models.Invitation(
-        id=row["id"],
-        partner_id=row["partner"],
-        client_id=row["client"],
+    return from_row(
+        models.Invitation,
+        row,
         status=status,
-        email=row["email"],
-        message=row["message"],
-        access_level=row["access_level"],
-        created_at=row["created_at"],
-        expires_at=row["expires_at"],
-        opened_at=row["opened_at"],
-        accepted_at=row["accepted_at"],
-        declined_at=row["declined_at"],
-        revoked_at=row["revoked_at"],
         email_status=EmailStatus(row["email_status"]),
-        reminders_sent=row["reminders_sent"],
-        last_reminded_at=row["last_reminded_at"],
-        email_error=row["email_error"],
         **urls,
     )
 
@@ -66,35 +83,13 @@ def invitation(ctx: Context, row: dict[str, Any], now: datetime) -> models.Invit
 def client(
     ctx: Context, row: dict[str, Any], invitation_row: dict[str, Any] | None, now: datetime
 ) -> models.Client:
-    return models.Client(
-        id=row["id"],
-        partner_id=row["partner"],
-        name=row["name"],
-        email=row["email"],
-        language=row["language"],
-        vat_number=row["vat_number"],
-        external_ref=row["external_ref"],
+    return from_row(
+        models.Client,
+        row,
         status=client_status(row, now),
-        business_id=row["business"],
-        connected_at=row["connected_at"],
         invitation=invitation(ctx, invitation_row, now) if invitation_row else None,
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        source=row["source"],
-        registration_link_id=row["registration_link"],
-        disconnected_at=row["disconnected_at"],
-        disconnected_by=row["disconnected_by"],
     )
 
 
 def link(row: dict[str, Any], partner_name: str | None = None) -> models.Link:
-    return models.Link(
-        id=row["id"],
-        partner_id=row["partner"],
-        business_id=row["business"],
-        access_level=row["access_level"],
-        status=row["status"],
-        created_at=row["created_at"],
-        revoked_at=row["revoked_at"],
-        partner_name=partner_name,
-    )
+    return from_row(models.Link, row, partner_name=partner_name)

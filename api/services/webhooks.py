@@ -16,6 +16,7 @@ from api.errors import invalid
 from api.services.access import found, partner_row, require_partner_member
 from api.services.changes import PartnerChange, partner_change
 from api.services.context import Context
+from api.services.views import from_row
 from api.webhooks import targets
 from api.webhooks.secrets import new_secret
 from db.tables import WebhookDelivery, WebhookEndpoint
@@ -34,31 +35,18 @@ def event_types_column(types: list[EventType]) -> str:
 
 
 def view(row: dict[str, Any], secret: str | None = None) -> models.Webhook:
-    return models.Webhook(
-        id=row["id"],
-        url=row["url"],
-        event_types=[EventType(t) for t in row["event_types"].split(",") if t],
-        description=row["description"],
-        status=row["status"],
-        disabled_reason=row["disabled_reason"],
-        created_at=row["created_at"],
-        secret=secret,
-    )
+    event_types = [EventType(t) for t in row["event_types"].split(",") if t]
+    return from_row(models.Webhook, row, event_types=event_types, secret=secret)
 
 
 def delivery_view(row: dict[str, Any]) -> models.WebhookDelivery:
     outcome = OUTCOMES[row["status"]]
-    return models.WebhookDelivery(
-        id=row["id"],
+    return from_row(
+        models.WebhookDelivery,
+        row,
         event_cursor=None if row["event_seq"] is None else str(row["event_seq"]),
-        type=row["type"],
-        attempts=row["attempts"],
-        outcome=outcome,  # type: ignore[arg-type]
-        last_status_code=row["last_status_code"],
-        last_error=row["last_error"],
+        outcome=outcome,
         next_attempt_at=row["next_attempt_at"] if outcome == "pending" else None,
-        created_at=row["created_at"],
-        delivered_at=row["delivered_at"],
     )
 
 
