@@ -71,7 +71,7 @@ def openapi_config() -> OpenAPIConfig:
                 "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
             }
         ),
-        use_handler_docstrings=False,
+        use_handler_docstrings=True,  # see api.routes.params.DocumentedOperation
     )
 
 

@@ -11,21 +11,18 @@ class BusinessLinksController(Controller):
     path = "/businesses/{business_id:uuid}/links"
     tags = ["businesses"]
 
-    @get(
-        "/",
-        **documented("listBusinessLinks", *SIGNED_IN, E.NOT_FOUND),
-        summary="Partners linked to this business",
-    )
+    @get("/", **documented("listBusinessLinks", *SIGNED_IN, E.NOT_FOUND))
     async def list_links(self, user: CurrentUser, business_id: PathId) -> models.LinkList:
+        """Partners linked to this business."""
         return await links.business_links(user, business_id)
 
     @post(
         "/{link_id:uuid}/revoke",
         **documented("revokeBusinessLink", *SIGNED_IN, E.NOT_FOUND, E.NOT_BUSINESS_ADMIN),
         status_code=200,
-        summary="Withdraw a partner's access",
     )
     async def revoke(
         self, ctx: Ctx, user: CurrentUser, business_id: PathId, link_id: PathId
     ) -> models.Link:
+        """Withdraw a partner's access."""
         return await links.revoke_business_link(ctx, user, business_id, link_id)

@@ -15,21 +15,18 @@ from mobile_contract.models import Health, Readiness
 LISTENER_GRACE = 5.0  # seconds the change listener may be away before readyz says 503
 
 
-@get("/healthz", tags=["health"], **documented("healthz"), summary="The process is up", cache=False)
+@get("/healthz", tags=["health"], **documented("healthz"), cache=False)
 async def healthz() -> Health:
+    """The process is up."""
     return Health()
 
 
-@get(
-    "/readyz",
-    tags=["health"],
-    **documented("readyz", *UNAVAILABLE),
-    summary="The database is reachable",
-    cache=False,
-)
+@get("/readyz", tags=["health"], **documented("readyz", *UNAVAILABLE), cache=False)
 async def readyz() -> Readiness:
-    """503 while the database is unreachable or (PostgreSQL) this process's change
-    listener has been down for more than LISTENER_GRACE seconds."""
+    """The database is reachable.
+
+    503 while the database is unreachable or, on PostgreSQL, this process's change
+    listener has been down for more than a few seconds."""
     try:
         await DB.run_querystring(_ping())
     except Exception:

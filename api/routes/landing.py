@@ -31,16 +31,15 @@ class LandingController(Controller):
     tags = ["public"]
 
     @get(
-        "/",
-        **documented("getLandingPage", *UNAVAILABLE, more=PAGE_ERRORS),
-        summary="Landing page of an invitation or registration link (HTML)",
-        description="A 4xx page for an invalid, expired, revoked, superseded, declined or "
-        "accepted token. A GET never changes anything.",
-        media_type="text/html",
+        "/", **documented("getLandingPage", *UNAVAILABLE, more=PAGE_ERRORS), media_type="text/html"
     )
     async def page(
         self, ctx: Ctx, request: Request[Any, Any, Any], token: PathStr
     ) -> Response[str]:
+        """Landing page of an invitation or registration link (HTML).
+
+        A 4xx page for an invalid, expired, revoked, superseded, declined or accepted token. A GET
+        never changes anything."""
         status = 200
         context: dict[str, Any] = {"page": None, "error": None}
         fallback = None
@@ -68,13 +67,9 @@ class LandingController(Controller):
             headers=PAGE_HEADERS | {"Content-Language": lang},
         )
 
-    @get(
-        "/status",
-        **documented("getLandingPageStatus", E.TOKEN_INVALID, *UNAVAILABLE),
-        summary="State of the link's invitation, for the landing page's script",
-    )
+    @get("/status", **documented("getLandingPageStatus", E.TOKEN_INVALID, *UNAVAILABLE))
     async def status(self, ctx: Ctx, token: PathStr) -> Response[LandingStatus]:
+        """State of the link's invitation, for the landing page's script."""
         return Response(
-            content=LandingStatus(status=await landing.status(ctx, token)),
-            headers=PAGE_HEADERS,
+            content=LandingStatus(status=await landing.status(ctx, token)), headers=PAGE_HEADERS
         )

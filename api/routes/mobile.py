@@ -29,18 +29,15 @@ class MobileController(Controller):
     tags = ["mobile"]
     request_max_body_size = MOBILE_BODY_MAX
 
-    @post(
-        "/preview",
-        **documented("previewInvitation", *GRANTING),
-        status_code=200,
-        summary="Who asks for what access; marks the invitation opened",
-        description="Exactly one of token or user_code. "
-        "5 wrong user codes per 10 minutes, then 429; a user code whose QR expired or whose "
-        "invitation was accepted or declined is 410 user_code_expired (not counted).",
-    )
+    @post("/preview", **documented("previewInvitation", *GRANTING), status_code=200)
     async def preview(
         self, ctx: Ctx, user: CurrentUser, request: AnyRequest, data: JSONBody[models.GrantRequest]
     ) -> models.Preview:
+        """Who asks for what access; marks the invitation opened.
+
+        Exactly one of token or user_code. 5 wrong user codes per 10 minutes, then 429; a user code
+        whose QR expired or whose invitation was accepted or declined is 410 user_code_expired (not
+        counted)."""
         return await mobile.preview(ctx, user, data, client_address(request, ctx))
 
     @post(
@@ -49,9 +46,6 @@ class MobileController(Controller):
             "confirmInvitation", *GRANTING, E.NOT_BUSINESS_ADMIN, E.BUSINESS_ALREADY_LINKED
         ),
         status_code=200,
-        summary="Grant the access with an existing business or a new one",
-        description="Idempotent through a token for the user who accepted; anyone else "
-        "gets 409. A user code is dead once used: 410 user_code_expired.",
     )
     async def confirm(
         self,
@@ -60,16 +54,17 @@ class MobileController(Controller):
         request: AnyRequest,
         data: JSONBody[models.ConfirmRequest],
     ) -> models.Confirmation:
+        """Grant the access with an existing business or a new one.
+
+        Idempotent through a token for the user who accepted; anyone else gets 409. A user code is
+        dead once used: 410 user_code_expired."""
         return await mobile.confirm(ctx, user, data, client_address(request, ctx))
 
-    @post(
-        "/decline",
-        **documented("declineInvitation", *GRANTING),
-        status_code=200,
-        summary="Decline an invitation",
-        description="For a registration link nothing is stored; the answer says so.",
-    )
+    @post("/decline", **documented("declineInvitation", *GRANTING), status_code=200)
     async def decline(
         self, ctx: Ctx, user: CurrentUser, request: AnyRequest, data: JSONBody[models.GrantRequest]
     ) -> models.Invitation | models.RegistrationLinkDeclined:
+        """Decline an invitation.
+
+        For a registration link nothing is stored; the answer says so."""
         return await mobile.decline(ctx, user, data, client_address(request, ctx))

@@ -108,9 +108,17 @@ class DocumentedOperation(Operation):
 
     Every operation that takes a body may answer `413 payload_too_large` (a body over its
     route's size, `api.routes.bodies`), documented like its other problem answers.
+
+    The handler's docstring (`use_handler_docstrings`) is its documentation: the first
+    paragraph, without its final period, is the summary; the others are the description,
+    each paragraph's lines joined into one.
     """
 
     def __post_init__(self) -> None:
+        if self.description:
+            summary, *paragraphs = self.description.split("\n\n")
+            self.summary = " ".join(summary.split()).removesuffix(".")
+            self.description = "\n\n".join(" ".join(p.split()) for p in paragraphs) or None
         bad_request = (self.responses or {}).get("400")
         content = getattr(bad_request, "content", None) or {}
         if self.responses and "application/json" in content:

@@ -31,11 +31,7 @@ class ClientsController(Controller):
     path = "/partners/{partner_id:uuid}/clients"
     tags = ["clients"]
 
-    @post(
-        "/",
-        **documented("createClient", *IN_PARTNER, *INVALID, E.IDEMPOTENCY_CONFLICT),
-        summary="Add a client to the partner's list",
-    )
+    @post("/", **documented("createClient", *IN_PARTNER, *INVALID, E.IDEMPOTENCY_CONFLICT))
     async def create(
         self,
         ctx: Ctx,
@@ -45,6 +41,7 @@ class ClientsController(Controller):
         data: JSONBody[models.ClientCreate],
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[models.Client]:
+        """Add a client to the partner's list."""
         return await idempotent(
             request,
             user,
@@ -58,7 +55,6 @@ class ClientsController(Controller):
         "/import",
         **documented("importClients", *IN_PARTNER, *INVALID, E.IDEMPOTENCY_CONFLICT),
         status_code=200,
-        summary="Add up to 5000 clients; each row gets its own result",
         request_max_body_size=IMPORT_BODY_MAX,
     )
     async def import_clients(
@@ -70,6 +66,7 @@ class ClientsController(Controller):
         data: JSONBody[models.ClientImport],
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[models.ImportResponse]:
+        """Add up to 5000 clients; each row gets its own result."""
         return await idempotent(
             request,
             user,
@@ -82,13 +79,6 @@ class ClientsController(Controller):
     @get(
         "/",
         **with_etag("listClients", models.ClientPage, *IN_PARTNER, *INVALID),
-        summary="List clients, with the number in each tab",
-        description="`status`, `invitation_status` and `email_status` are comma-separated "
-        "subsets; the last two and `opened` look at each client's latest invitation (a client "
-        "never invited matches none of them). `counts` are the partner's clients per status "
-        "under the same `search`, whatever the other filters. `sort` (default `created`) "
-        "breaks ties by id; clients without the sorted value (never invited) come last. "
-        "Answers 304 for a matching If-None-Match.",
         response_headers=[],
         middleware=[answered_from_memory(not_modified_in_memory)],
     )
@@ -134,6 +124,13 @@ class ClientsController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
         cursor: Annotated[str | None, QueryParameter(max_length=300)] = None,
     ) -> Response[bytes]:
+        """List clients, with the number in each tab.
+
+        `status`, `invitation_status` and `email_status` are comma-separated subsets; the last two
+        and `opened` look at each client's latest invitation (a client never invited matches none of
+        them). `counts` are the partner's clients per status under the same `search`, whatever the
+        other filters. `sort` (default `created`) breaks ties by id; clients without the sorted
+        value (never invited) come last. Answers 304 for a matching If-None-Match."""
         query = client_list.Query(
             statuses=client_list.parse_list("status", status_filter, client_list.STATUSES)
             or client_list.STATUSES,
@@ -153,11 +150,7 @@ class ClientsController(Controller):
             request, user, partner_id, lambda: client_list.page(ctx, user, partner_id, query)
         )
 
-    @get(
-        "/{client_id:uuid}",
-        **with_etag("getClient", models.Client, *IN_PARTNER),
-        summary="One client, with its latest invitation",
-    )
+    @get("/{client_id:uuid}", **with_etag("getClient", models.Client, *IN_PARTNER))
     async def get_client(
         self,
         ctx: Ctx,
@@ -166,13 +159,10 @@ class ClientsController(Controller):
         partner_id: PathId,
         client_id: PathId,
     ) -> Response[bytes]:
+        """One client, with its latest invitation."""
         return etag_response(request, await clients.get(ctx, user, partner_id, client_id))
 
-    @patch(
-        "/{client_id:uuid}",
-        **documented("updateClient", *IN_PARTNER, *INVALID),
-        summary="Change a client's details",
-    )
+    @patch("/{client_id:uuid}", **documented("updateClient", *IN_PARTNER, *INVALID))
     async def patch_client(
         self,
         ctx: Ctx,
@@ -181,39 +171,35 @@ class ClientsController(Controller):
         client_id: PathId,
         data: JSONBody[models.ClientPatch],
     ) -> models.Client:
+        """Change a client's details."""
         return await clients.patch(ctx, user, partner_id, client_id, data)
 
-    @delete(
-        "/{client_id:uuid}",
-        **documented("deleteClient", *IN_PARTNER, E.CLIENT_ALREADY_ACTIVE),
-        summary="Erase a client that is not active, with its personal data",
-        description="Its invitations, their messages and queued emails are erased; its events "
-        "keep their ids and types only. An active client must be disconnected first (409).",
-    )
+    @delete("/{client_id:uuid}", **documented("deleteClient", *IN_PARTNER, E.CLIENT_ALREADY_ACTIVE))
     async def delete_client(
         self, ctx: Ctx, user: CurrentUser, partner_id: PathId, client_id: PathId
     ) -> None:
+        """Erase a client that is not active, with its personal data.
+
+        Its invitations, their messages and queued emails are erased; its events keep their ids and
+        types only. An active client must be disconnected first (409)."""
         await clients.delete(ctx, user, partner_id, client_id)
 
-    @get(
-        "/{client_id:uuid}/invitations",
-        **documented("listClientInvitations", *IN_PARTNER),
-        summary="Every invitation of a client, newest first",
-    )
+    @get("/{client_id:uuid}/invitations", **documented("listClientInvitations", *IN_PARTNER))
     async def list_client_invitations(
         self, ctx: Ctx, user: CurrentUser, partner_id: PathId, client_id: PathId
     ) -> models.InvitationList:
+        """Every invitation of a client, newest first."""
         return await clients.invitations_of(ctx, user, partner_id, client_id)
 
     @post(
         "/{client_id:uuid}/disconnect",
         **documented("disconnectClient", *IN_PARTNER),
         status_code=200,
-        summary="Revoke the client's link",
     )
     async def disconnect(
         self, ctx: Ctx, user: CurrentUser, partner_id: PathId, client_id: PathId
     ) -> models.Client:
+        """Revoke the client's link."""
         return await clients.disconnect(ctx, user, partner_id, client_id)
 
 
@@ -227,10 +213,6 @@ class InvitationsController(Controller):
             "inviteClients", *IN_PARTNER, *INVALID, E.IDEMPOTENCY_CONFLICT, E.RATE_LIMITED
         ),
         status_code=200,
-        summary="Invite 1 to 1000 clients; each gets an email",
-        description="A partner sends at most INVITES_PER_PARTNER_PER_DAY invitation emails a "
-        "UTC day (fewer in its first week): an invite that does not fit is 429 with "
-        "Retry-After, and invites nobody.",
         request_max_body_size=INVITE_BODY_MAX,
     )
     async def invite(
@@ -242,6 +224,10 @@ class InvitationsController(Controller):
         data: JSONBody[models.InviteRequest],
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[models.InviteResponse]:
+        """Invite 1 to 1000 clients; each gets an email.
+
+        A partner sends at most INVITES_PER_PARTNER_PER_DAY invitation emails a UTC day (fewer in
+        its first week): an invite that does not fit is 429 with Retry-After, and invites nobody."""
         return await idempotent(
             request,
             user,
@@ -251,11 +237,7 @@ class InvitationsController(Controller):
             lambda: invitations.invite(ctx, user, partner_id, data),
         )
 
-    @get(
-        "/{invitation_id:uuid}",
-        **with_etag("getInvitation", models.Invitation, *IN_PARTNER),
-        summary="One invitation",
-    )
+    @get("/{invitation_id:uuid}", **with_etag("getInvitation", models.Invitation, *IN_PARTNER))
     async def get_invitation(
         self,
         ctx: Ctx,
@@ -264,6 +246,7 @@ class InvitationsController(Controller):
         partner_id: PathId,
         invitation_id: PathId,
     ) -> Response[bytes]:
+        """One invitation."""
         return etag_response(request, await invitations.get(ctx, user, partner_id, invitation_id))
 
     @post(
@@ -277,10 +260,6 @@ class InvitationsController(Controller):
             E.INVITATION_SUPERSEDED,
             E.RATE_LIMITED,
         ),
-        summary="Replace the client's latest invitation with a new one",
-        description="At most one per client per 60 s (429 with Retry-After). A pending or "
-        "expired invitation becomes superseded; a declined, revoked or accepted (since "
-        "disconnected) one keeps its status, and the new invitation follows it.",
     )
     async def resend(
         self,
@@ -290,6 +269,11 @@ class InvitationsController(Controller):
         invitation_id: PathId,
         data: JSONBody[models.ResendRequest | None] = None,
     ) -> models.Invitation:
+        """Replace the client's latest invitation with a new one.
+
+        At most one per client per 60 s (429 with Retry-After). A pending or expired invitation
+        becomes superseded; a declined, revoked or accepted (since disconnected) one keeps its
+        status, and the new invitation follows it."""
         return await invitations.resend(
             ctx, user, partner_id, invitation_id, data or models.ResendRequest()
         )
@@ -304,11 +288,11 @@ class InvitationsController(Controller):
             E.INVITATION_SUPERSEDED,
         ),
         status_code=200,
-        summary="Withdraw an invitation",
     )
     async def revoke(
         self, ctx: Ctx, user: CurrentUser, partner_id: PathId, invitation_id: PathId
     ) -> models.Invitation:
+        """Withdraw an invitation."""
         return await invitations.revoke(ctx, user, partner_id, invitation_id)
 
     @post(
@@ -323,7 +307,6 @@ class InvitationsController(Controller):
             E.INVITATION_REVOKED,
             E.INVITATION_SUPERSEDED,
         ),
-        summary="A short-lived QR token and user code for the partner's screen",
     )
     async def qr_token(
         self,
@@ -333,6 +316,7 @@ class InvitationsController(Controller):
         invitation_id: PathId,
         data: JSONBody[models.QRTokenRequest | None] = None,
     ) -> models.QRToken:
+        """A short-lived QR token and user code for the partner's screen."""
         return await invitations.qr_token(
             ctx, user, partner_id, invitation_id, data or models.QRTokenRequest()
         )
@@ -345,12 +329,6 @@ class EventsController(Controller):
     @get(
         "/",
         **documented("listEvents", *IN_PARTNER, *INVALID, E.RATE_LIMITED),
-        summary="Events after a cursor; with wait > 0, held until one arrives",
-        description="Without `after`, from the beginning. "
-        "Long-polls held at once are capped per user, per partner and per server process: "
-        "beyond a cap, 429 at once with Retry-After. "
-        "`next_cursor` is the `after` of the next call; a cursor beyond the newest is 400. "
-        "Event types and the keys of their `data` are listed with the `Event` schema.",
         middleware=[refuse_capped_polls],
     )
     async def list_events(
@@ -370,4 +348,10 @@ class EventsController(Controller):
         wait: Annotated[int, QueryParameter(ge=0, le=30)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> models.EventPage:
+        """Events after a cursor; with wait > 0, held until one arrives.
+
+        Without `after`, from the beginning. Long-polls held at once are capped per user, per
+        partner and per server process: beyond a cap, 429 at once with Retry-After. `next_cursor` is
+        the `after` of the next call; a cursor beyond the newest is 400. Event types and the keys of
+        their `data` are listed with the `Event` schema."""
         return await events.page(ctx, user, partner_id, events.parse_cursor(after), limit, wait)

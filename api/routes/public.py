@@ -13,16 +13,7 @@ from litestar.types import Scope
 from api.errors import AppError
 from api.qr import ImageKind, QRRenderer
 from api.routes.memory import Answer, answered_from_memory, encoded
-from api.routes.params import (
-    GRANT,
-    INVALID,
-    UNAVAILABLE,
-    AnyRequest,
-    Ctx,
-    E,
-    PathStr,
-    documented,
-)
+from api.routes.params import GRANT, INVALID, UNAVAILABLE, AnyRequest, Ctx, E, PathStr, documented
 from api.services import grants
 from api.services.context import Context, utcnow
 from mobile_contract import ErrorCode, links, models
@@ -109,19 +100,17 @@ class WellKnownController(Controller):
     path = "/.well-known"
     tags = ["public"]
 
-    @get("/jwks.json", **documented("getJwks"), summary="Public keys of invitation tokens")
+    @get("/jwks.json", **documented("getJwks"))
     async def jwks(self, ctx: Ctx) -> Response[models.JWKS]:
+        """Public keys of invitation tokens."""
         return Response(
             content=msgspec.convert(ctx.keys.jwks(), models.JWKS),
             headers={"Cache-Control": "public, max-age=300"},
         )
 
-    @get(
-        "/apple-app-site-association",
-        **documented("getAppleAppSiteAssociation", E.NOT_FOUND),
-        summary="iOS universal links (404 when not configured)",
-    )
+    @get("/apple-app-site-association", **documented("getAppleAppSiteAssociation", E.NOT_FOUND))
     async def apple(self, ctx: Ctx) -> Response[models.AppleAppSiteAssociation]:
+        """iOS universal links (404 when not configured)."""
         app_ids = list(ctx.settings.apple_app_ids)
         if not app_ids:
             raise AppError(ErrorCode.NOT_FOUND, "Universal links are not configured")
@@ -132,12 +121,9 @@ class WellKnownController(Controller):
         )
         return Response(content=body, media_type="application/json")
 
-    @get(
-        "/assetlinks.json",
-        **documented("getAndroidAssetLinks", E.NOT_FOUND),
-        summary="Android app links (404 when not configured)",
-    )
+    @get("/assetlinks.json", **documented("getAndroidAssetLinks", E.NOT_FOUND))
     async def android(self, ctx: Ctx) -> Response[list[models.AndroidAssetLink]]:
+        """Android app links (404 when not configured)."""
         settings = ctx.settings
         if not settings.android_package or not settings.android_cert_sha256:
             raise AppError(ErrorCode.NOT_FOUND, "App links are not configured")

@@ -30,11 +30,7 @@ class RegistrationLinksController(Controller):
     path = "/partners/{partner_id:uuid}/registration-links"
     tags = ["registration links"]
 
-    @post(
-        "/",
-        **documented("createRegistrationLink", *IN_PARTNER, *INVALID),
-        summary="Create a reusable registration link",
-    )
+    @post("/", **documented("createRegistrationLink", *IN_PARTNER, *INVALID))
     async def create(
         self,
         ctx: Ctx,
@@ -42,48 +38,39 @@ class RegistrationLinksController(Controller):
         partner_id: PathId,
         data: JSONBody[models.RegistrationLinkCreate],
     ) -> models.RegistrationLink:
+        """Create a reusable registration link."""
         return await registration_links.create(ctx, user, partner_id, data)
 
-    @get(
-        "/",
-        **with_etag("listRegistrationLinks", models.RegistrationLinkList, *IN_PARTNER),
-        summary="The partner's registration links, newest first, with their uses",
-    )
+    @get("/", **with_etag("listRegistrationLinks", models.RegistrationLinkList, *IN_PARTNER))
     async def list_links(
         self, ctx: Ctx, user: CurrentUser, request: AnyRequest, partner_id: PathId
     ) -> Response[bytes]:
+        """The partner's registration links, newest first, with their uses."""
         return etag_response(request, await registration_links.list_links(ctx, user, partner_id))
 
     @get(
-        "/{link_id:uuid}",
-        **with_etag("getRegistrationLink", models.RegistrationLink, *IN_PARTNER),
-        summary="One registration link",
+        "/{link_id:uuid}", **with_etag("getRegistrationLink", models.RegistrationLink, *IN_PARTNER)
     )
     async def get_link(
-        self,
-        ctx: Ctx,
-        user: CurrentUser,
-        request: AnyRequest,
-        partner_id: PathId,
-        link_id: PathId,
+        self, ctx: Ctx, user: CurrentUser, request: AnyRequest, partner_id: PathId, link_id: PathId
     ) -> Response[bytes]:
+        """One registration link."""
         return etag_response(request, await registration_links.get(ctx, user, partner_id, link_id))
 
     @post(
         "/{link_id:uuid}/revoke",
         **documented("revokeRegistrationLink", *IN_PARTNER),
         status_code=200,
-        summary="Stop a registration link from working",
     )
     async def revoke(
         self, ctx: Ctx, user: CurrentUser, partner_id: PathId, link_id: PathId
     ) -> models.RegistrationLink:
+        """Stop a registration link from working."""
         return await registration_links.revoke(ctx, user, partner_id, link_id)
 
     @get(
         "/{link_id:uuid}/poster.svg",
         **documented("getRegistrationLinkPoster", *IN_PARTNER, *INVALID),
-        summary="A printable A4 poster (SVG): the partner's name, a large QR code, instructions",
         media_type="image/svg+xml",
     )
     async def poster(
@@ -95,17 +82,12 @@ class RegistrationLinksController(Controller):
         link_id: PathId,
         lang: Annotated[Literal["en", "nl", "fr", "de"], QueryParameter()] = "en",
     ) -> Response[str]:
+        """A printable A4 poster (SVG): the partner's name, a large QR code, instructions."""
         poster = await registration_links.poster(ctx, user, partner_id, link_id)
         renderer: QRRenderer = request.app.state.qr
         modules, path = svg_symbol(await renderer.image(poster.url, "svg", 1))
         svg = render_poster(
-            lang,
-            {
-                "poster": poster,
-                "modules": modules,
-                "path": path,
-                "qr_mm": POSTER_QR_MM,
-            },
+            lang, {"poster": poster, "modules": modules, "path": path, "qr_mm": POSTER_QR_MM}
         )
         return Response(
             content=svg,

@@ -11,44 +11,28 @@ from mobile_contract import models
 class SpacesController(Controller):
     tags = ["spaces"]
 
-    @get(
-        "/me",
-        **documented("getMe", *SIGNED_IN),
-        summary="The signed-in user and the partners and businesses they belong to",
-    )
+    @get("/me", **documented("getMe", *SIGNED_IN))
     async def me(self, user: CurrentUser) -> models.Me:
+        """The signed-in user and the partners and businesses they belong to."""
         return await spaces.me(user)
 
-    @post(
-        "/partners",
-        **documented("createPartner", *SIGNED_IN, *INVALID),
-        summary="Create a Partner Space; the caller becomes its admin",
-    )
+    @post("/partners", **documented("createPartner", *SIGNED_IN, *INVALID))
     async def create_partner(
         self, ctx: Ctx, user: CurrentUser, data: JSONBody[models.PartnerCreate]
     ) -> models.Partner:
+        """Create a Partner Space; the caller becomes its admin."""
         return await spaces.create_partner(ctx, user, data)
 
-    @patch(
-        "/partners/{partner_id:uuid}",
-        **documented("updatePartner", *IN_PARTNER, *INVALID),
-        summary="Change a partner's name, VAT number or reminder schedule",
-    )
+    @patch("/partners/{partner_id:uuid}", **documented("updatePartner", *IN_PARTNER, *INVALID))
     async def update_partner(
-        self,
-        ctx: Ctx,
-        user: CurrentUser,
-        partner_id: PathId,
-        data: JSONBody[models.PartnerUpdate],
+        self, ctx: Ctx, user: CurrentUser, partner_id: PathId, data: JSONBody[models.PartnerUpdate]
     ) -> models.Partner:
+        """Change a partner's name, VAT number or reminder schedule."""
         return await spaces.update_partner(ctx, user, partner_id, data)
 
-    @post(
-        "/businesses",
-        **documented("createBusiness", *SIGNED_IN, *INVALID),
-        summary="Create a Business Space; the caller becomes its admin",
-    )
+    @post("/businesses", **documented("createBusiness", *SIGNED_IN, *INVALID))
     async def create_business(
         self, user: CurrentUser, data: JSONBody[models.BusinessCreate]
     ) -> models.Business:
+        """Create a Business Space; the caller becomes its admin."""
         return await spaces.create_business(user, data)

@@ -19,39 +19,31 @@ class WebhooksController(Controller):
     path = "/partners/{partner_id:uuid}/webhooks"
     tags = ["webhooks"]
 
-    @post(
-        "/",
-        **documented("createWebhook", *WRITE),
-        summary="Add an endpoint that receives the partner's events, signed",
-        description="The answer carries the endpoint's `secret` (shown only here and by "
-        "rotate-secret). `event_types` absent or empty: every type.",
-    )
+    @post("/", **documented("createWebhook", *WRITE))
     async def create(
         self, ctx: Ctx, user: CurrentUser, partner_id: PathId, data: JSONBody[models.WebhookCreate]
     ) -> models.Webhook:
+        """Add an endpoint that receives the partner's events, signed.
+
+        The answer carries the endpoint's `secret` (shown only here and by rotate-secret).
+        `event_types` absent or empty: every type."""
         return await webhooks.create(ctx, user, partner_id, data)
 
-    @get("/", **documented("listWebhooks", *READ), summary="The endpoints")
+    @get("/", **documented("listWebhooks", *READ))
     async def list_webhooks(
         self, ctx: Ctx, user: CurrentUser, partner_id: PathId
     ) -> models.WebhookList:
+        """The endpoints."""
         return await webhooks.list_webhooks(ctx, user, partner_id)
 
-    @get(
-        "/{webhook_id:uuid}",
-        **documented("getWebhook", *READ),
-        summary="One endpoint",
-    )
+    @get("/{webhook_id:uuid}", **documented("getWebhook", *READ))
     async def get_webhook(
         self, ctx: Ctx, user: CurrentUser, partner_id: PathId, webhook_id: PathId
     ) -> models.Webhook:
+        """One endpoint."""
         return await webhooks.get(ctx, user, partner_id, webhook_id)
 
-    @patch(
-        "/{webhook_id:uuid}",
-        **documented("updateWebhook", *WRITE),
-        summary="Change an endpoint's URL, event types, description or status",
-    )
+    @patch("/{webhook_id:uuid}", **documented("updateWebhook", *WRITE))
     async def update(
         self,
         ctx: Ctx,
@@ -60,46 +52,35 @@ class WebhooksController(Controller):
         webhook_id: PathId,
         data: JSONBody[models.WebhookPatch],
     ) -> models.Webhook:
+        """Change an endpoint's URL, event types, description or status."""
         return await webhooks.update(ctx, user, partner_id, webhook_id, data)
 
-    @delete(
-        "/{webhook_id:uuid}",
-        **documented("deleteWebhook", *READ),
-        summary="Remove an endpoint and its delivery log; nothing more is sent to it",
-    )
+    @delete("/{webhook_id:uuid}", **documented("deleteWebhook", *READ))
     async def delete_webhook(
         self, ctx: Ctx, user: CurrentUser, partner_id: PathId, webhook_id: PathId
     ) -> None:
+        """Remove an endpoint and its delivery log; nothing more is sent to it."""
         await webhooks.delete(ctx, user, partner_id, webhook_id)
 
     @post(
         "/{webhook_id:uuid}/rotate-secret",
         **documented("rotateWebhookSecret", *READ),
         status_code=200,
-        summary="A new secret; for 24 hours deliveries are signed by the old one too",
     )
     async def rotate_secret(
         self, ctx: Ctx, user: CurrentUser, partner_id: PathId, webhook_id: PathId
     ) -> models.Webhook:
+        """A new secret; for 24 hours deliveries are signed by the old one too."""
         return await webhooks.rotate_secret(ctx, user, partner_id, webhook_id)
 
-    @post(
-        "/{webhook_id:uuid}/test",
-        **documented("testWebhook", *READ),
-        status_code=202,
-        summary="Queue a `webhook.test` delivery to the endpoint",
-    )
+    @post("/{webhook_id:uuid}/test", **documented("testWebhook", *READ), status_code=202)
     async def test(
         self, ctx: Ctx, user: CurrentUser, partner_id: PathId, webhook_id: PathId
     ) -> models.WebhookDelivery:
+        """Queue a `webhook.test` delivery to the endpoint."""
         return await webhooks.send_test(ctx, user, partner_id, webhook_id)
 
-    @get(
-        "/{webhook_id:uuid}/deliveries",
-        **documented("listWebhookDeliveries", *WRITE),
-        summary="The endpoint's deliveries, newest first",
-        description="`next_cursor` (null on the last page) is the `cursor` of the next call.",
-    )
+    @get("/{webhook_id:uuid}/deliveries", **documented("listWebhookDeliveries", *WRITE))
     async def deliveries(
         self,
         ctx: Ctx,
@@ -109,13 +90,15 @@ class WebhooksController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
         cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
     ) -> models.WebhookDeliveryPage:
+        """The endpoint's deliveries, newest first.
+
+        `next_cursor` (null on the last page) is the `cursor` of the next call."""
         return await webhooks.deliveries(ctx, user, partner_id, webhook_id, limit, cursor)
 
     @post(
         "/{webhook_id:uuid}/deliveries/{delivery_id:int}/redeliver",
         **documented("redeliverWebhookDelivery", *READ),
         status_code=202,
-        summary="Queue a delivery's event again (same `webhook-id`)",
     )
     async def redeliver(
         self,
@@ -125,4 +108,5 @@ class WebhooksController(Controller):
         webhook_id: PathId,
         delivery_id: FromPath[int],
     ) -> models.WebhookDelivery:
+        """Queue a delivery's event again (same `webhook-id`)."""
         return await webhooks.redeliver(ctx, user, partner_id, webhook_id, delivery_id)
