@@ -1,5 +1,6 @@
 """The steps that hand-written migrations are made of: columns added the way Piccolo's
-generator writes them, and raw SQL run in a migration's raw step.
+generator writes them, frozen copies of tables declared with the same rows, raw SQL run in
+a migration's raw step, and the whole `forwards` of a migration that is raw SQL alone.
 
 Migrations already applied run through these functions again on every new database, so
 what a function does must never change: a new need gets a new function.
@@ -7,12 +8,13 @@ what a function does must never change: a new need gets a new function.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.columns import Column
 from piccolo.columns.indexes import IndexMethod
+from piccolo.table import Table, create_table_class
 
 # A column's arguments that the generator writes out for every column, with its defaults.
 COMMON_PARAMS: dict[str, Any] = {
@@ -27,6 +29,9 @@ COMMON_PARAMS: dict[str, Any] = {
 }
 
 ColumnSpec = tuple[str, type[Column], dict[str, Any]]
+
+# What Piccolo calls in a migration module: a coroutine function returning its manager.
+Forwards = Callable[[], Coroutine[Any, Any, MigrationManager]]
 
 
 def params(**given: Any) -> dict[str, Any]:
@@ -54,6 +59,17 @@ def add_columns(
         )
 
 
+def frozen_table(class_name: str, tablename: str, columns: Iterable[ColumnSpec]) -> type[Table]:
+    """A table as a migration knows it, made of `(name, column class, params)` rows in
+    order: for the foreign keys a migration declares, or the tables it creates with
+    Piccolo's DDL. A migration declares its own copy, never `db.tables`, which moves on."""
+    return create_table_class(
+        class_name,
+        class_kwargs={"tablename": tablename, "schema": None},
+        class_members={name: column_class(**given) for name, column_class, given in columns},
+    )
+
+
 def run_sql(manager: MigrationManager, *statements: str) -> None:
     """A raw step running `statements` in order (Piccolo runs a migration's raw steps
     before the columns it adds)."""
@@ -65,3 +81,17 @@ def run_sql(manager: MigrationManager, *statements: str) -> None:
             await DB.run_ddl(statement)
 
     manager.add_raw(run)
+
+
+def sql_migration(migration_id: str, description: str, *statements: str) -> Forwards:
+    """The `forwards` of a migration that is raw SQL alone: one raw step running
+    `statements` in order (`run_sql`), in the app `invites`."""
+
+    async def forwards() -> MigrationManager:
+        manager = MigrationManager(
+            migration_id=migration_id, app_name="invites", description=description
+        )
+        run_sql(manager, *statements)
+        return manager
+
+    return forwards

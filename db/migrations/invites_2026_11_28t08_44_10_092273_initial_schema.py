@@ -5,23 +5,13 @@ what a row lists (the generator wrote every one of them out)."""
 from typing import Any
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.columns import column_types as ct
 from piccolo.columns.base import OnDelete, OnUpdate
-from piccolo.columns.column_types import (
-    JSON,
-    UUID,
-    BigInt,
-    BigSerial,
-    ForeignKey,
-    Integer,
-    Text,
-    Timestamptz,
-    Varchar,
-)
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.defaults.uuid import UUID4
-from piccolo.table import Table, create_table_class
+from piccolo.table import Table
 
-from db.migration_steps import ColumnSpec, add_columns, params
+from db.migration_steps import ColumnSpec, add_columns, frozen_table, params
 
 ID = "2026-11-28T08:44:10:092273"
 VERSION = "1.38.0"
@@ -34,11 +24,7 @@ def _id() -> dict[str, Any]:
 
 def _referenced(class_name: str, tablename: str) -> type[Table]:
     """A table that foreign keys below point at, declared with its id alone."""
-    return create_table_class(
-        class_name,
-        class_kwargs={"tablename": tablename, "schema": None},
-        class_members={"id": UUID(**_id())},
-    )
+    return frozen_table(class_name, tablename, [("id", ct.UUID, _id())])
 
 
 Business = _referenced("Business", "business")
@@ -57,137 +43,143 @@ def _foreign_key(references: type[Table]) -> dict[str, Any]:
     )
 
 
+def _membership(space: type[Table]) -> tuple[ColumnSpec, ...]:
+    """A user in a space, `Partner` or `Business` (`partner_member`, `business_member`):
+    the space's foreign key is named after its table."""
+    return (
+        ("id", ct.UUID, _id()),
+        (space._meta.tablename, ct.ForeignKey, _foreign_key(space)),
+        ("user_sub", ct.Varchar, params(length=255, default="", index=True)),
+        ("role", ct.Varchar, params(length=16, default="")),
+        ("created_at", ct.Timestamptz, params(default=TimestamptzNow())),
+    )
+
+
+def _made_and_revoked() -> tuple[ColumnSpec, ...]:
+    """The last columns of a grant of access that a user made and may revoke
+    (`registration_link`, `link`): by whom (the user's sub), when, and when revoked."""
+    return (
+        ("created_by", ct.Varchar, params(length=255, default="")),
+        ("created_at", ct.Timestamptz, params(default=TimestamptzNow())),
+        ("revoked_at", ct.Timestamptz, params(default=None, null=True)),
+    )
+
+
 TABLES: dict[tuple[str, str], tuple[ColumnSpec, ...]] = {
     ("Client", "client"): (
-        ("id", UUID, _id()),
-        ("partner", ForeignKey, _foreign_key(Partner)),
-        ("name", Varchar, params(length=200, default="")),
-        ("email", Varchar, params(length=254, default=None, null=True)),
-        ("language", Varchar, params(length=2, default="en")),
-        ("vat_number", Varchar, params(length=32, default=None, null=True)),
-        ("external_ref", Varchar, params(length=100, default=None, null=True)),
-        ("status", Varchar, params(length=16, default="inactive")),
-        ("invitation_expires_at", Timestamptz, params(default=None, null=True)),
-        ("latest_invitation", UUID, params(default=None, null=True)),
-        ("business", ForeignKey, _foreign_key(Business)),
-        ("connected_at", Timestamptz, params(default=None, null=True)),
-        ("created_at", Timestamptz, params(default=TimestamptzNow())),
-        ("updated_at", Timestamptz, params(default=TimestamptzNow())),
+        ("id", ct.UUID, _id()),
+        ("partner", ct.ForeignKey, _foreign_key(Partner)),
+        ("name", ct.Varchar, params(length=200, default="")),
+        ("email", ct.Varchar, params(length=254, default=None, null=True)),
+        ("language", ct.Varchar, params(length=2, default="en")),
+        ("vat_number", ct.Varchar, params(length=32, default=None, null=True)),
+        ("external_ref", ct.Varchar, params(length=100, default=None, null=True)),
+        ("status", ct.Varchar, params(length=16, default="inactive")),
+        ("invitation_expires_at", ct.Timestamptz, params(default=None, null=True)),
+        ("latest_invitation", ct.UUID, params(default=None, null=True)),
+        ("business", ct.ForeignKey, _foreign_key(Business)),
+        ("connected_at", ct.Timestamptz, params(default=None, null=True)),
+        ("created_at", ct.Timestamptz, params(default=TimestamptzNow())),
+        ("updated_at", ct.Timestamptz, params(default=TimestamptzNow())),
     ),
-    ("PartnerMember", "partner_member"): (
-        ("id", UUID, _id()),
-        ("partner", ForeignKey, _foreign_key(Partner)),
-        ("user_sub", Varchar, params(length=255, default="", index=True)),
-        ("role", Varchar, params(length=16, default="")),
-        ("created_at", Timestamptz, params(default=TimestamptzNow())),
-    ),
+    ("PartnerMember", "partner_member"): _membership(Partner),
     ("MailOutbox", "mail_outbox"): (
-        ("id", BigSerial, params(primary_key=True)),
-        ("invitation", ForeignKey, _foreign_key(Invitation)),
-        ("kind", Varchar, params(length=16, default="invite")),
-        ("status", Varchar, params(length=16, default="queued")),
-        ("attempts", Integer, params(default=0)),
-        ("next_attempt_at", Timestamptz, params(default=TimestamptzNow())),
-        ("locked_until", Timestamptz, params(default=None, null=True)),
-        ("last_error", Text, params(default=None, null=True)),
-        ("created_at", Timestamptz, params(default=TimestamptzNow())),
-        ("sent_at", Timestamptz, params(default=None, null=True)),
+        ("id", ct.BigSerial, params(primary_key=True)),
+        ("invitation", ct.ForeignKey, _foreign_key(Invitation)),
+        ("kind", ct.Varchar, params(length=16, default="invite")),
+        ("status", ct.Varchar, params(length=16, default="queued")),
+        ("attempts", ct.Integer, params(default=0)),
+        ("next_attempt_at", ct.Timestamptz, params(default=TimestamptzNow())),
+        ("locked_until", ct.Timestamptz, params(default=None, null=True)),
+        ("last_error", ct.Text, params(default=None, null=True)),
+        ("created_at", ct.Timestamptz, params(default=TimestamptzNow())),
+        ("sent_at", ct.Timestamptz, params(default=None, null=True)),
     ),
-    ("BusinessMember", "business_member"): (
-        ("id", UUID, _id()),
-        ("business", ForeignKey, _foreign_key(Business)),
-        ("user_sub", Varchar, params(length=255, default="", index=True)),
-        ("role", Varchar, params(length=16, default="")),
-        ("created_at", Timestamptz, params(default=TimestamptzNow())),
-    ),
+    ("BusinessMember", "business_member"): _membership(Business),
     ("Partner", "partner"): (
-        ("id", UUID, _id()),
-        ("name", Varchar, params(length=200, default="")),
-        ("vat_number", Varchar, params(length=32, default=None, null=True)),
-        ("event_seq", BigInt, params(default=0)),
-        ("created_at", Timestamptz, params(default=TimestamptzNow())),
+        ("id", ct.UUID, _id()),
+        ("name", ct.Varchar, params(length=200, default="")),
+        ("vat_number", ct.Varchar, params(length=32, default=None, null=True)),
+        ("event_seq", ct.BigInt, params(default=0)),
+        ("created_at", ct.Timestamptz, params(default=TimestamptzNow())),
     ),
     ("Event", "event"): (
-        ("id", BigSerial, params(primary_key=True)),
-        ("partner", ForeignKey, _foreign_key(Partner)),
-        ("seq", BigInt, params(default=0)),
-        ("type", Varchar, params(length=40, default="")),
-        ("at", Timestamptz, params(default=TimestamptzNow())),
-        ("client", UUID, params(default=None, null=True)),
-        ("invitation", UUID, params(default=None, null=True)),
-        ("link", UUID, params(default=None, null=True)),
-        ("data", JSON, params(default="{}")),
+        ("id", ct.BigSerial, params(primary_key=True)),
+        ("partner", ct.ForeignKey, _foreign_key(Partner)),
+        ("seq", ct.BigInt, params(default=0)),
+        ("type", ct.Varchar, params(length=40, default="")),
+        ("at", ct.Timestamptz, params(default=TimestamptzNow())),
+        ("client", ct.UUID, params(default=None, null=True)),
+        ("invitation", ct.UUID, params(default=None, null=True)),
+        ("link", ct.UUID, params(default=None, null=True)),
+        ("data", ct.JSON, params(default="{}")),
     ),
     ("RegistrationLink", "registration_link"): (
-        ("id", UUID, _id()),
-        ("partner", ForeignKey, _foreign_key(Partner)),
-        ("label", Varchar, params(length=200, default=None, null=True)),
-        ("token_id", Varchar, params(length=32, default="", unique=True)),
-        ("token_kid", Varchar, params(length=64, default="")),
-        ("token_expires_at", Timestamptz, params(default=TimestamptzNow())),
-        ("access_level", Varchar, params(length=16, default="")),
-        ("expires_at", Timestamptz, params(default=None, null=True)),
-        ("max_uses", Integer, params(default=None, null=True)),
-        ("uses", Integer, params(default=0)),
-        ("created_by", Varchar, params(length=255, default="")),
-        ("created_at", Timestamptz, params(default=TimestamptzNow())),
-        ("revoked_at", Timestamptz, params(default=None, null=True)),
+        ("id", ct.UUID, _id()),
+        ("partner", ct.ForeignKey, _foreign_key(Partner)),
+        ("label", ct.Varchar, params(length=200, default=None, null=True)),
+        ("token_id", ct.Varchar, params(length=32, default="", unique=True)),
+        ("token_kid", ct.Varchar, params(length=64, default="")),
+        ("token_expires_at", ct.Timestamptz, params(default=TimestamptzNow())),
+        ("access_level", ct.Varchar, params(length=16, default="")),
+        ("expires_at", ct.Timestamptz, params(default=None, null=True)),
+        ("max_uses", ct.Integer, params(default=None, null=True)),
+        ("uses", ct.Integer, params(default=0)),
+        *_made_and_revoked(),
     ),
     ("Link", "link"): (
-        ("id", UUID, _id()),
-        ("partner", ForeignKey, _foreign_key(Partner)),
-        ("business", ForeignKey, _foreign_key(Business)),
-        ("client", ForeignKey, _foreign_key(Client)),
-        ("access_level", Varchar, params(length=16, default="")),
-        ("status", Varchar, params(length=16, default="active")),
-        ("created_by", Varchar, params(length=255, default="")),
-        ("created_at", Timestamptz, params(default=TimestamptzNow())),
-        ("revoked_at", Timestamptz, params(default=None, null=True)),
+        ("id", ct.UUID, _id()),
+        ("partner", ct.ForeignKey, _foreign_key(Partner)),
+        ("business", ct.ForeignKey, _foreign_key(Business)),
+        ("client", ct.ForeignKey, _foreign_key(Client)),
+        ("access_level", ct.Varchar, params(length=16, default="")),
+        ("status", ct.Varchar, params(length=16, default="active")),
+        *_made_and_revoked(),
     ),
     ("Invitation", "invitation"): (
-        ("id", UUID, _id()),
-        ("partner", ForeignKey, _foreign_key(Partner)),
-        ("client", ForeignKey, _foreign_key(Client)),
-        ("status", Varchar, params(length=16, default="pending")),
-        ("email", Varchar, params(length=254, default="")),
-        ("language", Varchar, params(length=2, default="en")),
-        ("message", Text, params(default=None, null=True)),
-        ("access_level", Varchar, params(length=16, default="")),
-        ("token_id", Varchar, params(length=32, default="", unique=True)),
-        ("token_kid", Varchar, params(length=64, default="")),
-        ("replaces", UUID, params(default=None, null=True)),
-        ("created_by", Varchar, params(length=255, default="")),
-        ("created_at", Timestamptz, params(default=TimestamptzNow())),
-        ("expires_at", Timestamptz, params(default=TimestamptzNow())),
-        ("opened_at", Timestamptz, params(default=None, null=True)),
-        ("accepted_at", Timestamptz, params(default=None, null=True)),
-        ("accepted_by", Varchar, params(length=255, default=None, null=True)),
-        ("declined_at", Timestamptz, params(default=None, null=True)),
-        ("revoked_at", Timestamptz, params(default=None, null=True)),
-        ("link", UUID, params(default=None, null=True)),
-        ("email_status", Varchar, params(length=16, default="queued")),
-        ("email_error", Text, params(default=None, null=True)),
+        ("id", ct.UUID, _id()),
+        ("partner", ct.ForeignKey, _foreign_key(Partner)),
+        ("client", ct.ForeignKey, _foreign_key(Client)),
+        ("status", ct.Varchar, params(length=16, default="pending")),
+        ("email", ct.Varchar, params(length=254, default="")),
+        ("language", ct.Varchar, params(length=2, default="en")),
+        ("message", ct.Text, params(default=None, null=True)),
+        ("access_level", ct.Varchar, params(length=16, default="")),
+        ("token_id", ct.Varchar, params(length=32, default="", unique=True)),
+        ("token_kid", ct.Varchar, params(length=64, default="")),
+        ("replaces", ct.UUID, params(default=None, null=True)),
+        ("created_by", ct.Varchar, params(length=255, default="")),
+        ("created_at", ct.Timestamptz, params(default=TimestamptzNow())),
+        ("expires_at", ct.Timestamptz, params(default=TimestamptzNow())),
+        ("opened_at", ct.Timestamptz, params(default=None, null=True)),
+        ("accepted_at", ct.Timestamptz, params(default=None, null=True)),
+        ("accepted_by", ct.Varchar, params(length=255, default=None, null=True)),
+        ("declined_at", ct.Timestamptz, params(default=None, null=True)),
+        ("revoked_at", ct.Timestamptz, params(default=None, null=True)),
+        ("link", ct.UUID, params(default=None, null=True)),
+        ("email_status", ct.Varchar, params(length=16, default="queued")),
+        ("email_error", ct.Text, params(default=None, null=True)),
     ),
     ("QRGrant", "qr_grant"): (
-        ("id", UUID, _id()),
-        ("invitation", ForeignKey, _foreign_key(Invitation)),
-        ("token_id", Varchar, params(length=32, default="", unique=True)),
-        ("token_kid", Varchar, params(length=64, default="")),
-        ("user_code", Varchar, params(length=8, default="", index=True)),
-        ("created_at", Timestamptz, params(default=TimestamptzNow())),
-        ("expires_at", Timestamptz, params(default=TimestamptzNow())),
+        ("id", ct.UUID, _id()),
+        ("invitation", ct.ForeignKey, _foreign_key(Invitation)),
+        ("token_id", ct.Varchar, params(length=32, default="", unique=True)),
+        ("token_kid", ct.Varchar, params(length=64, default="")),
+        ("user_code", ct.Varchar, params(length=8, default="", index=True)),
+        ("created_at", ct.Timestamptz, params(default=TimestamptzNow())),
+        ("expires_at", ct.Timestamptz, params(default=TimestamptzNow())),
     ),
     ("Business", "business"): (
-        ("id", UUID, _id()),
-        ("name", Varchar, params(length=200, default="")),
-        ("vat_number", Varchar, params(length=32, default=None, null=True)),
-        ("country", Varchar, params(length=2, default=None, null=True)),
-        ("created_at", Timestamptz, params(default=TimestamptzNow())),
+        ("id", ct.UUID, _id()),
+        ("name", ct.Varchar, params(length=200, default="")),
+        ("vat_number", ct.Varchar, params(length=32, default=None, null=True)),
+        ("country", ct.Varchar, params(length=2, default=None, null=True)),
+        ("created_at", ct.Timestamptz, params(default=TimestamptzNow())),
     ),
     ("UserCodeAttempt", "user_code_attempt"): (
-        ("id", BigSerial, params(primary_key=True)),
-        ("user_sub", Varchar, params(length=255, default="", index=True)),
-        ("at", Timestamptz, params(default=TimestamptzNow())),
+        ("id", ct.BigSerial, params(primary_key=True)),
+        ("user_sub", ct.Varchar, params(length=255, default="", index=True)),
+        ("at", ct.Timestamptz, params(default=TimestamptzNow())),
     ),
 }
 

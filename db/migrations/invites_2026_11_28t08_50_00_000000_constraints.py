@@ -3,9 +3,7 @@
 The same DDL runs on SQLite and PostgreSQL (both support partial indexes).
 """
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-
-from db.migration_steps import run_sql
+from db.migration_steps import sql_migration
 
 ID = "2026-11-28T08:50:00:000000"
 VERSION = "1.38.0"
@@ -29,8 +27,4 @@ STATEMENTS = (
     "CREATE INDEX user_code_attempt_at ON user_code_attempt (user_sub, at)",
 )
 
-
-async def forwards() -> MigrationManager:
-    manager = MigrationManager(migration_id=ID, app_name="invites", description=DESCRIPTION)
-    run_sql(manager, *STATEMENTS)
-    return manager
+forwards = sql_migration(ID, DESCRIPTION, *STATEMENTS)

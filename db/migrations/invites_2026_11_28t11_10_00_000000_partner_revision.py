@@ -6,7 +6,7 @@ long a cached client list stays true.
 """
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.columns.column_types import BigInt
+from piccolo.columns import column_types as ct
 
 from db.migration_steps import add_columns, params, run_sql
 
@@ -17,7 +17,7 @@ DESCRIPTION = "partner revision"
 
 async def forwards() -> MigrationManager:
     manager = MigrationManager(migration_id=ID, app_name="invites", description=DESCRIPTION)
-    add_columns(manager, "Partner", "partner", [("revision", BigInt, params(default=0))])
+    add_columns(manager, "Partner", "partner", [("revision", ct.BigInt, params(default=0))])
     run_sql(
         manager,
         "CREATE INDEX client_partner_invited_expiry ON client (partner, invitation_expires_at)"

@@ -9,7 +9,7 @@ columns it adds, so the filling cannot share this file).
 from typing import Any
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.columns.column_types import UUID, BigSerial, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import column_types as ct
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 
 from db.migration_steps import COMMON_PARAMS, ColumnSpec, add_columns
@@ -24,25 +24,25 @@ def _params(**given: Any) -> dict[str, Any]:
 
 
 CLIENT_COLUMNS: tuple[ColumnSpec, ...] = (
-    ("source", Varchar, _params(length=20, default="manual")),
-    ("registration_link", UUID, _params(null=True)),
-    ("disconnected_at", Timestamptz, _params(null=True)),
-    ("disconnected_by", Varchar, _params(length=16, null=True)),
-    ("invited_at", Timestamptz, _params(null=True)),
-    ("name_key", Varchar, _params(length=200, default="")),
-    ("search_text", Text, _params(default="")),
-    ("vat_key", Varchar, _params(length=32, default="")),
+    ("source", ct.Varchar, _params(length=20, default="manual")),
+    ("registration_link", ct.UUID, _params(null=True)),
+    ("disconnected_at", ct.Timestamptz, _params(null=True)),
+    ("disconnected_by", ct.Varchar, _params(length=16, null=True)),
+    ("invited_at", ct.Timestamptz, _params(null=True)),
+    ("name_key", ct.Varchar, _params(length=200, default="")),
+    ("search_text", ct.Text, _params(default="")),
+    ("vat_key", ct.Varchar, _params(length=32, default="")),
 )
 
 IDEMPOTENCY_COLUMNS: tuple[ColumnSpec, ...] = (
-    ("id", BigSerial, _params(primary_key=True)),
-    ("user_sub", Varchar, _params(length=255, default="")),
-    ("path", Varchar, _params(length=255, default="")),
-    ("key", Varchar, _params(length=255, default="")),
-    ("fingerprint", Varchar, _params(length=64, default="")),
-    ("status_code", Integer, _params(null=True)),
-    ("body", Text, _params(null=True)),
-    ("created_at", Timestamptz, _params(default=TimestamptzNow())),
+    ("id", ct.BigSerial, _params(primary_key=True)),
+    ("user_sub", ct.Varchar, _params(length=255, default="")),
+    ("path", ct.Varchar, _params(length=255, default="")),
+    ("key", ct.Varchar, _params(length=255, default="")),
+    ("fingerprint", ct.Varchar, _params(length=64, default="")),
+    ("status_code", ct.Integer, _params(null=True)),
+    ("body", ct.Text, _params(null=True)),
+    ("created_at", ct.Timestamptz, _params(default=TimestamptzNow())),
 )
 
 

@@ -10,55 +10,63 @@
   invitation emails (the columns of `db.claims`).
 """
 
-from typing import Any
-
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.columns import UUID, BigSerial, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import column_types as ct
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 
-from db.migration_steps import add_columns
+from db.migration_steps import ColumnSpec, add_columns
 
 ID = "2026-12-02T16:16:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "reminders and access notices"
 
+# Each column's arguments as this migration has always given them: only those written
+# here, not completed by `db.migration_steps.params`.
+PARTNER_COLUMNS: tuple[ColumnSpec, ...] = (
+    ("reminder_days", ct.Text, {"null": True, "default": None}),
+)
+
+INVITATION_COLUMNS: tuple[ColumnSpec, ...] = (
+    ("reminders_sent", ct.Integer, {"default": 0}),
+    ("last_reminded_at", ct.Timestamptz, {"null": True, "default": None}),
+    ("next_reminder_at", ct.Timestamptz, {"null": True, "default": None}),
+)
+
+KNOWN_USER_COLUMNS: tuple[ColumnSpec, ...] = (
+    ("sub", ct.Varchar, {"length": 255, "primary_key": True}),
+    ("email", ct.Varchar, {"length": 254, "null": True, "default": None}),
+    ("language", ct.Varchar, {"length": 2, "default": "en"}),
+    ("updated_at", ct.Timestamptz, {"default": TimestamptzNow()}),
+)
+
+ACCESS_NOTICE_COLUMNS: tuple[ColumnSpec, ...] = (
+    ("id", ct.BigSerial, {"primary_key": True}),
+    ("link", ct.UUID, {"default": None}),
+    ("partner", ct.UUID, {"default": None}),
+    ("business", ct.UUID, {"default": None}),
+    ("email", ct.Varchar, {"length": 254, "default": ""}),
+    ("language", ct.Varchar, {"length": 2, "default": "en"}),
+    ("access_level", ct.Varchar, {"length": 16, "default": "full"}),
+    ("granted_by", ct.Varchar, {"length": 255, "default": ""}),
+    ("granted_at", ct.Timestamptz, {"default": TimestamptzNow()}),
+    ("status", ct.Varchar, {"length": 16, "default": "queued"}),
+    ("attempts", ct.Integer, {"default": 0}),
+    ("next_attempt_at", ct.Timestamptz, {"default": TimestamptzNow()}),
+    ("locked_until", ct.Timestamptz, {"null": True, "default": None}),
+    ("last_error", ct.Text, {"null": True, "default": None}),
+    ("created_at", ct.Timestamptz, {"default": TimestamptzNow()}),
+    ("sent_at", ct.Timestamptz, {"null": True, "default": None}),
+)
+
 
 async def forwards() -> MigrationManager:
     manager = MigrationManager(migration_id=ID, app_name="invites", description=DESCRIPTION)
-
-    def column(table_class: str, tablename: str, name: str, kind: type, **params: Any) -> None:
-        add_columns(manager, table_class, tablename, [(name, kind, params)])
-
-    column("Partner", "partner", "reminder_days", Text, null=True, default=None)
-    column("Invitation", "invitation", "reminders_sent", Integer, default=0)
-    column("Invitation", "invitation", "last_reminded_at", Timestamptz, null=True, default=None)
-    column("Invitation", "invitation", "next_reminder_at", Timestamptz, null=True, default=None)
-
+    add_columns(manager, "Partner", "partner", PARTNER_COLUMNS)
+    add_columns(manager, "Invitation", "invitation", INVITATION_COLUMNS)
     manager.add_table(class_name="KnownUser", tablename="known_user", schema=None, columns=None)
-    column("KnownUser", "known_user", "sub", Varchar, length=255, primary_key=True)
-    column("KnownUser", "known_user", "email", Varchar, length=254, null=True, default=None)
-    column("KnownUser", "known_user", "language", Varchar, length=2, default="en")
-    column("KnownUser", "known_user", "updated_at", Timestamptz, default=TimestamptzNow())
-
+    add_columns(manager, "KnownUser", "known_user", KNOWN_USER_COLUMNS)
     manager.add_table(
         class_name="AccessNotice", tablename="access_notice", schema=None, columns=None
     )
-    notice = ("AccessNotice", "access_notice")
-    column(*notice, "id", BigSerial, primary_key=True)
-    column(*notice, "link", UUID, default=None)
-    column(*notice, "partner", UUID, default=None)
-    column(*notice, "business", UUID, default=None)
-    column(*notice, "email", Varchar, length=254, default="")
-    column(*notice, "language", Varchar, length=2, default="en")
-    column(*notice, "access_level", Varchar, length=16, default="full")
-    column(*notice, "granted_by", Varchar, length=255, default="")
-    column(*notice, "granted_at", Timestamptz, default=TimestamptzNow())
-    column(*notice, "status", Varchar, length=16, default="queued")
-    column(*notice, "attempts", Integer, default=0)
-    column(*notice, "next_attempt_at", Timestamptz, default=TimestamptzNow())
-    column(*notice, "locked_until", Timestamptz, null=True, default=None)
-    column(*notice, "last_error", Text, null=True, default=None)
-    column(*notice, "created_at", Timestamptz, default=TimestamptzNow())
-    column(*notice, "sent_at", Timestamptz, null=True, default=None)
-
+    add_columns(manager, "AccessNotice", "access_notice", ACCESS_NOTICE_COLUMNS)
     return manager

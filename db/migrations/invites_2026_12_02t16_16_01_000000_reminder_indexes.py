@@ -1,9 +1,7 @@
 """Indexes of the reminder sweep and of the access notices' queue (raw DDL runs before
 a migration's columns are added, hence a migration of their own)."""
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-
-from db.migration_steps import run_sql
+from db.migration_steps import sql_migration
 
 ID = "2026-12-02T16:16:01:000000"
 VERSION = "1.38.0"
@@ -15,8 +13,4 @@ STATEMENTS = (
     "CREATE INDEX access_notice_due ON access_notice (status, next_attempt_at)",
 )
 
-
-async def forwards() -> MigrationManager:
-    manager = MigrationManager(migration_id=ID, app_name="invites", description=DESCRIPTION)
-    run_sql(manager, *STATEMENTS)
-    return manager
+forwards = sql_migration(ID, DESCRIPTION, *STATEMENTS)

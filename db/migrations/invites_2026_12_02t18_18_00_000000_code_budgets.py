@@ -2,9 +2,7 @@
 taken with one conditional UPDATE, in place of one row per wrong code; typed codes unique
 (the older of two grants that share a code is dropped first)."""
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-
-from db.migration_steps import run_sql
+from db.migration_steps import sql_migration
 
 ID = "2026-12-02T18:18:00:000000"
 VERSION = "1.38.0"
@@ -20,8 +18,4 @@ STATEMENTS = (
     "CREATE UNIQUE INDEX qr_grant_user_code ON qr_grant (user_code)",
 )
 
-
-async def forwards() -> MigrationManager:
-    manager = MigrationManager(migration_id=ID, app_name="invites", description=DESCRIPTION)
-    run_sql(manager, *STATEMENTS)
-    return manager
+forwards = sql_migration(ID, DESCRIPTION, *STATEMENTS)

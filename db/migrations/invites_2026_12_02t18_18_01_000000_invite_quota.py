@@ -1,9 +1,7 @@
 """Invitation emails counted per partner and day (`INVITES_PER_PARTNER_PER_DAY`): one row
 per partner, taken with one conditional UPDATE."""
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-
-from db.migration_steps import run_sql
+from db.migration_steps import sql_migration
 
 ID = "2026-12-02T18:18:01:000000"
 VERSION = "1.38.0"
@@ -14,8 +12,4 @@ STATEMENTS = (
     " day VARCHAR(10) NOT NULL, sent INTEGER NOT NULL)",
 )
 
-
-async def forwards() -> MigrationManager:
-    manager = MigrationManager(migration_id=ID, app_name="invites", description=DESCRIPTION)
-    run_sql(manager, *STATEMENTS)
-    return manager
+forwards = sql_migration(ID, DESCRIPTION, *STATEMENTS)
