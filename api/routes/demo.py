@@ -1,8 +1,9 @@
 """The browser demo (dev only): a partner dashboard, the app's side and a mail viewer.
 
-The pages are static files (`api/demo_pages/`) that use the public API like any dashboard
-or app; the sign-in travels in the URL fragment, which never reaches the server. The one
-route of their own is the mail viewer's list of the `file://` outbox. `create_app`
+The pages (`api/templates/demo/`, on one layout; their scripts and styles in
+`api/demo_pages/`) use the public API like any dashboard or app; the sign-in travels in
+the URL fragment, which never reaches the server. The one route of their own is the mail
+viewer's list of the `file://` outbox. `create_app`
 registers this router only when `APP_ENV=dev`, so elsewhere these paths are 404.
 """
 
@@ -25,6 +26,7 @@ from litestar.di import Provide
 from litestar.static_files import create_static_files_router
 
 from api.routes.params import Ctx, CurrentUser, current_user
+from api.templates import ENV
 
 PAGES = Path(__file__).parent.parent / "demo_pages"
 MAX_MESSAGES = 100
@@ -117,25 +119,25 @@ def mail_messages(ctx: Ctx, user: CurrentUser) -> MailList:
     return MailList(items=items, folder=str(folder))
 
 
-def _page(name: str) -> Response[bytes]:
-    return Response(
-        (PAGES / name).read_bytes(), media_type="text/html; charset=utf-8", headers=PAGE_HEADERS
-    )
+def _page(name: str) -> Response[str]:
+    """The page `templates/demo/<name>.html.j2` (on the layout the three share)."""
+    html = ENV.get_template(f"demo/{name}.html.j2").render()
+    return Response(html, media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
 
 
 @get("/")
-async def dashboard_page() -> Response[bytes]:
-    return _page("dashboard.html")
+async def dashboard_page() -> Response[str]:
+    return _page("dashboard")
 
 
 @get("/app")
-async def app_page() -> Response[bytes]:
-    return _page("app.html")
+async def app_page() -> Response[str]:
+    return _page("app")
 
 
 @get("/mail")
-async def mail_page() -> Response[bytes]:
-    return _page("mail.html")
+async def mail_page() -> Response[str]:
+    return _page("mail")
 
 
 def demo_router() -> Router:
