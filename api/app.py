@@ -37,9 +37,10 @@ from api.routes.businesses import BusinessLinksController
 from api.routes.decoding import StrictRequest
 from api.routes.demo import demo_router
 from api.routes.health import healthz, metrics_text, readyz
+from api.routes.idempotency import once
 from api.routes.landing import LandingController
 from api.routes.mobile import MobileController
-from api.routes.params import current_user
+from api.routes.params import current_user, partner_member
 from api.routes.partners import ClientsController, EventsController, InvitationsController
 from api.routes.public import QRImageController, WellKnownController
 from api.routes.query import reject_unknown_query
@@ -167,7 +168,11 @@ def create_app(settings: Settings, *, web_only: bool = False) -> Litestar:
             RegistrationLinksController,
             WebhooksController,
         ],
-        dependencies={"user": Provide(current_user)},
+        dependencies={
+            "user": Provide(current_user),
+            "member": Provide(partner_member),
+            "once": Provide(once),
+        },
         security=[{"bearer": []}],
         middleware=[guarded_bodies, reject_unknown_query],
         request_max_body_size=API_BODY_MAX,

@@ -5,7 +5,7 @@ Seeds only an empty database (no partner yet), so restarting keeps what you did.
 
 from __future__ import annotations
 
-from api.services import client_list, clients, invitations, mobile, spaces
+from api.services import access, client_list, clients, invitations, mobile, spaces
 from api.services.context import Context
 from api.settings import Settings
 from db.tables import Partner, PartnerMember
@@ -77,11 +77,11 @@ async def _seed(ctx: Context) -> None:
         models.ClientCreate(name="Green Garden Ltd", email="hello@greengarden.example"),
         models.ClientCreate(name="Offline Florist", vat_number="BE0777777777"),
     ]
-    made = [await clients.create(ctx, PARTNER_USER, partner.id, row) for row in rows]
+    member = await access.member_of(PARTNER_USER, partner.id)
+    made = [await clients.create(ctx, member, row) for row in rows]
     result = await invitations.invite(
         ctx,
-        PARTNER_USER,
-        partner.id,
+        member,
         models.InviteRequest(
             client_ids=[c.id for c in made[:3]],
             message="Dear client, please link your Banqup business to our office.",

@@ -1,5 +1,6 @@
 """A partner's client list: create, import, list, read, change; membership enforced."""
 
+import hashlib
 from typing import Any
 
 import pytest
@@ -257,6 +258,31 @@ def test_list_etag_answers_304_until_a_client_changes(
     assert changed.status_code == 200
     assert changed.headers["etag"] != etag
     assert changed.json()["items"][0]["name"] == "Renamed"
+
+
+def test_an_etag_route_tags_its_answer_or_answers_an_empty_304(
+    api: Api, owner: Caller, partner: str
+) -> None:
+    client = api.client_row(owner, partner)
+    url = clients_url(partner, f"/{client['id']}")
+    first = owner.get(url)
+    assert first.status_code == 200 and first.json() == client
+    digest = hashlib.blake2b(first.content, digest_size=12).hexdigest()
+    etag = f'"{digest}"'
+    assert first.headers["etag"] == etag
+    assert first.headers["cache-control"] == "no-cache"
+    assert first.headers["content-type"] == "application/json"
+    assert first.headers["content-length"] == str(len(first.content))
+    for if_none_match in (etag, f"W/{etag}", f'"elsewhere", {etag}', "*"):
+        again = owner.get(url, headers={"If-None-Match": if_none_match})
+        assert again.status_code == 304 and again.content == b""
+        assert again.headers["etag"] == etag and again.headers["cache-control"] == "no-cache"
+        assert "content-type" not in again.headers
+    other = owner.get(url, headers={"If-None-Match": '"elsewhere"'})
+    assert other.status_code == 200 and other.content == first.content
+    missing = owner.get(clients_url(partner, f"/{FAKE_ID}"), headers={"If-None-Match": "*"})
+    assert_problem(missing, 404, "not_found")
+    assert "etag" not in missing.headers
 
 
 def test_client_etag_answers_304(api: Api, owner: Caller, partner: str) -> None:

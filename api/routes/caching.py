@@ -9,7 +9,7 @@ from uuid import UUID
 
 import msgspec
 from litestar import Request, Response
-from litestar.types import Scope
+from litestar.types import ASGIApp, HTTPResponseStartEvent, Message, Receive, Scope, Send
 
 from api.auth import header
 from api.routes.memory import Answer, encoded
@@ -18,9 +18,37 @@ from api.services.revisions import Versioned
 from mobile_contract.models import User
 
 
-def etag_response(request: Request[Any, Any, Any], body: msgspec.Struct) -> Response[bytes]:
-    """`body` as JSON with a strong ETag, or an empty 304 when the client already has it."""
-    return _respond(request, *_encode(body))
+def etagged(app: ASGIApp) -> ASGIApp:
+    """Route middleware (`params.with_etag`): the route's 200 answer gets a strong ETag and
+    `Cache-Control: no-cache`, or is an empty 304 with the two headers when the request's
+    If-None-Match has that ETag already. Other answers pass as they are."""
+
+    async def tagged(scope: Scope, receive: Receive, send: Send) -> None:
+        held: HTTPResponseStartEvent | None = None  # a 200's start, until its body is known
+
+        async def send_tagged(message: Message) -> None:
+            nonlocal held
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                held = message
+                return
+            start, held = held, None
+            if start is None or message["type"] != "http.response.body" or message.get("more_body"):
+                if start is not None:  # not one whole body: as it is
+                    await send(start)
+                await send(message)
+                return
+            etag = _etag(message["body"])
+            tags = encoded(_headers(etag))
+            if _matches(header(scope, b"if-none-match"), etag):
+                await send({"type": "http.response.start", "status": 304, "headers": tags})
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+            else:
+                await send({**start, "headers": [*start["headers"], *tags]})
+                await send(message)
+
+        await app(scope, receive, send_tagged)
+
+    return tagged
 
 
 async def remembered_etag_response(
@@ -29,15 +57,19 @@ async def remembered_etag_response(
     partner_id: UUID,
     compute: Callable[[], Awaitable[Versioned]],
 ) -> Response[bytes]:
-    """`etag_response` of what `compute` returns, remembering its ETag for
+    """What `compute` returns, as JSON with a strong ETag or an empty 304 (as `etagged`
+    answers), remembering its ETag for
     `not_modified_in_memory` while the answer stays true (see api.services.revisions)."""
     answer = await compute()
-    content, etag = _encode(answer.body)
+    content = msgspec.json.encode(answer.body)
+    etag = _etag(content)
     ctx: Context = request.app.state.ctx
     ctx.list_etags.put(
         _key(request.scope, user.sub), partner_id, answer.revision, etag, answer.valid_until
     )
-    return _respond(request, content, etag)
+    if _matches(request.headers.get("if-none-match"), etag):
+        return Response(content=b"", status_code=304, headers=_headers(etag))
+    return Response(content=content, media_type="application/json", headers=_headers(etag))
 
 
 def not_modified_in_memory(ctx: Context, scope: Scope) -> Answer | None:
@@ -61,15 +93,8 @@ def _key(scope: Scope, user_sub: str) -> Hashable:
     return (scope["path"], user_sub, scope["query_string"])
 
 
-def _encode(body: msgspec.Struct) -> tuple[bytes, str]:
-    content = msgspec.json.encode(body)
-    return content, '"' + hashlib.blake2b(content, digest_size=12).hexdigest() + '"'
-
-
-def _respond(request: Request[Any, Any, Any], content: bytes, etag: str) -> Response[bytes]:
-    if _matches(request.headers.get("if-none-match"), etag):
-        return Response(content=b"", status_code=304, headers=_headers(etag))
-    return Response(content=content, media_type="application/json", headers=_headers(etag))
+def _etag(content: bytes) -> str:
+    return '"' + hashlib.blake2b(content, digest_size=12).hexdigest() + '"'
 
 
 def _headers(etag: str) -> dict[str, str]:

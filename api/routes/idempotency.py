@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeAlias, TypeVar
 
 import msgspec
-from litestar import Request, Response
+from litestar import Response
+from litestar.di import NamedDependency
 from litestar.params import HeaderParameter
 
+from api.routes.params import AnyRequest, CurrentUser
 from api.services import idempotency
 from mobile_contract.models import User
 
@@ -28,25 +30,37 @@ IdempotencyKeyHeader = Annotated[
 ]
 
 
-async def idempotent(
-    request: Request[Any, Any, Any],
-    user: User,
-    key: str | None,
-    data: msgspec.Struct,
-    answer_type: type[T],
-    compute: Callable[[], Awaitable[T]],
-) -> Response[T]:
-    """`compute()` as the handler's answer; under `key`, at most once per request."""
-    status_code = request.route_handler.status_code or 200
-    if key is None:
-        return Response(await compute(), status_code=status_code)
+class Once:
+    """A create under its `Idempotency-Key`: its answer, and for a repeat the first answer
+    again (the dependency `once` of the POSTs that create)."""
 
-    async def first() -> idempotency.Answer:
-        return idempotency.Answer(status_code, msgspec.json.encode(await compute()))
+    def __init__(self, request: AnyRequest, user: User, key: str | None) -> None:
+        self.request, self.user, self.key = request, user, key
 
-    path = request.url.path
-    print_ = idempotency.fingerprint(request.method, path, msgspec.json.encode(data))
-    answer, replayed = await idempotency.once(user.sub, path, key, print_, first)
-    headers = {"Idempotent-Replayed": "true"} if replayed else {}
-    body = msgspec.json.decode(answer.body, type=answer_type)
-    return Response(body, status_code=answer.status_code, headers=headers)
+    async def __call__(
+        self, data: msgspec.Struct, answer_type: type[T], compute: Callable[[], Awaitable[T]]
+    ) -> Response[T]:
+        """`compute()` as the handler's answer; under the key, at most once per request."""
+        status_code = self.request.route_handler.status_code or 200
+        if self.key is None:
+            return Response(await compute(), status_code=status_code)
+
+        async def first() -> idempotency.Answer:
+            return idempotency.Answer(status_code, msgspec.json.encode(await compute()))
+
+        path = self.request.url.path
+        print_ = idempotency.fingerprint(self.request.method, path, msgspec.json.encode(data))
+        answer, replayed = await idempotency.once(self.user.sub, path, self.key, print_, first)
+        headers = {"Idempotent-Replayed": "true"} if replayed else {}
+        body = msgspec.json.decode(answer.body, type=answer_type)
+        return Response(body, status_code=answer.status_code, headers=headers)
+
+
+async def once(
+    request: AnyRequest, user: CurrentUser, idempotency_key: IdempotencyKeyHeader = None
+) -> Once:
+    """Dependency: the request's `Idempotency-Key` (documented on each route using it)."""
+    return Once(request, user, idempotency_key)
+
+
+Idempotent: TypeAlias = NamedDependency[Once]

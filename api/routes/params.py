@@ -14,14 +14,16 @@ from litestar.params import FromPath
 from api import addresses
 from api.auth import bearer_of, unauthenticated
 from api.languages import asked_language
+from api.routes.caching import etagged
 from api.routes.decoding import raise_refused_body
-from api.services import users
+from api.services import access, users
 from api.services.context import Context
 from mobile_contract import STATUS, TITLES, ErrorCode
 from mobile_contract.models import Problem, User
 
 Ctx: TypeAlias = NamedDependency[Context]
 CurrentUser: TypeAlias = NamedDependency[User]
+Member: TypeAlias = NamedDependency[access.Member]
 PathId: TypeAlias = FromPath[UUID]
 PathStr: TypeAlias = FromPath[str]
 Codes: TypeAlias = tuple[ErrorCode, ...]
@@ -52,6 +54,11 @@ async def current_user(request: Request[Any, Any, Any], ctx: Ctx) -> User:
     raise_refused_body(request)
     await users.remember(ctx, user, asked_language(request.headers.get("accept-language")))
     return user
+
+
+async def partner_member(user: CurrentUser, partner_id: PathId) -> access.Member:
+    """Dependency: the signed-in user as a member of the path's partner, or 404."""
+    return await access.member_of(user, partner_id)
 
 
 # The codes an operation can answer, composed per route from these groups. Every route
@@ -183,7 +190,7 @@ PAGE_ERRORS = {
 }
 
 
-def with_etag(operation_id: str, body: Any, *codes: ErrorCode) -> dict[str, Any]:
-    """Route options of a GET answered with an `ETag`: its body typed (the handler returns
-    a raw `Response`), and 304 without one."""
-    return documented(operation_id, *codes, more={200: json_body(body)} | NOT_MODIFIED)
+def with_etag(operation_id: str, *codes: ErrorCode) -> dict[str, Any]:
+    """Route options of a GET answered with an `ETag` (`caching.etagged`), and 304 without
+    one."""
+    return documented(operation_id, *codes, more=NOT_MODIFIED) | {"middleware": [etagged]}

@@ -8,19 +8,22 @@ from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import JSONBody, QueryParameter
 
 from api.routes.bodies import IMPORT_BODY_MAX, INVITE_BODY_MAX
-from api.routes.caching import etag_response, not_modified_in_memory, remembered_etag_response
-from api.routes.idempotency import IdempotencyKeyHeader, idempotent
+from api.routes.caching import not_modified_in_memory, remembered_etag_response
+from api.routes.idempotency import Idempotent
 from api.routes.longpolls import refuse_capped_polls
 from api.routes.memory import answered_from_memory
 from api.routes.params import (
     IN_PARTNER,
     INVALID,
+    NOT_MODIFIED,
     AnyRequest,
     Ctx,
     CurrentUser,
     E,
+    Member,
     PathId,
     documented,
+    json_body,
     with_etag,
 )
 from api.services import client_list, clients, events, invitations
@@ -33,23 +36,10 @@ class ClientsController(Controller):
 
     @post("/", **documented("createClient", *IN_PARTNER, *INVALID, E.IDEMPOTENCY_CONFLICT))
     async def create(
-        self,
-        ctx: Ctx,
-        user: CurrentUser,
-        request: AnyRequest,
-        partner_id: PathId,
-        data: JSONBody[models.ClientCreate],
-        idempotency_key: IdempotencyKeyHeader = None,
+        self, ctx: Ctx, member: Member, data: JSONBody[models.ClientCreate], once: Idempotent
     ) -> Response[models.Client]:
         """Add a client to the partner's list."""
-        return await idempotent(
-            request,
-            user,
-            idempotency_key,
-            data,
-            models.Client,
-            lambda: clients.create(ctx, user, partner_id, data),
-        )
+        return await once(data, models.Client, lambda: clients.create(ctx, member, data))
 
     @post(
         "/import",
@@ -58,27 +48,21 @@ class ClientsController(Controller):
         request_max_body_size=IMPORT_BODY_MAX,
     )
     async def import_clients(
-        self,
-        ctx: Ctx,
-        user: CurrentUser,
-        request: AnyRequest,
-        partner_id: PathId,
-        data: JSONBody[models.ClientImport],
-        idempotency_key: IdempotencyKeyHeader = None,
+        self, ctx: Ctx, member: Member, data: JSONBody[models.ClientImport], once: Idempotent
     ) -> Response[models.ImportResponse]:
         """Add up to 5000 clients; each row gets its own result."""
-        return await idempotent(
-            request,
-            user,
-            idempotency_key,
-            data,
-            models.ImportResponse,
-            lambda: clients.import_clients(ctx, user, partner_id, data),
+        return await once(
+            data, models.ImportResponse, lambda: clients.import_clients(ctx, member, data)
         )
 
     @get(
         "/",
-        **with_etag("listClients", models.ClientPage, *IN_PARTNER, *INVALID),
+        **documented(
+            "listClients",
+            *IN_PARTNER,
+            *INVALID,
+            more={200: json_body(models.ClientPage)} | NOT_MODIFIED,
+        ),
         response_headers=[],
         middleware=[answered_from_memory(not_modified_in_memory)],
     )
@@ -150,57 +134,41 @@ class ClientsController(Controller):
             request, user, partner_id, lambda: client_list.page(ctx, user, partner_id, query)
         )
 
-    @get("/{client_id:uuid}", **with_etag("getClient", models.Client, *IN_PARTNER))
-    async def get_client(
-        self,
-        ctx: Ctx,
-        user: CurrentUser,
-        request: AnyRequest,
-        partner_id: PathId,
-        client_id: PathId,
-    ) -> Response[bytes]:
+    @get("/{client_id:uuid}", **with_etag("getClient", *IN_PARTNER))
+    async def get_client(self, ctx: Ctx, member: Member, client_id: PathId) -> models.Client:
         """One client, with its latest invitation."""
-        return etag_response(request, await clients.get(ctx, user, partner_id, client_id))
+        return await clients.get(ctx, member, client_id)
 
     @patch("/{client_id:uuid}", **documented("updateClient", *IN_PARTNER, *INVALID))
     async def patch_client(
-        self,
-        ctx: Ctx,
-        user: CurrentUser,
-        partner_id: PathId,
-        client_id: PathId,
-        data: JSONBody[models.ClientPatch],
+        self, ctx: Ctx, member: Member, client_id: PathId, data: JSONBody[models.ClientPatch]
     ) -> models.Client:
         """Change a client's details."""
-        return await clients.patch(ctx, user, partner_id, client_id, data)
+        return await clients.patch(ctx, member, client_id, data)
 
     @delete("/{client_id:uuid}", **documented("deleteClient", *IN_PARTNER, E.CLIENT_ALREADY_ACTIVE))
-    async def delete_client(
-        self, ctx: Ctx, user: CurrentUser, partner_id: PathId, client_id: PathId
-    ) -> None:
+    async def delete_client(self, ctx: Ctx, member: Member, client_id: PathId) -> None:
         """Erase a client that is not active, with its personal data.
 
         Its invitations, their messages and queued emails are erased; its events keep their ids and
         types only. An active client must be disconnected first (409)."""
-        await clients.delete(ctx, user, partner_id, client_id)
+        await clients.delete(ctx, member, client_id)
 
     @get("/{client_id:uuid}/invitations", **documented("listClientInvitations", *IN_PARTNER))
     async def list_client_invitations(
-        self, ctx: Ctx, user: CurrentUser, partner_id: PathId, client_id: PathId
+        self, ctx: Ctx, member: Member, client_id: PathId
     ) -> models.InvitationList:
         """Every invitation of a client, newest first."""
-        return await clients.invitations_of(ctx, user, partner_id, client_id)
+        return await clients.invitations_of(ctx, member, client_id)
 
     @post(
         "/{client_id:uuid}/disconnect",
         **documented("disconnectClient", *IN_PARTNER),
         status_code=200,
     )
-    async def disconnect(
-        self, ctx: Ctx, user: CurrentUser, partner_id: PathId, client_id: PathId
-    ) -> models.Client:
+    async def disconnect(self, ctx: Ctx, member: Member, client_id: PathId) -> models.Client:
         """Revoke the client's link."""
-        return await clients.disconnect(ctx, user, partner_id, client_id)
+        return await clients.disconnect(ctx, member, client_id)
 
 
 class InvitationsController(Controller):
@@ -216,38 +184,22 @@ class InvitationsController(Controller):
         request_max_body_size=INVITE_BODY_MAX,
     )
     async def invite(
-        self,
-        ctx: Ctx,
-        user: CurrentUser,
-        request: AnyRequest,
-        partner_id: PathId,
-        data: JSONBody[models.InviteRequest],
-        idempotency_key: IdempotencyKeyHeader = None,
+        self, ctx: Ctx, member: Member, data: JSONBody[models.InviteRequest], once: Idempotent
     ) -> Response[models.InviteResponse]:
         """Invite 1 to 1000 clients; each gets an email.
 
         A partner sends at most INVITES_PER_PARTNER_PER_DAY invitation emails a UTC day (fewer in
         its first week): an invite that does not fit is 429 with Retry-After, and invites nobody."""
-        return await idempotent(
-            request,
-            user,
-            idempotency_key,
-            data,
-            models.InviteResponse,
-            lambda: invitations.invite(ctx, user, partner_id, data),
+        return await once(
+            data, models.InviteResponse, lambda: invitations.invite(ctx, member, data)
         )
 
-    @get("/{invitation_id:uuid}", **with_etag("getInvitation", models.Invitation, *IN_PARTNER))
+    @get("/{invitation_id:uuid}", **with_etag("getInvitation", *IN_PARTNER))
     async def get_invitation(
-        self,
-        ctx: Ctx,
-        user: CurrentUser,
-        request: AnyRequest,
-        partner_id: PathId,
-        invitation_id: PathId,
-    ) -> Response[bytes]:
+        self, ctx: Ctx, member: Member, invitation_id: PathId
+    ) -> models.Invitation:
         """One invitation."""
-        return etag_response(request, await invitations.get(ctx, user, partner_id, invitation_id))
+        return await invitations.get(ctx, member, invitation_id)
 
     @post(
         "/{invitation_id:uuid}/resend",
@@ -264,8 +216,7 @@ class InvitationsController(Controller):
     async def resend(
         self,
         ctx: Ctx,
-        user: CurrentUser,
-        partner_id: PathId,
+        member: Member,
         invitation_id: PathId,
         data: JSONBody[models.ResendRequest | None] = None,
     ) -> models.Invitation:
@@ -274,9 +225,7 @@ class InvitationsController(Controller):
         At most one per client per 60 s (429 with Retry-After). A pending or expired invitation
         becomes superseded; a declined, revoked or accepted (since disconnected) one keeps its
         status, and the new invitation follows it."""
-        return await invitations.resend(
-            ctx, user, partner_id, invitation_id, data or models.ResendRequest()
-        )
+        return await invitations.resend(ctx, member, invitation_id, data or models.ResendRequest())
 
     @post(
         "/{invitation_id:uuid}/revoke",
@@ -289,11 +238,9 @@ class InvitationsController(Controller):
         ),
         status_code=200,
     )
-    async def revoke(
-        self, ctx: Ctx, user: CurrentUser, partner_id: PathId, invitation_id: PathId
-    ) -> models.Invitation:
+    async def revoke(self, ctx: Ctx, member: Member, invitation_id: PathId) -> models.Invitation:
         """Withdraw an invitation."""
-        return await invitations.revoke(ctx, user, partner_id, invitation_id)
+        return await invitations.revoke(ctx, member, invitation_id)
 
     @post(
         "/{invitation_id:uuid}/qr-token",
@@ -311,14 +258,13 @@ class InvitationsController(Controller):
     async def qr_token(
         self,
         ctx: Ctx,
-        user: CurrentUser,
-        partner_id: PathId,
+        member: Member,
         invitation_id: PathId,
         data: JSONBody[models.QRTokenRequest | None] = None,
     ) -> models.QRToken:
         """A short-lived QR token and user code for the partner's screen."""
         return await invitations.qr_token(
-            ctx, user, partner_id, invitation_id, data or models.QRTokenRequest()
+            ctx, member, invitation_id, data or models.QRTokenRequest()
         )
 
 

@@ -8,13 +8,12 @@ from litestar import Controller, Response, get, post
 from litestar.params import JSONBody, QueryParameter
 
 from api.qr import QRRenderer, svg_symbol
-from api.routes.caching import etag_response
 from api.routes.params import (
     IN_PARTNER,
     INVALID,
     AnyRequest,
     Ctx,
-    CurrentUser,
+    Member,
     PathId,
     documented,
     with_etag,
@@ -32,41 +31,29 @@ class RegistrationLinksController(Controller):
 
     @post("/", **documented("createRegistrationLink", *IN_PARTNER, *INVALID))
     async def create(
-        self,
-        ctx: Ctx,
-        user: CurrentUser,
-        partner_id: PathId,
-        data: JSONBody[models.RegistrationLinkCreate],
+        self, ctx: Ctx, member: Member, data: JSONBody[models.RegistrationLinkCreate]
     ) -> models.RegistrationLink:
         """Create a reusable registration link."""
-        return await registration_links.create(ctx, user, partner_id, data)
+        return await registration_links.create(ctx, member, data)
 
-    @get("/", **with_etag("listRegistrationLinks", models.RegistrationLinkList, *IN_PARTNER))
-    async def list_links(
-        self, ctx: Ctx, user: CurrentUser, request: AnyRequest, partner_id: PathId
-    ) -> Response[bytes]:
+    @get("/", **with_etag("listRegistrationLinks", *IN_PARTNER))
+    async def list_links(self, ctx: Ctx, member: Member) -> models.RegistrationLinkList:
         """The partner's registration links, newest first, with their uses."""
-        return etag_response(request, await registration_links.list_links(ctx, user, partner_id))
+        return await registration_links.list_links(ctx, member)
 
-    @get(
-        "/{link_id:uuid}", **with_etag("getRegistrationLink", models.RegistrationLink, *IN_PARTNER)
-    )
-    async def get_link(
-        self, ctx: Ctx, user: CurrentUser, request: AnyRequest, partner_id: PathId, link_id: PathId
-    ) -> Response[bytes]:
+    @get("/{link_id:uuid}", **with_etag("getRegistrationLink", *IN_PARTNER))
+    async def get_link(self, ctx: Ctx, member: Member, link_id: PathId) -> models.RegistrationLink:
         """One registration link."""
-        return etag_response(request, await registration_links.get(ctx, user, partner_id, link_id))
+        return await registration_links.get(ctx, member, link_id)
 
     @post(
         "/{link_id:uuid}/revoke",
         **documented("revokeRegistrationLink", *IN_PARTNER),
         status_code=200,
     )
-    async def revoke(
-        self, ctx: Ctx, user: CurrentUser, partner_id: PathId, link_id: PathId
-    ) -> models.RegistrationLink:
+    async def revoke(self, ctx: Ctx, member: Member, link_id: PathId) -> models.RegistrationLink:
         """Stop a registration link from working."""
-        return await registration_links.revoke(ctx, user, partner_id, link_id)
+        return await registration_links.revoke(ctx, member, link_id)
 
     @get(
         "/{link_id:uuid}/poster.svg",
@@ -76,14 +63,13 @@ class RegistrationLinksController(Controller):
     async def poster(
         self,
         ctx: Ctx,
-        user: CurrentUser,
+        member: Member,
         request: AnyRequest,
-        partner_id: PathId,
         link_id: PathId,
         lang: Annotated[Literal["en", "nl", "fr", "de"], QueryParameter()] = "en",
     ) -> Response[str]:
         """A printable A4 poster (SVG): the partner's name, a large QR code, instructions."""
-        poster = await registration_links.poster(ctx, user, partner_id, link_id)
+        poster = await registration_links.poster(ctx, member, link_id)
         renderer: QRRenderer = request.app.state.qr
         modules, path = svg_symbol(await renderer.image(poster.url, "svg", 1))
         svg = render_poster(

@@ -3,7 +3,7 @@
 from litestar import Controller, get, patch, post
 from litestar.params import JSONBody
 
-from api.routes.params import IN_PARTNER, INVALID, SIGNED_IN, Ctx, CurrentUser, PathId, documented
+from api.routes.params import IN_PARTNER, INVALID, SIGNED_IN, Ctx, CurrentUser, Member, documented
 from api.services import spaces
 from mobile_contract import models
 
@@ -25,10 +25,10 @@ class SpacesController(Controller):
 
     @patch("/partners/{partner_id:uuid}", **documented("updatePartner", *IN_PARTNER, *INVALID))
     async def update_partner(
-        self, ctx: Ctx, user: CurrentUser, partner_id: PathId, data: JSONBody[models.PartnerUpdate]
+        self, ctx: Ctx, member: Member, data: JSONBody[models.PartnerUpdate]
     ) -> models.Partner:
         """Change a partner's name, VAT number or reminder schedule."""
-        return await spaces.update_partner(ctx, user, partner_id, data)
+        return await spaces.update_partner(ctx, member, data)
 
     @post("/businesses", **documented("createBusiness", *SIGNED_IN, *INVALID))
     async def create_business(

@@ -7,7 +7,7 @@ from typing import Annotated
 from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from api.routes.params import IN_PARTNER, INVALID, Ctx, CurrentUser, PathId, documented
+from api.routes.params import IN_PARTNER, INVALID, Ctx, Member, PathId, documented
 from api.services import webhooks
 from mobile_contract import models
 
@@ -21,71 +21,55 @@ class WebhooksController(Controller):
 
     @post("/", **documented("createWebhook", *WRITE))
     async def create(
-        self, ctx: Ctx, user: CurrentUser, partner_id: PathId, data: JSONBody[models.WebhookCreate]
+        self, ctx: Ctx, member: Member, data: JSONBody[models.WebhookCreate]
     ) -> models.Webhook:
         """Add an endpoint that receives the partner's events, signed.
 
         The answer carries the endpoint's `secret` (shown only here and by rotate-secret).
         `event_types` absent or empty: every type."""
-        return await webhooks.create(ctx, user, partner_id, data)
+        return await webhooks.create(ctx, member, data)
 
     @get("/", **documented("listWebhooks", *READ))
-    async def list_webhooks(
-        self, ctx: Ctx, user: CurrentUser, partner_id: PathId
-    ) -> models.WebhookList:
+    async def list_webhooks(self, ctx: Ctx, member: Member) -> models.WebhookList:
         """The endpoints."""
-        return await webhooks.list_webhooks(ctx, user, partner_id)
+        return await webhooks.list_webhooks(ctx, member)
 
     @get("/{webhook_id:uuid}", **documented("getWebhook", *READ))
-    async def get_webhook(
-        self, ctx: Ctx, user: CurrentUser, partner_id: PathId, webhook_id: PathId
-    ) -> models.Webhook:
+    async def get_webhook(self, ctx: Ctx, member: Member, webhook_id: PathId) -> models.Webhook:
         """One endpoint."""
-        return await webhooks.get(ctx, user, partner_id, webhook_id)
+        return await webhooks.get(ctx, member, webhook_id)
 
     @patch("/{webhook_id:uuid}", **documented("updateWebhook", *WRITE))
     async def update(
-        self,
-        ctx: Ctx,
-        user: CurrentUser,
-        partner_id: PathId,
-        webhook_id: PathId,
-        data: JSONBody[models.WebhookPatch],
+        self, ctx: Ctx, member: Member, webhook_id: PathId, data: JSONBody[models.WebhookPatch]
     ) -> models.Webhook:
         """Change an endpoint's URL, event types, description or status."""
-        return await webhooks.update(ctx, user, partner_id, webhook_id, data)
+        return await webhooks.update(ctx, member, webhook_id, data)
 
     @delete("/{webhook_id:uuid}", **documented("deleteWebhook", *READ))
-    async def delete_webhook(
-        self, ctx: Ctx, user: CurrentUser, partner_id: PathId, webhook_id: PathId
-    ) -> None:
+    async def delete_webhook(self, ctx: Ctx, member: Member, webhook_id: PathId) -> None:
         """Remove an endpoint and its delivery log; nothing more is sent to it."""
-        await webhooks.delete(ctx, user, partner_id, webhook_id)
+        await webhooks.delete(ctx, member, webhook_id)
 
     @post(
         "/{webhook_id:uuid}/rotate-secret",
         **documented("rotateWebhookSecret", *READ),
         status_code=200,
     )
-    async def rotate_secret(
-        self, ctx: Ctx, user: CurrentUser, partner_id: PathId, webhook_id: PathId
-    ) -> models.Webhook:
+    async def rotate_secret(self, ctx: Ctx, member: Member, webhook_id: PathId) -> models.Webhook:
         """A new secret; for 24 hours deliveries are signed by the old one too."""
-        return await webhooks.rotate_secret(ctx, user, partner_id, webhook_id)
+        return await webhooks.rotate_secret(ctx, member, webhook_id)
 
     @post("/{webhook_id:uuid}/test", **documented("testWebhook", *READ), status_code=202)
-    async def test(
-        self, ctx: Ctx, user: CurrentUser, partner_id: PathId, webhook_id: PathId
-    ) -> models.WebhookDelivery:
+    async def test(self, ctx: Ctx, member: Member, webhook_id: PathId) -> models.WebhookDelivery:
         """Queue a `webhook.test` delivery to the endpoint."""
-        return await webhooks.send_test(ctx, user, partner_id, webhook_id)
+        return await webhooks.send_test(ctx, member, webhook_id)
 
     @get("/{webhook_id:uuid}/deliveries", **documented("listWebhookDeliveries", *WRITE))
     async def deliveries(
         self,
         ctx: Ctx,
-        user: CurrentUser,
-        partner_id: PathId,
+        member: Member,
         webhook_id: PathId,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
         cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
@@ -93,7 +77,7 @@ class WebhooksController(Controller):
         """The endpoint's deliveries, newest first.
 
         `next_cursor` (null on the last page) is the `cursor` of the next call."""
-        return await webhooks.deliveries(ctx, user, partner_id, webhook_id, limit, cursor)
+        return await webhooks.deliveries(ctx, member, webhook_id, limit, cursor)
 
     @post(
         "/{webhook_id:uuid}/deliveries/{delivery_id:int}/redeliver",
@@ -101,12 +85,7 @@ class WebhooksController(Controller):
         status_code=202,
     )
     async def redeliver(
-        self,
-        ctx: Ctx,
-        user: CurrentUser,
-        partner_id: PathId,
-        webhook_id: PathId,
-        delivery_id: FromPath[int],
+        self, ctx: Ctx, member: Member, webhook_id: PathId, delivery_id: FromPath[int]
     ) -> models.WebhookDelivery:
         """Queue a delivery's event again (same `webhook-id`)."""
-        return await webhooks.redeliver(ctx, user, partner_id, webhook_id, delivery_id)
+        return await webhooks.redeliver(ctx, member, webhook_id, delivery_id)

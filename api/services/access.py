@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -10,7 +11,7 @@ from piccolo.table import Table
 from api.errors import AppError, not_found
 from db.tables import BusinessMember, PartnerMember
 from db.transactions import lock
-from mobile_contract import ErrorCode
+from mobile_contract import ErrorCode, models
 
 
 async def found(query: Any, what: str) -> dict[str, Any]:
@@ -36,16 +37,27 @@ async def partner_row(
     )
 
 
-async def require_partner_member(user_sub: str, partner_id: UUID) -> None:
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A signed-in user found to be a member of a partner (`member_of`): whom the partner's
+    services act for, so that they need not ask again."""
+
+    user: models.User
+    partner: UUID
+
+
+async def member_of(user: models.User, partner_id: UUID) -> Member:
+    """The user as a member of the partner; anyone else gets 404 `No such partner`."""
     member = await PartnerMember.exists().where(
-        (PartnerMember.partner == partner_id) & (PartnerMember.user_sub == user_sub)
+        (PartnerMember.partner == partner_id) & (PartnerMember.user_sub == user.sub)
     )
     if not member:
         raise not_found("No such partner")
+    return Member(user, partner_id)
 
 
 async def partner_revision(user_sub: str, partner_id: UUID) -> int:
-    """`require_partner_member`, also reading the partner's revision (see
+    """`member_of`'s check, also reading the partner's revision (see
     api.services.revisions) in the same statement."""
     row = await found(
         PartnerMember.select(PartnerMember.partner.revision).where(

@@ -13,7 +13,7 @@ from piccolo.columns import Column
 from api.errors import AppError
 from api.field_messages import from_msgspec
 from api.services import views
-from api.services.access import partner_row, require_partner_member
+from api.services.access import Member, partner_row
 from api.services.changes import PartnerChange, partner_change
 from api.services.context import Context, utcnow
 from db import search, sql, statements
@@ -82,12 +82,9 @@ async def _insert(change: PartnerChange, clients: list[models.Client]) -> None:
         change.emit(EventType.CLIENT_CREATED, client=c.id)
 
 
-async def create(
-    ctx: Context, user: models.User, partner_id: UUID, data: models.ClientCreate
-) -> models.Client:
-    await require_partner_member(user.sub, partner_id)
-    async with partner_change(ctx, partner_id) as change:
-        client = _new_client(partner_id, data, change.now, "manual")
+async def create(ctx: Context, member: Member, data: models.ClientCreate) -> models.Client:
+    async with partner_change(ctx, member.partner) as change:
+        client = _new_client(member.partner, data, change.now, "manual")
         await _insert(change, [client])
     return client
 
@@ -104,44 +101,41 @@ def _row_error(exc: msgspec.ValidationError) -> models.ItemError:
 
 
 async def import_clients(
-    ctx: Context, user: models.User, partner_id: UUID, data: models.ClientImport
+    ctx: Context, member: Member, data: models.ClientImport
 ) -> models.ImportResponse:
     """Create every valid row; a bad row gets its own error and does not fail the rest."""
-    await require_partner_member(user.sub, partner_id)
     now = utcnow()
     results: list[models.ImportResult] = []
     created: list[models.Client] = []
     for index, raw in enumerate(data.clients):
         try:
             row = msgspec.convert(raw, models.ClientCreate)
-            client = _new_client(partner_id, row, now, "import")
+            client = _new_client(member.partner, row, now, "import")
         except msgspec.ValidationError as exc:
             results.append(models.ImportResult(index=index, error=_row_error(exc)))
             continue
         created.append(client)
         results.append(models.ImportResult(index=index, client=client))
     if created:
-        async with partner_change(ctx, partner_id, now) as change:
+        async with partner_change(ctx, member.partner, now) as change:
             await _insert(change, created)
     return models.ImportResponse(results=results)
 
 
-async def get(ctx: Context, user: models.User, partner_id: UUID, client_id: UUID) -> models.Client:
-    await require_partner_member(user.sub, partner_id)
-    return await _load_view(ctx, await _row(partner_id, client_id))
+async def get(ctx: Context, member: Member, client_id: UUID) -> models.Client:
+    return await _load_view(ctx, await _row(member.partner, client_id))
 
 
 async def patch(
-    ctx: Context, user: models.User, partner_id: UUID, client_id: UUID, data: models.ClientPatch
+    ctx: Context, member: Member, client_id: UUID, data: models.ClientPatch
 ) -> models.Client:
-    await require_partner_member(user.sub, partner_id)
     changes: dict[Any, Any] = {
         getattr(Client, name): value.strip() if name == "name" else value
         for name in data.__struct_fields__
         if (value := getattr(data, name)) is not msgspec.UNSET
     }
-    async with partner_change(ctx, partner_id) as change:
-        row = await _row(partner_id, client_id, locked=True)
+    async with partner_change(ctx, member.partner) as change:
+        row = await _row(member.partner, client_id, locked=True)
         if changes:
             merged = row | {column._meta.name: value for column, value in changes.items()}
             keys = search.client_keys(
@@ -152,17 +146,14 @@ async def patch(
             await Client.update(changes).where(Client.id == client_id)
             fields = [name for name in data.__struct_fields__ if getattr(Client, name) in changes]
             change.emit(EventType.CLIENT_UPDATED, client=client_id, data={"fields": fields})
-        row = await _row(partner_id, client_id)
+        row = await _row(member.partner, client_id)
     return await _load_view(ctx, row)
 
 
-async def disconnect(
-    ctx: Context, user: models.User, partner_id: UUID, client_id: UUID
-) -> models.Client:
+async def disconnect(ctx: Context, member: Member, client_id: UUID) -> models.Client:
     """Revoke the client's link; the client becomes `inactive`. Idempotent."""
-    await require_partner_member(user.sub, partner_id)
-    async with partner_change(ctx, partner_id) as change:
-        row = await _row(partner_id, client_id, locked=True)
+    async with partner_change(ctx, member.partner) as change:
+        row = await _row(member.partner, client_id, locked=True)
         if row["status"] == "active":
             links = (
                 await Link.update({Link.status: "revoked", Link.revoked_at: change.now})
@@ -170,7 +161,7 @@ async def disconnect(
                 .returning(Link.id)
             )
             await unlinked(change, client_id, links[0]["id"] if links else None, by="partner")
-            row = await _row(partner_id, client_id)
+            row = await _row(member.partner, client_id)
     return await _load_view(ctx, row)
 
 
@@ -206,15 +197,12 @@ async def back_to_inactive(
         )
 
 
-async def invitations_of(
-    ctx: Context, user: models.User, partner_id: UUID, client_id: UUID
-) -> models.InvitationList:
+async def invitations_of(ctx: Context, member: Member, client_id: UUID) -> models.InvitationList:
     """Every invitation of the client, newest first."""
-    await require_partner_member(user.sub, partner_id)
-    await _row(partner_id, client_id)
+    await _row(member.partner, client_id)
     rows = (
         await Invitation.select()
-        .where((Invitation.client == client_id) & (Invitation.partner == partner_id))
+        .where((Invitation.client == client_id) & (Invitation.partner == member.partner))
         .order_by(Invitation.created_at, ascending=False)
         .order_by(Invitation.id, ascending=False)
     )
@@ -222,13 +210,12 @@ async def invitations_of(
     return models.InvitationList(items=[views.invitation(ctx, r, now) for r in rows])
 
 
-async def delete(ctx: Context, user: models.User, partner_id: UUID, client_id: UUID) -> None:
+async def delete(ctx: Context, member: Member, client_id: UUID) -> None:
     """Erase a client that is not active, with its personal data: its invitations (emails,
     messages) and their queued mail and on-screen grants go; links it once had forget it;
     its events keep their ids and types, not their data. A `client.deleted` event says so."""
-    await require_partner_member(user.sub, partner_id)
-    async with partner_change(ctx, partner_id) as change:
-        row = await _row(partner_id, client_id, locked=True)
+    async with partner_change(ctx, member.partner) as change:
+        row = await _row(member.partner, client_id, locked=True)
         if views.client_status(row, change.now) == "active":
             raise AppError(
                 ErrorCode.CLIENT_ALREADY_ACTIVE, "The client is linked; disconnect it first."
@@ -243,7 +230,7 @@ async def delete(ctx: Context, user: models.User, partner_id: UUID, client_id: U
             await Invitation.delete().where(Invitation.client == client_id)
         await Link.update({Link.client: None}).where(Link.client == client_id)
         await Event.update({Event.data: "{}"}).where(
-            (Event.partner == partner_id) & (Event.client == client_id)
+            (Event.partner == member.partner) & (Event.client == client_id)
         )
         await Client.delete().where(Client.id == client_id)
         change.emit(EventType.CLIENT_DELETED, client=client_id)

@@ -17,7 +17,7 @@ from uuid import UUID
 import msgspec
 
 from api.errors import invalid
-from api.services.access import require_partner_member
+from api.services.access import member_of
 from api.services.context import Context
 from api.services.views import from_row
 from db.tables import Event, Partner
@@ -64,7 +64,7 @@ async def page(
     # The caps first: a poll beyond them costs no query.
     holding = ctx.bus.hold(user.sub, partner_id) if wait > 0 else contextlib.nullcontext()
     with holding:
-        await require_partner_member(user.sub, partner_id)
+        await member_of(user, partner_id)
         newest = (await newest_cursors([partner_id])).get(partner_id, 0)
         if after is None:
             return models.EventPage(events=[], next_cursor=str(newest))

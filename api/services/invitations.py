@@ -13,7 +13,7 @@ import msgspec
 
 from api.errors import AppError
 from api.services import reminders, sending, views
-from api.services.access import partner_row, require_partner_member
+from api.services.access import Member, partner_row
 from api.services.changes import PartnerChange, partner_change
 from api.services.clients import back_to_inactive
 from api.services.context import Context, utcnow
@@ -163,22 +163,19 @@ async def _expire(change: PartnerChange, due: Any) -> list[dict[str, Any]]:
     return rows
 
 
-async def invite(
-    ctx: Context, user: models.User, partner_id: UUID, data: models.InviteRequest
-) -> models.InviteResponse:
+async def invite(ctx: Context, member: Member, data: models.InviteRequest) -> models.InviteResponse:
     """Invite each listed client; each gets its own result, and an email is queued
     (unless `send_email` is false: then the invitation is for the on-screen QR only)."""
-    await require_partner_member(user.sub, partner_id)
     results: list[models.InviteResult] = []
-    reminder_days = await reminders.partner_schedule(ctx, partner_id)
-    async with partner_change(ctx, partner_id) as change:
+    reminder_days = await reminders.partner_schedule(ctx, member.partner)
+    async with partner_change(ctx, member.partner) as change:
         now = change.now
         wanted = list(dict.fromkeys(data.client_ids))
         await lock(Client, *wanted)
         clients = {
             r["id"]: r
             for r in await Client.select().where(
-                (Client.partner == partner_id) & Client.id.is_in(wanted)
+                (Client.partner == member.partner) & Client.id.is_in(wanted)
             )
         }
         created: list[dict[str, Any]] = []
@@ -196,7 +193,7 @@ async def invite(
                 stale.append(client_id)
             invitation = _new_invitation(
                 ctx,
-                user,
+                member.user,
                 row,
                 now,
                 message=data.message,
@@ -213,7 +210,7 @@ async def invite(
             )
         if created:
             if data.send_email:
-                await sending.take_invites(ctx, partner_id, len(created), now)
+                await sending.take_invites(ctx, member.partner, len(created), now)
             if stale:
                 await _expire(change, Invitation.client.is_in(stale))
             await _queue(ctx, change, created, "invite")
@@ -248,11 +245,8 @@ async def _locked_invitation(partner_id: UUID, invitation_id: UUID) -> dict[str,
     return await _invitation_row(partner_id, invitation_id)
 
 
-async def get(
-    ctx: Context, user: models.User, partner_id: UUID, invitation_id: UUID
-) -> models.Invitation:
-    await require_partner_member(user.sub, partner_id)
-    return views.invitation(ctx, await _invitation_row(partner_id, invitation_id), utcnow())
+async def get(ctx: Context, member: Member, invitation_id: UUID) -> models.Invitation:
+    return views.invitation(ctx, await _invitation_row(member.partner, invitation_id), utcnow())
 
 
 # What a resend replaces; an ended invitation keeps its status (see `resend`).
@@ -260,11 +254,7 @@ SUPERSEDABLE = ("pending", "expired")
 
 
 async def resend(
-    ctx: Context,
-    user: models.User,
-    partner_id: UUID,
-    invitation_id: UUID,
-    data: models.ResendRequest,
+    ctx: Context, member: Member, invitation_id: UUID, data: models.ResendRequest
 ) -> models.Invitation:
     """A new invitation (and a new email) after the client's latest one.
 
@@ -272,10 +262,9 @@ async def resend(
     that the client or the partner ended (`declined`, `revoked`, or `accepted` and since
     disconnected) keeps its status, the record of what happened; the new invitation
     follows it (`replaces`), and only the latest one can be resent."""
-    await require_partner_member(user.sub, partner_id)
-    async with partner_change(ctx, partner_id) as change:
+    async with partner_change(ctx, member.partner) as change:
         now = change.now
-        old = await _locked_invitation(partner_id, invitation_id)
+        old = await _locked_invitation(member.partner, invitation_id)
         client = await one(Client.select().where(Client.id == old["client"]))
         status = views.invitation_status(old, now)
         if status == "superseded" or client["latest_invitation"] != old["id"]:
@@ -294,15 +283,15 @@ async def resend(
         if not client["email"]:
             raise AppError(ErrorCode.CLIENT_MISSING_EMAIL, "The client has no email address.")
         message = old["message"] if data.message is msgspec.UNSET else data.message
-        await sending.take_invites(ctx, partner_id, 1, now)
+        await sending.take_invites(ctx, member.partner, 1, now)
         new = _new_invitation(
             ctx,
-            user,
+            member.user,
             client,
             now,
             message=message,
             access_level=old["access_level"],
-            reminder_days=await reminders.partner_schedule(ctx, partner_id),
+            reminder_days=await reminders.partner_schedule(ctx, member.partner),
             replaces=old["id"],
         )
         if status in SUPERSEDABLE:
@@ -319,17 +308,14 @@ async def resend(
     return views.invitation(ctx, new, now)
 
 
-async def revoke(
-    ctx: Context, user: models.User, partner_id: UUID, invitation_id: UUID
-) -> models.Invitation:
+async def revoke(ctx: Context, member: Member, invitation_id: UUID) -> models.Invitation:
     """Withdraw a pending (or expired) invitation; the client goes back to `inactive`."""
-    await require_partner_member(user.sub, partner_id)
-    async with partner_change(ctx, partner_id) as change:
+    async with partner_change(ctx, member.partner) as change:
         now = change.now
-        row = await _locked_invitation(partner_id, invitation_id)
+        row = await _locked_invitation(member.partner, invitation_id)
         status = views.invitation_status(row, now)
         if status in ("superseded", "accepted", "declined"):
-            raise await explained(state_error(status), row, user.sub)
+            raise await explained(state_error(status), row, member.user.sub)
         if status != "revoked":
             await Invitation.update(
                 {Invitation.status: "revoked", Invitation.revoked_at: now}
@@ -338,7 +324,7 @@ async def revoke(
             change.emit(
                 EventType.INVITATION_REVOKED, client=row["client"], invitation=invitation_id
             )
-            row = await _invitation_row(partner_id, invitation_id)
+            row = await _invitation_row(member.partner, invitation_id)
     return views.invitation(ctx, row, now)
 
 
@@ -350,19 +336,14 @@ CODE_TRIES = 5  # draws of a typed code before a collision is an error (1 in 10^
 
 
 async def qr_token(
-    ctx: Context,
-    user: models.User,
-    partner_id: UUID,
-    invitation_id: UUID,
-    data: models.QRTokenRequest,
+    ctx: Context, member: Member, invitation_id: UUID, data: models.QRTokenRequest
 ) -> models.QRToken:
     """A short-lived token (and typed code) for a QR shown on the partner's own screen."""
-    await require_partner_member(user.sub, partner_id)
     now = utcnow()
-    row = await _invitation_row(partner_id, invitation_id)
+    row = await _invitation_row(member.partner, invitation_id)
     status = views.invitation_status(row, now)
     if status != "pending":
-        raise await explained(state_error(status), row, user.sub)
+        raise await explained(state_error(status), row, member.user.sub)
     expires = min(now + timedelta(seconds=data.ttl_seconds), row["expires_at"])
     # Whole seconds: the token's `exp` is an integer and must match the stored expiry.
     expires = expires.replace(microsecond=0)

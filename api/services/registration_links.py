@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from api.errors import invalid
-from api.services.access import partner_row, require_partner_member
+from api.services.access import Member, partner_row
 from api.services.changes import partner_change
 from api.services.context import Context, utcnow
 from api.services.views import from_row
@@ -31,9 +31,8 @@ def view(ctx: Context, row: dict[str, Any]) -> models.RegistrationLink:
 
 
 async def create(
-    ctx: Context, user: models.User, partner_id: UUID, data: models.RegistrationLinkCreate
+    ctx: Context, member: Member, data: models.RegistrationLinkCreate
 ) -> models.RegistrationLink:
-    await require_partner_member(user.sub, partner_id)
     now = utcnow()
     expires_at = data.expires_at
     if expires_at is not None:
@@ -43,7 +42,7 @@ async def create(
             raise invalid("expires_at", "must be in the future")
     token_expires = (expires_at or now + OPEN_ENDED_TOKEN).replace(microsecond=0)
     link = RegistrationLink(
-        partner=partner_id,
+        partner=member.partner,
         label=data.label.strip() if data.label else None,
         token_id=new_token_id(),
         token_kid=ctx.keys.kid,
@@ -52,10 +51,10 @@ async def create(
         expires_at=expires_at,
         max_uses=data.max_uses,
         uses=0,
-        created_by=user.sub,
+        created_by=member.user.sub,
         created_at=now,
     )
-    async with partner_change(ctx, partner_id, now) as change:
+    async with partner_change(ctx, member.partner, now) as change:
         await link.save()
         change.emit(
             EventType.REGISTRATION_LINK_CREATED, data={"registration_link_id": str(link.id)}
@@ -69,32 +68,23 @@ async def _row(partner_id: UUID, link_id: UUID, *, locked: bool = False) -> dict
     )
 
 
-async def list_links(
-    ctx: Context, user: models.User, partner_id: UUID
-) -> models.RegistrationLinkList:
-    await require_partner_member(user.sub, partner_id)
+async def list_links(ctx: Context, member: Member) -> models.RegistrationLinkList:
     rows = (
         await RegistrationLink.select()
-        .where(RegistrationLink.partner == partner_id)
+        .where(RegistrationLink.partner == member.partner)
         .order_by(RegistrationLink.created_at, ascending=False)
     )
     return models.RegistrationLinkList(items=[view(ctx, r) for r in rows])
 
 
-async def get(
-    ctx: Context, user: models.User, partner_id: UUID, link_id: UUID
-) -> models.RegistrationLink:
-    await require_partner_member(user.sub, partner_id)
-    return view(ctx, await _row(partner_id, link_id))
+async def get(ctx: Context, member: Member, link_id: UUID) -> models.RegistrationLink:
+    return view(ctx, await _row(member.partner, link_id))
 
 
-async def revoke(
-    ctx: Context, user: models.User, partner_id: UUID, link_id: UUID
-) -> models.RegistrationLink:
+async def revoke(ctx: Context, member: Member, link_id: UUID) -> models.RegistrationLink:
     """Stop the link from working (idempotent); businesses already linked stay linked."""
-    await require_partner_member(user.sub, partner_id)
-    async with partner_change(ctx, partner_id) as change:
-        row = await _row(partner_id, link_id, locked=True)
+    async with partner_change(ctx, member.partner) as change:
+        row = await _row(member.partner, link_id, locked=True)
         if row["revoked_at"] is None:
             await RegistrationLink.update({RegistrationLink.revoked_at: change.now}).where(
                 RegistrationLink.id == link_id
@@ -102,7 +92,7 @@ async def revoke(
             change.emit(
                 EventType.REGISTRATION_LINK_REVOKED, data={"registration_link_id": str(link_id)}
             )
-            row = await _row(partner_id, link_id)
+            row = await _row(member.partner, link_id)
     return view(ctx, row)
 
 
@@ -113,10 +103,9 @@ class Poster(models.Response):
     expires_at: datetime | None
 
 
-async def poster(ctx: Context, user: models.User, partner_id: UUID, link_id: UUID) -> Poster:
-    await require_partner_member(user.sub, partner_id)
-    row = await _row(partner_id, link_id)
-    partner = await Partner.select(Partner.name).where(Partner.id == partner_id).first()
+async def poster(ctx: Context, member: Member, link_id: UUID) -> Poster:
+    row = await _row(member.partner, link_id)
+    partner = await Partner.select(Partner.name).where(Partner.id == member.partner).first()
     link = view(ctx, row)
     return Poster(
         partner_name=partner["name"] if partner else "",

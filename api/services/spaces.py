@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import msgspec
 from piccolo.columns import Column
 
 from api.services import reminders
-from api.services.access import require_partner_member
+from api.services.access import Member
 from api.services.changes import partner_change
 from api.services.context import Context, utcnow
 from api.services.views import from_row
@@ -64,11 +64,10 @@ async def create_partner(
 
 
 async def update_partner(
-    ctx: Context, user: models.User, partner_id: UUID, data: models.PartnerUpdate
+    ctx: Context, member: Member, data: models.PartnerUpdate
 ) -> models.Partner:
     """Change the partner's name, VAT number or reminder schedule (which its pending
     invitations follow from now on)."""
-    await require_partner_member(user.sub, partner_id)
     changes: dict[Column | str, Any] = {}
     if data.name is not msgspec.UNSET:
         changes[Partner.name] = data.name.strip()
@@ -76,12 +75,12 @@ async def update_partner(
         changes[Partner.vat_number] = data.vat_number
     if data.reminder_days is not msgspec.UNSET:
         changes[Partner.reminder_days] = reminders.checked(ctx, data.reminder_days)
-    async with partner_change(ctx, partner_id):
+    async with partner_change(ctx, member.partner):
         if changes:
-            await Partner.update(changes).where(Partner.id == partner_id)
+            await Partner.update(changes).where(Partner.id == member.partner)
         if data.reminder_days is not msgspec.UNSET:
-            await reminders.reschedule(partner_id, data.reminder_days)
-        row = await one(Partner.select().where(Partner.id == partner_id))
+            await reminders.reschedule(member.partner, data.reminder_days)
+        row = await one(Partner.select().where(Partner.id == member.partner))
     return _partner(ctx, row)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from api.errors import invalid
-from api.services.access import found, partner_row, require_partner_member
+from api.services.access import Member, found, partner_row
 from api.services.changes import PartnerChange, partner_change
 from api.services.context import Context
 from api.services.views import from_row
@@ -69,20 +69,17 @@ async def _row(partner_id: UUID, webhook_id: UUID, *, locked: bool = False) -> d
     return await partner_row(WebhookEndpoint, partner_id, webhook_id, "webhook", locked=locked)
 
 
-async def create(
-    ctx: Context, user: models.User, partner_id: UUID, data: models.WebhookCreate
-) -> models.Webhook:
-    await require_partner_member(user.sub, partner_id)
+async def create(ctx: Context, member: Member, data: models.WebhookCreate) -> models.Webhook:
     await check_url(ctx, data.url)
     webhook_id, secret = uuid4(), new_secret()
-    async with partner_change(ctx, partner_id) as change:
-        count = await WebhookEndpoint.count().where(WebhookEndpoint.partner == partner_id)
+    async with partner_change(ctx, member.partner) as change:
+        count = await WebhookEndpoint.count().where(WebhookEndpoint.partner == member.partner)
         if count >= MAX_ENDPOINTS:
             raise invalid("url", f"a partner has at most {MAX_ENDPOINTS} webhooks")
         await WebhookEndpoint.insert(
             WebhookEndpoint(
                 id=webhook_id,
-                partner=partner_id,
+                partner=member.partner,
                 url=data.url,
                 event_types=event_types_column(data.event_types),
                 description=data.description,
@@ -92,30 +89,25 @@ async def create(
             )
         )
         change.webhooks_changed()
-    return view(await _row(partner_id, webhook_id), secret)
+    return view(await _row(member.partner, webhook_id), secret)
 
 
-async def list_webhooks(ctx: Context, user: models.User, partner_id: UUID) -> models.WebhookList:
-    await require_partner_member(user.sub, partner_id)
+async def list_webhooks(ctx: Context, member: Member) -> models.WebhookList:
     rows = (
         await WebhookEndpoint.select()
-        .where(WebhookEndpoint.partner == partner_id)
+        .where(WebhookEndpoint.partner == member.partner)
         .order_by(WebhookEndpoint.created_at)
     )
     return models.WebhookList(items=[view(r) for r in rows])
 
 
-async def get(
-    ctx: Context, user: models.User, partner_id: UUID, webhook_id: UUID
-) -> models.Webhook:
-    await require_partner_member(user.sub, partner_id)
-    return view(await _row(partner_id, webhook_id))
+async def get(ctx: Context, member: Member, webhook_id: UUID) -> models.Webhook:
+    return view(await _row(member.partner, webhook_id))
 
 
 async def update(
-    ctx: Context, user: models.User, partner_id: UUID, webhook_id: UUID, data: models.WebhookPatch
+    ctx: Context, member: Member, webhook_id: UUID, data: models.WebhookPatch
 ) -> models.Webhook:
-    await require_partner_member(user.sub, partner_id)
     changes: dict[Any, Any] = {}
     if isinstance(data.url, str):
         await check_url(ctx, data.url)
@@ -124,8 +116,8 @@ async def update(
         changes[WebhookEndpoint.event_types] = event_types_column(data.event_types)
     if data.description is None or isinstance(data.description, str):
         changes[WebhookEndpoint.description] = data.description
-    async with partner_change(ctx, partner_id) as change:
-        row = await _row(partner_id, webhook_id, locked=True)
+    async with partner_change(ctx, member.partner) as change:
+        row = await _row(member.partner, webhook_id, locked=True)
         if isinstance(data.status, str) and data.status != row["status"]:
             changes[WebhookEndpoint.status] = data.status
             changes[WebhookEndpoint.failing_since] = None
@@ -135,27 +127,23 @@ async def update(
             change.webhooks_changed()
         if changes:
             await WebhookEndpoint.update(changes).where(WebhookEndpoint.id == webhook_id)
-    return view(await _row(partner_id, webhook_id))
+    return view(await _row(member.partner, webhook_id))
 
 
-async def delete(ctx: Context, user: models.User, partner_id: UUID, webhook_id: UUID) -> None:
+async def delete(ctx: Context, member: Member, webhook_id: UUID) -> None:
     """The endpoint and its delivery log go; nothing more is sent to it."""
-    await require_partner_member(user.sub, partner_id)
-    async with partner_change(ctx, partner_id) as change:
-        await _row(partner_id, webhook_id, locked=True)
+    async with partner_change(ctx, member.partner) as change:
+        await _row(member.partner, webhook_id, locked=True)
         await WebhookDelivery.delete().where(WebhookDelivery.endpoint == webhook_id)
         await WebhookEndpoint.delete().where(WebhookEndpoint.id == webhook_id)
         change.webhooks_changed()
 
 
-async def rotate_secret(
-    ctx: Context, user: models.User, partner_id: UUID, webhook_id: UUID
-) -> models.Webhook:
+async def rotate_secret(ctx: Context, member: Member, webhook_id: UUID) -> models.Webhook:
     """A new secret; the one it replaces keeps signing too for 24 hours."""
-    await require_partner_member(user.sub, partner_id)
     secret = new_secret()
-    async with partner_change(ctx, partner_id) as change:
-        row = await _row(partner_id, webhook_id, locked=True)
+    async with partner_change(ctx, member.partner) as change:
+        row = await _row(member.partner, webhook_id, locked=True)
         await WebhookEndpoint.update(
             {
                 WebhookEndpoint.secret: ctx.webhook_secrets.seal(secret, webhook_id.bytes),
@@ -163,7 +151,7 @@ async def rotate_secret(
                 WebhookEndpoint.previous_secret_until: change.now + PREVIOUS_SECRET_SIGNS_FOR,
             }
         ).where(WebhookEndpoint.id == webhook_id)
-    return view(await _row(partner_id, webhook_id), secret)
+    return view(await _row(member.partner, webhook_id), secret)
 
 
 async def _queue(
@@ -185,27 +173,18 @@ async def _queue(
     return delivery_view(row)
 
 
-async def send_test(
-    ctx: Context, user: models.User, partner_id: UUID, webhook_id: UUID
-) -> models.WebhookDelivery:
+async def send_test(ctx: Context, member: Member, webhook_id: UUID) -> models.WebhookDelivery:
     """Queue a `webhook.test` delivery to the endpoint."""
-    await require_partner_member(user.sub, partner_id)
-    async with partner_change(ctx, partner_id) as change:
-        await _row(partner_id, webhook_id)
+    async with partner_change(ctx, member.partner) as change:
+        await _row(member.partner, webhook_id)
         return await _queue(ctx, change, webhook_id, None, TEST_TYPE)
 
 
 async def deliveries(
-    ctx: Context,
-    user: models.User,
-    partner_id: UUID,
-    webhook_id: UUID,
-    limit: int,
-    cursor: str | None,
+    ctx: Context, member: Member, webhook_id: UUID, limit: int, cursor: str | None
 ) -> models.WebhookDeliveryPage:
     """The endpoint's deliveries, newest first."""
-    await require_partner_member(user.sub, partner_id)
-    await _row(partner_id, webhook_id)
+    await _row(member.partner, webhook_id)
     where: Any = WebhookDelivery.endpoint == webhook_id
     if cursor:
         if not cursor.isascii() or not cursor.isdigit() or len(cursor) > 18:
@@ -225,12 +204,11 @@ async def deliveries(
 
 
 async def redeliver(
-    ctx: Context, user: models.User, partner_id: UUID, webhook_id: UUID, delivery_id: int
+    ctx: Context, member: Member, webhook_id: UUID, delivery_id: int
 ) -> models.WebhookDelivery:
     """Queue the delivery's event again, as a new delivery with the same `webhook-id`."""
-    await require_partner_member(user.sub, partner_id)
-    async with partner_change(ctx, partner_id) as change:
-        await _row(partner_id, webhook_id)
+    async with partner_change(ctx, member.partner) as change:
+        await _row(member.partner, webhook_id)
         row = await found(
             WebhookDelivery.select(WebhookDelivery.event_seq, WebhookDelivery.type).where(
                 (WebhookDelivery.id == delivery_id) & (WebhookDelivery.endpoint == webhook_id)
