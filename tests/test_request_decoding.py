@@ -46,3 +46,7 @@ def test_a_caller_without_a_token_gets_401_whatever_the_body(api: Api, owner: Ca
     _, invitation = api.invited_client(owner, partner)
     url = f"/api/v1/partners/{partner}/invitations/{invitation['id']}/qr-token"
     assert_problem(api.http.post(url, json={"ttl_seconds": "300"}), 401, "unauthenticated")
+    forged = {"Authorization": "Bearer not-a-token"}
+    refused = api.http.post(url, json={"ttl_seconds": "300"}, headers=forged)
+    assert_problem(refused, 401, "unauthenticated")
+    assert_problem(owner.post(url, json={"ttl_seconds": "300"}), 400, "validation_failed")

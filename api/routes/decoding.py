@@ -6,9 +6,8 @@ strictly, so this request class converts it to the `data` type itself, strictly,
 hands the handler's signature model the finished Struct (which msgspec passes through
 unchanged). Errors take the form Litestar gives them, so they read the same.
 
-The body is read before dependencies run, but a caller without a valid access token must
-get 401 whatever the body: on a signed-in route a refused body is kept until the `user`
-dependency has checked the token (`raise_refused_body`).
+A caller without a valid access token gets 401 whatever the body: `guarded_bodies`
+(`api.routes.bodies`) checks the token before a body is read.
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ from litestar.exceptions import ValidationException
 from litestar.types import Empty
 
 _AT_PATH = re.compile(r" - at `\$\.?(.*)`$")
-_REFUSED = "refused_body"
 TOO_DEEP = "is nested too deeply"
 
 
@@ -34,18 +32,13 @@ class StrictRequest(Request[Any, Any, Any]):
             value = await super().json()  # malformed JSON fails here, as before
         except RecursionError:  # msgspec refuses deep nesting this way
             raise self._refusal(TOO_DEEP) from None
-        parameters = self.route_handler.parsed_fn_signature.parameters
-        data = parameters.get("data")
+        data = self.route_handler.parsed_fn_signature.parameters.get("data")
         if data is None or value is None:
             return value
         try:
             converted = msgspec.convert(value, data.annotation, strict=True, str_keys=True)
         except (msgspec.ValidationError, RecursionError) as exc:
-            refusal = self._refusal(TOO_DEEP if isinstance(exc, RecursionError) else str(exc))
-            if "user" not in parameters:
-                raise refusal from None
-            self.state[_REFUSED] = refusal
-            return value  # never reaches the handler: see raise_refused_body
+            raise self._refusal(TOO_DEEP if isinstance(exc, RecursionError) else str(exc)) from None
         self._json = self._connection_state.json = converted
         return converted
 
@@ -56,10 +49,3 @@ class StrictRequest(Request[Any, Any, Any]):
             detail=f"Validation failed for {self.method} {self.url.path}",
             extra=[{"message": message[: at.start()] if at else message, "key": key}],
         )
-
-
-def raise_refused_body(request: Request[Any, Any, Any]) -> None:
-    """Raise the 400 of a body that strict decoding refused, once the caller is known."""
-    refusal = request.state.get(_REFUSED)
-    if refusal is not None:
-        raise refusal

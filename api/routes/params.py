@@ -15,7 +15,6 @@ from api import addresses
 from api.auth import bearer_of, unauthenticated
 from api.languages import asked_language
 from api.routes.caching import etagged
-from api.routes.decoding import raise_refused_body
 from api.services import access, users
 from api.services.context import Context
 from mobile_contract import STATUS, TITLES, ErrorCode
@@ -45,13 +44,11 @@ def bearer_token(request: Request[Any, Any, Any]) -> str | None:
 
 
 async def current_user(request: Request[Any, Any, Any], ctx: Ctx) -> User:
-    """Dependency: the user of the request's bearer token, or 401 (and only then the 400
-    of a body that strict decoding refused)."""
+    """Dependency: the user of the request's bearer token, or 401."""
     token = bearer_token(request)
     if token is None:
         raise unauthenticated()
     user = await ctx.verifier.verify(token)
-    raise_refused_body(request)
     await users.remember(ctx, user, asked_language(request.headers.get("accept-language")))
     return user
 
