@@ -37,7 +37,7 @@ from api.routes.businesses import BusinessLinksController
 from api.routes.decoding import StrictRequest
 from api.routes.demo import demo_router
 from api.routes.health import healthz, metrics_text, readyz
-from api.routes.idempotency import once
+from api.routes.idempotency import once_per_key
 from api.routes.landing import LandingController
 from api.routes.mobile import MobileController
 from api.routes.params import current_user, partner_member
@@ -171,7 +171,7 @@ def create_app(settings: Settings, *, web_only: bool = False) -> Litestar:
         dependencies={
             "user": Provide(current_user),
             "member": Provide(partner_member),
-            "once": Provide(once),
+            "once": Provide(once_per_key),
         },
         security=[{"bearer": []}],
         middleware=[guarded_bodies, reject_unknown_query],

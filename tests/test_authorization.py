@@ -155,3 +155,22 @@ def test_a_business_member_who_is_not_admin_cannot_revoke(
         ]
         == "active"
     )
+
+
+def test_an_outsider_learns_nothing_from_a_query_the_partner_would_refuse(
+    api: Api, world: dict[str, Any]
+) -> None:
+    """A partner route asks who the caller is before it reads the query: an outsider gets
+    the 404 of any other path, a member the 400 of the query."""
+    mallory = api.user("mallory")
+    ids = world["ids"]
+    partner = ids["partner_id"]
+    for url in (
+        f"/api/v1/partners/{partner}/webhooks/{ids['webhook_id']}/deliveries?limit=0",
+        f"/api/v1/partners/{partner}/registration-links/"
+        f"{world['registration_link_id']}/poster.svg?lang=xx",
+    ):
+        outsider = mallory.get(url)
+        assert (outsider.status_code, outsider.json()["code"]) == (404, "not_found"), url
+        member = world["anna"].get(url)
+        assert (member.status_code, member.json()["code"]) == (400, "validation_failed"), url

@@ -23,7 +23,7 @@ from mobile_contract import ErrorCode
 from tests.conftest import LiveServer, _free_port, start_server, stop_server
 from tests.test_browser import CHROMIUM
 
-PAGES = Path(__file__).parent.parent / "api" / "demo_pages"
+ASSETS = Path(__file__).parent.parent / "api" / "demo_pages"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -366,7 +366,7 @@ def test_a_registration_link_with_its_qr_and_poster(demo: Demo, watched: Watched
 
 
 def test_every_error_code_has_a_sentence() -> None:
-    sentences = (PAGES / "errors.js").read_text()
+    sentences = (ASSETS / "errors.js").read_text()
     missing = [code.value for code in ErrorCode if f"  {code.value}: " not in sentences]
     assert missing == []
 

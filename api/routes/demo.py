@@ -3,8 +3,8 @@
 The pages (`api/templates/demo/`, on one layout; their scripts and styles in
 `api/demo_pages/`) use the public API like any dashboard or app; the sign-in travels in
 the URL fragment, which never reaches the server. The one route of their own is the mail
-viewer's list of the `file://` outbox. `create_app`
-registers this router only when `APP_ENV=dev`, so elsewhere these paths are 404.
+viewer's list of the `file://` outbox. `create_app` registers this router only when
+`APP_ENV=dev`, so elsewhere these paths are 404.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from litestar.static_files import create_static_files_router
 from api.routes.params import Ctx, CurrentUser, current_user
 from api.templates import ENV
 
-PAGES = Path(__file__).parent.parent / "demo_pages"
+ASSETS = Path(__file__).parent.parent / "demo_pages"
 MAX_MESSAGES = 100
 # The pages load only themselves and the API; message HTML is shown in a sandboxed
 # srcdoc frame (no scripts), which inherits this policy, hence inline styles and data:.
@@ -143,7 +143,7 @@ async def mail_page() -> Response[str]:
 def demo_router() -> Router:
     assets = create_static_files_router(
         path="/assets",
-        directories=[PAGES],
+        directories=[ASSETS],
         include_in_schema=False,
         cache_control=CacheControlHeader(no_cache=True),
     )

@@ -26,7 +26,7 @@ async def readyz() -> Readiness:
     """The database is reachable.
 
     503 while the database is unreachable or, on PostgreSQL, this process's change
-    listener has been down for more than a few seconds."""
+    listener has been down for more than 5 seconds."""
     try:
         await DB.run_querystring(_ping())
     except Exception:

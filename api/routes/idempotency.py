@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, TypeAlias, TypeVar
 
 import msgspec
@@ -10,7 +11,7 @@ from litestar import Response
 from litestar.di import NamedDependency
 from litestar.params import HeaderParameter
 
-from api.routes.params import AnyRequest, CurrentUser
+from api.routes.params import AnyRequest, Member
 from api.services import idempotency
 from mobile_contract.models import User
 
@@ -30,12 +31,15 @@ IdempotencyKeyHeader = Annotated[
 ]
 
 
+@dataclass(frozen=True, slots=True)
 class Once:
-    """A create under its `Idempotency-Key`: its answer, and for a repeat the first answer
-    again (the dependency `once` of the POSTs that create)."""
+    """A partner's create under its `Idempotency-Key`: its answer, and for a repeat the
+    first answer again (the dependency `once` of the POSTs that create clients and send
+    invitations)."""
 
-    def __init__(self, request: AnyRequest, user: User, key: str | None) -> None:
-        self.request, self.user, self.key = request, user, key
+    request: AnyRequest
+    user: User
+    key: str | None
 
     async def __call__(
         self, data: msgspec.Struct, answer_type: type[T], compute: Callable[[], Awaitable[T]]
@@ -56,11 +60,12 @@ class Once:
         return Response(body, status_code=answer.status_code, headers=headers)
 
 
-async def once(
-    request: AnyRequest, user: CurrentUser, idempotency_key: IdempotencyKeyHeader = None
+async def once_per_key(
+    request: AnyRequest, member: Member, idempotency_key: IdempotencyKeyHeader = None
 ) -> Once:
-    """Dependency: the request's `Idempotency-Key` (documented on each route using it)."""
-    return Once(request, user, idempotency_key)
+    """Dependency: the request's `Idempotency-Key` (documented on each route using it),
+    read once the caller is known to be a member (a non-member's key is never looked at)."""
+    return Once(request, member.user, idempotency_key)
 
 
 Idempotent: TypeAlias = NamedDependency[Once]

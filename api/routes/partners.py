@@ -66,7 +66,7 @@ class ClientsController(Controller):
         response_headers=[],
         middleware=[answered_from_memory(not_modified_in_memory)],
     )
-    async def list_clients(
+    async def list_clients(  # not `member`: the page reads membership and revision at once
         self,
         ctx: Ctx,
         user: CurrentUser,
@@ -277,7 +277,7 @@ class EventsController(Controller):
         **documented("listEvents", *IN_PARTNER, *INVALID, E.RATE_LIMITED),
         middleware=[refuse_capped_polls],
     )
-    async def list_events(
+    async def list_events(  # not `member`: a poll past the caps must cost no query
         self,
         ctx: Ctx,
         user: CurrentUser,

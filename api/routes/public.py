@@ -66,7 +66,6 @@ def _qr_image_route(kind: ImageKind) -> dict[str, Any]:
     return {
         **documented(f"getInvitationQr{kind.title()}", *GRANT, *INVALID, *UNAVAILABLE),
         "media_type": _MEDIA_TYPES[kind],
-        "summary": f"QR code ({kind.upper()}) of the universal link; valid tokens only",
         "middleware": [answered_from_memory(_image_in_memory)],
     }
 
@@ -87,12 +86,14 @@ class QRImageController(Controller):
     async def png(
         self, ctx: Ctx, request: AnyRequest, token: PathStr, scale: ImageScale = 8
     ) -> Response[bytes]:
+        """QR code (PNG) of the universal link; valid tokens only."""
         return await self._image(ctx, request, token, "png", scale)
 
     @get("/qr.svg", **_qr_image_route("svg"))
     async def svg(
         self, ctx: Ctx, request: AnyRequest, token: PathStr, scale: ImageScale = 8
     ) -> Response[bytes]:
+        """QR code (SVG) of the universal link; valid tokens only."""
         return await self._image(ctx, request, token, "svg", scale)
 
 

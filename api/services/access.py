@@ -39,11 +39,11 @@ async def partner_row(
 
 @dataclass(frozen=True, slots=True)
 class Member:
-    """A signed-in user found to be a member of a partner (`member_of`): whom the partner's
-    services act for, so that they need not ask again."""
+    """A signed-in user found to be a member of a partner: whom the partner's services act
+    for. Only `member_of` makes one, so that a service given one need not ask again."""
 
     user: models.User
-    partner: UUID
+    partner_id: UUID
 
 
 async def member_of(user: models.User, partner_id: UUID) -> Member:

@@ -83,8 +83,8 @@ async def _insert(change: PartnerChange, clients: list[models.Client]) -> None:
 
 
 async def create(ctx: Context, member: Member, data: models.ClientCreate) -> models.Client:
-    async with partner_change(ctx, member.partner) as change:
-        client = _new_client(member.partner, data, change.now, "manual")
+    async with partner_change(ctx, member.partner_id) as change:
+        client = _new_client(member.partner_id, data, change.now, "manual")
         await _insert(change, [client])
     return client
 
@@ -110,20 +110,20 @@ async def import_clients(
     for index, raw in enumerate(data.clients):
         try:
             row = msgspec.convert(raw, models.ClientCreate)
-            client = _new_client(member.partner, row, now, "import")
+            client = _new_client(member.partner_id, row, now, "import")
         except msgspec.ValidationError as exc:
             results.append(models.ImportResult(index=index, error=_row_error(exc)))
             continue
         created.append(client)
         results.append(models.ImportResult(index=index, client=client))
     if created:
-        async with partner_change(ctx, member.partner, now) as change:
+        async with partner_change(ctx, member.partner_id, now) as change:
             await _insert(change, created)
     return models.ImportResponse(results=results)
 
 
 async def get(ctx: Context, member: Member, client_id: UUID) -> models.Client:
-    return await _load_view(ctx, await _row(member.partner, client_id))
+    return await _load_view(ctx, await _row(member.partner_id, client_id))
 
 
 async def patch(
@@ -134,8 +134,8 @@ async def patch(
         for name in data.__struct_fields__
         if (value := getattr(data, name)) is not msgspec.UNSET
     }
-    async with partner_change(ctx, member.partner) as change:
-        row = await _row(member.partner, client_id, locked=True)
+    async with partner_change(ctx, member.partner_id) as change:
+        row = await _row(member.partner_id, client_id, locked=True)
         if changes:
             merged = row | {column._meta.name: value for column, value in changes.items()}
             keys = search.client_keys(
@@ -146,14 +146,14 @@ async def patch(
             await Client.update(changes).where(Client.id == client_id)
             fields = [name for name in data.__struct_fields__ if getattr(Client, name) in changes]
             change.emit(EventType.CLIENT_UPDATED, client=client_id, data={"fields": fields})
-        row = await _row(member.partner, client_id)
+        row = await _row(member.partner_id, client_id)
     return await _load_view(ctx, row)
 
 
 async def disconnect(ctx: Context, member: Member, client_id: UUID) -> models.Client:
     """Revoke the client's link; the client becomes `inactive`. Idempotent."""
-    async with partner_change(ctx, member.partner) as change:
-        row = await _row(member.partner, client_id, locked=True)
+    async with partner_change(ctx, member.partner_id) as change:
+        row = await _row(member.partner_id, client_id, locked=True)
         if row["status"] == "active":
             links = (
                 await Link.update({Link.status: "revoked", Link.revoked_at: change.now})
@@ -161,7 +161,7 @@ async def disconnect(ctx: Context, member: Member, client_id: UUID) -> models.Cl
                 .returning(Link.id)
             )
             await unlinked(change, client_id, links[0]["id"] if links else None, by="partner")
-            row = await _row(member.partner, client_id)
+            row = await _row(member.partner_id, client_id)
     return await _load_view(ctx, row)
 
 
@@ -199,10 +199,10 @@ async def back_to_inactive(
 
 async def invitations_of(ctx: Context, member: Member, client_id: UUID) -> models.InvitationList:
     """Every invitation of the client, newest first."""
-    await _row(member.partner, client_id)
+    await _row(member.partner_id, client_id)
     rows = (
         await Invitation.select()
-        .where((Invitation.client == client_id) & (Invitation.partner == member.partner))
+        .where((Invitation.client == client_id) & (Invitation.partner == member.partner_id))
         .order_by(Invitation.created_at, ascending=False)
         .order_by(Invitation.id, ascending=False)
     )
@@ -214,8 +214,8 @@ async def delete(ctx: Context, member: Member, client_id: UUID) -> None:
     """Erase a client that is not active, with its personal data: its invitations (emails,
     messages) and their queued mail and on-screen grants go; links it once had forget it;
     its events keep their ids and types, not their data. A `client.deleted` event says so."""
-    async with partner_change(ctx, member.partner) as change:
-        row = await _row(member.partner, client_id, locked=True)
+    async with partner_change(ctx, member.partner_id) as change:
+        row = await _row(member.partner_id, client_id, locked=True)
         if views.client_status(row, change.now) == "active":
             raise AppError(
                 ErrorCode.CLIENT_ALREADY_ACTIVE, "The client is linked; disconnect it first."
@@ -230,7 +230,7 @@ async def delete(ctx: Context, member: Member, client_id: UUID) -> None:
             await Invitation.delete().where(Invitation.client == client_id)
         await Link.update({Link.client: None}).where(Link.client == client_id)
         await Event.update({Event.data: "{}"}).where(
-            (Event.partner == member.partner) & (Event.client == client_id)
+            (Event.partner == member.partner_id) & (Event.client == client_id)
         )
         await Client.delete().where(Client.id == client_id)
         change.emit(EventType.CLIENT_DELETED, client=client_id)

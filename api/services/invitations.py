@@ -167,15 +167,15 @@ async def invite(ctx: Context, member: Member, data: models.InviteRequest) -> mo
     """Invite each listed client; each gets its own result, and an email is queued
     (unless `send_email` is false: then the invitation is for the on-screen QR only)."""
     results: list[models.InviteResult] = []
-    reminder_days = await reminders.partner_schedule(ctx, member.partner)
-    async with partner_change(ctx, member.partner) as change:
+    reminder_days = await reminders.partner_schedule(ctx, member.partner_id)
+    async with partner_change(ctx, member.partner_id) as change:
         now = change.now
         wanted = list(dict.fromkeys(data.client_ids))
         await lock(Client, *wanted)
         clients = {
             r["id"]: r
             for r in await Client.select().where(
-                (Client.partner == member.partner) & Client.id.is_in(wanted)
+                (Client.partner == member.partner_id) & Client.id.is_in(wanted)
             )
         }
         created: list[dict[str, Any]] = []
@@ -210,7 +210,7 @@ async def invite(ctx: Context, member: Member, data: models.InviteRequest) -> mo
             )
         if created:
             if data.send_email:
-                await sending.take_invites(ctx, member.partner, len(created), now)
+                await sending.take_invites(ctx, member.partner_id, len(created), now)
             if stale:
                 await _expire(change, Invitation.client.is_in(stale))
             await _queue(ctx, change, created, "invite")
@@ -246,7 +246,7 @@ async def _locked_invitation(partner_id: UUID, invitation_id: UUID) -> dict[str,
 
 
 async def get(ctx: Context, member: Member, invitation_id: UUID) -> models.Invitation:
-    return views.invitation(ctx, await _invitation_row(member.partner, invitation_id), utcnow())
+    return views.invitation(ctx, await _invitation_row(member.partner_id, invitation_id), utcnow())
 
 
 # What a resend replaces; an ended invitation keeps its status (see `resend`).
@@ -262,9 +262,9 @@ async def resend(
     that the client or the partner ended (`declined`, `revoked`, or `accepted` and since
     disconnected) keeps its status, the record of what happened; the new invitation
     follows it (`replaces`), and only the latest one can be resent."""
-    async with partner_change(ctx, member.partner) as change:
+    async with partner_change(ctx, member.partner_id) as change:
         now = change.now
-        old = await _locked_invitation(member.partner, invitation_id)
+        old = await _locked_invitation(member.partner_id, invitation_id)
         client = await one(Client.select().where(Client.id == old["client"]))
         status = views.invitation_status(old, now)
         if status == "superseded" or client["latest_invitation"] != old["id"]:
@@ -283,7 +283,7 @@ async def resend(
         if not client["email"]:
             raise AppError(ErrorCode.CLIENT_MISSING_EMAIL, "The client has no email address.")
         message = old["message"] if data.message is msgspec.UNSET else data.message
-        await sending.take_invites(ctx, member.partner, 1, now)
+        await sending.take_invites(ctx, member.partner_id, 1, now)
         new = _new_invitation(
             ctx,
             member.user,
@@ -291,7 +291,7 @@ async def resend(
             now,
             message=message,
             access_level=old["access_level"],
-            reminder_days=await reminders.partner_schedule(ctx, member.partner),
+            reminder_days=await reminders.partner_schedule(ctx, member.partner_id),
             replaces=old["id"],
         )
         if status in SUPERSEDABLE:
@@ -310,9 +310,9 @@ async def resend(
 
 async def revoke(ctx: Context, member: Member, invitation_id: UUID) -> models.Invitation:
     """Withdraw a pending (or expired) invitation; the client goes back to `inactive`."""
-    async with partner_change(ctx, member.partner) as change:
+    async with partner_change(ctx, member.partner_id) as change:
         now = change.now
-        row = await _locked_invitation(member.partner, invitation_id)
+        row = await _locked_invitation(member.partner_id, invitation_id)
         status = views.invitation_status(row, now)
         if status in ("superseded", "accepted", "declined"):
             raise await explained(state_error(status), row, member.user.sub)
@@ -324,7 +324,7 @@ async def revoke(ctx: Context, member: Member, invitation_id: UUID) -> models.In
             change.emit(
                 EventType.INVITATION_REVOKED, client=row["client"], invitation=invitation_id
             )
-            row = await _invitation_row(member.partner, invitation_id)
+            row = await _invitation_row(member.partner_id, invitation_id)
     return views.invitation(ctx, row, now)
 
 
@@ -340,7 +340,7 @@ async def qr_token(
 ) -> models.QRToken:
     """A short-lived token (and typed code) for a QR shown on the partner's own screen."""
     now = utcnow()
-    row = await _invitation_row(member.partner, invitation_id)
+    row = await _invitation_row(member.partner_id, invitation_id)
     status = views.invitation_status(row, now)
     if status != "pending":
         raise await explained(state_error(status), row, member.user.sub)

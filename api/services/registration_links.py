@@ -42,7 +42,7 @@ async def create(
             raise invalid("expires_at", "must be in the future")
     token_expires = (expires_at or now + OPEN_ENDED_TOKEN).replace(microsecond=0)
     link = RegistrationLink(
-        partner=member.partner,
+        partner=member.partner_id,
         label=data.label.strip() if data.label else None,
         token_id=new_token_id(),
         token_kid=ctx.keys.kid,
@@ -54,7 +54,7 @@ async def create(
         created_by=member.user.sub,
         created_at=now,
     )
-    async with partner_change(ctx, member.partner, now) as change:
+    async with partner_change(ctx, member.partner_id, now) as change:
         await link.save()
         change.emit(
             EventType.REGISTRATION_LINK_CREATED, data={"registration_link_id": str(link.id)}
@@ -71,20 +71,20 @@ async def _row(partner_id: UUID, link_id: UUID, *, locked: bool = False) -> dict
 async def list_links(ctx: Context, member: Member) -> models.RegistrationLinkList:
     rows = (
         await RegistrationLink.select()
-        .where(RegistrationLink.partner == member.partner)
+        .where(RegistrationLink.partner == member.partner_id)
         .order_by(RegistrationLink.created_at, ascending=False)
     )
     return models.RegistrationLinkList(items=[view(ctx, r) for r in rows])
 
 
 async def get(ctx: Context, member: Member, link_id: UUID) -> models.RegistrationLink:
-    return view(ctx, await _row(member.partner, link_id))
+    return view(ctx, await _row(member.partner_id, link_id))
 
 
 async def revoke(ctx: Context, member: Member, link_id: UUID) -> models.RegistrationLink:
     """Stop the link from working (idempotent); businesses already linked stay linked."""
-    async with partner_change(ctx, member.partner) as change:
-        row = await _row(member.partner, link_id, locked=True)
+    async with partner_change(ctx, member.partner_id) as change:
+        row = await _row(member.partner_id, link_id, locked=True)
         if row["revoked_at"] is None:
             await RegistrationLink.update({RegistrationLink.revoked_at: change.now}).where(
                 RegistrationLink.id == link_id
@@ -92,7 +92,7 @@ async def revoke(ctx: Context, member: Member, link_id: UUID) -> models.Registra
             change.emit(
                 EventType.REGISTRATION_LINK_REVOKED, data={"registration_link_id": str(link_id)}
             )
-            row = await _row(member.partner, link_id)
+            row = await _row(member.partner_id, link_id)
     return view(ctx, row)
 
 
@@ -104,8 +104,8 @@ class Poster(models.Response):
 
 
 async def poster(ctx: Context, member: Member, link_id: UUID) -> Poster:
-    row = await _row(member.partner, link_id)
-    partner = await Partner.select(Partner.name).where(Partner.id == member.partner).first()
+    row = await _row(member.partner_id, link_id)
+    partner = await Partner.select(Partner.name).where(Partner.id == member.partner_id).first()
     link = view(ctx, row)
     return Poster(
         partner_name=partner["name"] if partner else "",

@@ -75,12 +75,12 @@ async def update_partner(
         changes[Partner.vat_number] = data.vat_number
     if data.reminder_days is not msgspec.UNSET:
         changes[Partner.reminder_days] = reminders.checked(ctx, data.reminder_days)
-    async with partner_change(ctx, member.partner):
+    async with partner_change(ctx, member.partner_id):
         if changes:
-            await Partner.update(changes).where(Partner.id == member.partner)
+            await Partner.update(changes).where(Partner.id == member.partner_id)
         if data.reminder_days is not msgspec.UNSET:
-            await reminders.reschedule(member.partner, data.reminder_days)
-        row = await one(Partner.select().where(Partner.id == member.partner))
+            await reminders.reschedule(member.partner_id, data.reminder_days)
+        row = await one(Partner.select().where(Partner.id == member.partner_id))
     return _partner(ctx, row)
 
 

@@ -36,6 +36,7 @@ def event_types_column(types: list[EventType]) -> str:
 
 def view(row: dict[str, Any], secret: str | None = None) -> models.Webhook:
     event_types = [EventType(t) for t in row["event_types"].split(",") if t]
+    # `secret` always given: the row's column of that name holds it sealed
     return from_row(models.Webhook, row, event_types=event_types, secret=secret)
 
 
@@ -72,14 +73,14 @@ async def _row(partner_id: UUID, webhook_id: UUID, *, locked: bool = False) -> d
 async def create(ctx: Context, member: Member, data: models.WebhookCreate) -> models.Webhook:
     await check_url(ctx, data.url)
     webhook_id, secret = uuid4(), new_secret()
-    async with partner_change(ctx, member.partner) as change:
-        count = await WebhookEndpoint.count().where(WebhookEndpoint.partner == member.partner)
+    async with partner_change(ctx, member.partner_id) as change:
+        count = await WebhookEndpoint.count().where(WebhookEndpoint.partner == member.partner_id)
         if count >= MAX_ENDPOINTS:
             raise invalid("url", f"a partner has at most {MAX_ENDPOINTS} webhooks")
         await WebhookEndpoint.insert(
             WebhookEndpoint(
                 id=webhook_id,
-                partner=member.partner,
+                partner=member.partner_id,
                 url=data.url,
                 event_types=event_types_column(data.event_types),
                 description=data.description,
@@ -89,20 +90,20 @@ async def create(ctx: Context, member: Member, data: models.WebhookCreate) -> mo
             )
         )
         change.webhooks_changed()
-    return view(await _row(member.partner, webhook_id), secret)
+    return view(await _row(member.partner_id, webhook_id), secret)
 
 
 async def list_webhooks(ctx: Context, member: Member) -> models.WebhookList:
     rows = (
         await WebhookEndpoint.select()
-        .where(WebhookEndpoint.partner == member.partner)
+        .where(WebhookEndpoint.partner == member.partner_id)
         .order_by(WebhookEndpoint.created_at)
     )
     return models.WebhookList(items=[view(r) for r in rows])
 
 
 async def get(ctx: Context, member: Member, webhook_id: UUID) -> models.Webhook:
-    return view(await _row(member.partner, webhook_id))
+    return view(await _row(member.partner_id, webhook_id))
 
 
 async def update(
@@ -116,8 +117,8 @@ async def update(
         changes[WebhookEndpoint.event_types] = event_types_column(data.event_types)
     if data.description is None or isinstance(data.description, str):
         changes[WebhookEndpoint.description] = data.description
-    async with partner_change(ctx, member.partner) as change:
-        row = await _row(member.partner, webhook_id, locked=True)
+    async with partner_change(ctx, member.partner_id) as change:
+        row = await _row(member.partner_id, webhook_id, locked=True)
         if isinstance(data.status, str) and data.status != row["status"]:
             changes[WebhookEndpoint.status] = data.status
             changes[WebhookEndpoint.failing_since] = None
@@ -127,13 +128,13 @@ async def update(
             change.webhooks_changed()
         if changes:
             await WebhookEndpoint.update(changes).where(WebhookEndpoint.id == webhook_id)
-    return view(await _row(member.partner, webhook_id))
+    return view(await _row(member.partner_id, webhook_id))
 
 
 async def delete(ctx: Context, member: Member, webhook_id: UUID) -> None:
     """The endpoint and its delivery log go; nothing more is sent to it."""
-    async with partner_change(ctx, member.partner) as change:
-        await _row(member.partner, webhook_id, locked=True)
+    async with partner_change(ctx, member.partner_id) as change:
+        await _row(member.partner_id, webhook_id, locked=True)
         await WebhookDelivery.delete().where(WebhookDelivery.endpoint == webhook_id)
         await WebhookEndpoint.delete().where(WebhookEndpoint.id == webhook_id)
         change.webhooks_changed()
@@ -142,8 +143,8 @@ async def delete(ctx: Context, member: Member, webhook_id: UUID) -> None:
 async def rotate_secret(ctx: Context, member: Member, webhook_id: UUID) -> models.Webhook:
     """A new secret; the one it replaces keeps signing too for 24 hours."""
     secret = new_secret()
-    async with partner_change(ctx, member.partner) as change:
-        row = await _row(member.partner, webhook_id, locked=True)
+    async with partner_change(ctx, member.partner_id) as change:
+        row = await _row(member.partner_id, webhook_id, locked=True)
         await WebhookEndpoint.update(
             {
                 WebhookEndpoint.secret: ctx.webhook_secrets.seal(secret, webhook_id.bytes),
@@ -151,7 +152,7 @@ async def rotate_secret(ctx: Context, member: Member, webhook_id: UUID) -> model
                 WebhookEndpoint.previous_secret_until: change.now + PREVIOUS_SECRET_SIGNS_FOR,
             }
         ).where(WebhookEndpoint.id == webhook_id)
-    return view(await _row(member.partner, webhook_id), secret)
+    return view(await _row(member.partner_id, webhook_id), secret)
 
 
 async def _queue(
@@ -175,8 +176,8 @@ async def _queue(
 
 async def send_test(ctx: Context, member: Member, webhook_id: UUID) -> models.WebhookDelivery:
     """Queue a `webhook.test` delivery to the endpoint."""
-    async with partner_change(ctx, member.partner) as change:
-        await _row(member.partner, webhook_id)
+    async with partner_change(ctx, member.partner_id) as change:
+        await _row(member.partner_id, webhook_id)
         return await _queue(ctx, change, webhook_id, None, TEST_TYPE)
 
 
@@ -184,7 +185,7 @@ async def deliveries(
     ctx: Context, member: Member, webhook_id: UUID, limit: int, cursor: str | None
 ) -> models.WebhookDeliveryPage:
     """The endpoint's deliveries, newest first."""
-    await _row(member.partner, webhook_id)
+    await _row(member.partner_id, webhook_id)
     where: Any = WebhookDelivery.endpoint == webhook_id
     if cursor:
         if not cursor.isascii() or not cursor.isdigit() or len(cursor) > 18:
@@ -207,8 +208,8 @@ async def redeliver(
     ctx: Context, member: Member, webhook_id: UUID, delivery_id: int
 ) -> models.WebhookDelivery:
     """Queue the delivery's event again, as a new delivery with the same `webhook-id`."""
-    async with partner_change(ctx, member.partner) as change:
-        await _row(member.partner, webhook_id)
+    async with partner_change(ctx, member.partner_id) as change:
+        await _row(member.partner_id, webhook_id)
         row = await found(
             WebhookDelivery.select(WebhookDelivery.event_seq, WebhookDelivery.type).where(
                 (WebhookDelivery.id == delivery_id) & (WebhookDelivery.endpoint == webhook_id)
