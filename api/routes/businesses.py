@@ -1,8 +1,8 @@
 """Business routes: see and withdraw the partners' access to a business."""
 
-from litestar import Controller, get, post
+from litestar import Controller, get
 
-from api.routes.params import SIGNED_IN, Ctx, CurrentUser, E, PathId, documented
+from api.routes.params import SIGNED_IN, Ctx, CurrentUser, E, PathId, action, documented
 from api.services import links
 from mobile_contract import models
 
@@ -16,10 +16,12 @@ class BusinessLinksController(Controller):
         """Partners linked to this business."""
         return await links.business_links(user, business_id)
 
-    @post(
+    @action(
         "/{link_id:uuid}/revoke",
-        **documented("revokeBusinessLink", *SIGNED_IN, E.NOT_FOUND, E.NOT_BUSINESS_ADMIN),
-        status_code=200,
+        "revokeBusinessLink",
+        *SIGNED_IN,
+        E.NOT_FOUND,
+        E.NOT_BUSINESS_ADMIN,
     )
     async def revoke(
         self, ctx: Ctx, user: CurrentUser, business_id: PathId, link_id: PathId

@@ -1,6 +1,6 @@
 """Mobile app routes: preview, confirm or decline what a QR code, link or typed code grants."""
 
-from litestar import Controller, post
+from litestar import Controller
 from litestar.params import JSONBody
 
 from api.routes.bodies import MOBILE_BODY_MAX
@@ -14,8 +14,8 @@ from api.routes.params import (
     Ctx,
     CurrentUser,
     E,
+    action,
     client_address,
-    documented,
 )
 from api.services import mobile
 from mobile_contract import models
@@ -29,7 +29,7 @@ class MobileController(Controller):
     tags = ["mobile"]
     request_max_body_size = MOBILE_BODY_MAX
 
-    @post("/preview", **documented("previewInvitation", *GRANTING), status_code=200)
+    @action("/preview", "previewInvitation", *GRANTING)
     async def preview(
         self, ctx: Ctx, user: CurrentUser, request: AnyRequest, data: JSONBody[models.GrantRequest]
     ) -> models.Preview:
@@ -40,12 +40,8 @@ class MobileController(Controller):
         counted)."""
         return await mobile.preview(ctx, user, data, client_address(request, ctx))
 
-    @post(
-        "/confirm",
-        **documented(
-            "confirmInvitation", *GRANTING, E.NOT_BUSINESS_ADMIN, E.BUSINESS_ALREADY_LINKED
-        ),
-        status_code=200,
+    @action(
+        "/confirm", "confirmInvitation", *GRANTING, E.NOT_BUSINESS_ADMIN, E.BUSINESS_ALREADY_LINKED
     )
     async def confirm(
         self,
@@ -60,7 +56,7 @@ class MobileController(Controller):
         dead once used: 410 user_code_expired."""
         return await mobile.confirm(ctx, user, data, client_address(request, ctx))
 
-    @post("/decline", **documented("declineInvitation", *GRANTING), status_code=200)
+    @action("/decline", "declineInvitation", *GRANTING)
     async def decline(
         self, ctx: Ctx, user: CurrentUser, request: AnyRequest, data: JSONBody[models.GrantRequest]
     ) -> models.Invitation | models.RegistrationLinkDeclined:

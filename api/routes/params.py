@@ -5,7 +5,7 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeAlias
 from uuid import UUID
 
-from litestar import Request
+from litestar import Request, post
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIType, Operation, Reference, RequestBody, Schema
@@ -162,6 +162,13 @@ def documented(
         "operation_class": DocumentedOperation,
         "responses": problems(*codes) | (more or {}),
     }
+
+
+def action(path: str, operation_id: str, *codes: ErrorCode, **options: Any) -> post:
+    """A POST `documented` with `codes` that answers 200 with its result, not 201 Created:
+    an action on what exists (revoke, resend, preview…) or a batch whose answer holds a
+    result per row (import, invite). `options` are the route's others."""
+    return post(path, status_code=200, **documented(operation_id, *codes), **options)
 
 
 def json_body(container: Any, description: str = "OK") -> ResponseSpec:

@@ -22,6 +22,7 @@ from api.routes.params import (
     E,
     Member,
     PathId,
+    action,
     documented,
     json_body,
     with_etag,
@@ -41,10 +42,12 @@ class ClientsController(Controller):
         """Add a client to the partner's list."""
         return await once(data, models.Client, lambda: clients.create(ctx, member, data))
 
-    @post(
+    @action(
         "/import",
-        **documented("importClients", *IN_PARTNER, *INVALID, E.IDEMPOTENCY_CONFLICT),
-        status_code=200,
+        "importClients",
+        *IN_PARTNER,
+        *INVALID,
+        E.IDEMPOTENCY_CONFLICT,
         request_max_body_size=IMPORT_BODY_MAX,
     )
     async def import_clients(
@@ -161,11 +164,7 @@ class ClientsController(Controller):
         """Every invitation of a client, newest first."""
         return await clients.invitations_of(ctx, member, client_id)
 
-    @post(
-        "/{client_id:uuid}/disconnect",
-        **documented("disconnectClient", *IN_PARTNER),
-        status_code=200,
-    )
+    @action("/{client_id:uuid}/disconnect", "disconnectClient", *IN_PARTNER)
     async def disconnect(self, ctx: Ctx, member: Member, client_id: PathId) -> models.Client:
         """Revoke the client's link."""
         return await clients.disconnect(ctx, member, client_id)
@@ -175,12 +174,13 @@ class InvitationsController(Controller):
     path = "/partners/{partner_id:uuid}/invitations"
     tags = ["invitations"]
 
-    @post(
+    @action(
         "/",
-        **documented(
-            "inviteClients", *IN_PARTNER, *INVALID, E.IDEMPOTENCY_CONFLICT, E.RATE_LIMITED
-        ),
-        status_code=200,
+        "inviteClients",
+        *IN_PARTNER,
+        *INVALID,
+        E.IDEMPOTENCY_CONFLICT,
+        E.RATE_LIMITED,
         request_max_body_size=INVITE_BODY_MAX,
     )
     async def invite(
@@ -227,16 +227,13 @@ class InvitationsController(Controller):
         status, and the new invitation follows it."""
         return await invitations.resend(ctx, member, invitation_id, data or models.ResendRequest())
 
-    @post(
+    @action(
         "/{invitation_id:uuid}/revoke",
-        **documented(
-            "revokeInvitation",
-            *IN_PARTNER,
-            E.INVITATION_ALREADY_ACCEPTED,
-            E.INVITATION_DECLINED,
-            E.INVITATION_SUPERSEDED,
-        ),
-        status_code=200,
+        "revokeInvitation",
+        *IN_PARTNER,
+        E.INVITATION_ALREADY_ACCEPTED,
+        E.INVITATION_DECLINED,
+        E.INVITATION_SUPERSEDED,
     )
     async def revoke(self, ctx: Ctx, member: Member, invitation_id: PathId) -> models.Invitation:
         """Withdraw an invitation."""

@@ -15,6 +15,7 @@ from api.routes.params import (
     Ctx,
     Member,
     PathId,
+    action,
     documented,
     with_etag,
 )
@@ -46,11 +47,7 @@ class RegistrationLinksController(Controller):
         """One registration link."""
         return await registration_links.get(ctx, member, link_id)
 
-    @post(
-        "/{link_id:uuid}/revoke",
-        **documented("revokeRegistrationLink", *IN_PARTNER),
-        status_code=200,
-    )
+    @action("/{link_id:uuid}/revoke", "revokeRegistrationLink", *IN_PARTNER)
     async def revoke(self, ctx: Ctx, member: Member, link_id: PathId) -> models.RegistrationLink:
         """Stop a registration link from working."""
         return await registration_links.revoke(ctx, member, link_id)

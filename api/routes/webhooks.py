@@ -7,7 +7,7 @@ from typing import Annotated
 from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from api.routes.params import IN_PARTNER, INVALID, Ctx, Member, PathId, documented
+from api.routes.params import IN_PARTNER, INVALID, Ctx, Member, PathId, action, documented
 from api.services import webhooks
 from mobile_contract import models
 
@@ -51,11 +51,7 @@ class WebhooksController(Controller):
         """Remove an endpoint and its delivery log; nothing more is sent to it."""
         await webhooks.delete(ctx, member, webhook_id)
 
-    @post(
-        "/{webhook_id:uuid}/rotate-secret",
-        **documented("rotateWebhookSecret", *READ),
-        status_code=200,
-    )
+    @action("/{webhook_id:uuid}/rotate-secret", "rotateWebhookSecret", *READ)
     async def rotate_secret(self, ctx: Ctx, member: Member, webhook_id: PathId) -> models.Webhook:
         """A new secret; for 24 hours deliveries are signed by the old one too."""
         return await webhooks.rotate_secret(ctx, member, webhook_id)
