@@ -11,15 +11,12 @@ from api.routes.params import IN_PARTNER, INVALID, Ctx, Member, PathId, action, 
 from api.services import webhooks
 from mobile_contract import models
 
-WRITE = (*IN_PARTNER, *INVALID)
-READ = IN_PARTNER
-
 
 class WebhooksController(Controller):
     path = "/partners/{partner_id:uuid}/webhooks"
     tags = ["webhooks"]
 
-    @post("/", **documented("createWebhook", *WRITE))
+    @post("/", **documented("createWebhook", *IN_PARTNER, *INVALID))
     async def create(
         self, ctx: Ctx, member: Member, data: JSONBody[models.WebhookCreate]
     ) -> models.Webhook:
@@ -29,39 +26,44 @@ class WebhooksController(Controller):
         `event_types` absent or empty: every type."""
         return await webhooks.create(ctx, member, data)
 
-    @get("/", **documented("listWebhooks", *READ))
+    @get("/", **documented("listWebhooks", *IN_PARTNER))
     async def list_webhooks(self, ctx: Ctx, member: Member) -> models.WebhookList:
-        """The endpoints."""
+        """The partner's endpoints, oldest first.
+
+        Without their `secret`, which only create and rotate-secret show."""
         return await webhooks.list_webhooks(ctx, member)
 
-    @get("/{webhook_id:uuid}", **documented("getWebhook", *READ))
+    @get("/{webhook_id:uuid}", **documented("getWebhook", *IN_PARTNER))
     async def get_webhook(self, ctx: Ctx, member: Member, webhook_id: PathId) -> models.Webhook:
-        """One endpoint."""
+        """One endpoint, without its `secret`."""
         return await webhooks.get(ctx, member, webhook_id)
 
-    @patch("/{webhook_id:uuid}", **documented("updateWebhook", *WRITE))
+    @patch("/{webhook_id:uuid}", **documented("updateWebhook", *IN_PARTNER, *INVALID))
     async def update(
         self, ctx: Ctx, member: Member, webhook_id: PathId, data: JSONBody[models.WebhookPatch]
     ) -> models.Webhook:
         """Change an endpoint's URL, event types, description or status."""
         return await webhooks.update(ctx, member, webhook_id, data)
 
-    @delete("/{webhook_id:uuid}", **documented("deleteWebhook", *READ))
+    @delete("/{webhook_id:uuid}", **documented("deleteWebhook", *IN_PARTNER))
     async def delete_webhook(self, ctx: Ctx, member: Member, webhook_id: PathId) -> None:
         """Remove an endpoint and its delivery log; nothing more is sent to it."""
         await webhooks.delete(ctx, member, webhook_id)
 
-    @action("/{webhook_id:uuid}/rotate-secret", "rotateWebhookSecret", *READ)
+    @action("/{webhook_id:uuid}/rotate-secret", "rotateWebhookSecret", *IN_PARTNER)
     async def rotate_secret(self, ctx: Ctx, member: Member, webhook_id: PathId) -> models.Webhook:
         """A new secret; for 24 hours deliveries are signed by the old one too."""
         return await webhooks.rotate_secret(ctx, member, webhook_id)
 
-    @post("/{webhook_id:uuid}/test", **documented("testWebhook", *READ), status_code=202)
+    @post("/{webhook_id:uuid}/test", **documented("testWebhook", *IN_PARTNER), status_code=202)
     async def test(self, ctx: Ctx, member: Member, webhook_id: PathId) -> models.WebhookDelivery:
         """Queue a `webhook.test` delivery to the endpoint."""
         return await webhooks.send_test(ctx, member, webhook_id)
 
-    @get("/{webhook_id:uuid}/deliveries", **documented("listWebhookDeliveries", *WRITE))
+    @get(
+        "/{webhook_id:uuid}/deliveries",
+        **documented("listWebhookDeliveries", *IN_PARTNER, *INVALID),
+    )
     async def deliveries(
         self,
         ctx: Ctx,
@@ -77,7 +79,7 @@ class WebhooksController(Controller):
 
     @post(
         "/{webhook_id:uuid}/deliveries/{delivery_id:int}/redeliver",
-        **documented("redeliverWebhookDelivery", *READ),
+        **documented("redeliverWebhookDelivery", *IN_PARTNER),
         status_code=202,
     )
     async def redeliver(
