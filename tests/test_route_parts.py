@@ -46,7 +46,7 @@ def test_a_row_becomes_a_struct_by_column_names() -> None:
     )
     revoked = from_row(models.Link, row, status="revoked", partner_name=None)
     assert revoked.status == "revoked" and revoked.partner_name is None
-    with pytest.raises(KeyError, match=r"Link\.partner_name: no such column"):
+    with pytest.raises(KeyError, match="partner_name"):
         from_row(models.Link, row)  # a field with a default is not quietly left at it
 
 

@@ -25,26 +25,16 @@ NO_URLS: dict[str, str | None] = {
 
 def from_row(model: type[S], row: Mapping[str, Any], **given: Any) -> S:
     """`model` made from a database row: each field not `given` from the column of its name,
-    or a reference field `x_id` from column `x` (`partner_id` from `partner`). A field
-    that is neither given nor in the row is a KeyError, as a forgotten column should be."""
-    values = dict(given)
-    for field, reference in _columns(model):
-        if field in values:
-            continue
-        if field in row:
-            values[field] = row[field]
-        elif reference is not None and reference in row:
-            values[field] = row[reference]
-        else:
-            raise KeyError(f"{model.__name__}.{field}: no such column in the row")
-    return model(**values)
+    a reference field `x_id` from column `x` (`partner_id` from `partner`). A column the
+    row lacks is a KeyError, as it should be when a query forgot it."""
+    return model(**{f: row[c] for f, c in _columns(model) if f not in given}, **given)
 
 
 @functools.cache
-def _columns(model: type[msgspec.Struct]) -> tuple[tuple[str, str | None], ...]:
-    """Each field of `model`, with the reference column it may come from."""
+def _columns(model: type[msgspec.Struct]) -> tuple[tuple[str, str], ...]:
+    """Each field of `model` with the column it comes from."""
     return tuple(
-        (field, field.removesuffix("_id") if field.endswith("_id") else None)
+        (field, field.removesuffix("_id") if field.endswith("_id") else field)
         for field in model.__struct_fields__
     )
 
