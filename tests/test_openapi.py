@@ -8,6 +8,7 @@ from typing import Any
 
 from litestar.testing import TestClient
 
+from api.app import create_app
 from mobile_contract import STATUS, ErrorCode
 
 SNAPSHOT = Path(__file__).parent.parent / "mobile_contract" / "openapi.json"
@@ -92,6 +93,23 @@ def test_every_operation_has_a_stable_camel_case_id_and_a_tag() -> None:
     assert len(ids) == len(set(ids))
     assert set(ids) >= CONTRACT_OPERATION_IDS
     assert [(m, p) for m, p, op in operations(schema) if len(op.get("tags", [])) != 1] == []
+
+
+def test_every_operation_is_documented_by_its_handler_docstring(settings: Any) -> None:
+    """The first paragraph is the summary, the rest the description
+    (`api.routes.params.DocumentedOperation`)."""
+    app = create_app(settings)
+    documented = [
+        handler
+        for route in app.routes
+        for handler in getattr(route, "route_handlers", [])
+        if handler.resolve_include_in_schema()
+    ]
+    assert len(documented) > 40
+    for handler in documented:
+        name = handler.handler_name
+        assert handler.summary is None and handler.description is None, name
+        assert handler.fn.__doc__, f"{name} has no docstring"
 
 
 def _is_named(schema: dict[str, Any]) -> bool:

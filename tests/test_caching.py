@@ -1,53 +1,16 @@
-"""The parts routes are made of: rows become contract Structs (`views.from_row`), a GET
-with an ETag is tagged by its middleware (`caching.etagged`), and a handler's docstring
-is its operation's documentation (`params.DocumentedOperation`)."""
+"""The ETag of a GET that dashboards poll (`api.routes.caching.etagged`), on its own; the
+same through the API: `tests/test_clients.py`."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-from datetime import UTC, datetime
 from typing import Any
-from uuid import uuid4
 
 import pytest
 from litestar.types import Message, Receive, Scope, Send
 
-from api.app import create_app
 from api.routes.caching import etagged
-from api.services.views import from_row
-from mobile_contract import models
-
-NOW = datetime(2026, 12, 3, tzinfo=UTC)
-
-
-def test_a_row_becomes_a_struct_by_column_names() -> None:
-    link_id, partner, business = uuid4(), uuid4(), uuid4()
-    row = {
-        "id": link_id,
-        "partner": partner,
-        "business": business,
-        "client": uuid4(),  # a column the model has no field for
-        "access_level": "full",
-        "status": "active",
-        "created_at": NOW,
-        "revoked_at": None,
-    }
-    link = from_row(models.Link, row, partner_name="Accountants & Co")
-    assert link == models.Link(
-        id=link_id,
-        partner_id=partner,
-        business_id=business,
-        access_level="full",
-        status="active",
-        created_at=NOW,
-        revoked_at=None,
-        partner_name="Accountants & Co",
-    )
-    revoked = from_row(models.Link, row, status="revoked", partner_name=None)
-    assert revoked.status == "revoked" and revoked.partner_name is None
-    with pytest.raises(KeyError, match="partner_name"):
-        from_row(models.Link, row)  # a field with a default is not quietly left at it
 
 
 def _answered(
@@ -56,7 +19,8 @@ def _answered(
     """What `etagged` sends for a route that sends `start` and then `bodies`."""
 
     async def route(scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", **start})  # type: ignore[typeddict-item]
+        status, headers = start["status"], start["headers"]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         for n, body in enumerate(bodies, 1):
             more = n < len(bodies)
             await send({"type": "http.response.body", "body": body, "more_body": more})
@@ -104,18 +68,3 @@ def test_etagged_passes_other_answers_as_they_are(status: int, bodies: list[byte
             for n, body in enumerate(bodies, 1)
         ),
     ]
-
-
-def test_every_operation_is_documented_by_its_handler_docstring(settings: Any) -> None:
-    app = create_app(settings)
-    documented = [
-        handler
-        for route in app.routes
-        for handler in getattr(route, "route_handlers", [])
-        if handler.resolve_include_in_schema()
-    ]
-    assert len(documented) > 40
-    for handler in documented:
-        name = handler.handler_name
-        assert handler.summary is None and handler.description is None, name
-        assert handler.fn.__doc__, f"{name} has no docstring"
