@@ -35,7 +35,7 @@ test-postgres: install
 lint: install
 	$(VENV)/bin/ruff check api db mobile_contract tests bench
 	$(VENV)/bin/ruff format --check api db mobile_contract tests bench
-	$(VENV)/bin/mypy api db mobile_contract
+	$(VENV)/bin/mypy api db mobile_contract bench
 
 # The benchmark table (about 5 minutes; installs wrk and postgresql if missing).
 bench: install

@@ -12,7 +12,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,7 +72,7 @@ class Server:
     """`python -m api serve` (granian, one worker) on its own database and keys; with
     `web_only`, HTTP alone, and `background()` runs `python -m api worker` beside it."""
 
-    def __init__(self, web_only: bool = False, **env: str) -> None:
+    def __init__(self, env: Mapping[str, str], web_only: bool = False) -> None:
         self.web_only = web_only
         self.dir = Path(tempfile.mkdtemp(prefix="invites-bench-"))
         self.port = free_port()
@@ -92,7 +92,7 @@ class Server:
                 "INVITES_PER_PARTNER_PER_DAY": "10000000",
                 "INVITES_PER_NEW_PARTNER_PER_DAY": "10000000",
             }
-            | env
+            | dict(env)
         )
         self.process: subprocess.Popen[bytes] | None = None
 

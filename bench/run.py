@@ -22,6 +22,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -98,9 +99,7 @@ class Dashboard:
         tokens, seconds = [], []
         for start in range(0, len(client_ids), 1000):
             body = {"client_ids": client_ids[start : start + 1000], "message": "Welcome!"}
-            took, response = timed(
-                lambda b=body: self.http.post(f"{self.path}/invitations", json=b)
-            )  # type: ignore[misc]
+            took, response = timed(partial(self.http.post, f"{self.path}/invitations", json=body))
             seconds.append(took)
             tokens += [
                 r["invitation"]["url"].rsplit("/i/", 1)[1] for r in response.json()["results"]
@@ -204,8 +203,8 @@ def postgres() -> None:
     bare_app = Served("bench.bare_app", "/healthz")
     receiver = Served("bench.receiver", "/count")
     mail = f"smtp://127.0.0.1:{sink.port}"
-    held = {f"LONGPOLLS_PER_{scope}": str(HELD_POLLS) for scope in ("USER", "PARTNER", "PROCESS")}
-    with sink, bare_app, receiver, Server(MAIL_URL=mail, **held, **PRODUCTION) as server:
+    poll_caps = {f"LONGPOLLS_PER_{s}": str(HELD_POLLS) for s in ("USER", "PARTNER", "PROCESS")}
+    with sink, bare_app, receiver, Server({"MAIL_URL": mail} | poll_caps | PRODUCTION) as server:
         time.sleep(2)
         at_rest = rss_mb(server.worker)
         anna = Dashboard(server, "Polled Accountants")
@@ -372,7 +371,7 @@ def webhooks_beside() -> None:
     stopped: its background work would take these deliveries too)."""
     print("\npostgresql: webhooks, API and a worker process", flush=True)
     receiver = Served("bench.receiver", "/count")
-    with receiver, Server(web_only=True, **PRODUCTION) as server, server.background():
+    with receiver, Server(PRODUCTION, web_only=True) as server, server.background():
         anna = Dashboard(server, "Polled Accountants")
         anna.import_clients(200)
         listed = f"{server.base_url}{anna.path}/clients?limit=50"
@@ -432,7 +431,7 @@ def sqlite() -> None:
     environment = {"DATABASE_URL": f"sqlite:///{folder / 'bench.db'}"}
     bare_app = Served("bench.bare_app", "/healthz")
     mail = f"smtp://127.0.0.1:{sink.port}"
-    with sink, bare_app, Server(MAIL_URL=mail, **environment, **PRODUCTION) as server:
+    with sink, bare_app, Server({"MAIL_URL": mail} | environment | PRODUCTION) as server:
         print("\nsqlite", flush=True)
         anna = Dashboard(server, "Polled Accountants")
         _, ids = anna.import_clients(200)

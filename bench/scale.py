@@ -67,7 +67,7 @@ class Partner:
 
     def deep_page(self) -> str:
         """The URL of page DEEP_PAGE of the list, by following cursors."""
-        cursor = None
+        cursor = ""
         for _ in range(DEEP_PAGE - 1):
             query = {"limit": 50} | ({"cursor": cursor} if cursor else {})
             cursor = self.http.get(f"{self.path}/clients", params=query).json()["next_cursor"]
@@ -182,7 +182,7 @@ def postgres(row: Row, production: dict[str, str]) -> None:
     sink = SMTPSink()
     mail = f"smtp://127.0.0.1:{sink.port}"
     with sink:
-        one_process = Server(DATABASE_URL=url, MAIL_URL=mail, **production)
+        one_process = Server({"DATABASE_URL": url, "MAIL_URL": mail} | production)
         with one_process as server:
             started = time.perf_counter()
             large = Partner(server, "Large Accountants", LARGE)
@@ -195,13 +195,13 @@ def postgres(row: Row, production: dict[str, str]) -> None:
         # The same signing key: the emails left to send carry the first server's tokens.
         key = one_process.env["INVITE_SIGNING_KEY_FILE"]
         environment = {"DATABASE_URL": url, "MAIL_URL": mail, "INVITE_SIGNING_KEY_FILE": key}
-        with Server(web_only=True, **environment, **production) as server:
+        with Server(environment | production, web_only=True) as server:
             sending_beside(row, server, sink, large)
 
 
 def sqlite(row: Row, production: dict[str, str], folder: str) -> None:
     url = f"sqlite:///{folder}/scale.db"
-    with Server(DATABASE_URL=url, **production) as server:
+    with Server({"DATABASE_URL": url} | production) as server:
         large = Partner(server, "Large Accountants", LARGE)
         small = Partner(server, "Small Accountants", SMALL)
         search("sqlite: ", row, large, "(no index serves it: a scan)")

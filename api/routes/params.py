@@ -2,6 +2,7 @@
 operation is documented (its operationId and the problem answers it can give)."""
 
 from dataclasses import dataclass, replace
+from http import HTTPStatus
 from typing import Any, TypeAlias
 from uuid import UUID
 
@@ -171,9 +172,12 @@ def action(path: str, operation_id: str, *codes: ErrorCode, **options: Any) -> p
     return post(path, status_code=200, **documented(operation_id, *codes), **options)
 
 
-def json_body(container: Any, description: str = "OK") -> ResponseSpec:
-    """A success body that a handler returns as a raw `Response` (e.g. with an ETag)."""
-    return ResponseSpec(data_container=container, generate_examples=False, description=description)
+def json_body(container: Any) -> ResponseSpec:
+    """A 200 body that a handler returns as a raw `Response` (e.g. with an ETag), described
+    as Litestar describes the 200 of the routes that return their model."""
+    return ResponseSpec(
+        data_container=container, generate_examples=False, description=HTTPStatus.OK.description
+    )
 
 
 NOT_MODIFIED = {
