@@ -7,7 +7,8 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -138,6 +139,35 @@ def watched(browser: BrowserContext, demo: Demo) -> Iterator[Watched]:
 
 def client_row(page: Page, name: str) -> Any:
     return page.locator("#client-list li").filter(has=page.get_by_role("button", name=name))
+
+
+@contextmanager
+def partner_api(demo: Demo) -> Iterator[tuple[httpx.Client, str]]:
+    """The API as the dashboard's user, and the path of its partner."""
+    token = demo.dashboard.split("#token=", 1)[1]
+    with httpx.Client(
+        base_url=f"{demo.server.base_url}/api/v1", headers={"Authorization": f"Bearer {token}"}
+    ) as http:
+        yield http, f"/partners/{http.get('/me').json()['partners'][0]['id']}"
+
+
+Imported = Callable[[list[str]], None]
+
+
+@pytest.fixture
+def imported(demo: Demo) -> Iterator[Imported]:
+    """Imports clients of these names to the demo partner; erases them after the test."""
+    ids: list[str] = []
+    with partner_api(demo) as (http, partner):
+
+        def add(names: list[str]) -> None:
+            rows = [{"name": name} for name in names]
+            results = http.post(f"{partner}/clients/import", json={"clients": rows}).json()
+            ids.extend(result["client"]["id"] for result in results["results"])
+
+        yield add
+        for client_id in ids:
+            assert http.delete(f"{partner}/clients/{client_id}").status_code == 204
 
 
 def test_the_seed_story_from_invite_to_active_without_a_reload(
@@ -274,16 +304,11 @@ def test_user_given_strings_stay_text(demo: Demo, watched: Watched) -> None:
 def test_an_edit_in_progress_survives_a_change_made_elsewhere(demo: Demo, watched: Watched) -> None:
     """The details form keeps what is typed while the client changes elsewhere (the feed
     redraws the panel), and saving sends only the fields changed in the form."""
-    token = demo.dashboard.split("#token=", 1)[1]
-    with httpx.Client(
-        base_url=f"{demo.server.base_url}/api/v1", headers={"Authorization": f"Bearer {token}"}
-    ) as http:
-        partner = http.get("/me").json()["partners"][0]["id"]
+    with partner_api(demo) as (http, partner):
         created = http.post(
-            f"/partners/{partner}/clients",
-            json={"name": "Atelier Roux", "vat_number": "BE0111111111"},
+            f"{partner}/clients", json={"name": "Atelier Roux", "vat_number": "BE0111111111"}
         )
-        client = f"/partners/{partner}/clients/{created.json()['id']}"
+        client = f"{partner}/clients/{created.json()['id']}"
         dashboard = watched.open(demo.dashboard)
         dashboard.get_by_role("button", name="Atelier Roux", exact=True).click()
         dashboard.get_by_text("Check and correct the details").click()
@@ -362,6 +387,89 @@ def test_a_registration_link_with_its_qr_and_poster(demo: Demo, watched: Watched
     )
     link.get_by_role("button", name="Revoke").click()
     expect(link).to_contain_text("revoked")
+    watched.check()
+
+
+class Held(list[Route]):
+    """Requests held back by `browser.route(match, held.hold)`, let go later."""
+
+    def hold(self, route: Route) -> None:
+        self.append(route)
+
+
+def next_page(url: str) -> bool:
+    return "/clients?" in url and "cursor=" in url
+
+
+def test_show_more_pages_on_and_a_page_asked_before_a_redraw_is_dropped(
+    browser: BrowserContext, demo: Demo, watched: Watched, imported: Imported
+) -> None:
+    """The "Show more" button adds the next 50 rows. A page still on its way when the list
+    is drawn anew (here: a client created elsewhere, told by the feed) would follow rows it
+    was not asked after, so it is dropped, and "Show more" asks again after the new rows."""
+    imported([f"Paged {n:02}" for n in range(1, 61)])
+    dashboard = watched.open(demo.dashboard)
+    rows = dashboard.locator("#client-list li")
+    more = dashboard.get_by_role("button", name="Show more")
+    dashboard.get_by_label("Search").fill("Paged")
+    expect(rows).to_have_count(50)
+    more.click()
+    expect(rows).to_have_count(60)
+    expect(more).to_be_hidden()
+
+    dashboard.get_by_role("tab", name="Invited", exact=True).click()
+    dashboard.get_by_role("tab", name="Inactive", exact=True).click()
+    expect(rows).to_have_count(50)
+    held = Held()
+    browser.route(next_page, held.hold)
+    try:
+        more.click()
+        expect(more).to_be_disabled()
+        with dashboard.expect_response(
+            lambda answer: "/clients?" in answer.url and answer.status == 200
+        ) as redrawn:
+            imported(["Paged 61"])
+        assert not next_page(redrawn.value.url)
+        [page_asked_before] = held
+        page_asked_before.continue_()
+        expect(more).to_be_enabled()
+    finally:
+        browser.unroute(next_page)
+    expect(rows).to_have_count(50)
+    more.click()
+    expect(rows).to_have_count(61)
+    expect(more).to_be_hidden()
+    watched.check()
+
+
+def older_search(url: str) -> bool:
+    return "search=Latest+1" in url
+
+
+def test_only_the_latest_list_asked_is_drawn(
+    browser: BrowserContext, demo: Demo, watched: Watched, imported: Imported
+) -> None:
+    """Typing on while a list is on its way: the answer to the older search, coming last,
+    does not land on the newer one."""
+    imported([f"Latest {n}" for n in range(10, 30)])
+    dashboard = watched.open(demo.dashboard)
+    names = dashboard.locator("#client-list li button.linklike")
+    newer = [f"Latest {n}" for n in range(20, 30)]
+    held = Held()
+    browser.route(older_search, held.hold)
+    try:
+        with dashboard.expect_request(lambda request: older_search(request.url)):
+            dashboard.get_by_label("Search").fill("Latest 1")
+        dashboard.get_by_label("Search").fill("Latest 2")
+        expect(names).to_have_count(10)
+        assert sorted(names.all_inner_texts()) == newer
+        [older_answer] = held
+        with dashboard.expect_event("requestfinished", lambda r: older_search(r.url)):
+            older_answer.continue_()
+    finally:
+        browser.unroute(older_search)
+    dashboard.wait_for_timeout(300)  # time to draw it, were it drawn
+    assert sorted(names.all_inner_texts()) == newer
     watched.check()
 
 
