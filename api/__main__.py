@@ -24,8 +24,9 @@ def _fail(message: str) -> None:
 
 def refuse_dev_defaults_in_public(host: str) -> None:
     """Serving beyond this machine with APP_ENV unset would run on generated development
-    secrets: that must be said, so APP_ENV is then required (`dev` or `prod`)."""
-    if "APP_ENV" in os.environ or _is_loopback(host):
+    secrets: that must be said, so APP_ENV is then required (`dev` or `prod`). An empty
+    value is unset, as for every setting."""
+    if os.environ.get("APP_ENV") or _is_loopback(host):
         return
     raise ConfigError(
         f"APP_ENV is not set while serving on {host}: set APP_ENV=prod"

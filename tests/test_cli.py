@@ -103,9 +103,17 @@ def test_token_signs_in(test_client: Any) -> None:
     assert me.json()["user"] == {"sub": "cli-user", "email": "cli@example.com", "name": "Cli"}
 
 
-@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.10", "::", "invites.example"])
-def test_serving_beyond_loopback_without_app_env_refuses_to_start(host: str) -> None:
+@pytest.mark.parametrize(
+    ("host", "app_env"),
+    # An empty APP_ENV is unset, as for every setting: the settings would serve dev.
+    [("0.0.0.0", None), ("192.0.2.10", None), ("::", None), ("invites.example", None), ("::", "")],
+)
+def test_serving_beyond_loopback_without_app_env_refuses_to_start(
+    host: str, app_env: str | None
+) -> None:
     environment = {k: v for k, v in os.environ.items() if k != "APP_ENV"}
+    if app_env is not None:
+        environment["APP_ENV"] = app_env
     result = subprocess.run(
         [sys.executable, "-m", "api", "serve", "--host", host, "--port", "1"],
         cwd=ROOT,
