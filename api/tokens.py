@@ -88,35 +88,43 @@ def _load_private_key(path: Path, *, create: bool) -> Ed25519PrivateKey:
     return key
 
 
-def _load_public_key(path: Path) -> Ed25519PublicKey:
+def _load_previous_key(path: Path) -> Ed25519PrivateKey | Ed25519PublicKey:
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"INVITE_PREVIOUS_KEY_FILES {path}: {exc.strerror}") from None
     try:
         if b"PRIVATE KEY" in data:
-            private = serialization.load_pem_private_key(data, password=None)
-            key: Any = private.public_key()
+            key: Any = serialization.load_pem_private_key(data, password=None)
         else:
             key = serialization.load_pem_public_key(data)
     except ValueError:
         raise ConfigError(f"INVITE_PREVIOUS_KEY_FILES {path}: not a PEM key") from None
-    if not isinstance(key, Ed25519PublicKey):
+    if not isinstance(key, Ed25519PrivateKey | Ed25519PublicKey):
         raise ConfigError(f"INVITE_PREVIOUS_KEY_FILES {path}: not an Ed25519 key")
     return key
 
 
 class KeyRing:
-    """Signs with the current key; verifies with it and any previous (rotated-out) key."""
+    """Signs new tokens with the current key. Verifies with it and every previous key.
+    Rebuilds a stored token with the key that signed it, while that key's private part is
+    here: the current key, or a previous key given as a private key (a rotation's second
+    step). A previous key given as a public key only verifies."""
 
-    def __init__(self, signing_key: Ed25519PrivateKey, previous: list[Ed25519PublicKey]) -> None:
-        self._signing_key = signing_key
+    def __init__(
+        self, signing_key: Ed25519PrivateKey, previous: list[Ed25519PrivateKey | Ed25519PublicKey]
+    ) -> None:
         self.kid = key_id(signing_key.public_key())
+        self._private: dict[str, Ed25519PrivateKey] = {self.kid: signing_key}
         self._public: dict[str, Ed25519PublicKey] = {self.kid: signing_key.public_key()}
         for key in previous:
-            self._public.setdefault(key_id(key), key)
+            public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
+            kid = key_id(public)
+            self._public.setdefault(kid, public)
+            if isinstance(key, Ed25519PrivateKey):
+                self._private.setdefault(kid, key)
         self._claims: LRU[str, Claims] = LRU(_CACHE_SIZE)
-        self._signed: LRU[tuple[str, int, str], str] = LRU(_CACHE_SIZE)
+        self._signed: LRU[tuple[str, int, str, str], str] = LRU(_CACHE_SIZE)
 
     @classmethod
     def from_files(
@@ -124,22 +132,24 @@ class KeyRing:
     ) -> KeyRing:
         return cls(
             _load_private_key(Path(signing_file), create=create),
-            [_load_public_key(Path(p)) for p in previous_files],
+            [_load_previous_key(Path(p)) for p in previous_files],
         )
 
     def sign(self, jti: str, exp: datetime | int, typ: TokenType, kid: str | None = None) -> str:
-        """The token for (`jti`, `exp`, `typ`); the same inputs always give the same token."""
-        if kid is not None and kid != self.kid:
-            raise KeyError(kid)  # a token signed by a rotated-out key cannot be rebuilt
+        """The token for (`jti`, `exp`, `typ`) signed by the key `kid` (by default the
+        current one); the same inputs always give the same token. KeyError when the key's
+        private part is not here (see `can_rebuild`)."""
+        kid = kid or self.kid
+        signing_key = self._private[kid]
         exp_ts = exp if isinstance(exp, int) else int(exp.timestamp())
-        key = (jti, exp_ts, typ)
+        key = (jti, exp_ts, typ, kid)
         token = self._signed.get(key)
         if token is None:  # signing costs ~50 µs; lists re-sign every pending invitation
             token = jwt.encode(
                 {"jti": jti, "exp": exp_ts, "typ": typ},
-                self._signing_key,
+                signing_key,
                 algorithm="EdDSA",
-                headers={"kid": self.kid, "typ": None},
+                headers={"kid": kid, "typ": None},
             )
             self._signed.put(key, token)
             if typ in TOKEN_TYPES:  # made here, so genuine: verifying it (~0.2 ms) can wait
@@ -147,7 +157,8 @@ class KeyRing:
         return token
 
     def can_rebuild(self, kid: str) -> bool:
-        return kid == self.kid
+        """Whether a token that the key `kid` signed can be made again."""
+        return kid in self._private
 
     def verify(self, token: str) -> Claims:
         """Claims of a genuinely signed token, else AppError token_invalid.

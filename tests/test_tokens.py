@@ -66,6 +66,21 @@ def test_previous_keys_still_verify(ring: KeyRing) -> None:
         ring.verify(token)
 
 
+def test_a_previous_private_key_rebuilds_what_it_signed() -> None:
+    old_key = Ed25519PrivateKey.generate()
+    old = KeyRing(old_key, [])
+    token = old.sign("j" * 16, 2_000_000_000, "inv")
+    rotated = KeyRing(Ed25519PrivateKey.generate(), [old_key])
+    assert rotated.can_rebuild(old.kid)
+    assert rotated.sign("j" * 16, 2_000_000_000, "inv", old.kid) == token
+    assert parts(rotated.sign("k" * 16, 2_000_000_000, "inv"))[0]["kid"] == rotated.kid
+    verify_only = KeyRing(Ed25519PrivateKey.generate(), [old_key.public_key()])
+    assert verify_only.verify(token).jti == "j" * 16
+    assert not verify_only.can_rebuild(old.kid)
+    with pytest.raises(KeyError):
+        verify_only.sign("j" * 16, 2_000_000_000, "inv", old.kid)
+
+
 def forged_tokens(ring: KeyRing, signing_key: Ed25519PrivateKey) -> dict[str, str]:
     """Tokens that are not ours, some signed with the ring's own key (missing claims)."""
     good = ring.sign("abcdefghijklmnop", 2_000_000_000, "inv")

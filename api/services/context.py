@@ -75,10 +75,11 @@ class Context(msgspec.Struct, kw_only=True):
         )
 
     def token(self, jti: str, exp: datetime, typ: TokenType, kid: str) -> str | None:
-        """The token rebuilt from what is stored; None if its key was rotated out."""
+        """The token rebuilt from what is stored, by the key that signed it; None when that
+        key's private part is no longer here (rotated out)."""
         if not self.keys.can_rebuild(kid):
             return None
-        return self.keys.sign(jti, exp, typ)
+        return self.keys.sign(jti, exp, typ, kid)
 
     def urls(self, token: str) -> dict[str, str]:
         base, scheme = self.settings.public_base_url, self.settings.app_scheme
