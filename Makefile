@@ -37,7 +37,7 @@ lint: install
 	$(VENV)/bin/ruff format --check api db mobile_contract tests bench
 	$(VENV)/bin/mypy api db mobile_contract bench
 
-# The benchmark table (about 5 minutes; installs wrk and postgresql if missing).
+# The benchmark table (about 12-20 minutes; installs wrk and postgresql if missing).
 bench: install
 	bench/ensure-tools
 	tests/with-postgres $(PY) -m bench.run

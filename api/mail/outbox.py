@@ -274,11 +274,13 @@ async def _names(
 
 
 async def forget_settled_mail(keep: timedelta) -> None:
-    """Delete outbox rows settled (sent or failed) more than `keep` ago."""
+    """Delete the emails (invitations and access notices) settled, sent or failed, more
+    than `keep` ago: an access notice holds an admin's address."""
     before = utcnow() - keep
-    await MailOutbox.delete().where(
-        MailOutbox.status.is_in(["sent", "failed"]) & (MailOutbox.created_at < before)
-    )
+    for table in (MailOutbox, AccessNotice):
+        await table.delete().where(
+            table.status.is_in(["sent", "failed"]) & (table.created_at < before)
+        )
 
 
 async def measure_outbox() -> None:
