@@ -411,7 +411,9 @@ def test_show_more_pages_on_and_a_page_asked_before_a_redraw_is_dropped(
     dashboard = watched.open(demo.dashboard)
     rows = dashboard.locator("#client-list li")
     more = dashboard.get_by_role("button", name="Show more")
+    inactive = dashboard.get_by_role("tab", name="Inactive", exact=True)
     dashboard.get_by_label("Search").fill("Paged")
+    expect(inactive.locator(".count")).to_have_text("60")  # drawn with the searched list
     expect(rows).to_have_count(50)
     more.click()
     expect(rows).to_have_count(60)
