@@ -10,6 +10,7 @@ than answering a poll from memory).
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from typing import Any
 
@@ -20,10 +21,18 @@ from api.errors import AppError
 from api.lru import LRU
 from api.settings import Settings, dev_hs256_secret
 from mobile_contract import ErrorCode
-from mobile_contract.models import User
+from mobile_contract.models import EMAIL_PATTERN, User
 
 JWKS_ALGORITHMS = ["RS256", "ES256", "EdDSA"]
 MAX_ACCESS_TOKEN_LENGTH = 8192
+# How far ahead of ours the identity provider's clock may be: a token it has just made is
+# accepted though its iat or nbf is that much in our future.
+CLOCK_SKEW_SECONDS = 30
+MAX_SUB_LENGTH = 255
+MAX_EMAIL_LENGTH = 254
+MAX_NAME_LENGTH = 200
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_EMAIL = re.compile(EMAIL_PATTERN)
 VERIFIED_CACHE_SIZE = 10_000
 
 
@@ -99,18 +108,30 @@ class AccessTokenVerifier:
                 audience=self.audience,
                 issuer=self.issuer,
                 options={"require": ["exp", "iss", "aud", "sub"]},
+                leeway=CLOCK_SKEW_SECONDS,  # for iat and nbf; exp is held exactly below
             )
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise unauthenticated(_reason(exc)) from None
-        sub, email, name = claims.get("sub"), claims.get("email"), claims.get("name")
-        if not isinstance(sub, str) or not sub or len(sub) > 255:
-            raise unauthenticated("access token has no usable sub")
-        user = User(
-            sub=sub,
-            email=email if isinstance(email, str) else None,
-            name=name if isinstance(name, str) else None,
-        )
-        return user, float(claims["exp"])
+        expires = float(claims["exp"])
+        if expires <= time.time():
+            raise unauthenticated("access token expired")
+        return user_of(claims), expires
+
+
+def user_of(claims: dict[str, Any]) -> User:
+    """The user a verified token names: 401 without a usable `sub`. An `email` that is not
+    an address, or a `name` that is not one line of at most 200 characters, is left out as
+    if the token had none: both are stored, and shown in emails and to partners."""
+    sub, email, name = claims.get("sub"), claims.get("email"), claims.get("name")
+    if not isinstance(sub, str) or not sub or len(sub) > MAX_SUB_LENGTH or _CONTROL.search(sub):
+        raise unauthenticated("access token has no usable sub")
+    if not isinstance(email, str) or len(email) > MAX_EMAIL_LENGTH or not _EMAIL.match(email):
+        email = None
+    if isinstance(name, str):
+        name = name.strip()
+    if not isinstance(name, str) or not 0 < len(name) <= MAX_NAME_LENGTH or _CONTROL.search(name):
+        name = None
+    return User(sub=sub, email=email, name=name)
 
 
 def _reason(exc: Exception) -> str:

@@ -86,6 +86,8 @@ def problem_response(error: AppError, language: str = "en") -> Response[bytes]:
     headers = {"Cache-Control": "no-store", "Content-Language": language, "Vary": "Accept-Language"}
     if error.retry_after is not None:
         headers["Retry-After"] = str(error.retry_after)
+    if error.status == 401:  # the scheme to sign in with (RFC 9110 §11.6.1, RFC 6750)
+        headers["WWW-Authenticate"] = "Bearer"
     return Response(
         content=msgspec.json.encode(body),
         status_code=error.status,

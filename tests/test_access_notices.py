@@ -16,7 +16,7 @@ from api.mail.compose import AccessNoticeMail, Invite, render_email
 from db.tables import BusinessMember
 from tests.conftest import Runner
 from tests.mailbox import Mailbox
-from tests.support import Api, Caller, token_of, until
+from tests.support import Api, Caller, access_token, token_of, until
 
 MOBILE = "/api/v1/mobile/invitations"
 
@@ -92,6 +92,34 @@ def test_a_registration_link_tells_the_new_business_admin(
         "Acme Accountants hat jetzt Zugriff auf Zoe's Shop auf Banqup"
     )
     assert "Lesezugriff auf den Business Space Zoe's Shop" in text(notice)
+
+
+LONG_ADDRESS = "ben." + "b" * 60 + "@" + "bakery-" + "x" * 40 + ".example"
+
+
+@pytest.mark.parametrize(
+    ("name", "address", "granted_by"),
+    [
+        ("Ben Peeters", "ben@bakery.example", "Ben Peeters (ben@bakery.example)"),
+        ("B" * 200, LONG_ADDRESS, LONG_ADDRESS),
+    ],
+)
+def test_the_notice_says_who_granted_the_access(
+    api: Api,
+    mailbox: Mailbox,
+    owner: Caller,
+    partner: str,
+    name: str,
+    address: str,
+    granted_by: str,
+) -> None:
+    """By name and address; by address alone where both would not fit the notice's row."""
+    token = access_token(api.http, "ben-granting", address, name=name)
+    ben = Caller(api.http, "ben-granting", address, {"Authorization": f"Bearer {token}"})
+    _, invitation = api.invited_client(owner, partner)
+    api.accept(ben, invitation)
+    [notice] = until(lambda: mailbox.to(address))
+    assert f"Granted by {granted_by} on " in text(notice)
 
 
 WHEN = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)

@@ -64,6 +64,54 @@ def test_bad_tokens_are_401(test_client: TestClient[Any], token: str) -> None:
     assert "Bearer" not in body["detail"]
 
 
+def test_a_401_names_the_scheme_to_sign_in_with(test_client: TestClient[Any]) -> None:
+    # The route's own answer, and the body guard's (a body is never read without a token).
+    for response in (me(test_client, None), test_client.post("/api/v1/partners", json={})):
+        assert_problem(response, 401, "unauthenticated")
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize("claim", ["iat", "nbf"])
+def test_a_token_made_by_a_clock_a_little_ahead_is_accepted(
+    test_client: TestClient[Any], claim: str
+) -> None:
+    now = int(time.time())
+    ahead = jwt.encode(claims(**{claim: now + 20}), SECRET, "HS256")
+    assert me(test_client, ahead).status_code == 200
+    too_far = jwt.encode(claims(**{claim: now + 120}), SECRET, "HS256")
+    assert_problem(me(test_client, too_far), 401, "unauthenticated")
+
+
+def test_a_sub_that_is_no_usable_id_is_refused(test_client: TestClient[Any]) -> None:
+    for sub in ("u\x00", "u\n1", "x" * 256):
+        token = jwt.encode(claims(sub=sub), SECRET, "HS256")
+        assert_problem(me(test_client, token), 401, "unauthenticated")
+
+
+@pytest.mark.parametrize(
+    ("email", "name", "user"),
+    [
+        ("una@example.com", "  Una Peeters ", {"email": "una@example.com", "name": "Una Peeters"}),
+        ("una\x00@example.com", "Una\x00", {"email": None, "name": None}),
+        ("una@example.com\r\nBcc: eve@example.com", "Una\r\nX", {"email": None, "name": None}),
+        ("not-an-email", "x" * 201, {"email": None, "name": None}),
+        ("u" * 250 + "@example.com", "   ", {"email": None, "name": None}),
+        (42, ["Una"], {"email": None, "name": None}),
+    ],
+)
+def test_an_email_or_name_that_cannot_be_stored_or_shown_is_left_out(
+    test_client: TestClient[Any], email: Any, name: Any, user: dict[str, Any]
+) -> None:
+    """Both are stored and shown (in emails, to partners): what is not an address, or not
+    one line of at most 200 characters, counts as absent, whatever the database."""
+    token = jwt.encode(claims(sub="odd-claims", email=email, name=name), SECRET, "HS256")
+    assert me(test_client, token).json()["user"] == {"sub": "odd-claims"} | user
+    partner = test_client.post(
+        "/api/v1/partners", json={"name": "Odd"}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert partner.status_code == 201
+
+
 def test_every_api_route_needs_a_token(test_client: TestClient[Any]) -> None:
     schema = test_client.get("/schema/openapi.json").json()
     fake = "00000000-0000-4000-8000-000000000000"

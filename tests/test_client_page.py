@@ -3,6 +3,8 @@ parameters refused."""
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -211,6 +213,27 @@ def test_a_cursor_belongs_to_its_sort(api: Api, owner: Caller, partner: str) -> 
     response = owner.get(clients_url(partner), params={"sort": "name", "cursor": cursor})
     problem = assert_problem(response, 400, "validation_failed")
     assert problem["errors"][0]["field"] == "cursor"
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        ["name", "a\u0000b", "00000000-0000-4000-8000-000000000000"],
+        ["-name", "line\nbreak", "00000000-0000-4000-8000-000000000000"],
+        ["created", "not a time", "00000000-0000-4000-8000-000000000000"],
+        ["created", "2026-12-03T10:00:00", "00000000-0000-4000-8000-000000000000"],
+        ["name", "A", "not-a-uuid"],
+    ],
+)
+def test_a_forged_cursor_is_refused(owner: Caller, partner: str, forged: list[str]) -> None:
+    """Cursors are the server's own; one made by hand that no page could have ended at is
+    400, on either database."""
+    cursor = base64.urlsafe_b64encode(json.dumps(forged).encode()).rstrip(b"=").decode()
+    response = owner.get(clients_url(partner), params={"sort": forged[0], "cursor": cursor})
+    problem = assert_problem(response, 400, "validation_failed")
+    assert problem["errors"] == [
+        {"field": "cursor", "message": "not a cursor returned by this endpoint"}
+    ]
 
 
 def test_filters_by_the_latest_invitation(

@@ -1,4 +1,5 @@
-"""Concurrent confirms: exactly one wins, and the loser leaves nothing behind."""
+"""Racing requests: exactly one wins, the loser leaves nothing behind, and neither gets a
+500."""
 
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -145,3 +146,60 @@ def test_revoke_racing_confirm_ends_consistent(api: Api) -> None:
             assert revoke.status_code == 200
             assert final["status"] == "revoked" and row["status"] == "inactive"
             assert ben.ok("GET", "/api/v1/me")["businesses"] == []
+
+
+Call = tuple[Caller, str, str, Any]  # (who, method, url, JSON body)
+
+
+def both(first: Call, second: Call) -> list[int]:
+    """The statuses of two requests sent at the same moment."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        sent = [
+            pool.submit(who.request, method, url, json=body)
+            for who, method, url, body in (first, second)
+        ]
+        return [f.result().status_code for f in sent]
+
+
+def test_a_client_deleted_while_the_app_answers_its_invitation(api: Api) -> None:
+    """Whichever comes first: the answer wins (the client is active: 409 to the delete; or
+    declined: deleted after it), or the delete wins and the token is not one any more."""
+    owner = api.user("anna")
+    partner = api.partner(owner)
+    for round_ in range(ROUNDS):
+        for answer, body in (("confirm", {"new_business": {"name": "B"}}), ("decline", {})):
+            client, invitation = api.invited_client(owner, partner, name=f"{answer} {round_}")
+            ben = api.user()
+            statuses = both(
+                (owner, "DELETE", f"/api/v1/partners/{partner}/clients/{client['id']}", None),
+                (ben, "POST", f"{MOBILE}/{answer}", {"token": token_of(invitation)} | body),
+            )
+            assert statuses in ([204, 400], [409, 200], [204, 200]), (answer, statuses)
+            if statuses == [204, 400]:
+                assert ben.ok("GET", "/api/v1/me")["businesses"] == []
+
+
+def test_a_client_deleted_while_its_qr_code_is_asked_for(api: Api) -> None:
+    owner = api.user("anna")
+    partner = api.partner(owner)
+    base = f"/api/v1/partners/{partner}"
+    for round_ in range(ROUNDS):
+        client, invitation = api.invited_client(owner, partner, name=f"Client {round_}")
+        statuses = both(
+            (owner, "DELETE", f"{base}/clients/{client['id']}", None),
+            (owner, "POST", f"{base}/invitations/{invitation['id']}/qr-token", {}),
+        )
+        assert statuses in ([204, 201], [204, 404]), statuses
+
+
+def test_an_endpoint_deleted_while_a_delivery_is_queued_for_it(api: Api) -> None:
+    owner = api.user("anna")
+    partner = api.partner(owner)
+    hooks = f"/api/v1/partners/{partner}/webhooks"
+    for round_ in range(ROUNDS):
+        hook = owner.ok("POST", hooks, 201, json={"url": "http://127.0.0.1:9/hook"})
+        one = f"{hooks}/{hook['id']}"
+        sent = owner.ok("POST", f"{one}/test", 202)
+        action = f"{one}/test" if round_ % 2 else f"{one}/deliveries/{sent['id']}/redeliver"
+        statuses = both((owner, "DELETE", one, None), (owner, "POST", action, None))
+        assert statuses in ([204, 202], [204, 404]), (action, statuses)

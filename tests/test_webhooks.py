@@ -340,8 +340,9 @@ def test_a_redelivery_sends_the_event_again_with_the_same_webhook_id(
     until(lambda: len(receiver.requests) == 2)
     assert len(verified(hook["secret"], receiver)) == 2
     assert len({headers["webhook-id"] for headers, _ in receiver.requests}) == 1
-    missing = url.replace(f"/deliveries/{first['id']}/", "/deliveries/999999999/")
-    assert_problem(owner.post(missing), 404, "not_found")
+    for none in ("999999999", "0", "-1", str(2**63), str(10**30)):  # ids that name no delivery
+        missing = url.replace(f"/deliveries/{first['id']}/", f"/deliveries/{none}/")
+        assert_problem(owner.post(missing), 404, "not_found")
 
 
 def test_the_delivery_log_pages_newest_first(owner: Caller, partner: str) -> None:

@@ -6,18 +6,25 @@ confirm, in its unit of work, and sent by the mail worker like invitation emails
 
 from __future__ import annotations
 
+from typing import cast
 from uuid import UUID
 
 from api.services.changes import PartnerChange
 from api.services.context import Context
 from db import sql, statements
+from db.tables import AccessNotice
 from mobile_contract import models
+
+GRANTED_BY_LENGTH = cast(int, AccessNotice.granted_by.length)
 
 
 def _who(user: models.User) -> str:
-    if user.name and user.email:
-        return f"{user.name} ({user.email})"
-    return user.name or user.email or user.sub
+    """Who granted the access, as the notice says it: "name (email)" where both are known
+    and fit the column, else the email, the name or the user id."""
+    both = f"{user.name} ({user.email})"
+    if user.name and user.email and len(both) <= GRANTED_BY_LENGTH:
+        return both
+    return user.email or user.name or user.sub
 
 
 async def queue(

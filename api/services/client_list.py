@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
@@ -41,6 +42,7 @@ SORTS: tuple[Sort, ...] = (
     "-invited_at",
     "expires_at",
 )
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SORT_COLUMNS: dict[str, Column] = {
     "created": Client.created_at,
     "name": Client.name_key,
@@ -149,7 +151,11 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, UUID]:
         raise invalid("cursor", "not a cursor returned by this endpoint") from None
     if made_for != sort:
         raise invalid("cursor", "this cursor belongs to another sort; start again without it")
-    if value is None or sort.lstrip("-") == "name":
+    if value is None:
+        return value, client_id
+    if sort.lstrip("-") == "name":
+        if _CONTROL.search(value):  # no name holds one (and PostgreSQL text holds no NUL)
+            raise invalid("cursor", "not a cursor returned by this endpoint")
         return value, client_id
     try:
         moment = datetime.fromisoformat(value)

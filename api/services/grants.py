@@ -21,8 +21,8 @@ from api.services import views
 from api.services.context import Context
 from api.services.invitations import state_error
 from db import sql, statements
-from db.tables import Invitation, QRGrant, RegistrationLink
-from db.transactions import write_transaction
+from db.tables import Client, Invitation, QRGrant, RegistrationLink
+from db.transactions import lock, write_transaction
 from mobile_contract import ErrorCode, models
 from mobile_contract.links import normalize_user_code
 
@@ -41,6 +41,33 @@ class Grant(msgspec.Struct, kw_only=True):
     registration_link: dict[str, Any] | None = None
     grant_expires_at: datetime | None = None  # the token's own expiry (qr tokens)
     revision: int | None = None  # the partner's, read with the invitation
+    by_code: bool = False  # typed as a user code, not given as a token
+
+
+def _not_a_token() -> AppError:
+    return AppError(ErrorCode.TOKEN_INVALID, "This is not a valid invitation token.")
+
+
+def _no_such_code() -> AppError:
+    return not_found("No invitation has this code; check it and try again.")
+
+
+def gone(grant: Grant) -> AppError:
+    """What the token or code of `grant` answers once its invitation is gone (its client
+    was deleted): the answer it gets from then on."""
+    return _no_such_code() if grant.by_code else _not_a_token()
+
+
+async def locked_invitation(grant: Grant) -> dict[str, Any]:
+    """The invitation of `grant` read again under its client's lock, and kept in
+    `grant.invitation`; `gone(grant)` if it was deleted since it was resolved."""
+    assert grant.invitation is not None
+    await lock(Client, grant.invitation["client"])
+    invitation = await sql.fetch_one(statements.INVITATION, grant.invitation["id"])
+    if invitation is None:
+        raise gone(grant)
+    grant.invitation = invitation
+    return invitation
 
 
 def require_one(data: models.GrantRequest) -> None:
@@ -114,7 +141,7 @@ async def resolve(
         await take_code_attempt(budgets, now)
         grant = await QRGrant.select().where(QRGrant.user_code == code).first()
         if grant is None:
-            raise not_found("No invitation has this code; check it and try again.")
+            raise _no_such_code()
         async with write_transaction():
             await give_back(budgets)  # a code that exists was not guessed, live or dead
         if grant["expires_at"] <= now:
@@ -122,12 +149,13 @@ async def resolve(
                 ErrorCode.USER_CODE_EXPIRED, "This code is no longer valid; ask for a new one."
             )
         invitation = await Invitation.select().where(Invitation.id == grant["invitation"]).first()
-        assert invitation is not None  # a foreign key
+        if invitation is None:  # deleted with its client since the code was read
+            raise _no_such_code()
         if views.invitation_status(invitation, now) in USED:
             raise AppError(
                 ErrorCode.USER_CODE_EXPIRED, "This code was already used; ask for a new one."
             )
-        return Grant(invitation=invitation, grant_expires_at=grant["expires_at"])
+        return Grant(invitation=invitation, grant_expires_at=grant["expires_at"], by_code=True)
     assert data.token is not None
     return await resolve_token(ctx, data.token, now)
 
@@ -140,14 +168,15 @@ async def resolve_token(ctx: Context, token: str, now: datetime) -> Grant:
             await RegistrationLink.select().where(RegistrationLink.token_id == claims.jti).first()
         )
         if link is None:
-            raise AppError(ErrorCode.TOKEN_INVALID, "This is not a valid invitation token.")
+            raise _not_a_token()
         return Grant(registration_link=link)
     if claims.typ == "qr":
         grant = await QRGrant.select().where(QRGrant.token_id == claims.jti).first()
         if grant is None:
-            raise AppError(ErrorCode.TOKEN_INVALID, "This is not a valid invitation token.")
+            raise _not_a_token()
         invitation = await sql.fetch_one(statements.INVITATION_BY_ID, grant["invitation"])
-        assert invitation is not None  # a foreign key
+        if invitation is None:  # deleted with its client since the grant was read
+            raise _not_a_token()
         expires = min(grant["expires_at"], datetime.fromtimestamp(claims.exp, now.tzinfo))
         return Grant(
             invitation=invitation,
@@ -156,7 +185,7 @@ async def resolve_token(ctx: Context, token: str, now: datetime) -> Grant:
         )
     invitation = await sql.fetch_one(statements.INVITATION_BY_TOKEN, claims.jti)
     if invitation is None:
-        raise AppError(ErrorCode.TOKEN_INVALID, "This is not a valid invitation token.")
+        raise _not_a_token()
     if claims.expired(now.timestamp()) and invitation["status"] == "pending":
         invitation["expires_at"] = min(invitation["expires_at"], now)
     return Grant(invitation=invitation, revision=invitation.pop("partner_revision"))

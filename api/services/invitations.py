@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 
 import msgspec
 
-from api.errors import AppError
+from api.errors import AppError, not_found
 from api.services import reminders, sending, views
 from api.services.access import Member, partner_row
 from api.services.changes import PartnerChange, partner_change
@@ -19,7 +19,7 @@ from api.services.clients import back_to_inactive
 from api.services.context import Context, utcnow
 from api.tokens import new_token_id
 from db import sql, statements
-from db.errors import is_unique_violation
+from db.errors import is_missing_reference, is_unique_violation
 from db.tables import Client, Invitation, Partner, QRGrant
 from db.transactions import lock, one
 from mobile_contract import ErrorCode, EventType, models
@@ -360,6 +360,8 @@ async def qr_token(
             await grant.save()
             break
         except Exception as exc:
+            if is_missing_reference(exc):  # deleted with its client since it was read
+                raise not_found("No such invitation") from None
             if not is_unique_violation(exc) or attempt == CODE_TRIES - 1:
                 raise
     token = ctx.keys.sign(grant.token_id, expires, "qr")

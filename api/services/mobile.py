@@ -184,9 +184,7 @@ async def _confirm_invitation(
     assert grant.invitation is not None
     invitation_id, client_id = grant.invitation["id"], grant.invitation["client"]
     now, partner_id = change.now, change.partner_id
-    await lock(Client, client_id)
-    grant.invitation = invitation = await sql.fetch_one(statements.INVITATION, invitation_id)
-    assert invitation is not None
+    invitation = await grants.locked_invitation(grant)
     if invitation["status"] == "accepted":
         link = await Link.select().where(Link.id == invitation["link"]).first()
         same_target = data.new_business is not None or (
@@ -325,8 +323,7 @@ async def _decline_invitation(
     assert grant.invitation is not None
     invitation_id = grant.invitation["id"]
     async with partner_change(ctx, grant.invitation["partner"], now) as change:
-        await lock(Client, grant.invitation["client"])
-        grant.invitation = await one(Invitation.select().where(Invitation.id == invitation_id))
+        await grants.locked_invitation(grant)
         invitation = grants.usable_invitation(grant, now)
         await Invitation.update({Invitation.status: "declined", Invitation.declined_at: now}).where(
             Invitation.id == invitation_id

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-from api.errors import invalid
+from api.errors import invalid, not_found
 from api.services.access import Member, found, partner_row
 from api.services.changes import PartnerChange, partner_change
 from api.services.context import Context
@@ -26,6 +26,7 @@ MAX_ENDPOINTS = 20  # per partner
 PREVIOUS_SECRET_SIGNS_FOR = timedelta(hours=24)
 RESOLVE_TIMEOUT = 5.0  # seconds for the host of a new URL to resolve
 TEST_TYPE = "webhook.test"
+MAX_DELIVERY_ID = 2**63 - 1  # a delivery id is a BIGINT: a larger one names none
 OUTCOMES = {"queued": "pending", "delivered": "delivered", "failed": "failed"}
 
 
@@ -177,7 +178,7 @@ async def _queue(
 async def send_test(ctx: Context, member: Member, webhook_id: UUID) -> models.WebhookDelivery:
     """Queue a `webhook.test` delivery to the endpoint."""
     async with partner_change(ctx, member.partner_id) as change:
-        await _row(member.partner_id, webhook_id)
+        await _row(member.partner_id, webhook_id, locked=True)  # held against a delete
         return await _queue(ctx, change, webhook_id, None, TEST_TYPE)
 
 
@@ -208,8 +209,10 @@ async def redeliver(
     ctx: Context, member: Member, webhook_id: UUID, delivery_id: int
 ) -> models.WebhookDelivery:
     """Queue the delivery's event again, as a new delivery with the same `webhook-id`."""
+    if not 0 < delivery_id <= MAX_DELIVERY_ID:
+        raise not_found("No such delivery")
     async with partner_change(ctx, member.partner_id) as change:
-        await _row(member.partner_id, webhook_id)
+        await _row(member.partner_id, webhook_id, locked=True)  # held against a delete
         row = await found(
             WebhookDelivery.select(WebhookDelivery.event_seq, WebhookDelivery.type).where(
                 (WebhookDelivery.id == delivery_id) & (WebhookDelivery.endpoint == webhook_id)
