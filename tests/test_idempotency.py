@@ -98,6 +98,33 @@ def test_a_key_expires_after_a_day(db: Runner, owner: Caller, partner: str) -> N
     assert count_clients(db, partner) == 2
 
 
+def test_a_deleted_clients_data_is_not_kept_in_an_answer(
+    db: Runner, owner: Caller, partner: str
+) -> None:
+    """Deleting a client erases its personal data, from the answers kept for a repeat too
+    (a repeat is then made anew); answers that do not show it stay."""
+    url = f"/api/v1/partners/{partner}/clients"
+    person = {"name": "Jan Peeters", "email": "jan.peeters@private.example"}
+    created = owner.ok("POST", url, 201, json=person, headers={"Idempotency-Key": "jan"})
+    imported = owner.ok(
+        "POST", f"{url}/import", json={"clients": [person]}, headers={"Idempotency-Key": "jans"}
+    )
+    kept = owner.ok("POST", url, 201, json={"name": "Other"}, headers={"Idempotency-Key": "o"})
+    assert owner.request("DELETE", f"{url}/{created['id']}").status_code == 204
+
+    def kept_bodies() -> list[str]:
+        return [row["body"] for row in db(lambda: IdempotencyKey.select(IdempotencyKey.body))]
+
+    assert len(kept_bodies()) == 2 and "jan.peeters" in "".join(kept_bodies())
+    owner.request("DELETE", f"{url}/{imported['results'][0]['client']['id']}")
+    assert [body for body in kept_bodies() if "jan.peeters" in body] == []
+    again = owner.post(url, json=person, headers={"Idempotency-Key": "jan"})
+    assert again.status_code == 201 and "idempotent-replayed" not in again.headers
+    assert again.json()["id"] != created["id"]
+    repeat = owner.post(url, json={"name": "Other"}, headers={"Idempotency-Key": "o"})
+    assert repeat.headers["idempotent-replayed"] == "true" and repeat.json() == kept
+
+
 def test_an_error_is_not_kept(api: Api, owner: Caller, partner: str) -> None:
     url = f"/api/v1/partners/{partner}/invitations"
     key = {"Idempotency-Key": "bad-partner"}

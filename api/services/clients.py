@@ -12,7 +12,7 @@ from piccolo.columns import Column
 
 from api.errors import AppError
 from api.field_messages import from_msgspec
-from api.services import views
+from api.services import idempotency, views
 from api.services.access import Member, partner_row
 from api.services.changes import PartnerChange, partner_change
 from api.services.context import Context, utcnow
@@ -213,7 +213,8 @@ async def invitations_of(ctx: Context, member: Member, client_id: UUID) -> model
 async def delete(ctx: Context, member: Member, client_id: UUID) -> None:
     """Erase a client that is not active, with its personal data: its invitations (emails,
     messages) and their queued mail and on-screen grants go; links it once had forget it;
-    its events keep their ids and types, not their data. A `client.deleted` event says so."""
+    its events keep their ids and types, not their data; answers kept for an
+    Idempotency-Key that show it are forgotten. A `client.deleted` event says so."""
     async with partner_change(ctx, member.partner_id) as change:
         row = await _row(member.partner_id, client_id, locked=True)
         if views.client_status(row, change.now) == "active":
@@ -233,4 +234,5 @@ async def delete(ctx: Context, member: Member, client_id: UUID) -> None:
             (Event.partner == member.partner_id) & (Event.client == client_id)
         )
         await Client.delete().where(Client.id == client_id)
+        await idempotency.forget_answers_showing(member.partner_id, client_id)
         change.emit(EventType.CLIENT_DELETED, client=client_id)

@@ -18,6 +18,7 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, NamedTuple
+from uuid import UUID
 
 from api.errors import AppError
 from api.services.context import utcnow
@@ -94,6 +95,16 @@ async def once(
             )
         await asyncio.sleep(POLL)
     return await asyncio.shield(_first(user_sub, path, key, compute)), False
+
+
+async def forget_answers_showing(partner_id: UUID, erased: UUID) -> None:
+    """Forget the kept answers to the partner's requests that show `erased` (a deleted
+    client), whose personal data goes with it. A repeat of such a request is then done
+    anew, as once its key is older than `KEEP`."""
+    await IdempotencyKey.delete().where(
+        IdempotencyKey.path.like(f"%/partners/{partner_id}/%")
+        & IdempotencyKey.body.like(f"%{erased}%")
+    )
 
 
 async def _first(
