@@ -127,6 +127,25 @@ def test_a_business_already_linked_gets_its_link_back(
     assert owner.ok("GET", links_url(partner, f"/{link['id']}"))["uses"] == 1
 
 
+def test_a_new_business_confirm_repeated_by_its_user_makes_nothing_more(
+    api: Api, owner: Caller, partner: str
+) -> None:
+    """An app retrying after a lost answer, in turn or at once, gets the same link back:
+    one business, one client, one use; another user still makes their own."""
+    link = create(owner, partner, max_uses=5)
+    ben = api.user("ben")
+    first = confirm(ben, link["token"], "Ben BV").json()
+    assert confirm(ben, link["token"], "Ben BV").json() == first
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        at_once = list(pool.map(lambda _: confirm(ben, link["token"], "Ben BV"), range(5)))
+    assert [r.json() for r in at_once] == [first] * 5
+    assert len(ben.ok("GET", "/api/v1/me")["businesses"]) == 1
+    eve = confirm(api.user("eve"), link["token"], "Eve BV").json()
+    assert eve["link"]["id"] != first["link"]["id"]
+    assert owner.ok("GET", links_url(partner, f"/{link['id']}"))["uses"] == 2
+    assert len(owner.ok("GET", f"/api/v1/partners/{partner}/clients")["items"]) == 2
+
+
 def test_an_ended_link_answers_its_410_also_to_a_business_it_linked(
     api: Api, owner: Caller, partner: str
 ) -> None:

@@ -246,6 +246,21 @@ async def _confirm_registration_link(
     reg = await one(RegistrationLink.select().where(RegistrationLink.id == link_id))
     # A revoked, expired or used-up link grants nothing, whoever asks: its 410 first.
     grants.usable_registration_link(reg, now)
+    if data.new_business is not None:
+        # Repeated by the user who confirmed it (an app retrying after a lost answer): the
+        # same link back, no second business.
+        made = await (
+            Link.select()
+            .where(
+                (Link.client.registration_link == link_id)
+                & (Link.created_by == user.sub)
+                & (Link.status == "active")
+            )
+            .order_by(Link.created_at, ascending=False)
+            .first()
+        )
+        if made is not None:
+            return models.Confirmation(link=views.link(made), client_id=made["client"])
     if data.business_id is not None:
         await require_business_admin(user.sub, data.business_id, hide=False)
         existing = await _active_link(partner_id, data.business_id)
