@@ -131,6 +131,30 @@ def test_resend_revives_an_ended_invitation(
     assert_problem(resend(owner, partner, invitation["id"]), 410, "invitation_superseded")
 
 
+def test_only_the_latest_expired_invitation_can_be_revoked(
+    api: Api, db: Runner, owner: Caller, partner: str
+) -> None:
+    """Revoke, like resend, acts on the client's latest invitation: an expired one that a
+    new invite followed answers 410 naming the latest, and changes nothing."""
+    client, old = api.invited_client(owner, partner)
+    expire(db, old["id"])
+    [result] = api.invite(owner, partner, [client["id"]])
+    latest = result["invitation"]
+    events = owner.ok("GET", f"/api/v1/partners/{partner}/events")["events"]
+    url = f"/api/v1/partners/{partner}/invitations/{old['id']}/revoke"
+    problem = assert_problem(owner.post(url), 410, "invitation_superseded")
+    assert problem["latest_invitation_id"] == latest["id"]
+    assert owner.ok("GET", f"/api/v1/partners/{partner}/invitations/{old['id']}")["status"] == (
+        "expired"
+    )
+    assert owner.ok("GET", f"/api/v1/partners/{partner}/events")["events"] == events
+    row = owner.ok("GET", f"/api/v1/partners/{partner}/clients/{client['id']}")
+    assert row["status"] == "invited" and row["invitation"]["id"] == latest["id"]
+    expire(db, latest["id"])  # the latest one, expired, is still withdrawn
+    revoked = owner.ok("POST", f"/api/v1/partners/{partner}/invitations/{latest['id']}/revoke")
+    assert revoked["status"] == "revoked"
+
+
 def test_resend_of_an_accepted_invitation(
     api: Api, db: Runner, owner: Caller, partner: str
 ) -> None:

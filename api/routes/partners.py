@@ -236,7 +236,11 @@ class InvitationsController(Controller):
         E.INVITATION_SUPERSEDED,
     )
     async def revoke(self, ctx: Ctx, member: Member, invitation_id: PathId) -> models.Invitation:
-        """Withdraw an invitation."""
+        """Withdraw an invitation.
+
+        A pending one, or the client's latest if it expired; the client goes back to
+        `inactive`. An earlier one answers 410 `invitation_superseded` with
+        `latest_invitation_id`, as resend does."""
         return await invitations.revoke(ctx, member, invitation_id)
 
     @post(

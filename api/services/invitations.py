@@ -309,7 +309,9 @@ async def resend(
 
 
 async def revoke(ctx: Context, member: Member, invitation_id: UUID) -> models.Invitation:
-    """Withdraw a pending (or expired) invitation; the client goes back to `inactive`."""
+    """Withdraw a pending (or expired) invitation; the client goes back to `inactive`. An
+    expired one that a later invitation followed is past withdrawing, as past resending:
+    410 `invitation_superseded`, naming the latest."""
     async with partner_change(ctx, member.partner_id) as change:
         now = change.now
         row = await _locked_invitation(member.partner_id, invitation_id)
@@ -317,6 +319,12 @@ async def revoke(ctx: Context, member: Member, invitation_id: UUID) -> models.In
         if status in ("superseded", "accepted", "declined"):
             raise await explained(state_error(status), row, member.user.sub)
         if status != "revoked":
+            client = await one(
+                Client.select(Client.latest_invitation).where(Client.id == row["client"])
+            )
+            if client["latest_invitation"] != invitation_id:
+                latest = client["latest_invitation"]
+                raise state_error("superseded", latest_invitation_id=latest)
             await Invitation.update(
                 {Invitation.status: "revoked", Invitation.revoked_at: now}
             ).where(Invitation.id == invitation_id)
