@@ -10,7 +10,7 @@ import pytest
 from db.tables import QRGrant
 from tests.conftest import Runner
 from tests.qr_decode import decode_both
-from tests.support import Api, Caller, assert_problem
+from tests.support import Api, Caller, assert_problem, token_of
 
 MOBILE = "/api/v1/mobile/invitations"
 CODE = re.compile(r"^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$")
@@ -110,6 +110,10 @@ def test_an_expired_qr_token_is_refused(api: Api, db: Runner, owner: Caller, par
         "user_code_expired",
     )
     assert api.http.get(f"/i/{grant['token']}/qr.png").status_code == 410
+    assert api.http.get(f"/i/{grant['token']}").status_code == 410
+    # The landing page's poll says what its page says; the emailed link still works.
+    assert api.http.get(f"/i/{grant['token']}/status").json() == {"status": "expired"}
+    assert api.http.get(f"/i/{token_of(invitation)}/status").json() == {"status": "pending"}
 
 
 @pytest.mark.parametrize("ttl", [59, 901, "five minutes", None, 300.5])

@@ -77,7 +77,9 @@ async def status(ctx: Context, token: str) -> str:
     grant = await resolve_token(ctx, token, utcnow())
     now = utcnow()
     if grant.invitation is not None:
-        return views.invitation_status(grant.invitation, now)
+        status = views.invitation_status(grant.invitation, now)
+        qr_ended = grant.grant_expires_at is not None and grant.grant_expires_at <= now
+        return "expired" if status == "pending" and qr_ended else status  # as its page says
     try:
         check_usable(grant, now)
     except AppError as exc:
