@@ -153,7 +153,9 @@ def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     detail = TITLES[code] if own_words else exc.detail
     error = AppError(code, detail)
     if code is ErrorCode.VALIDATION_FAILED:
-        error.errors = [FieldError(field="body", message=detail)]
+        field, words = in_words("body", detail)
+        error.errors = [FieldError(field=field, message=words)]
+        error.detail = f"{field}: {words}"
     response = problem_response(error, language_of(request))
     if exc.status_code == 405 and exc.headers:
         response.headers.update(exc.headers)

@@ -60,6 +60,13 @@ def leaf(field: str) -> str:
 def in_words(field: str, message: str) -> tuple[str, str]:
     """(field, message) with the message in words; a missing or unknown field names the
     field itself."""
+    message = _AT.sub("", message)
+    if message == "'data'":  # Litestar's word for a body that is not there at all
+        return field, "is required: a JSON object"
+    if message.startswith(("Input data was truncated", "JSON is malformed")):
+        return field, "is not valid JSON"
+    if message.startswith("Number out of range"):
+        return field, "has a number out of range"
     if named := _MISSING.search(message):
         return _join(field, named.group(1)), "is required"
     if named := _UNKNOWN.search(message):

@@ -506,6 +506,21 @@ TRANSLATIONS: dict[str, tuple[str, str, str]] = {
         "muss eine ID (UUID) sein",
     ),
     "has the wrong type": ("heeft het verkeerde type", "a le mauvais type", "hat den falschen Typ"),
+    "is required: a JSON object": (
+        "is verplicht: een JSON-object",
+        "est obligatoire : un objet JSON",
+        "ist erforderlich: ein JSON-Objekt",
+    ),
+    "is not valid JSON": (
+        "is geen geldige JSON",
+        "n'est pas du JSON valide",
+        "ist kein gültiges JSON",
+    ),
+    "has a number out of range": (
+        "bevat een getal buiten bereik",
+        "contient un nombre hors limites",
+        "enthält eine Zahl außerhalb des zulässigen Bereichs",
+    ),
     "is not a JSON body this route takes": (
         "is geen JSON-inhoud die deze route aanneemt",
         "n'est pas un corps JSON accepté par cette route",

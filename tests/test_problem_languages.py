@@ -37,6 +37,29 @@ def test_validation_messages_follow_the_language(owner: Caller, partner: str) ->
     assert problem["detail"].startswith(problem["errors"][0]["field"] + ": ")
 
 
+@pytest.mark.parametrize(
+    ("body", "language", "words"),
+    [
+        (b"", "en", "is required: a JSON object"),
+        (b"", "nl", "is verplicht: een JSON-object"),
+        (b'{"name": "\\ud800"}', "en", "is not valid JSON"),
+        (b'{"name": "x"', "fr", "n'est pas du JSON valide"),
+        (b'{"name": "x", "reminder_days": [1e400]}', "en", "has a number out of range"),
+    ],
+)
+def test_a_body_that_is_no_json_object_is_said_in_words(
+    owner: Caller, body: bytes, language: str, words: str
+) -> None:
+    response = owner.post(
+        "/api/v1/partners",
+        content=body,
+        headers={"Content-Type": "application/json", "Accept-Language": language},
+    )
+    problem = assert_problem(response, 400, "validation_failed")
+    assert problem["errors"] == [{"field": "body", "message": words}]
+    assert problem["detail"] == f"body: {words}"
+
+
 def test_a_french_app_user_reads_why_a_code_failed(api: Api) -> None:
     response = api.user("ben").post(
         "/api/v1/mobile/invitations/preview",
