@@ -10,6 +10,7 @@ import httpx
 import msgspec
 from litestar.testing import TestClient
 
+from api import metrics
 from api.app import create_app
 from api.settings import Settings
 from tests.conftest import METRICS_TOKEN, LiveServer
@@ -34,7 +35,7 @@ AUTHORIZED = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 def scrape(server: LiveServer) -> str:
     response = httpx.get(f"{server.base_url}/metrics", headers=AUTHORIZED, timeout=10)
     assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("text/plain")
+    assert response.headers["content-type"] == metrics.CONTENT_TYPE  # one charset
     return response.text
 
 

@@ -47,7 +47,9 @@ async def metrics_text(request: Request[Any, Any, Any], ctx: Ctx) -> Response[by
         raise AppError(ErrorCode.NOT_FOUND, "Not found.")
     await background.measure()
     access_log.settle()  # this process's requests counted up to now
-    return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE)
+    # Litestar adds the charset to a text/ type itself.
+    media_type = metrics.CONTENT_TYPE.removesuffix("; charset=utf-8")
+    return Response(metrics.exposition(), media_type=media_type)
 
 
 def _ping() -> Any:
