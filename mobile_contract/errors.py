@@ -536,6 +536,11 @@ TRANSLATIONS: dict[str, tuple[str, str, str]] = {
         "{value} n'est pas l'un de {values}",
         "{value} ist keiner von {values}",
     ),
+    "given more than once; give it once": (
+        "meer dan eens gegeven; geef het één keer",
+        "donné plus d'une fois ; donnez-le une seule fois",
+        "mehr als einmal angegeben; geben Sie ihn einmal an",
+    ),
     "unknown query parameter; this route takes: {names}": (
         "onbekende queryparameter; deze route neemt: {names}",
         "paramètre de requête inconnu ; cette route accepte : {names}",

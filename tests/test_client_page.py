@@ -322,6 +322,14 @@ def test_an_unknown_query_parameter_on_a_get_is_refused(
     assert logged.status == 400
 
 
+def test_a_query_parameter_given_twice_is_refused(owner: Caller, partner: str) -> None:
+    response = owner.get(f"{clients_url(partner)}?limit=1&status=invited&limit=3")
+    problem = assert_problem(response, 400, "validation_failed")
+    assert problem["errors"] == [
+        {"field": "limit", "message": "given more than once; give it once"}
+    ]
+
+
 def test_an_unknown_query_parameter_on_a_post_is_refused(
     api: Api, owner: Caller, partner: str
 ) -> None:

@@ -26,19 +26,26 @@ REMEMBERED_QUERY_BYTES = 512
 
 def reject_unknown_query(app: ASGIApp) -> ASGIApp:
     """Middleware: 400 validation_failed naming the first query parameter the route does
-    not take."""
+    not take, or that is given twice (which one would count is nobody's guess: lists are
+    comma-separated in one parameter)."""
 
     async def checked(scope: Scope, receive: Receive, send: Send) -> None:
         query = scope.get("query_string", b"")
         handler = scope.get("route_handler")
         if query and isinstance(handler, HTTPRouteHandler) and not _taken.get((handler, query)):
             allowed = declared(handler, set(scope.get("path_params", {}))).query
+            seen: set[str] = set()
             for name, _ in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+                error = None
                 if name not in allowed:
                     known = ", ".join(sorted(allowed)) or "none"
                     error = invalid(name, f"unknown query parameter; this route takes: {known}")
+                elif name in seen:
+                    error = invalid(name, "given more than once; give it once")
+                if error is not None:
                     await send_problem(error, scope, receive, send)
                     return
+                seen.add(name)
             if len(query) <= REMEMBERED_QUERY_BYTES:
                 _taken.put((handler, query), True)
         await app(scope, receive, send)
