@@ -154,7 +154,8 @@ def rss_bytes(process_group: int) -> int:
 
 def waiting(server: LiveServer) -> float:
     """The long-polls the server says it holds (`invites_longpolls_waiting`)."""
-    text = httpx.get(f"{server.base_url}/metrics").text
+    # Read while hundreds of polls arrive: on a busy machine the answer may take seconds.
+    text = httpx.get(f"{server.base_url}/metrics", timeout=30).text
     return sum(
         float(line.rsplit(" ", 1)[1])
         for line in text.splitlines()
