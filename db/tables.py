@@ -309,9 +309,11 @@ class IdempotencyKey(Table, tablename="idempotency_key"):
     path = Varchar(length=255)
     key = Varchar(length=255)
     fingerprint = Varchar(length=64)
-    status_code = Integer(null=True, default=None)  # None while the first one runs
+    # None while the first one runs; 0 once its answer was forgotten (api.services.idempotency).
+    status_code = Integer(null=True, default=None)
     body = Text(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
+    partner = UUID(null=True, default=None, index=True)  # the partner the answer is about
 
 
 TABLES = (

@@ -363,6 +363,14 @@ TRANSLATIONS: dict[str, tuple[str, str, str]] = {
         "Cette Idempotency-Key a servi pour une autre requête ; utilisez une nouvelle clé.",
         "Dieser Idempotency-Key wurde für eine andere Anfrage verwendet; nutzen Sie einen neuen.",
     ),
+    "The answer under this Idempotency-Key showed a client since deleted; use a new key.": (
+        "Het antwoord onder deze Idempotency-Key toonde een klant die sindsdien is"
+        " verwijderd; gebruik een nieuwe sleutel.",
+        "La réponse sous cette Idempotency-Key montrait un client supprimé depuis ;"
+        " utilisez une nouvelle clé.",
+        "Die Antwort unter diesem Idempotency-Key zeigte einen inzwischen gelöschten"
+        " Kunden; verwenden Sie einen neuen Schlüssel.",
+    ),
     "The first request with this Idempotency-Key is still being processed; retry.": (
         "De eerste aanvraag met deze Idempotency-Key loopt nog; probeer opnieuw.",
         "La première requête avec cette Idempotency-Key est en cours ; réessayez.",

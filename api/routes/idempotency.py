@@ -12,8 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import HeaderParameter
 
 from api.routes.params import AnyRequest, Member
-from api.services import idempotency
-from mobile_contract.models import User
+from api.services import access, idempotency
 
 T = TypeVar("T", bound=msgspec.Struct)
 
@@ -38,7 +37,7 @@ class Once:
     invitations)."""
 
     request: AnyRequest
-    user: User
+    member: access.Member
     key: str | None
 
     async def __call__(
@@ -54,7 +53,9 @@ class Once:
 
         path = self.request.url.path
         print_ = idempotency.fingerprint(self.request.method, path, msgspec.json.encode(data))
-        answer, replayed = await idempotency.once(self.user.sub, path, self.key, print_, first)
+        answer, replayed = await idempotency.once(
+            self.member.user.sub, self.member.partner_id, path, self.key, print_, first
+        )
         headers = {"Idempotent-Replayed": "true"} if replayed else {}
         body = msgspec.json.decode(answer.body, type=answer_type)
         return Response(body, status_code=answer.status_code, headers=headers)
@@ -65,7 +66,7 @@ async def once_per_key(
 ) -> Once:
     """Dependency: the request's `Idempotency-Key` (documented on each route using it),
     read once the caller is known to be a member (a non-member's key is never looked at)."""
-    return Once(request, member.user, idempotency_key)
+    return Once(request, member, idempotency_key)
 
 
 Idempotent: TypeAlias = NamedDependency[Once]

@@ -27,6 +27,7 @@ from db.tables import IdempotencyKey
 from mobile_contract import ErrorCode
 
 KEEP = timedelta(hours=24)
+FORGOTTEN = 0  # the status kept for an answer that showed a client since deleted
 ABANDONED = timedelta(minutes=2)
 WAIT_FOR_FIRST = 10.0  # seconds a repeat waits for the first request's answer
 POLL = 0.1
@@ -41,11 +42,16 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(b"\n".join((method.encode(), path.encode(), body))).hexdigest()
 
 
-async def _reserve(user_sub: str, path: str, key: str, print_: str) -> bool:
+async def _reserve(user_sub: str, partner_id: UUID, path: str, key: str, print_: str) -> bool:
     """Take the key for this request: True, or False if it is taken."""
     try:
         await IdempotencyKey(
-            user_sub=user_sub, path=path, key=key, fingerprint=print_, created_at=utcnow()
+            user_sub=user_sub,
+            partner=partner_id,
+            path=path,
+            key=key,
+            fingerprint=print_,
+            created_at=utcnow(),
         ).save()
     except Exception as exc:
         if is_unique_violation(exc):
@@ -64,16 +70,18 @@ def _same_key(user_sub: str, path: str, key: str) -> Any:
 
 async def once(
     user_sub: str,
+    partner_id: UUID,
     path: str,
     key: str,
     print_: str,
     compute: Callable[[], Awaitable[Answer]],
 ) -> tuple[Answer, bool]:
-    """The answer to this request under `key`, and whether it is a repeat's."""
+    """The answer to this request (about `partner_id`) under `key`, and whether it is a
+    repeat's."""
     await IdempotencyKey.delete().where(IdempotencyKey.created_at <= utcnow() - KEEP)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + WAIT_FOR_FIRST
-    while not await _reserve(user_sub, path, key, print_):
+    while not await _reserve(user_sub, partner_id, path, key, print_):
         row = await IdempotencyKey.select().where(_same_key(user_sub, path, key)).first()
         if row is None:  # expired or given up between the two statements: try again
             continue
@@ -81,6 +89,12 @@ async def once(
             raise AppError(
                 ErrorCode.IDEMPOTENCY_CONFLICT,
                 "This Idempotency-Key was used for a different request; use a new key.",
+            )
+        if row["status_code"] == FORGOTTEN:
+            raise AppError(
+                ErrorCode.IDEMPOTENCY_CONFLICT,
+                "The answer under this Idempotency-Key showed a client since deleted;"
+                " use a new key.",
             )
         if row["status_code"] is not None:
             return Answer(row["status_code"], row["body"].encode()), True
@@ -99,12 +113,11 @@ async def once(
 
 async def forget_answers_showing(partner_id: UUID, erased: UUID) -> None:
     """Forget the kept answers to the partner's requests that show `erased` (a deleted
-    client), whose personal data goes with it. A repeat of such a request is then done
-    anew, as once its key is older than `KEEP`."""
-    await IdempotencyKey.delete().where(
-        IdempotencyKey.path.like(f"%/partners/{partner_id}/%")
-        & IdempotencyKey.body.like(f"%{erased}%")
-    )
+    client), whose personal data goes with it. The key stays taken: a repeat changes
+    nothing, and is told (409) that its answer is gone."""
+    await IdempotencyKey.update(
+        {IdempotencyKey.status_code: FORGOTTEN, IdempotencyKey.body: None}
+    ).where((IdempotencyKey.partner == partner_id) & IdempotencyKey.body.like(f"%{erased}%"))
 
 
 async def _first(
