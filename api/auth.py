@@ -15,13 +15,14 @@ import time
 from typing import Any
 
 import jwt
+import msgspec
 from litestar.types import Scope
 
 from api.errors import AppError
 from api.lru import LRU
 from api.settings import Settings, dev_hs256_secret
 from mobile_contract import ErrorCode
-from mobile_contract.models import EMAIL_PATTERN, User
+from mobile_contract.models import Email, Name, User
 
 JWKS_ALGORITHMS = ["RS256", "ES256", "EdDSA"]
 MAX_ACCESS_TOKEN_LENGTH = 8192
@@ -29,10 +30,9 @@ MAX_ACCESS_TOKEN_LENGTH = 8192
 # accepted though its iat or nbf is that much in our future.
 CLOCK_SKEW_SECONDS = 30
 MAX_SUB_LENGTH = 255
-MAX_EMAIL_LENGTH = 254
-MAX_NAME_LENGTH = 200
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_EMAIL = re.compile(EMAIL_PATTERN)
+# Text a claim cannot carry into the database, emails or pages: control characters, and
+# lone surrogates (JSON may hold `\ud800`; no database stores it).
+_UNSTORABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 VERIFIED_CACHE_SIZE = 10_000
 
 
@@ -119,19 +119,27 @@ class AccessTokenVerifier:
 
 
 def user_of(claims: dict[str, Any]) -> User:
-    """The user a verified token names: 401 without a usable `sub`. An `email` that is not
-    an address, or a `name` that is not one line of at most 200 characters, is left out as
-    if the token had none: both are stored, and shown in emails and to partners."""
-    sub, email, name = claims.get("sub"), claims.get("email"), claims.get("name")
-    if not isinstance(sub, str) or not sub or len(sub) > MAX_SUB_LENGTH or _CONTROL.search(sub):
+    """The user a verified token names: 401 without a usable `sub`. An `email` or a `name`
+    that is not what the contract takes as one (an `Email`, a one-line `Name`) is left out
+    as if the token had none: both are stored, and shown in emails and to partners."""
+    sub, name = claims.get("sub"), claims.get("name")
+    if not isinstance(sub, str) or not 0 < len(sub) <= MAX_SUB_LENGTH or _UNSTORABLE.search(sub):
         raise unauthenticated("access token has no usable sub")
-    if not isinstance(email, str) or len(email) > MAX_EMAIL_LENGTH or not _EMAIL.match(email):
-        email = None
-    if isinstance(name, str):
-        name = name.strip()
-    if not isinstance(name, str) or not 0 < len(name) <= MAX_NAME_LENGTH or _CONTROL.search(name):
-        name = None
-    return User(sub=sub, email=email, name=name)
+    return User(
+        sub=sub,
+        email=_as(Email, claims.get("email")),
+        name=_as(Name, name.strip() if isinstance(name, str) else None),
+    )
+
+
+def _as(kind: Any, value: Any) -> str | None:
+    """`value` if it is text of the contract's `kind` that can be stored, else None."""
+    if not isinstance(value, str) or _UNSTORABLE.search(value):
+        return None
+    try:
+        return msgspec.convert(value, kind)
+    except msgspec.ValidationError:
+        return None
 
 
 def _reason(exc: Exception) -> str:

@@ -83,7 +83,7 @@ def test_a_token_made_by_a_clock_a_little_ahead_is_accepted(
 
 
 def test_a_sub_that_is_no_usable_id_is_refused(test_client: TestClient[Any]) -> None:
-    for sub in ("u\x00", "u\n1", "x" * 256):
+    for sub in ("u\x00", "u\n1", "u\ud800", "x" * 256, ""):
         token = jwt.encode(claims(sub=sub), SECRET, "HS256")
         assert_problem(me(test_client, token), 401, "unauthenticated")
 
@@ -97,6 +97,7 @@ def test_a_sub_that_is_no_usable_id_is_refused(test_client: TestClient[Any]) -> 
         ("not-an-email", "x" * 201, {"email": None, "name": None}),
         ("u" * 250 + "@example.com", "   ", {"email": None, "name": None}),
         (42, ["Una"], {"email": None, "name": None}),
+        ("una\ud800@example.com", "N\udfff", {"email": None, "name": None}),
     ],
 )
 def test_an_email_or_name_that_cannot_be_stored_or_shown_is_left_out(
