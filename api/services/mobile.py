@@ -247,14 +247,16 @@ async def _confirm_registration_link(
     # A revoked, expired or used-up link grants nothing, whoever asks: its 410 first.
     grants.usable_registration_link(reg, now)
     if data.new_business is not None:
-        # Repeated by the user who confirmed it (an app retrying after a lost answer): the
-        # same link back, no second business.
+        # Repeated by the user who confirmed it, for a business of the same name (an app
+        # retrying after a lost answer): the same link back, no second business. Another
+        # name is another business.
         made = await (
             Link.select()
             .where(
                 (Link.client.registration_link == link_id)
                 & (Link.created_by == user.sub)
                 & (Link.status == "active")
+                & (Link.business.name == data.new_business.name)
             )
             .order_by(Link.created_at, ascending=False)
             .first()
