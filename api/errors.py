@@ -151,11 +151,11 @@ def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response
         code = ErrorCode.VALIDATION_FAILED if exc.status_code < 500 else ErrorCode.INTERNAL_ERROR
     own_words = code in (ErrorCode.INTERNAL_ERROR, ErrorCode.PAYLOAD_TOO_LARGE)
     detail = TITLES[code] if own_words else exc.detail
-    error = AppError(code, detail)
     if code is ErrorCode.VALIDATION_FAILED:
         field, words = in_words("body", detail)
-        error.errors = [FieldError(field=field, message=words)]
-        error.detail = f"{field}: {words}"
+        error = validation_error([FieldError(field=field, message=words)])
+    else:
+        error = AppError(code, detail)
     response = problem_response(error, language_of(request))
     if exc.status_code == 405 and exc.headers:
         response.headers.update(exc.headers)

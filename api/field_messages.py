@@ -61,7 +61,8 @@ def in_words(field: str, message: str) -> tuple[str, str]:
     """(field, message) with the message in words; a missing or unknown field names the
     field itself."""
     message = _AT.sub("", message)
-    if message == "'data'":  # Litestar's word for a body that is not there at all
+    # Litestar (2.x) says a body that is not there at all by the missing argument's name.
+    if message == "'data'":
         return field, "is required: a JSON object"
     if message.startswith(("Input data was truncated", "JSON is malformed")):
         return field, "is not valid JSON"

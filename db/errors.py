@@ -6,10 +6,8 @@ import sqlite3
 
 import asyncpg
 
-# SQLite's extended result codes of a violated UNIQUE constraint or primary key, and of a
-# violated foreign key.
+# SQLite's extended result codes of a violated UNIQUE constraint or primary key.
 _SQLITE_UNIQUE = {2067, 1555}
-_SQLITE_FOREIGN_KEY = 787
 
 
 def is_unique_violation(exc: BaseException) -> bool:
@@ -17,13 +15,6 @@ def is_unique_violation(exc: BaseException) -> bool:
     if isinstance(exc, sqlite3.IntegrityError):
         return getattr(exc, "sqlite_errorcode", None) in _SQLITE_UNIQUE
     return isinstance(exc, asyncpg.exceptions.UniqueViolationError)
-
-
-def is_missing_reference(exc: BaseException) -> bool:
-    """A row named a row that is not there (deleted by another writer meanwhile)."""
-    if isinstance(exc, sqlite3.IntegrityError):
-        return getattr(exc, "sqlite_errorcode", None) == _SQLITE_FOREIGN_KEY
-    return isinstance(exc, asyncpg.exceptions.ForeignKeyViolationError)
 
 
 def is_transient_conflict(exc: BaseException) -> bool:

@@ -140,14 +140,14 @@ def test_only_the_latest_expired_invitation_can_be_revoked(
     expire(db, old["id"])
     [result] = api.invite(owner, partner, [client["id"]])
     latest = result["invitation"]
-    events = owner.ok("GET", f"/api/v1/partners/{partner}/events")["events"]
     url = f"/api/v1/partners/{partner}/invitations/{old['id']}/revoke"
     problem = assert_problem(owner.post(url), 410, "invitation_superseded")
     assert problem["latest_invitation_id"] == latest["id"]
     assert owner.ok("GET", f"/api/v1/partners/{partner}/invitations/{old['id']}")["status"] == (
         "expired"
     )
-    assert owner.ok("GET", f"/api/v1/partners/{partner}/events")["events"] == events
+    events = owner.ok("GET", f"/api/v1/partners/{partner}/events")["events"]
+    assert "invitation.revoked" not in [e["type"] for e in events]
     row = owner.ok("GET", f"/api/v1/partners/{partner}/clients/{client['id']}")
     assert row["status"] == "invited" and row["invitation"]["id"] == latest["id"]
     expire(db, latest["id"])  # the latest one, expired, is still withdrawn

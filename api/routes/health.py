@@ -47,9 +47,8 @@ async def metrics_text(request: Request[Any, Any, Any], ctx: Ctx) -> Response[by
         raise AppError(ErrorCode.NOT_FOUND, "Not found.")
     await background.measure()
     access_log.settle()  # this process's requests counted up to now
-    # Litestar adds the charset to a text/ type itself.
-    media_type = metrics.CONTENT_TYPE.removesuffix("; charset=utf-8")
-    return Response(metrics.exposition(), media_type=media_type)
+    # As a header: Litestar would add a second charset to a text/ media type.
+    return Response(metrics.exposition(), headers={"Content-Type": metrics.CONTENT_TYPE})
 
 
 def _ping() -> Any:

@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 
 import msgspec
 
-from api.errors import AppError, not_found
+from api.errors import AppError
 from api.services import reminders, sending, views
 from api.services.access import Member, partner_row
 from api.services.changes import PartnerChange, partner_change
@@ -19,9 +19,9 @@ from api.services.clients import back_to_inactive
 from api.services.context import Context, utcnow
 from api.tokens import new_token_id
 from db import sql, statements
-from db.errors import is_missing_reference, is_unique_violation
+from db.errors import is_unique_violation
 from db.tables import Client, Invitation, Partner, QRGrant
-from db.transactions import lock, one
+from db.transactions import lock, one, write_transaction
 from mobile_contract import ErrorCode, EventType, models
 from mobile_contract.links import USER_CODE_ALPHABET, USER_CODE_LENGTH, format_user_code
 from mobile_contract.models import EmailStatus
@@ -249,6 +249,13 @@ async def get(ctx: Context, member: Member, invitation_id: UUID) -> models.Invit
     return views.invitation(ctx, await _invitation_row(member.partner_id, invitation_id), utcnow())
 
 
+def require_latest(invitation: dict[str, Any], client: dict[str, Any]) -> None:
+    """410 `invitation_superseded` naming the client's latest invitation, unless it is
+    `invitation`: only the latest one is resent or withdrawn."""
+    if client["latest_invitation"] != invitation["id"]:
+        raise state_error("superseded", latest_invitation_id=client["latest_invitation"])
+
+
 # What a resend replaces; an ended invitation keeps its status (see `resend`).
 SUPERSEDABLE = ("pending", "expired")
 
@@ -267,8 +274,7 @@ async def resend(
         old = await _locked_invitation(member.partner_id, invitation_id)
         client = await one(Client.select().where(Client.id == old["client"]))
         status = views.invitation_status(old, now)
-        if status == "superseded" or client["latest_invitation"] != old["id"]:
-            raise state_error("superseded", latest_invitation_id=client["latest_invitation"])
+        require_latest(old, client)  # a superseded one never is
         if views.client_status(client, now) == "active":
             raise AppError(
                 ErrorCode.CLIENT_ALREADY_ACTIVE, "The client is linked; disconnect it first."
@@ -319,12 +325,12 @@ async def revoke(ctx: Context, member: Member, invitation_id: UUID) -> models.In
         if status in ("superseded", "accepted", "declined"):
             raise await explained(state_error(status), row, member.user.sub)
         if status != "revoked":
-            client = await one(
-                Client.select(Client.latest_invitation).where(Client.id == row["client"])
+            require_latest(
+                row,
+                await one(
+                    Client.select(Client.latest_invitation).where(Client.id == row["client"])
+                ),
             )
-            if client["latest_invitation"] != invitation_id:
-                latest = client["latest_invitation"]
-                raise state_error("superseded", latest_invitation_id=latest)
             await Invitation.update(
                 {Invitation.status: "revoked", Invitation.revoked_at: now}
             ).where(Invitation.id == invitation_id)
@@ -365,11 +371,13 @@ async def qr_token(
             expires_at=expires,
         )
         try:
-            await grant.save()
+            async with write_transaction():
+                # Under its client's lock, as every write about an invitation: a delete of
+                # the client waits for the grant, or came first and this is 404.
+                await _locked_invitation(member.partner_id, invitation_id)
+                await grant.save()
             break
         except Exception as exc:
-            if is_missing_reference(exc):  # deleted with its client since it was read
-                raise not_found("No such invitation") from None
             if not is_unique_violation(exc) or attempt == CODE_TRIES - 1:
                 raise
     token = ctx.keys.sign(grant.token_id, expires, "qr")
