@@ -52,7 +52,7 @@ def _no_such_code() -> AppError:
     return not_found("No invitation has this code; check it and try again.")
 
 
-def gone(grant: Grant) -> AppError:
+def _gone(grant: Grant) -> AppError:
     """What the token or code of `grant` answers once its invitation is gone (its client
     was deleted): the answer it gets from then on."""
     return _no_such_code() if grant.by_code else _not_a_token()
@@ -60,12 +60,12 @@ def gone(grant: Grant) -> AppError:
 
 async def locked_invitation(grant: Grant) -> dict[str, Any]:
     """The invitation of `grant` read again under its client's lock, and kept in
-    `grant.invitation`; `gone(grant)` if it was deleted since it was resolved."""
+    `grant.invitation`; `_gone(grant)` if it was deleted since it was resolved."""
     assert grant.invitation is not None
     await lock(Client, grant.invitation["client"])
     invitation = await sql.fetch_one(statements.INVITATION, grant.invitation["id"])
     if invitation is None:
-        raise gone(grant)
+        raise _gone(grant)
     grant.invitation = invitation
     return invitation
 

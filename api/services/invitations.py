@@ -274,7 +274,7 @@ async def resend(
         old = await _locked_invitation(member.partner_id, invitation_id)
         client = await one(Client.select().where(Client.id == old["client"]))
         status = views.invitation_status(old, now)
-        require_latest(old, client)  # a superseded one never is
+        require_latest(old, client)  # a superseded one never is the latest
         if views.client_status(client, now) == "active":
             raise AppError(
                 ErrorCode.CLIENT_ALREADY_ACTIVE, "The client is linked; disconnect it first."
