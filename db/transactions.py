@@ -4,8 +4,10 @@ A read-then-write use case (inside `api.services.changes.partner_change`, which 
 `write_transaction()`) calls `lock()` on the rows it decides on. Rows are locked in one
 order everywhere, so two use cases never wait on each other in a circle: the client
 first, then its invitation, link or registration link, and the partner row (taken by
-the unit of work as it records its events) last. A webhook endpoint is locked before
-its deliveries. Whoever changes an invitation's status
+the unit of work as it records its events) last. The one exception is a webhook
+endpoint: the unit of work queues its deliveries (rows that refer to it) after taking the
+partner row, so whoever locks an endpoint takes the partner row first, then the endpoint,
+then its deliveries. Whoever changes an invitation's status
 locks its client first, so a client's lock also holds its invitations still. On
 PostgreSQL that is `SELECT ... FOR UPDATE` (row locks, so unrelated work runs in
 parallel); SQLite has no row locks, so its transactions start IMMEDIATE, taking the

@@ -206,3 +206,23 @@ def test_an_endpoint_deleted_while_a_delivery_is_queued_for_it(api: Api) -> None
         action = f"{one}/test" if round_ % 2 else f"{one}/deliveries/{sent['id']}/redeliver"
         statuses = both((owner, "DELETE", one, None), (owner, "POST", action, None))
         assert statuses in ([204, 202], [204, 404]), (action, statuses)
+
+
+def test_endpoint_changes_racing_events_queued_for_it(api: Api) -> None:
+    """A change that queues deliveries for an endpoint (any event) and one that locks the
+    endpoint (a test send, an edit) take the partner row and the endpoint in one order:
+    neither waits on the other in a circle (a deadlock would be a 503)."""
+    owner = api.user("anna")
+    partner = api.partner(owner)
+    base = f"/api/v1/partners/{partner}"
+    hook = owner.ok("POST", f"{base}/webhooks", 201, json={"url": "http://127.0.0.1:9/hook"})
+    one = f"{base}/webhooks/{hook['id']}"
+    for round_ in range(ROUNDS):
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            sent = [
+                pool.submit(owner.post, f"{base}/clients", json={"name": f"C{round_}"}),
+                pool.submit(owner.post, f"{one}/test", json=None),
+                pool.submit(owner.patch, one, json={"description": f"round {round_}"}),
+            ]
+            statuses = [f.result().status_code for f in sent]
+        assert statuses == [201, 202, 200], [f.result().text for f in sent]
