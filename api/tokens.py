@@ -174,17 +174,17 @@ class KeyRing:
 
     def _verify_signature(self, token: str) -> Claims:
         if not is_token(token):
-            raise _invalid()
+            raise invalid_token()
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
-            raise _invalid() from None
+            raise invalid_token() from None
         if set(header) - _ALLOWED_HEADERS or header.get("alg") != "EdDSA":
-            raise _invalid()
+            raise invalid_token()
         kid = header.get("kid")
         key = self._public.get(kid) if isinstance(kid, str) else None
         if key is None:
-            raise _invalid()
+            raise invalid_token()
         try:
             payload = jwt.decode(
                 token,
@@ -193,11 +193,11 @@ class KeyRing:
                 options={"require": ["exp", "jti"], "verify_exp": False},
             )
         except (jwt.PyJWTError, ValueError, TypeError):
-            raise _invalid() from None
+            raise invalid_token() from None
         try:
             return msgspec.convert(payload, Claims)
         except msgspec.ValidationError:
-            raise _invalid() from None
+            raise invalid_token() from None
 
     def jwks(self) -> dict[str, Any]:
         keys = []
@@ -210,5 +210,7 @@ class KeyRing:
         return {"keys": keys}
 
 
-def _invalid() -> AppError:
+def invalid_token() -> AppError:
+    """The answer to anything that is not a genuine token of ours (or no longer points
+    at anything)."""
     return AppError(ErrorCode.TOKEN_INVALID, "This is not a valid invitation token.")

@@ -20,6 +20,7 @@ from api.errors import AppError, invalid, not_found
 from api.services import views
 from api.services.context import Context
 from api.services.invitations import state_error
+from api.tokens import invalid_token
 from db import sql, statements
 from db.tables import Client, Invitation, QRGrant, RegistrationLink
 from db.transactions import lock, write_transaction
@@ -44,10 +45,6 @@ class Grant(msgspec.Struct, kw_only=True):
     by_code: bool = False  # typed as a user code, not given as a token
 
 
-def _not_a_token() -> AppError:
-    return AppError(ErrorCode.TOKEN_INVALID, "This is not a valid invitation token.")
-
-
 def _no_such_code() -> AppError:
     return not_found("No invitation has this code; check it and try again.")
 
@@ -55,7 +52,7 @@ def _no_such_code() -> AppError:
 def _gone(grant: Grant) -> AppError:
     """What the token or code of `grant` answers once its invitation is gone (its client
     was deleted): the answer it gets from then on."""
-    return _no_such_code() if grant.by_code else _not_a_token()
+    return _no_such_code() if grant.by_code else invalid_token()
 
 
 async def locked_invitation(grant: Grant) -> dict[str, Any]:
@@ -168,15 +165,15 @@ async def resolve_token(ctx: Context, token: str, now: datetime) -> Grant:
             await RegistrationLink.select().where(RegistrationLink.token_id == claims.jti).first()
         )
         if link is None:
-            raise _not_a_token()
+            raise invalid_token()
         return Grant(registration_link=link)
     if claims.typ == "qr":
         grant = await QRGrant.select().where(QRGrant.token_id == claims.jti).first()
         if grant is None:
-            raise _not_a_token()
+            raise invalid_token()
         invitation = await sql.fetch_one(statements.INVITATION_BY_ID, grant["invitation"])
         if invitation is None:  # deleted with its client since the grant was read
-            raise _not_a_token()
+            raise invalid_token()
         expires = min(grant["expires_at"], datetime.fromtimestamp(claims.exp, now.tzinfo))
         return Grant(
             invitation=invitation,
@@ -185,7 +182,7 @@ async def resolve_token(ctx: Context, token: str, now: datetime) -> Grant:
         )
     invitation = await sql.fetch_one(statements.INVITATION_BY_TOKEN, claims.jti)
     if invitation is None:
-        raise _not_a_token()
+        raise invalid_token()
     if claims.expired(now.timestamp()) and invitation["status"] == "pending":
         invitation["expires_at"] = min(invitation["expires_at"], now)
     return Grant(invitation=invitation, revision=invitation.pop("partner_revision"))
