@@ -6,8 +6,8 @@ order everywhere, so two use cases never wait on each other in a circle: the cli
 first, then its invitation, link or registration link, and the partner row (taken by
 the unit of work as it records its events) last. The one exception is a webhook
 endpoint: the unit of work queues its deliveries (rows that refer to it) after taking the
-partner row, so whoever locks an endpoint takes the partner row first, then the endpoint,
-then its deliveries. Whoever changes an invitation's status
+partner row, so whoever locks an endpoint takes the partner row first (`lock_endpoint`),
+then the endpoint, then its deliveries. Whoever changes an invitation's status
 locks its client first, so a client's lock also holds its invitations still. On
 PostgreSQL that is `SELECT ... FOR UPDATE` (row locks, so unrelated work runs in
 parallel); SQLite has no row locks, so its transactions start IMMEDIATE, taking the
@@ -26,8 +26,9 @@ from piccolo.table import Table
 
 from db import sql
 from db.piccolo_conf import DB, IS_POSTGRES
+from db.tables import Partner, WebhookEndpoint
 
-__all__ = ["IS_POSTGRES", "lock", "lock_statement", "one", "write_transaction"]
+__all__ = ["IS_POSTGRES", "lock", "lock_endpoint", "lock_statement", "one", "write_transaction"]
 
 
 class _PostgresTransaction(PostgresTransaction):
@@ -99,6 +100,14 @@ async def lock(table: type[Table], *row_ids: UUID) -> None:
     if IS_POSTGRES and row_ids:
         ids = set(row_ids)
         await sql.execute(lock_statement(table, len(ids)), *ids)
+
+
+async def lock_endpoint(partner_id: UUID, endpoint_id: UUID) -> None:
+    """Lock a webhook endpoint, after its partner's row (the exception in the order above:
+    the unit of work queues deliveries, which refer to endpoints, once it holds the
+    partner row)."""
+    await lock(Partner, partner_id)
+    await lock(WebhookEndpoint, endpoint_id)
 
 
 async def one(query: Any) -> dict[str, Any]:

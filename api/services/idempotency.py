@@ -8,7 +8,8 @@ per path; a different body under a used key is a conflict. Keys are kept 24 hour
 The key is reserved before the work starts, so two copies racing each other run once:
 the second waits for the first answer. An error answer is not kept (the work did not
 happen; the same key may try again), and a reservation left by a process that died
-mid-way is taken over after `ABANDONED`.
+mid-way is taken over after `ABANDONED`. An answer that showed a client since deleted is
+forgotten with the client's data, its key kept taken (`forget_answers_showing`).
 """
 
 from __future__ import annotations

@@ -19,8 +19,8 @@ from api.services.context import Context
 from api.services.views import from_row
 from api.webhooks import targets
 from api.webhooks.secrets import new_secret
-from db.tables import Partner, WebhookDelivery, WebhookEndpoint
-from db.transactions import lock
+from db.tables import WebhookDelivery, WebhookEndpoint
+from db.transactions import lock_endpoint
 from mobile_contract import EventType, models
 
 MAX_ENDPOINTS = 20  # per partner
@@ -69,12 +69,11 @@ async def check_url(ctx: Context, url: str) -> None:
 
 
 async def _row(partner_id: UUID, webhook_id: UUID, *, locked: bool = False) -> dict[str, Any]:
-    """The partner's endpoint, or 404. `locked`: held against other changes and deletion;
-    the partner row is taken first, since the unit of work queues deliveries (which refer
-    to endpoints) once it holds the partner row (see db.transactions)."""
+    """The partner's endpoint, or 404. `locked`: held against other changes and deletion
+    (after the partner row: `lock_endpoint`)."""
     if locked:
-        await lock(Partner, partner_id)
-    return await partner_row(WebhookEndpoint, partner_id, webhook_id, "webhook", locked=locked)
+        await lock_endpoint(partner_id, webhook_id)
+    return await partner_row(WebhookEndpoint, partner_id, webhook_id, "webhook")
 
 
 async def create(ctx: Context, member: Member, data: models.WebhookCreate) -> models.Webhook:

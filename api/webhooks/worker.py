@@ -36,8 +36,8 @@ from api.services.context import Context, utcnow
 from api.webhooks import targets
 from api.webhooks.secrets import signature_header
 from db.claims import RetryPolicy, WorkQueue, keep_claiming
-from db.tables import Event, Partner, WebhookDelivery, WebhookEndpoint
-from db.transactions import lock, write_transaction
+from db.tables import Event, WebhookDelivery, WebhookEndpoint
+from db.transactions import lock, lock_endpoint, write_transaction
 
 log = logging.getLogger("api.webhooks")
 ATTEMPT_SECONDS = 10.0
@@ -356,7 +356,7 @@ class DeliveryWorker:
 
     async def _disable(self, endpoint: dict[str, Any], reason: str) -> None:
         async with partner_change(self.ctx, endpoint["partner"]) as change:
-            await lock(Partner, endpoint["partner"])  # before the endpoint (db.transactions)
+            await lock_endpoint(endpoint["partner"], endpoint["id"])
             await WebhookEndpoint.update(
                 {WebhookEndpoint.status: "disabled", WebhookEndpoint.disabled_reason: reason}
             ).where((WebhookEndpoint.id == endpoint["id"]) & (WebhookEndpoint.status == "enabled"))
