@@ -82,10 +82,12 @@ class InvitationStatus(StrEnum):
 
 
 class EmailStatus(StrEnum):
+    """not_sent: invited with send_email false, or the invitation ended before the email left."""
+
     QUEUED = "queued"
     SENT = "sent"
     FAILED = "failed"
-    NOT_SENT = "not_sent"  # invited with `send_email: false` (for the on-screen QR)
+    NOT_SENT = "not_sent"
 
 
 Role = Literal["admin", "member"]

@@ -6,6 +6,7 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
 from tests.mailbox import Mailbox
 from tests.qr_decode import decode_both
@@ -168,6 +169,33 @@ def test_a_rejected_recipient_ends_failed_with_the_reason(
     events = owner.ok("GET", f"/api/v1/partners/{partner}/events")["events"]
     [event] = [e for e in events if e["type"] == "invitation.email_failed"]
     assert event["invitation_id"] == inv["id"] and "550" in event["data"]["error"]
+
+
+def test_an_email_its_invitation_no_longer_needs_is_not_sent_and_not_failed(
+    api: Api, mailbox: Mailbox, owner: Caller, partner: str
+) -> None:
+    """Revoked while its email waits for the mail server: the email is dropped, recorded as
+    `not_sent`, with no `invitation.email_failed` event and no failure counted."""
+    failed_before = REGISTRY.get_sample_value("invites_mail_failed_total")
+    mailbox.down()
+    try:
+        _, inv = api.invited_client(owner, partner, email="late@client.example")
+        assert until(lambda: invitation(owner, partner, inv["id"])["email_error"])
+        owner.ok("POST", f"/api/v1/partners/{partner}/invitations/{inv['id']}/revoke")
+    finally:
+        mailbox.up()
+    ended = until(
+        lambda: (i := invitation(owner, partner, inv["id"]))["email_status"] == "not_sent" and i
+    )
+    assert ended["status"] == "revoked"
+    assert ended["email_error"] == "the invitation ended before its email went out"
+    events = owner.ok("GET", f"/api/v1/partners/{partner}/events")["events"]
+    assert [e["type"] for e in events if e.get("invitation_id") == inv["id"]] == [
+        "invitation.created",
+        "invitation.revoked",
+    ]
+    assert REGISTRY.get_sample_value("invites_mail_failed_total") == failed_before
+    assert mailbox.to("late@client.example") == []
 
 
 def test_two_workers_send_each_of_200_messages_once(

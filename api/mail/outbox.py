@@ -121,7 +121,7 @@ class MailWorker:
             log.warning("access notice %s: not delivered: %s", row["id"], reason)
         async with write_transaction():  # a business's mail record: no partner's data
             await self.notices.settle(settled, utcnow())
-        _count(settled)
+        _count(len(settled.done), len(settled.failed))
 
     async def _send_all(
         self, messages: Mapping[int, Invite | AccessNoticeMail | DeliveryError]
@@ -210,15 +210,26 @@ class MailWorker:
                 if not rows:
                     change.discard()
                 settled = self.outbox.sort([(row, outcomes[row["id"]]) for row in rows])
+                ended = {row["id"] for row in rows if outcomes[row["id"]] is ENDED}
                 # A reminder's outcome is the outbox row's alone: the invitation's delivery
-                # state and events are about its own email.
+                # state and events are about its own email. An email its invitation no
+                # longer needed did not fail: the invitation records it as not sent.
                 first = Settled(
                     [row for row in settled.done if row["kind"] != "reminder"],
                     [(row, why) for row, why in settled.retrying if row["kind"] != "reminder"],
-                    [(row, why) for row, why in settled.failed if row["kind"] != "reminder"],
+                    [
+                        (row, why)
+                        for row, why in settled.failed
+                        if row["kind"] != "reminder" and row["id"] not in ended
+                    ],
                 )
+                unneeded = [
+                    row["invitation"]
+                    for row in rows
+                    if row["kind"] != "reminder" and row["id"] in ended
+                ]
                 await self.outbox.settle(settled, change.now)
-                await _invitations_learn(first)
+                await _invitations_learn(first, unneeded)
                 for row in first.done:
                     change.emit(
                         EventType.INVITATION_EMAIL_SENT,
@@ -232,16 +243,19 @@ class MailWorker:
                         invitation=row["invitation"],
                         data={"error": reason},
                     )
-                change.after_commit(functools.partial(_count, settled))
+                change.after_commit(
+                    functools.partial(_count, len(settled.done), len(settled.failed) - len(ended))
+                )
 
 
-def _count(settled: Settled) -> None:
-    MAIL_SENT.inc(len(settled.done))
-    MAIL_FAILED.inc(len(settled.failed))
+def _count(sent: int, failed: int) -> None:
+    MAIL_SENT.inc(sent)
+    MAIL_FAILED.inc(failed)
 
 
-async def _invitations_learn(settled: Settled) -> None:
-    """Each invitation's `email_status` and `email_error` say how its email went."""
+async def _invitations_learn(settled: Settled, unneeded: list[UUID]) -> None:
+    """Each invitation's `email_status` and `email_error` say how its email went (`unneeded`:
+    those whose email was not sent because they had ended)."""
     if settled.done:
         await Invitation.update(
             {Invitation.email_status: "sent", Invitation.email_error: None}
@@ -256,9 +270,15 @@ async def _invitations_learn(settled: Settled) -> None:
         await Invitation.update(
             {Invitation.email_status: "failed", Invitation.email_error: reason}
         ).where(Invitation.id == row["invitation"])
+    if unneeded:
+        await Invitation.update(
+            {Invitation.email_status: "not_sent", Invitation.email_error: ENDED.reason}
+        ).where(Invitation.id.is_in(unneeded))
 
 
-ENDED = DeliveryError("not sent: the invitation ended before its email went out", permanent=True)
+# The outcome of an email whose invitation ended (accepted on the partner's screen, revoked,
+# superseded, expired) before it went out: not sent, and not a failure.
+ENDED = DeliveryError("the invitation ended before its email went out", permanent=True)
 
 
 async def _names(
