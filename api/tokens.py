@@ -109,7 +109,8 @@ class KeyRing:
     """Signs new tokens with the current key. Verifies with it and every previous key.
     Rebuilds a stored token with the key that signed it, while that key's private part is
     here: the current key, or a previous key given as a private key (a rotation's second
-    step). A previous key given as a public key only verifies."""
+    step). A previous key given as a public key only verifies: what it signed is made again
+    by the current key, the same grant under a new signature (as when a key is dropped)."""
 
     def __init__(
         self, signing_key: Ed25519PrivateKey, previous: list[Ed25519PrivateKey | Ed25519PublicKey]
@@ -136,10 +137,10 @@ class KeyRing:
         )
 
     def sign(self, jti: str, exp: datetime | int, typ: TokenType, kid: str | None = None) -> str:
-        """The token for (`jti`, `exp`, `typ`) signed by the key `kid` (by default the
-        current one); the same inputs always give the same token. KeyError when the key's
-        private part is not here (see `can_rebuild`)."""
-        kid = kid or self.kid
+        """The token for (`jti`, `exp`, `typ`) signed by the key `kid` while its private
+        part is here, else (and by default) by the current key; the same inputs always give
+        the same token."""
+        kid = kid if kid in self._private else self.kid
         signing_key = self._private[kid]
         exp_ts = exp if isinstance(exp, int) else int(exp.timestamp())
         key = (jti, exp_ts, typ, kid)
@@ -155,10 +156,6 @@ class KeyRing:
             if typ in TOKEN_TYPES:  # made here, so genuine: verifying it (~0.2 ms) can wait
                 self._claims.put(token, Claims(jti=jti, exp=exp_ts, typ=typ))
         return token
-
-    def can_rebuild(self, kid: str) -> bool:
-        """Whether a token that the key `kid` signed can be made again."""
-        return kid in self._private
 
     def verify(self, token: str) -> Claims:
         """Claims of a genuinely signed token, else AppError token_invalid.

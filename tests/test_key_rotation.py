@@ -1,6 +1,6 @@
 """Rotating the invitation signing key, as the README tells operators to: what the old key
-signed keeps working while its private key is a previous key, and only verifies once it is
-given as a public key."""
+signed is made again by it while its private key is a previous key; once it is given as a
+public key, or dropped, what it signed is made again by the new key."""
 
 from __future__ import annotations
 
@@ -89,13 +89,63 @@ def test_what_the_old_key_signed_is_rebuilt_while_its_private_key_is_a_previous_
     finally:
         stop_server(after)
 
-    # Later: the old key as a public key only. Its tokens verify, but cannot be made again.
+    # Later: the old key as a public key only. Its tokens verify; the dashboard shows the
+    # link signed by the new key (printed posters of the old token still work).
     rotated["INVITE_PREVIOUS_KEY_FILES"] = key_file(tmp_path / "old.pub", old, private=False)
     verify_only = start_server("--web-only", **rotated, **database)
     try:
         with http(verify_only, owner) as api:
             assert api.post("/mobile/invitations/preview", json=preview).status_code == 200
             shown_link = api.get(f"{partner}/registration-links/{link['id']}").json()
+            assert signed_by(shown_link["token"]) == new_kid
+            assert shown_link["url"].endswith(shown_link["token"])
+            for token in (link["token"], shown_link["token"]):
+                answer = api.post("/mobile/invitations/preview", json={"token": token})
+                assert answer.status_code == 200
+                assert answer.json()["registration_link_id"] == link["id"]
     finally:
         stop_server(verify_only)
-    assert shown_link["token"] == ""  # the dashboard can no longer show that link
+
+
+def test_what_a_dropped_key_signed_is_made_again_by_the_new_key(
+    owner: Caller, mailbox: Mailbox, tmp_path: Path
+) -> None:
+    """A key that leaked is dropped at once: its tokens stop working, and the queued email,
+    the dashboard's invitation link and the registration link carry the new key's."""
+    old, new = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    new_kid = key_id(new.public_key())
+    database = {"DATABASE_URL": f"sqlite:///{tmp_path / 'dropped.db'}"}
+    address = "dropped@bakery.example"
+    before = start_server(
+        "--web-only", INVITE_SIGNING_KEY_FILE=key_file(tmp_path / "old.pem", old), **database
+    )
+    try:
+        with http(before, owner) as api:
+            partner = f"/partners/{api.post('/partners', json={'name': 'Leak'}).json()['id']}"
+            client = api.post(f"{partner}/clients", json={"name": "Bakery", "email": address})
+            invite = {"client_ids": [client.json()["id"]]}
+            [result] = api.post(f"{partner}/invitations", json=invite).json()["results"]
+            link = api.post(f"{partner}/registration-links", json={"label": "Desk"}).json()
+    finally:
+        stop_server(before)
+    invitation = result["invitation"]
+
+    after = start_server(INVITE_SIGNING_KEY_FILE=key_file(tmp_path / "new.pem", new), **database)
+    try:
+        [message] = until(lambda: mailbox.to(address))
+        text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        with http(after, owner) as api:
+            path = f"{partner}/invitations/{invitation['id']}"
+            shown = until(lambda: (s := api.get(path).json())["email_status"] == "sent" and s)
+            shown_link = api.get(f"{partner}/registration-links/{link['id']}").json()
+            for stale in (token_of(invitation), link["token"]):
+                answer = api.post("/mobile/invitations/preview", json={"token": stale})
+                assert (answer.status_code, answer.json()["code"]) == (400, "token_invalid")
+            for fresh in (token_of(shown), shown_link["token"]):
+                assert signed_by(fresh) == new_kid
+                answer = api.post("/mobile/invitations/preview", json={"token": fresh})
+                assert answer.status_code == 200
+    finally:
+        stop_server(after)
+    assert shown["status"] == "pending"
+    assert shown["url"] != invitation["url"] and shown["url"] in text

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from api.errors import AppError
 from api.routes.bodies import MOBILE_BODY_MAX
-from api.tokens import KeyRing, key_id
+from api.tokens import Claims, KeyRing, key_id
 from tests.support import Api, Caller, assert_problem, token_of
 
 MOBILE = "/api/v1/mobile/invitations"
@@ -71,14 +71,23 @@ def test_a_previous_private_key_rebuilds_what_it_signed() -> None:
     old = KeyRing(old_key, [])
     token = old.sign("j" * 16, 2_000_000_000, "inv")
     rotated = KeyRing(Ed25519PrivateKey.generate(), [old_key])
-    assert rotated.can_rebuild(old.kid)
     assert rotated.sign("j" * 16, 2_000_000_000, "inv", old.kid) == token
     assert parts(rotated.sign("k" * 16, 2_000_000_000, "inv"))[0]["kid"] == rotated.kid
-    verify_only = KeyRing(Ed25519PrivateKey.generate(), [old_key.public_key()])
-    assert verify_only.verify(token).jti == "j" * 16
-    assert not verify_only.can_rebuild(old.kid)
-    with pytest.raises(KeyError):
-        verify_only.sign("j" * 16, 2_000_000_000, "inv", old.kid)
+
+
+def test_what_no_private_key_here_signed_is_made_again_by_the_current_key() -> None:
+    """A previous key given as a public key, or one dropped: the same grant (`jti`, `exp`,
+    `typ`) under the current key's signature."""
+    old_key = Ed25519PrivateKey.generate()
+    old = KeyRing(old_key, [])
+    token = old.sign("j" * 16, 2_000_000_000, "inv")
+    for previous in ([old_key.public_key()], []):
+        ring = KeyRing(Ed25519PrivateKey.generate(), previous)
+        remade = ring.sign("j" * 16, 2_000_000_000, "inv", old.kid)
+        header, payload = parts(remade)[:2]
+        assert header["kid"] == ring.kid
+        assert payload == parts(token)[1]
+        assert ring.verify(remade) == Claims(jti="j" * 16, exp=2_000_000_000, typ="inv")
 
 
 def forged_tokens(ring: KeyRing, signing_key: Ed25519PrivateKey) -> dict[str, str]:

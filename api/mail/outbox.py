@@ -162,16 +162,10 @@ class MailWorker:
             outcomes[key] = outcome
         return outcomes
 
-    def _invite(
-        self, invitation: dict[str, Any], names: dict[UUID, str], kind: str
-    ) -> Invite | DeliveryError:
-        token = self.ctx.token(
+    def _invite(self, invitation: dict[str, Any], names: dict[UUID, str], kind: str) -> Invite:
+        token = self.ctx.keys.sign(
             invitation["token_id"], invitation["expires_at"], "inv", invitation["token_kid"]
         )
-        if token is None:
-            return DeliveryError(
-                "not sent: the invitation's signing key was rotated out", permanent=True
-            )
         urls = self.ctx.urls(token)
         return views.from_row(
             Invite,

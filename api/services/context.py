@@ -14,7 +14,7 @@ from api.lru import LRU
 from api.services.bus import Caps, EventBus
 from api.services.revisions import RevisionCache
 from api.settings import Settings, webhook_secret_key
-from api.tokens import KeyRing, TokenType
+from api.tokens import KeyRing
 from api.webhooks.secrets import SecretBox
 from mobile_contract import links, models
 
@@ -73,13 +73,6 @@ class Context(msgspec.Struct, kw_only=True):
             webhook_secrets=SecretBox(webhook_secret_key(settings)),
             proxies=addresses.TrustedProxies(settings.trusted_proxies),
         )
-
-    def token(self, jti: str, exp: datetime, typ: TokenType, kid: str) -> str | None:
-        """The token rebuilt from what is stored, by the key that signed it; None when that
-        key's private part is no longer here (rotated out)."""
-        if not self.keys.can_rebuild(kid):
-            return None
-        return self.keys.sign(jti, exp, typ, kid)
 
     def urls(self, token: str) -> dict[str, str]:
         base, scheme = self.settings.public_base_url, self.settings.app_scheme

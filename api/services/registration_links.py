@@ -24,9 +24,7 @@ OPEN_ENDED_TOKEN = timedelta(days=3650)
 
 
 def view(ctx: Context, row: dict[str, Any]) -> models.RegistrationLink:
-    token = ctx.token(row["token_id"], row["token_expires_at"], "reg", row["token_kid"])
-    if token is None:  # signed by a key that was rotated out: the link cannot be shown again
-        token = ""
+    token = ctx.keys.sign(row["token_id"], row["token_expires_at"], "reg", row["token_kid"])
     return from_row(models.RegistrationLink, row, token=token, **ctx.urls(token))
 
 

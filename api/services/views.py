@@ -60,9 +60,8 @@ def invitation(ctx: Context, row: dict[str, Any], now: datetime) -> models.Invit
     status = invitation_status(row, now)
     urls: dict[str, str | None] = NO_URLS
     if status == "pending":
-        token = ctx.token(row["token_id"], row["expires_at"], "inv", row["token_kid"])
-        if token is not None:
-            urls = dict(ctx.urls(token))
+        token = ctx.keys.sign(row["token_id"], row["expires_at"], "inv", row["token_kid"])
+        urls = dict(ctx.urls(token))
     return from_row(
         models.Invitation,
         row,
