@@ -354,37 +354,36 @@ async def qr_token(
 ) -> models.QRToken:
     """A short-lived token (and typed code) for a QR shown on the partner's own screen."""
     now = utcnow()
-    row = await _invitation_row(member.partner_id, invitation_id)
-    status = views.invitation_status(row, now)
-    if status != "pending":
-        raise await explained(state_error(status), row, member.user.sub)
-    expires = min(now + timedelta(seconds=data.ttl_seconds), row["expires_at"])
-    # Whole seconds: the token's `exp` is an integer and must match the stored expiry.
-    expires = expires.replace(microsecond=0)
     for attempt in range(CODE_TRIES):  # codes are unique: a collision draws another
-        grant = QRGrant(
-            invitation=invitation_id,
-            token_id=new_token_id(),
-            token_kid=ctx.keys.kid,
-            user_code=new_user_code(),
-            created_at=now,
-            expires_at=expires,
-        )
         try:
             async with write_transaction():
                 # Under its client's lock, as every write about an invitation: a delete of
-                # the client waits for the grant, or came first and this is 404.
-                await _locked_invitation(member.partner_id, invitation_id)
+                # the client, an answer or a revoke that came first is its 4xx; one that
+                # comes later waits for the grant.
+                row = await _locked_invitation(member.partner_id, invitation_id)
+                status = views.invitation_status(row, now)
+                if status != "pending":
+                    raise await explained(state_error(status), row, member.user.sub)
+                expires = min(now + timedelta(seconds=data.ttl_seconds), row["expires_at"])
+                grant = QRGrant(
+                    invitation=invitation_id,
+                    token_id=new_token_id(),
+                    token_kid=ctx.keys.kid,
+                    user_code=new_user_code(),
+                    created_at=now,
+                    # Whole seconds: the token's `exp` is an integer, and must be this.
+                    expires_at=expires.replace(microsecond=0),
+                )
                 await grant.save()
             break
         except Exception as exc:
             if not is_unique_violation(exc) or attempt == CODE_TRIES - 1:
                 raise
-    token = ctx.keys.sign(grant.token_id, expires, "qr")
+    token = ctx.keys.sign(grant.token_id, grant.expires_at, "qr")
     return models.QRToken(
         token=token,
         user_code=format_user_code(grant.user_code),
-        expires_at=expires,
+        expires_at=grant.expires_at,
         **ctx.urls(token),
     )
 
