@@ -45,6 +45,9 @@ async def keep_claiming(
     queued work, and on stop) or `idle_poll` seconds. A failure (the database away) is
     logged and tried again after the wait."""
     while not stopping.is_set():
+        # Cleared before claiming: work queued while this claim runs (which may not see
+        # it) sets `wake` again, and the next claim comes at once.
+        wake.clear()
         try:
             taken = await run_once()
         except asyncio.CancelledError:
@@ -53,7 +56,6 @@ async def keep_claiming(
             log.warning("%s: %s: %s", name, type(exc).__name__, exc)
             taken = 0
         if taken == 0 and not stopping.is_set():
-            wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), idle_poll)
 

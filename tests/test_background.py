@@ -9,6 +9,7 @@ from datetime import timedelta
 from api.background import Background
 from api.mail.outbox import forget_settled_mail
 from api.services.context import utcnow
+from db.claims import keep_claiming
 from db.tables import AccessNotice, Invitation, MailOutbox
 from tests.conftest import Runner
 from tests.support import Api, Caller, until
@@ -61,3 +62,25 @@ def test_a_periodic_job_stops_as_soon_as_it_is_asked(api: Api) -> None:
         return runs
 
     assert asyncio.run(scenario()) == 1
+
+
+def test_work_queued_while_a_claim_runs_is_claimed_at_once() -> None:
+    """A commit that queues work sets `wake` while a claim (that may not see the new row)
+    is running: the next claim comes at once, not after the idle poll."""
+
+    async def scenario() -> list[int]:
+        wake, stopping = asyncio.Event(), asyncio.Event()
+        calls: list[int] = []
+
+        async def run_once() -> int:
+            calls.append(len(calls))
+            if len(calls) == 1:
+                wake.set()  # queued during the first claim, which took nothing
+            else:
+                stopping.set()
+            return 0
+
+        await asyncio.wait_for(keep_claiming("test", run_once, wake, stopping, idle_poll=60), 5)
+        return calls
+
+    assert asyncio.run(scenario()) == [0, 1]
