@@ -7,7 +7,8 @@ first, then its invitation, link or registration link, and the partner row (take
 the unit of work as it records its events) last. The one exception is a webhook
 endpoint: the unit of work queues its deliveries (rows that refer to it) after taking the
 partner row, so whoever locks an endpoint takes the partner row first (`lock_endpoint`),
-then the endpoint, then its deliveries. Whoever changes an invitation's status
+then the endpoint, then its deliveries; adding one takes the partner row
+(`lock_endpoints`). Whoever changes an invitation's status
 locks its client first, so a client's lock also holds its invitations still. On
 PostgreSQL that is `SELECT ... FOR UPDATE` (row locks, so unrelated work runs in
 parallel); SQLite has no row locks, so its transactions start IMMEDIATE, taking the
@@ -102,11 +103,17 @@ async def lock(table: type[Table], *row_ids: UUID) -> None:
         await sql.execute(lock_statement(table, len(ids)), *ids)
 
 
+async def lock_endpoints(partner_id: UUID) -> None:
+    """Hold a partner's set of webhook endpoints still (before counting them to add one):
+    its partner row, which whoever locks an endpoint takes first."""
+    await lock(Partner, partner_id)
+
+
 async def lock_endpoint(partner_id: UUID, endpoint_id: UUID) -> None:
     """Lock a webhook endpoint, after its partner's row (the exception in the order above:
     the unit of work queues deliveries, which refer to endpoints, once it holds the
     partner row)."""
-    await lock(Partner, partner_id)
+    await lock_endpoints(partner_id)
     await lock(WebhookEndpoint, endpoint_id)
 
 

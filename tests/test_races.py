@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from api.services.webhooks import MAX_ENDPOINTS
 from tests.support import Api, Caller, token_of
 
 MOBILE = "/api/v1/mobile/invitations"
@@ -226,3 +227,21 @@ def test_endpoint_changes_racing_events_queued_for_it(api: Api) -> None:
             ]
             statuses = [f.result().status_code for f in sent]
         assert statuses == [201, 202, 200], [f.result().text for f in sent]
+
+
+def test_creates_racing_for_the_last_webhook_slot(api: Api) -> None:
+    """Two endpoints added at once where one fits: one is made, the other refused."""
+    owner = api.user("anna")
+    partner = api.partner(owner)
+    hooks = f"/api/v1/partners/{partner}/webhooks"
+    for i in range(MAX_ENDPOINTS - 1):
+        owner.ok("POST", hooks, 201, json={"url": f"http://127.0.0.1:9/hook{i}"})
+    for round_ in range(ROUNDS):
+        new = {"url": f"http://127.0.0.1:9/round{round_}"}
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            sent = [pool.submit(owner.post, hooks, json=new) for _ in range(2)]
+            responses = [f.result() for f in sent]
+        assert sorted(r.status_code for r in responses) == [201, 400], [r.text for r in responses]
+        made = next(r for r in responses if r.status_code == 201).json()
+        assert len(owner.ok("GET", hooks)["items"]) == MAX_ENDPOINTS
+        assert owner.request("DELETE", f"{hooks}/{made['id']}").status_code == 204

@@ -20,7 +20,7 @@ from api.services.views import from_row
 from api.webhooks import targets
 from api.webhooks.secrets import new_secret
 from db.tables import WebhookDelivery, WebhookEndpoint
-from db.transactions import lock_endpoint
+from db.transactions import lock_endpoint, lock_endpoints
 from mobile_contract import EventType, models
 
 MAX_ENDPOINTS = 20  # per partner
@@ -80,6 +80,7 @@ async def create(ctx: Context, member: Member, data: models.WebhookCreate) -> mo
     await check_url(ctx, data.url)
     webhook_id, secret = uuid4(), new_secret()
     async with partner_change(ctx, member.partner_id) as change:
+        await lock_endpoints(member.partner_id)  # two creates count one after the other
         count = await WebhookEndpoint.count().where(WebhookEndpoint.partner == member.partner_id)
         if count >= MAX_ENDPOINTS:
             raise invalid("url", f"a partner has at most {MAX_ENDPOINTS} webhooks")
