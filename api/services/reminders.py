@@ -91,18 +91,23 @@ async def queue_due(ctx: Context, batch: int = 500) -> int:
 async def _queue_for_partner(ctx: Context, partner_id: UUID, batch: int) -> int:
     async with partner_change(ctx, partner_id) as change:
         now = change.now
-        rows: list[dict[str, Any]] = await (
-            Invitation.select(
-                *Invitation.all_columns(), Invitation.client.email.as_alias("now_email")
-            )
-            .where(
-                (Invitation.partner == partner_id)
-                & (Invitation.status == "pending")
-                & (Invitation.next_reminder_at <= now)
-            )
-            .limit(batch)
+        due = (
+            (Invitation.partner == partner_id)
+            & (Invitation.status == "pending")
+            & (Invitation.next_reminder_at <= now)
         )
-        await lock(Client, *(row["client"] for row in rows))
+        # Their clients locked, then read again: an email change or an answer that
+        # committed meanwhile is seen.
+        clients = [
+            row["client"]
+            for row in await Invitation.select(Invitation.client).where(due).limit(batch)
+        ]
+        if not clients:
+            change.discard()  # another process was first
+        await lock(Client, *clients)
+        rows: list[dict[str, Any]] = await Invitation.select(
+            *Invitation.all_columns(), Invitation.client.email.as_alias("now_email")
+        ).where(due & Invitation.client.is_in(clients))
         days = await partner_schedule(ctx, partner_id)
         reminded = []
         changed = False
