@@ -83,12 +83,11 @@ def code_budgets(ctx: Context, user_sub: str, address: str | None) -> list[tuple
 
 
 async def take_code_attempt(budgets: list[tuple[str, int]], now: datetime) -> None:
-    """Take one attempt from each budget before a typed code is looked up, or 429 (any
-    attempt already taken is given back). Each is one conditional UPDATE of its row, so
+    """Take one attempt from each budget before a typed code is looked up, or 429 (which
+    rolls back, so it takes none). Each is one conditional UPDATE of its row, so
     concurrent attempts never check more codes than the budget allows; a right code gives
     its attempts back (`give_back`), a wrong one keeps them spent."""
     window_start = now - CODE_WINDOW
-    taken: list[tuple[str, int]] = []
     async with write_transaction():
         for scope, limit in budgets:
             await sql.execute(statements.OPEN_CODE_BUDGET, scope, now)
@@ -102,9 +101,7 @@ async def take_code_attempt(budgets: list[tuple[str, int]], now: datetime) -> No
                 limit,
             )
             if took is not None:
-                taken.append((scope, limit))
                 continue
-            await give_back(taken)
             row = await sql.fetch_one(statements.CODE_BUDGET_START, scope)
             started = row["window_start"] if row else now
             wait = (started + CODE_WINDOW - now).total_seconds()
