@@ -130,21 +130,6 @@ class WorkQueue:
             )
             return claimed
 
-    async def release(self, rows: list[dict[str, Any]], until: datetime) -> None:
-        """Hand claimed rows back unattempted (the attempt is not counted), due again at
-        `until`: for a worker that took more than it can start now."""
-        table, c = self.table, self._c
-        key = table._meta.primary_key
-        if rows:
-            async with write_transaction():
-                await table.update(
-                    {
-                        c("locked_until"): None,
-                        c("next_attempt_at"): until,
-                        c("attempts"): c("attempts") - 1,
-                    }
-                ).where(key.is_in([row["id"] for row in rows]))
-
     def sort(self, outcomes: list[tuple[dict[str, Any], Failure | None]]) -> Settled:
         """Done, to retry, or failed for good (permanent, or out of attempts)."""
         settled = Settled([], [], [])

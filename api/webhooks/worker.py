@@ -7,9 +7,8 @@ own and recorded as soon as it is answered, together with the others answered wh
 previous record was being written (one transaction for all of them): one slow receiver
 holds up only its own deliveries, and a busy stream costs a few writes a batch, not a
 transaction a delivery. At most `MAX_IN_FLIGHT` attempts run in this process, at most
-`PER_ENDPOINT` of them to one endpoint; a claim skips the endpoints that are full and
-takes at most `PER_ENDPOINT` rows, and a claimed delivery whose endpoint has no room
-after all is handed back at once, unattempted.
+`PER_ENDPOINT` of them to one endpoint: a claim skips the endpoints more than half busy
+and takes no more rows than half of `PER_ENDPOINT`, so all it takes can start.
 
 A 2xx answer within `ATTEMPT_SECONDS` (DNS, connecting and the answer's status line
 included) delivers; anything else is retried (`WEBHOOK_RETRY_BASE_SECONDS`, doubling, at
@@ -46,7 +45,6 @@ PER_ENDPOINT = 8
 HALF = PER_ENDPOINT // 2
 ANSWER_BYTES = 64 * 1024  # of an answer's body read to keep its connection; no more
 DRAIN_SECONDS = 1.0
-BUSY_DELAY = timedelta(seconds=1)  # before a handed-back delivery is due again
 TLS_CLIENTS = 100  # kept connections pools of https hosts (see `_client`)
 USER_AGENT = "Banqup-Webhooks/1"
 
@@ -145,9 +143,8 @@ class DeliveryWorker:
 
     async def run_once(self) -> int:
         """Claim what there is room for and start sending it; how many were claimed."""
-        # A claim takes no more than any endpoint it may take from can start, and none of
-        # an endpoint more than half busy: handing rows back (and claiming them again)
-        # would be the work.
+        # A claim takes no more than any endpoint it may take from can start (none of an
+        # endpoint more than half busy, at most half of PER_ENDPOINT): all of it starts.
         room = min(MAX_IN_FLIGHT - len(self._tasks), PER_ENDPOINT - HALF)
         if room <= 0:
             return 0
@@ -164,16 +161,10 @@ class DeliveryWorker:
             )
         }
         events = await _events(claimed)
-        busy: list[dict[str, Any]] = []
         for row in claimed:
             endpoint = endpoints.get(row["endpoint"])
-            if endpoint is None:  # deleted meanwhile (its deliveries with it)
-                continue
-            if self._in_flight.get(endpoint["id"], 0) >= PER_ENDPOINT:
-                busy.append(row)
-                continue
-            self._start(row, endpoint, events.get((row["partner"], row["event_seq"])))
-        await self.queue.release(busy, now + BUSY_DELAY)
+            if endpoint is not None:  # else deleted meanwhile (its deliveries with it)
+                self._start(row, endpoint, events.get((row["partner"], row["event_seq"])))
         return len(claimed)
 
     def _start(
