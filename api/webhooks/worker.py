@@ -122,7 +122,8 @@ class DeliveryWorker:
         self.disable_after = timedelta(hours=settings.webhook_disable_after_hours)
         self._in_flight: dict[UUID, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._clients: dict[str, httpx.AsyncClient] = {}
+        self._clients: dict[str, httpx.AsyncClient] = {}  # least recently used first
+        self._retiring: set[asyncio.Task[None]] = set()  # closing evicted clients
         self._answered: list[Answered] = []  # to record, with a future to wake each sender
         self._recorder: asyncio.Task[None] | None = None
 
@@ -138,6 +139,9 @@ class DeliveryWorker:
             for task in self._tasks:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
+            for retiring in self._retiring:
+                retiring.cancel()  # closes its client at once
+            await asyncio.gather(*self._retiring, return_exceptions=True)
             for client in self._clients.values():
                 await client.aclose()
 
@@ -276,19 +280,31 @@ class DeliveryWorker:
         """A client whose kept connections all belong to one TLS server name (a kept
         connection is found by address, and must not carry another host's deliveries)."""
         key = target.server_name or ""
-        client = self._clients.get(key)
+        client = self._clients.pop(key, None)  # put back last: the most recently used
         if client is None:
             if len(self._clients) >= TLS_CLIENTS:
-                oldest = next(k for k in self._clients if k)
-                asyncio.get_running_loop().create_task(self._clients.pop(oldest).aclose())
+                self._retire(self._clients.pop(next(iter(self._clients))))
             client = httpx.AsyncClient(
                 timeout=httpx.Timeout(ATTEMPT_SECONDS),
                 follow_redirects=False,
                 trust_env=False,  # no proxy from the environment: connect where checked
                 limits=httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=8),
             )
-            self._clients[key] = client
+        self._clients[key] = client
         return client
+
+    def _retire(self, client: httpx.AsyncClient) -> None:
+        """Close an evicted client once the attempts that may still use it are over."""
+
+        async def close_later() -> None:
+            try:
+                await asyncio.sleep(ATTEMPT_SECONDS + DRAIN_SECONDS)
+            finally:
+                await client.aclose()
+
+        task = asyncio.get_running_loop().create_task(close_later())
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
 
     async def _record(self, batch: list[Answered]) -> None:
         now = utcnow()
