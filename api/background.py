@@ -25,7 +25,7 @@ from typing import Any
 
 from api.mail.outbox import MailWorker, forget_settled_mail, measure_outbox
 from api.metrics import WEBHOOK_PENDING
-from api.services import reminders
+from api.services import idempotency, reminders
 from api.services.context import Context, utcnow
 from api.services.grants import CODE_WINDOW
 from api.services.invitations import expire_due
@@ -35,7 +35,7 @@ from db.tables import CodeBudget, QRGrant, WebhookDelivery
 
 log = logging.getLogger("api.background")
 STOP_GRACE = 25.0  # seconds: a SIGTERM'd process exits within 30 s
-MAIL_RETENTION_SECONDS = 3600.0  # how often old rows are deleted
+PRUNE_SECONDS = 3600.0  # how often old rows are deleted
 
 
 class Background:
@@ -79,18 +79,20 @@ async def sweep(bg: Background) -> None:
 
 async def mail_retention(bg: Background) -> None:
     keep = timedelta(days=bg.ctx.settings.mail_keep_days)
-    await bg.every(MAIL_RETENTION_SECONDS, lambda: forget_settled_mail(keep))
+    await bg.every(PRUNE_SECONDS, lambda: forget_settled_mail(keep))
 
 
 async def short_lived_rows(bg: Background) -> None:
-    """Delete QR grants a day after they expired, and typed-code budgets past their window."""
+    """Delete QR grants a day after they expired, typed-code budgets past their window and
+    Idempotency-Keys past their 24 hours."""
 
     async def prune() -> None:
         now = utcnow()
         await QRGrant.delete().where(QRGrant.expires_at < now - timedelta(days=1))
         await CodeBudget.delete().where(CodeBudget.window_start < now - CODE_WINDOW)
+        await idempotency.forget_expired()
 
-    await bg.every(MAIL_RETENTION_SECONDS, prune)
+    await bg.every(PRUNE_SECONDS, prune)
 
 
 async def webhook_deliveries(bg: Background) -> None:

@@ -9,6 +9,7 @@ from uuid import UUID
 import httpx
 import pytest
 
+from api.services.idempotency import forget_expired
 from db.tables import Client, IdempotencyKey
 from tests.conftest import LiveServer, Runner
 from tests.support import Api, Caller, assert_problem, until
@@ -82,20 +83,42 @@ def test_an_invite_repeated_sends_one_invitation(api: Api, owner: Caller, partne
     assert without_key["results"][0]["error"]["code"] == "client_already_invited"
 
 
-def test_a_key_expires_after_a_day(db: Runner, owner: Caller, partner: str) -> None:
+def a_day_later(db: Runner, key: str) -> None:
+    """The key `key` as if it had been sent 24 hours and a second ago."""
+
+    async def age() -> None:
+        await IdempotencyKey.update(
+            {IdempotencyKey.created_at: datetime.now(UTC) - timedelta(hours=24, seconds=1)}
+        ).where(IdempotencyKey.key == key)
+
+    db(age)
+
+
+@pytest.mark.parametrize("body", [{"name": "Yesterday"}, {"name": "Today"}])
+def test_a_key_expires_after_a_day(
+    db: Runner, owner: Caller, partner: str, body: dict[str, str]
+) -> None:
+    """Then the key is free: the same request or another is new work."""
     url = f"/api/v1/partners/{partner}/clients"
     key = {"Idempotency-Key": "old-key"}
     owner.ok("POST", url, 201, json={"name": "Yesterday"}, headers=key)
-
-    async def a_day_later() -> None:
-        await IdempotencyKey.update(
-            {IdempotencyKey.created_at: datetime.now(UTC) - timedelta(hours=24, seconds=1)}
-        ).where(IdempotencyKey.key == "old-key")
-
-    db(a_day_later)
-    again = owner.post(url, json={"name": "Yesterday"}, headers=key)
+    a_day_later(db, "old-key")
+    again = owner.post(url, json=body, headers=key)
     assert again.status_code == 201 and "idempotent-replayed" not in again.headers
+    assert again.json()["name"] == body["name"]
     assert count_clients(db, partner) == 2
+
+
+def test_keys_past_their_day_are_deleted_by_the_housekeeping(
+    db: Runner, owner: Caller, partner: str
+) -> None:
+    url = f"/api/v1/partners/{partner}/clients"
+    for key in ("old-key", "new-key"):
+        owner.ok("POST", url, 201, json={"name": key}, headers={"Idempotency-Key": key})
+    a_day_later(db, "old-key")
+    db(forget_expired)
+    kept = db(lambda: IdempotencyKey.select(IdempotencyKey.key))
+    assert [row["key"] for row in kept] == ["new-key"]
 
 
 def test_a_deleted_clients_data_is_not_kept_in_an_answer(

@@ -79,12 +79,14 @@ async def once(
 ) -> tuple[Answer, bool]:
     """The answer to this request (about `partner_id`) under `key`, and whether it is a
     repeat's."""
-    await IdempotencyKey.delete().where(IdempotencyKey.created_at <= utcnow() - KEEP)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + WAIT_FOR_FIRST
     while not await _reserve(user_sub, partner_id, path, key, print_):
         row = await IdempotencyKey.select().where(_same_key(user_sub, path, key)).first()
         if row is None:  # expired or given up between the two statements: try again
+            continue
+        if row["created_at"] <= utcnow() - KEEP:  # its time is over: the key is free
+            await IdempotencyKey.delete().where(IdempotencyKey.id == row["id"])
             continue
         if row["fingerprint"] != print_:
             raise AppError(
@@ -110,6 +112,11 @@ async def once(
             )
         await asyncio.sleep(POLL)
     return await asyncio.shield(_first(user_sub, path, key, compute)), False
+
+
+async def forget_expired() -> None:
+    """Delete the keys whose time is over (a background loop's housekeeping)."""
+    await IdempotencyKey.delete().where(IdempotencyKey.created_at <= utcnow() - KEEP)
 
 
 async def forget_answers_showing(partner_id: UUID, erased: UUID) -> None:
