@@ -19,11 +19,11 @@ from api import addresses
 from api.errors import AppError, invalid, not_found
 from api.services import views
 from api.services.context import Context
-from api.services.invitations import state_error
+from api.services.invitations import held_invitation, state_error
 from api.tokens import invalid_token
 from db import sql, statements
-from db.tables import Client, Invitation, QRGrant, RegistrationLink
-from db.transactions import lock, write_transaction
+from db.tables import Invitation, QRGrant, RegistrationLink
+from db.transactions import write_transaction
 from mobile_contract import ErrorCode, models
 from mobile_contract.links import normalize_user_code
 
@@ -56,11 +56,10 @@ def _gone(grant: Grant) -> AppError:
 
 
 async def locked_invitation(grant: Grant) -> dict[str, Any]:
-    """The invitation of `grant` read again under its client's lock, and kept in
+    """The invitation of `grant`, held (`invitations.held_invitation`) and kept in
     `grant.invitation`; `_gone(grant)` if it was deleted since it was resolved."""
     assert grant.invitation is not None
-    await lock(Client, grant.invitation["client"])
-    invitation = await sql.fetch_one(statements.INVITATION, grant.invitation["id"])
+    invitation = await held_invitation(grant.invitation)
     if invitation is None:
         raise _gone(grant)
     grant.invitation = invitation

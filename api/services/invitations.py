@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 
 import msgspec
 
-from api.errors import AppError
+from api.errors import AppError, not_found
 from api.services import reminders, sending, views
 from api.services.access import Member, partner_row
 from api.services.changes import PartnerChange, partner_change
@@ -237,12 +237,20 @@ async def _invitation_row(partner_id: UUID, invitation_id: UUID) -> dict[str, An
     return await partner_row(Invitation, partner_id, invitation_id, "invitation")
 
 
-async def _locked_invitation(partner_id: UUID, invitation_id: UUID) -> dict[str, Any]:
-    """The invitation, read again once its client is locked (whoever changes an
-    invitation's status locks its client first, so it holds still until commit)."""
-    row = await _invitation_row(partner_id, invitation_id)
+async def held_invitation(row: dict[str, Any]) -> dict[str, Any] | None:
+    """Invitation `row` read again once its client is locked (whoever changes an
+    invitation's status locks its client first, so it holds still until commit); None if
+    it was deleted meanwhile, with its client."""
     await lock(Client, row["client"])
-    return await _invitation_row(partner_id, invitation_id)
+    return await sql.fetch_one(statements.INVITATION, row["id"])
+
+
+async def _locked_invitation(partner_id: UUID, invitation_id: UUID) -> dict[str, Any]:
+    """The partner's invitation, held (`held_invitation`), or 404."""
+    held = await held_invitation(await _invitation_row(partner_id, invitation_id))
+    if held is None:
+        raise not_found("No such invitation")
+    return held
 
 
 async def get(ctx: Context, member: Member, invitation_id: UUID) -> models.Invitation:
