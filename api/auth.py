@@ -5,6 +5,11 @@ development, or asymmetric keys from a JWKS URL in production. Verification pins
 algorithm list, and requires `exp`, `iss` and `aud`. A token that verified is remembered
 until its `exp` (dashboards send the same one with every poll, and verifying costs more
 than answering a poll from memory).
+
+The JWKS is kept an hour; a token with a `kid` it lacks fetches it again (at most every
+30 s). While the identity provider cannot be reached for a fetch, the token is answered
+503 with `Retry-After` (apps sign out on a 401), and the fetch is bounded by
+`JWKS_FETCH_SECONDS`, in threads of its own.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import jwt
@@ -25,6 +31,8 @@ from mobile_contract import ErrorCode
 from mobile_contract.models import Email, Name, User
 
 JWKS_ALGORITHMS = ["RS256", "ES256", "EdDSA"]
+JWKS_KEEP_SECONDS = 3600
+JWKS_FETCH_SECONDS = 5
 MAX_ACCESS_TOKEN_LENGTH = 8192
 # How far ahead of ours the identity provider's clock may be: a token it has just made is
 # accepted though its iat or nbf is that much in our future.
@@ -44,9 +52,19 @@ class AccessTokenVerifier:
         self.audience = settings.auth_audience
         self._verified: LRU[str, tuple[User, float]] = LRU(VERIFIED_CACHE_SIZE)
         self._jwks: jwt.PyJWKClient | None = None
+        self._jwks_threads: ThreadPoolExecutor | None = None
         self._secret: str | None = None
         if settings.auth_jwks_url:
-            self._jwks = jwt.PyJWKClient(settings.auth_jwks_url, cache_keys=True, lifespan=3600)
+            # The key set is kept, not each key: a key the provider withdraws is refused
+            # once the set is fetched again.
+            self._jwks = jwt.PyJWKClient(
+                settings.auth_jwks_url,
+                lifespan=JWKS_KEEP_SECONDS,
+                timeout=JWKS_FETCH_SECONDS,
+            )
+            # Lookups wait on one another (the client's lock) while a fetch runs: they wait
+            # in these threads, not in the event loop's default ones.
+            self._jwks_threads = ThreadPoolExecutor(4, thread_name_prefix="jwks")
         else:
             self._secret = dev_hs256_secret(settings)
 
@@ -95,7 +113,9 @@ class AccessTokenVerifier:
         try:
             if self._jwks is not None:
                 # PyJWKClient fetches with blocking I/O; keep it off the event loop.
-                signing_key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
+                signing_key = await asyncio.get_running_loop().run_in_executor(
+                    self._jwks_threads, self._jwks.get_signing_key_from_jwt, token
+                )
                 key: Any = signing_key.key
                 algorithms = JWKS_ALGORITHMS
             else:
@@ -110,6 +130,12 @@ class AccessTokenVerifier:
                 options={"require": ["exp", "iss", "aud", "sub"]},
                 leeway=CLOCK_SKEW_SECONDS,  # for iat and nbf; exp is held exactly below
             )
+        except jwt.PyJWKClientConnectionError:
+            raise AppError(
+                ErrorCode.UNAVAILABLE,
+                "The identity provider cannot be reached to check the access token; retry.",
+                retry_after=5,
+            ) from None
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise unauthenticated(_reason(exc)) from None
         expires = float(claims["exp"])

@@ -386,6 +386,13 @@ TRANSLATIONS: dict[str, tuple[str, str, str]] = {
         "La base de données est injoignable ; réessayez plus tard.",
         "Die Datenbank ist nicht erreichbar; versuchen Sie es später erneut.",
     ),
+    "The identity provider cannot be reached to check the access token; retry.": (
+        "De identiteitsprovider is onbereikbaar om het toegangstoken te controleren;"
+        " probeer opnieuw.",
+        "Le fournisseur d'identité est injoignable pour vérifier le jeton d'accès ; réessayez.",
+        "Der Identitätsanbieter ist zur Prüfung des Zugriffstokens nicht erreichbar;"
+        " versuchen Sie es erneut.",
+    ),
     # field messages (api.field_messages and the services' own)
     "is required": ("is verplicht", "est obligatoire", "ist erforderlich"),
     "is not a field of this request": (
