@@ -116,10 +116,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return (self.log_format or ("json" if self.app_env == "prod" else "text")) == "json"
 
     @property
-    def database_kind(self) -> str:
-        return check_database_url(self.database_url)
-
-    @property
     def webhooks_may_reach_private(self) -> bool:
         """Whether webhook URLs may be `http://` or reach non-public addresses."""
         if self.webhook_allow_private is None:

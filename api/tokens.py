@@ -32,7 +32,6 @@ from mobile_contract import ErrorCode
 from mobile_contract.links import is_token
 
 TokenType = Literal["inv", "qr", "reg"]
-TOKEN_TYPES = ("inv", "qr", "reg")
 _ALLOWED_HEADERS = {"alg", "kid"}
 _CACHE_SIZE = 50_000
 

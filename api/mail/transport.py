@@ -1,8 +1,8 @@
 """Where messages go, from `MAIL_URL`: an SMTP server, or `.eml` files in a folder.
 
-Transports are synchronous: they run in the render processes (see `api.mail.compose.
-deliver`), where each process keeps its own SMTP connection open between messages, so
-neither the SMTP client's work nor its socket writes land on the API's event loop.
+Transports are synchronous: they run in the render processes (see `render_and_send`),
+where each process keeps its own SMTP connection open between messages, so neither the
+SMTP client's work nor its socket writes land on the API's event loop.
 """
 
 from __future__ import annotations

@@ -119,10 +119,6 @@ class EventBus:
             if not waiters and self._waiters.get(partner_id) is waiters:
                 del self._waiters[partner_id]
 
-    @property
-    def waiting(self) -> int:
-        return sum(len(w) for w in self._waiters.values())
-
     async def watch(
         self, newest_cursors: Callable[[list[UUID]], Awaitable[dict[UUID, int]]], every: float = 0.5
     ) -> None:

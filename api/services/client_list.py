@@ -33,15 +33,6 @@ STATUSES = ("inactive", "invited", "active")
 INVITATION_STATUSES = ("pending", "declined", "expired", "revoked", "accepted")
 EMAIL_STATUSES = ("queued", "sent", "failed", "not_sent")
 Sort = Literal["created", "-created", "name", "-name", "invited_at", "-invited_at", "expires_at"]
-SORTS: tuple[Sort, ...] = (
-    "created",
-    "-created",
-    "name",
-    "-name",
-    "invited_at",
-    "-invited_at",
-    "expires_at",
-)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SORT_COLUMNS: dict[str, Column] = {
     "created": Client.created_at,
