@@ -44,10 +44,13 @@ async def _read(partner_id: UUID, after: int, limit: int) -> list[models.Event]:
         .order_by(Event.seq)
         .limit(limit)
     )
-    return [from_row(models.Event, r, cursor=str(r["seq"]), data=_json(r["data"])) for r in rows]
+    return [
+        from_row(models.Event, r, cursor=str(r["seq"]), data=event_data(r["data"])) for r in rows
+    ]
 
 
-def _json(value: Any) -> dict[str, Any]:
+def event_data(value: Any) -> dict[str, Any]:
+    """An event's `data` as stored: JSON text on SQLite, a dict on PostgreSQL."""
     if isinstance(value, str):
         decoded = msgspec.json.decode(value)
         return decoded if isinstance(decoded, dict) else {}

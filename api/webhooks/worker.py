@@ -32,6 +32,7 @@ import msgspec
 from api.metrics import WEBHOOK_DELIVERIES
 from api.services.changes import partner_change
 from api.services.context import Context, utcnow
+from api.services.events import event_data
 from api.webhooks import targets
 from api.webhooks.secrets import signature_header
 from db.claims import RetryPolicy, WorkQueue, keep_claiming
@@ -100,10 +101,7 @@ def payload(row: dict[str, Any], event: dict[str, Any] | None) -> bytes:
                 data[name] = str(event[column])
         if event["link"] is not None:
             data["link_id"] = str(event["link"])
-        extra = event["data"]
-        if isinstance(extra, str):
-            extra = msgspec.json.decode(extra)
-        data |= extra or {}
+        data |= event_data(event["data"])
         at = event["at"]
     return msgspec.json.encode({"type": row["type"], "timestamp": at, "data": data})
 
