@@ -10,6 +10,7 @@ off the event loop, and each image is cached.
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import os
 import re
@@ -70,18 +71,19 @@ class QRRenderer:
         if cached is not None:
             return cached
         key = (data, kind, scale)
-        pending = self._pending.get(key)
-        if pending is not None:  # the same image is being rendered for another request
-            return await asyncio.shield(pending)
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._executor, render, data, kind, scale)
-        self._pending[key] = future
-        try:
-            image = await future
-        finally:
-            self._pending.pop(key, None)
-        self._cache.put(key, image)
-        return image
+        future = self._pending.get(key)
+        if future is None:  # else the same image is being rendered for another request
+            loop = asyncio.get_running_loop()
+            future = loop.run_in_executor(self._executor, render, data, kind, scale)
+            self._pending[key] = future
+            future.add_done_callback(functools.partial(self._rendered, key))
+        # Shielded: a request that goes away leaves the rendering to those that wait for it.
+        return await asyncio.shield(future)
+
+    def _rendered(self, key: tuple[str, str, int], future: asyncio.Future[bytes]) -> None:
+        del self._pending[key]
+        if not future.cancelled() and future.exception() is None:
+            self._cache.put(key, future.result())
 
 
 _SEGNO_SVG = re.compile(rb'width="(\d+)".*? d="([^"]+)"', re.S)

@@ -80,3 +80,35 @@ def test_qr_scale_is_validated(api: Api, owner: Caller, scale: str) -> None:
     _, invitation = api.invited_client(owner, partner)
     response = api.http.get(f"/i/{token_of(invitation)}/qr.png", params={"scale": scale})
     assert_problem(response, 400, "validation_failed")
+
+
+def test_one_rendering_serves_every_asker_though_the_first_goes_away() -> None:
+    """Two requests for one image share its rendering; the first going away (cancelled)
+    leaves it to the second, and the image is cached."""
+    import asyncio
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from api.qr import QRRenderer
+
+    url = f"{BASE}/i/shared-rendering"
+
+    async def scenario() -> tuple[bool, bytes, bytes | None]:
+        with ThreadPoolExecutor(1) as pool:
+            gate = threading.Event()
+            pool.submit(gate.wait)  # the renderer's thread is busy until the gate opens
+            renderer = QRRenderer(pool)
+            first = asyncio.create_task(renderer.image(url, "png"))
+            await asyncio.sleep(0)
+            second = asyncio.create_task(renderer.image(url, "png"))
+            await asyncio.sleep(0)
+            first.cancel()
+            await asyncio.sleep(0)
+            gate.set()
+            image = await second
+            return first.cancelled(), image, renderer.cached(url, "png")
+
+    cancelled, image, cached = asyncio.run(scenario())
+    assert cancelled
+    assert image == cached
+    assert decode_both(image) == url
