@@ -17,6 +17,7 @@ from db.sql import Statement, insert_into
 from db.tables import AccessNotice, Client, Event, Invitation, MailOutbox
 
 NOTIFY_CHANNEL = "invites_events"
+PING = Statement("SELECT 1")  # the database answers (readyz)
 
 # --- the unit of work (api.services.changes) ------------------------------------------
 

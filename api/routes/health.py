@@ -8,7 +8,7 @@ from api import access_log, background, metrics
 from api.errors import AppError
 from api.listener import listener_down_for
 from api.routes.params import UNAVAILABLE, Ctx, documented
-from db.piccolo_conf import DB
+from db import sql, statements
 from mobile_contract import ErrorCode
 from mobile_contract.models import Health, Readiness
 
@@ -28,7 +28,7 @@ async def readyz() -> Readiness:
     503 while the database is unreachable or, on PostgreSQL, this process's change
     listener has been down for more than 5 seconds."""
     try:
-        await DB.run_querystring(_ping())
+        await sql.execute(statements.PING)
     except Exception:
         raise AppError(ErrorCode.UNAVAILABLE, "The database is unreachable.") from None
     if listener_down_for() > LISTENER_GRACE:
@@ -49,9 +49,3 @@ async def metrics_text(request: Request[Any, Any, Any], ctx: Ctx) -> Response[by
     access_log.settle()  # this process's requests counted up to now
     # As a header: Litestar would add a second charset to a text/ media type.
     return Response(metrics.exposition(), headers={"Content-Type": metrics.CONTENT_TYPE})
-
-
-def _ping() -> Any:
-    from piccolo.querystring import QueryString
-
-    return QueryString("SELECT 1")
