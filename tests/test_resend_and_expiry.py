@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+import jwt
 import pytest
 
 from db.tables import Client, Invitation
@@ -213,4 +214,7 @@ def test_invitations_last_the_configured_days(api: Api, owner: Caller, partner: 
     _, invitation = api.invited_client(owner, partner)
     created = datetime.fromisoformat(invitation["created_at"])
     expires = datetime.fromisoformat(invitation["expires_at"])
-    assert expires - created == timedelta(days=14)
+    assert expires == (created + timedelta(days=14)).replace(microsecond=0)
+    assert jwt.decode(token_of(invitation), options={"verify_signature": False})["exp"] == (
+        expires.timestamp()
+    )  # the token ends with its invitation

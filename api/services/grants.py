@@ -180,6 +180,7 @@ async def resolve_token(ctx: Context, token: str, now: datetime) -> Grant:
     if invitation is None:
         raise invalid_token()
     if claims.expired(now.timestamp()) and invitation["status"] == "pending":
+        # An invitation made before expiries were whole seconds ends with its token.
         invitation["expires_at"] = min(invitation["expires_at"], now)
     return Grant(invitation=invitation, revision=invitation.pop("partner_revision"))
 

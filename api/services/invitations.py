@@ -100,7 +100,10 @@ def _new_invitation(
         "replaces": replaces,
         "created_by": user.sub,
         "created_at": now,
-        "expires_at": now + timedelta(days=ctx.settings.invitation_ttl_days),
+        # Whole seconds, as its token's `exp`: the token and the row end at one instant.
+        "expires_at": (now + timedelta(days=ctx.settings.invitation_ttl_days)).replace(
+            microsecond=0
+        ),
         "opened_at": None,
         "accepted_at": None,
         "accepted_by": None,
