@@ -16,6 +16,7 @@ import hashlib
 import os
 import secrets
 import time
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -112,7 +113,9 @@ class KeyRing:
     by the current key, the same grant under a new signature (as when a key is dropped)."""
 
     def __init__(
-        self, signing_key: Ed25519PrivateKey, previous: list[Ed25519PrivateKey | Ed25519PublicKey]
+        self,
+        signing_key: Ed25519PrivateKey,
+        previous: Sequence[Ed25519PrivateKey | Ed25519PublicKey],
     ) -> None:
         self.kid = key_id(signing_key.public_key())
         self._private: dict[str, Ed25519PrivateKey] = {self.kid: signing_key}

@@ -5,6 +5,7 @@ public key, or dropped, what it signed is made again by the new key."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import httpx
 from cryptography.hazmat.primitives import serialization
@@ -42,15 +43,13 @@ def http(server: LiveServer, caller: Caller) -> httpx.Client:
     return httpx.Client(base_url=server.base_url + API, headers=caller.headers, timeout=10)
 
 
-def test_what_the_old_key_signed_is_rebuilt_while_its_private_key_is_a_previous_key(
-    owner: Caller, mailbox: Mailbox, tmp_path: Path
-) -> None:
-    old, new = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
-    old_kid, new_kid = key_id(old.public_key()), key_id(new.public_key())
-    database = {"DATABASE_URL": f"sqlite:///{tmp_path / 'rotation.db'}"}
-    address = "rotation@bakery.example"
-
-    # Before: the old key signs. Web only, so the invitation email stays queued.
+def made_under(
+    old: Ed25519PrivateKey, owner: Caller, tmp_path: Path, address: str
+) -> tuple[dict[str, str], str, dict[str, Any], dict[str, Any]]:
+    """Before: on a database of its own, `old` signs (`old.pem`), served web only so the
+    invitation email stays queued. (the database's settings, the partner's path, an
+    invitation to `address`, a registration link)"""
+    database = {"DATABASE_URL": f"sqlite:///{tmp_path / 'keys.db'}"}
     before = start_server(
         "--web-only", INVITE_SIGNING_KEY_FILE=key_file(tmp_path / "old.pem", old), **database
     )
@@ -63,7 +62,16 @@ def test_what_the_old_key_signed_is_rebuilt_while_its_private_key_is_a_previous_
             link = api.post(f"{partner}/registration-links", json={"label": "Desk"}).json()
     finally:
         stop_server(before)
-    invitation = result["invitation"]
+    return database, partner, result["invitation"], link
+
+
+def test_what_the_old_key_signed_is_rebuilt_while_its_private_key_is_a_previous_key(
+    owner: Caller, mailbox: Mailbox, tmp_path: Path
+) -> None:
+    old, new = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    old_kid, new_kid = key_id(old.public_key()), key_id(new.public_key())
+    address = "rotation@bakery.example"
+    database, partner, invitation, link = made_under(old, owner, tmp_path, address)
     assert signed_by(token_of(invitation)) == signed_by(link["token"]) == old_kid
 
     # Step 2 of a rotation: the new key signs, the old private key is a previous key.
@@ -114,22 +122,8 @@ def test_what_a_dropped_key_signed_is_made_again_by_the_new_key(
     the dashboard's invitation link and the registration link carry the new key's."""
     old, new = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
     new_kid = key_id(new.public_key())
-    database = {"DATABASE_URL": f"sqlite:///{tmp_path / 'dropped.db'}"}
     address = "dropped@bakery.example"
-    before = start_server(
-        "--web-only", INVITE_SIGNING_KEY_FILE=key_file(tmp_path / "old.pem", old), **database
-    )
-    try:
-        with http(before, owner) as api:
-            partner = f"/partners/{api.post('/partners', json={'name': 'Leak'}).json()['id']}"
-            client = api.post(f"{partner}/clients", json={"name": "Bakery", "email": address})
-            invite = {"client_ids": [client.json()["id"]]}
-            [result] = api.post(f"{partner}/invitations", json=invite).json()["results"]
-            link = api.post(f"{partner}/registration-links", json={"label": "Desk"}).json()
-    finally:
-        stop_server(before)
-    invitation = result["invitation"]
-
+    database, partner, invitation, link = made_under(old, owner, tmp_path, address)
     after = start_server(INVITE_SIGNING_KEY_FILE=key_file(tmp_path / "new.pem", new), **database)
     try:
         [message] = until(lambda: mailbox.to(address))
