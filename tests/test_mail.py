@@ -2,6 +2,7 @@
 
 import re
 import time
+from email.header import decode_header, make_header
 from email.message import EmailMessage
 from typing import Any
 
@@ -129,6 +130,22 @@ def test_a_resend_says_it_replaces_the_earlier_one(
     text, _, png, _ = parts(second)
     assert "This invitation replaces the earlier one" in text
     assert decode_both(png) == new["url"]
+
+
+def test_a_subject_of_many_accented_words_keeps_its_spaces(
+    api: Api, mailbox: Mailbox, owner: Caller
+) -> None:
+    """A subject long enough to be folded, read as the standard says (the space between
+    two encoded words is not text) and as Python reads it: every word and space as
+    written."""
+    name = "Fiduciaire et Bureau Comptable Vandenberghe-Dubois SRL"
+    partner = api.partner(owner, name)
+    api.invited_client(owner, partner, email="fr@client.example", language="fr")
+    [message] = until(lambda: mailbox.to("fr@client.example"))
+    subject = f"{name} vous invite à relier votre entreprise sur Banqup"
+    assert message["Subject"] == subject
+    [raw] = [value for key, value in message.raw_items() if key == "Subject"]
+    assert str(make_header(decode_header(raw))) == subject
 
 
 def test_smtp_outage_loses_nothing(api: Api, mailbox: Mailbox, owner: Caller, partner: str) -> None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import email.policy
 from datetime import datetime
-from email.headerregistry import Address
+from email.header import Header
+from email.headerregistry import Address, BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
 from typing import Any
@@ -62,11 +63,30 @@ class Outgoing(msgspec.Struct, frozen=True, kw_only=True):
     utf8: bool  # an address is not ASCII: the server must offer SMTPUTF8
 
 
+class _Subject(UnstructuredHeader, BaseHeader):
+    """A subject with non-ASCII words, encoded whole (RFC 2047 words of at most 75
+    characters, spaces inside them). The standard folding writes each such word as an
+    encoded word of its own, and a reader drops the space between two adjacent ones:
+    "désormais accès à" reads "désormaisaccèsà"."""
+
+    def fold(self, *, policy: Any) -> str:
+        text = str(self)
+        if policy.utf8 or text.isascii():
+            return str(super().fold(policy=policy))
+        encoded = Header(text, "utf-8", header_name=self.name).encode(linesep=policy.linesep)
+        return f"{self.name}: {encoded}{policy.linesep}"
+
+
+_HEADERS = HeaderRegistry()
+_HEADERS.map_to_type("subject", _Subject)
+
+
 def _policy(*addresses: str) -> email.policy.EmailPolicy[EmailMessage]:
     """SMTP line endings and 7-bit bodies (quoted-printable or base64), so any server takes
     the message; UTF-8 headers only when an address needs them."""
     utf8 = not "".join(addresses).isascii()
-    return (email.policy.SMTPUTF8 if utf8 else email.policy.SMTP).clone(cte_type="7bit")
+    base = email.policy.SMTPUTF8 if utf8 else email.policy.SMTP
+    return base.clone(cte_type="7bit", header_factory=_HEADERS)
 
 
 def flatten(message: EmailMessage) -> Outgoing:
