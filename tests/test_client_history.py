@@ -152,3 +152,19 @@ def test_an_edit_is_an_event(api: Api, owner: Caller, partner: str) -> None:
     events = owner.ok("GET", f"/api/v1/partners/{partner}/events")["events"]
     assert events[-1]["type"] == "client.updated"
     assert events[-1]["data"] == {"fields": ["name", "email"]}
+
+
+def test_an_edit_names_only_the_fields_it_changed_and_no_change_is_no_event(
+    api: Api, owner: Caller, partner: str
+) -> None:
+    client = api.client_row(owner, partner, name="Same", email="same@client.example")
+    url = clients_url(partner, f"/{client['id']}")
+    unchanged = owner.ok("PATCH", url, json={"name": " Same ", "vat_number": None})
+    assert unchanged == owner.ok("GET", url)
+    assert unchanged["updated_at"] == client["updated_at"]
+    owner.ok("PATCH", url, json={"name": "Same", "email": "new@client.example"})
+    events = owner.ok("GET", f"/api/v1/partners/{partner}/events")["events"]
+    assert [(e["type"], e.get("data")) for e in events] == [
+        ("client.created", None),
+        ("client.updated", {"fields": ["email"]}),
+    ]

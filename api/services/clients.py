@@ -136,16 +136,18 @@ async def patch(
     }
     async with partner_change(ctx, member.partner_id) as change:
         row = await _row(member.partner_id, client_id, locked=True)
-        if changes:
-            merged = row | {column._meta.name: value for column, value in changes.items()}
-            keys = search.client_keys(
-                merged["name"], merged["email"], merged["vat_number"], merged["external_ref"]
-            )
-            changes |= {getattr(Client, name): value for name, value in keys.items()}
-            changes[Client.updated_at] = change.now
-            await Client.update(changes).where(Client.id == client_id)
-            fields = [name for name in data.__struct_fields__ if getattr(Client, name) in changes]
-            change.emit(EventType.CLIENT_UPDATED, client=client_id, data={"fields": fields})
+        changes = {c: value for c, value in changes.items() if row[c._meta.name] != value}
+        if not changes:
+            change.discard()  # every field is as given already: nothing to write or tell
+        fields = [column._meta.name for column in changes]
+        merged = row | {column._meta.name: value for column, value in changes.items()}
+        keys = search.client_keys(
+            merged["name"], merged["email"], merged["vat_number"], merged["external_ref"]
+        )
+        changes |= {getattr(Client, name): value for name, value in keys.items()}
+        changes[Client.updated_at] = change.now
+        await Client.update(changes).where(Client.id == client_id)
+        change.emit(EventType.CLIENT_UPDATED, client=client_id, data={"fields": fields})
         row = await _row(member.partner_id, client_id)
     return await _load_view(ctx, row)
 
