@@ -136,6 +136,25 @@ def test_no_reminder_to_an_address_changed_since_the_invitation(
     assert mailbox.to("new@client.example") == []
 
 
+def test_a_reminder_speaks_the_language_the_client_was_given_since(
+    api: Api, mailbox: Mailbox, owner: Caller, partner: str
+) -> None:
+    schedule(owner, partner, [3 * SECONDS])
+    client, invitation = api.invited_client(owner, partner, email="lang@client.example")
+    until(lambda: mailbox.to("lang@client.example"))  # the invitation's own email, in English
+    url = f"/api/v1/partners/{partner}/clients/{client['id']}"
+    owner.ok("PATCH", url, json={"language": "de"})
+    first, reminder = until(
+        lambda: len(mailbox.to("lang@client.example")) == 2 and mailbox.to("lang@client.example")
+    )
+    assert (first["Content-Language"], reminder["Content-Language"]) == ("en", "de")
+    assert str(reminder["Subject"]).strip() == (
+        "Erinnerung: Acme Accountants wartet noch auf die Verknüpfung Ihres Unternehmens auf Banqup"
+    )
+    page = api.http.get(f"/i/{token_of(invitation)}")
+    assert page.headers["content-language"] == "de"
+
+
 def test_several_processes_send_each_reminder_once(
     api: Api, mailbox: Mailbox, owner: Caller, partner: str
 ) -> None:

@@ -147,6 +147,10 @@ async def patch(
         changes |= {getattr(Client, name): value for name, value in keys.items()}
         changes[Client.updated_at] = change.now
         await Client.update(changes).where(Client.id == client_id)
+        if Client.language in changes:  # its emails still to come, and its page, speak it
+            await Invitation.update({Invitation.language: changes[Client.language]}).where(
+                (Invitation.client == client_id) & (Invitation.status == "pending")
+            )
         change.emit(EventType.CLIENT_UPDATED, client=client_id, data={"fields": fields})
         row = await _row(member.partner_id, client_id)
     return await _load_view(ctx, row)
