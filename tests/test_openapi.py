@@ -167,10 +167,12 @@ def documented_codes(operation: dict[str, Any]) -> dict[str, set[str]]:
 def test_each_operation_documents_only_the_errors_it_can_give() -> None:
     paths = json.loads(SNAPSHOT.read_text())["paths"]
     assert documented_codes(paths["/api/v1/me"]["get"]) == {
+        "400": {"validation_failed"},  # an unknown query parameter
         "401": {"unauthenticated"},
         "503": {"unavailable"},
     }
     assert documented_codes(paths["/api/v1/partners/{partner_id}/clients/{client_id}"]["get"]) == {
+        "400": {"validation_failed"},
         "401": {"unauthenticated"},
         "404": {"not_found"},
         "503": {"unavailable"},
@@ -188,6 +190,13 @@ def test_each_operation_documents_only_the_errors_it_can_give() -> None:
     assert confirm["403"] == {"not_business_admin"}
     assert documented_codes(paths["/healthz"]["get"]) == {}
     assert set(paths["/healthz"]["get"]["responses"]) == {"200"}
+
+
+def test_every_api_operation_documents_the_400_of_an_unknown_query_parameter() -> None:
+    schema = json.loads(SNAPSHOT.read_text())
+    for method, path, op in operations(schema):
+        if path.startswith("/api/v1/"):
+            assert "validation_failed" in documented_codes(op).get("400", set()), (method, path)
 
 
 def test_every_documented_code_is_a_known_code_with_its_status() -> None:

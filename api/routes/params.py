@@ -112,7 +112,9 @@ class DocumentedOperation(Operation):
     `X or null`; it is an optional `X`.
 
     Every operation that takes a body may answer `413 payload_too_large` (a body over its
-    route's size, `api.routes.bodies`), documented like its other problem answers.
+    route's size, `api.routes.bodies`), and every operation of `/api/v1` (those behind its
+    sign-in) `400 validation_failed` (an unknown or repeated query parameter,
+    `api.routes.query`), documented like its other problem answers.
 
     The handler's docstring (`use_handler_docstrings`) is its documentation: the first
     paragraph, without its final period, is the summary; the others are the description,
@@ -130,7 +132,9 @@ class DocumentedOperation(Operation):
             del self.responses["400"]
         body = self.request_body
         if body is not None and self.responses and "413" not in self.responses:
-            self.responses["413"] = _too_large(self.responses)
+            self.responses["413"] = _problem_like(self.responses, E.PAYLOAD_TOO_LARGE)
+        if self.security and self.responses and "400" not in self.responses:
+            self.responses["400"] = _problem_like(self.responses, E.VALIDATION_FAILED)
         if isinstance(body, RequestBody):
             for media in body.content.values():
                 variants = getattr(media.schema, "one_of", None) or []
@@ -143,9 +147,8 @@ class DocumentedOperation(Operation):
                     body.required = False
 
 
-def _too_large(responses: dict[str, Any]) -> Any:
-    """The 413 answer, shaped like the operation's other problem answers."""
-    code = E.PAYLOAD_TOO_LARGE
+def _problem_like(responses: dict[str, Any], code: ErrorCode) -> Any:
+    """The answer of `code`, shaped like the operation's other problem answers."""
     shape = next(r for r in responses.values() if PROBLEM in (getattr(r, "content", None) or {}))
     return replace(shape, description=f"`{code.value}`: {TITLES[code]}")
 
