@@ -7,6 +7,7 @@ database outages into problem documents, so every error a client sees has a stab
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 import msgspec
@@ -21,7 +22,7 @@ from api.parameters import declared
 from db.errors import is_outage, is_transient_conflict
 from mobile_contract import STATUS, TITLES, ErrorCode, problem_type
 from mobile_contract.errors import translate
-from mobile_contract.models import FieldError, Problem
+from mobile_contract.models import FieldError, ImportResult, InviteResult, Problem
 
 log = logging.getLogger("api.errors")
 
@@ -96,6 +97,20 @@ def problem_response(error: AppError, language: str = "en") -> Response[bytes]:
     )
 
 
+def item_errors_in(language: str, results: Iterable[ImportResult | InviteResult]) -> None:
+    """The item errors of a bulk answer (written in English) in `language`, as a problem's
+    `detail`: a field's message after its name, or the whole detail."""
+    for result in results:
+        error = result.error
+        if error is None:
+            continue
+        if error.field is not None and error.detail.startswith(f"{error.field}: "):
+            message = error.detail.removeprefix(f"{error.field}: ")
+            error.detail = f"{error.field}: {translate(message, language)}"
+        else:
+            error.detail = translate(error.detail, language)
+
+
 def language_of(request: Request[Any, Any, Any]) -> str:
     return preferred_language(request.headers.get("accept-language"), None)
 
@@ -149,7 +164,13 @@ def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     code = _HTTP_CODES.get(exc.status_code)
     if code is None:
         code = ErrorCode.VALIDATION_FAILED if exc.status_code < 500 else ErrorCode.INTERNAL_ERROR
-    own_words = code in (ErrorCode.INTERNAL_ERROR, ErrorCode.PAYLOAD_TOO_LARGE)
+    # Litestar's words for these say no more than the title, which is translated.
+    own_words = code in (
+        ErrorCode.INTERNAL_ERROR,
+        ErrorCode.PAYLOAD_TOO_LARGE,
+        ErrorCode.NOT_FOUND,
+        ErrorCode.METHOD_NOT_ALLOWED,
+    )
     detail = TITLES[code] if own_words else exc.detail
     if code is ErrorCode.VALIDATION_FAILED:
         field, words = in_words("body", detail)

@@ -253,6 +253,59 @@ TRANSLATIONS: dict[str, tuple[str, str, str]] = {
         "Ce lien d'inscription n'existe pas",
         "Diesen Registrierungslink gibt es nicht",
     ),
+    "No such webhook": (
+        "Deze webhook bestaat niet",
+        "Ce webhook n'existe pas",
+        "Diesen Webhook gibt es nicht",
+    ),
+    "No such delivery": (
+        "Deze levering bestaat niet",
+        "Cette livraison n'existe pas",
+        "Diese Zustellung gibt es nicht",
+    ),
+    "This partner may send {cap} invitations a day in its first week; {left} remain today.": (
+        "Deze partner mag in zijn eerste week {cap} uitnodigingen per dag versturen;"
+        " vandaag blijven er {left} over.",
+        "Ce partenaire peut envoyer {cap} invitations par jour pendant sa première semaine ;"
+        " il en reste {left} aujourd'hui.",
+        "Dieser Partner darf in seiner ersten Woche {cap} Einladungen pro Tag senden;"
+        " heute bleiben {left}.",
+    ),
+    "This partner may send {cap} invitations a day; {left} remain today.": (
+        "Deze partner mag {cap} uitnodigingen per dag versturen; vandaag blijven er {left} over.",
+        "Ce partenaire peut envoyer {cap} invitations par jour ; il en reste {left} aujourd'hui.",
+        "Dieser Partner darf {cap} Einladungen pro Tag senden; heute bleiben {left}.",
+    ),
+    "Too many long-polls held at once; poll again shortly.": (
+        "Te veel long-polls tegelijk; vraag straks opnieuw.",
+        "Trop de long-polls en attente à la fois ; réessayez sous peu.",
+        "Zu viele gleichzeitig gehaltene Long-Polls; fragen Sie gleich erneut.",
+    ),
+    "The metrics token is missing or wrong.": (
+        "Het metrics-token ontbreekt of is fout.",
+        "Le jeton des métriques est absent ou erroné.",
+        "Das Metrik-Token fehlt oder ist falsch.",
+    ),
+    "The database is unreachable.": (
+        "De databank is onbereikbaar.",
+        "La base de données est injoignable.",
+        "Die Datenbank ist nicht erreichbar.",
+    ),
+    "The change listener is disconnected.": (
+        "De luisteraar naar wijzigingen is niet verbonden.",
+        "L'écouteur de changements est déconnecté.",
+        "Der Änderungs-Listener ist getrennt.",
+    ),
+    "App links are not configured": (
+        "App-links zijn niet ingesteld",
+        "Les liens d'application ne sont pas configurés",
+        "App-Links sind nicht eingerichtet",
+    ),
+    "Universal links are not configured": (
+        "Universele links zijn niet ingesteld",
+        "Les liens universels ne sont pas configurés",
+        "Universelle Links sind nicht eingerichtet",
+    ),
     "No invitation has this code; check it and try again.": (
         "Geen uitnodiging heeft deze code; controleer hem en probeer opnieuw.",
         "Aucune invitation n'a ce code ; vérifiez-le et réessayez.",
@@ -595,6 +648,31 @@ TRANSLATIONS: dict[str, tuple[str, str, str]] = {
         "deze cursor hoort bij een andere sortering; begin opnieuw zonder",
         "ce curseur appartient à un autre tri ; recommencez sans lui",
         "dieser Cursor gehört zu einer anderen Sortierung; beginnen Sie ohne ihn neu",
+    ),
+    "each must be below the invitation lifetime ({ttl} days)": (
+        "elk moet onder de levensduur van de uitnodiging liggen ({ttl} dagen)",
+        "chacun doit être inférieur à la durée de vie de l'invitation ({ttl} jours)",
+        "jeder muss unter der Gültigkeitsdauer der Einladung liegen ({ttl} Tage)",
+    ),
+    "the row must be an object": (
+        "de rij moet een object zijn",
+        "la ligne doit être un objet",
+        "die Zeile muss ein Objekt sein",
+    ),
+    "must increase, each day once": (
+        "moet stijgen, elke dag één keer",
+        "doit croître, chaque jour une seule fois",
+        "muss ansteigen, jeder Tag nur einmal",
+    ),
+    "a partner has at most {count} webhooks": (
+        "een partner heeft hoogstens {count} webhooks",
+        "un partenaire a au plus {count} webhooks",
+        "ein Partner hat höchstens {count} Webhooks",
+    ),
+    "the host did not resolve in time": (
+        "de host werd niet op tijd opgezocht",
+        "l'hôte n'a pas été résolu à temps",
+        "der Host wurde nicht rechtzeitig aufgelöst",
     ),
     "must be in the future": (
         "moet in de toekomst liggen",

@@ -89,3 +89,82 @@ def test_messages_with_values_keep_them() -> None:
     assert translate("must have at most 200 characters", "nl") == "mag hoogstens 200 tekens hebben"
     assert translate("'x' is not one of queued, sent", "fr") == "'x' n'est pas l'un de queued, sent"
     assert translate("must have at most 200 characters", "en") == "must have at most 200 characters"
+
+
+def test_the_errors_of_a_bulk_answer_follow_the_language(
+    api: Api, owner: Caller, partner: str
+) -> None:
+    rows = {"clients": [{"name": "Ok"}, {"name": "Bad", "email": "nope"}, 5]}
+    url = f"/api/v1/partners/{partner}/clients/import"
+    imported = owner.ok("POST", url, json=rows, headers={"Accept-Language": "de"})["results"]
+    assert [r.get("error") for r in imported] == [
+        None,
+        {
+            "code": "validation_failed",
+            "detail": "email: keine gültige E-Mail-Adresse",
+            "field": "email",
+        },
+        {"code": "validation_failed", "detail": "die Zeile muss ein Objekt sein", "field": None},
+    ]
+    client = imported[0]["client"]
+    invite = {"client_ids": [client["id"], FAKE_ID], "send_email": False}
+    key = {"Idempotency-Key": "bulk-languages"}
+    url = f"/api/v1/partners/{partner}/invitations"
+    first = owner.ok("POST", url, json=invite, headers=key | {"Accept-Language": "nl"})
+    assert first["results"][1]["error"] == {
+        "code": "not_found",
+        "detail": "Deze klant bestaat niet",
+        "field": None,
+    }
+    # A repeat is answered in the repeater's language.
+    again = owner.ok("POST", url, json=invite, headers=key | {"Accept-Language": "fr"})
+    assert again["results"][1]["error"] == {
+        "code": "not_found",
+        "detail": "Ce client n'existe pas",
+        "field": None,
+    }
+    assert again["results"][0] == first["results"][0]
+
+
+def test_the_frameworks_not_found_and_method_not_allowed_follow_the_language(
+    owner: Caller, partner: str
+) -> None:
+    nowhere = owner.get("/api/v1/nowhere", headers={"Accept-Language": "fr"})
+    assert assert_problem(nowhere, 404, "not_found")["detail"] == "Introuvable"
+    method = owner.request(
+        "DELETE", f"/api/v1/partners/{partner}", headers={"Accept-Language": "nl"}
+    )
+    problem = assert_problem(method, 405, "method_not_allowed")
+    assert (
+        problem["detail"]
+        == problem["title"]
+        == translate(TITLES[ErrorCode.METHOD_NOT_ALLOWED], "nl")
+    )
+
+
+def test_every_message_the_service_writes_has_its_translations() -> None:
+    """The English texts of problems and item errors, as the code writes them (literal
+    messages of `AppError`, `not_found`, `invalid`, `_item_error`, and the `No such …` of
+    `found`/`partner_row`), each found in every language."""
+    import ast
+    from pathlib import Path
+
+    messages: set[str] = set()
+    for source in Path("api").rglob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            position = {"AppError": 1, "not_found": 0, "invalid": 1, "_item_error": 1}.get(
+                str(name)
+            )
+            if position is not None and len(node.args) > position:
+                argument = node.args[position]
+                if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+                    messages.add(argument.value)
+            if name in ("found", "partner_row") and isinstance(node.args[-1], ast.Constant):
+                messages.add(f"No such {node.args[-1].value}")
+    assert len(messages) > 40  # the scan finds them
+    for language in LANGUAGES[1:]:
+        untranslated = sorted(m for m in messages if translate(m, language) == m)
+        assert untranslated == [], language

@@ -44,7 +44,7 @@ async def metrics_text(request: Request[Any, Any, Any], ctx: Ctx) -> Response[by
     if status == 401:
         raise AppError(ErrorCode.UNAUTHENTICATED, "The metrics token is missing or wrong.")
     if status == 404:
-        raise AppError(ErrorCode.NOT_FOUND, "Not found.")
+        raise AppError(ErrorCode.NOT_FOUND)
     await background.measure()
     access_log.settle()  # this process's requests counted up to now
     # As a header: Litestar would add a second charset to a text/ media type.
