@@ -654,11 +654,6 @@ TRANSLATIONS: dict[str, tuple[str, str, str]] = {
         "chacun doit être inférieur à la durée de vie de l'invitation ({ttl} jours)",
         "jeder muss unter der Gültigkeitsdauer der Einladung liegen ({ttl} Tage)",
     ),
-    "the row must be an object": (
-        "de rij moet een object zijn",
-        "la ligne doit être un objet",
-        "die Zeile muss ein Objekt sein",
-    ),
     "must increase, each day once": (
         "moet stijgen, elke dag één keer",
         "doit croître, chaque jour une seule fois",
