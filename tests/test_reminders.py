@@ -155,6 +155,29 @@ def test_a_reminder_speaks_the_language_the_client_was_given_since(
     assert page.headers["content-language"] == "de"
 
 
+def test_overdue_reminders_go_out_at_the_schedules_spacing(
+    api: Api, mailbox: Mailbox, owner: Caller, partner: str
+) -> None:
+    """A schedule shortened once both its days are past: the first reminder goes out at
+    once, the second the schedule's spacing (2 s) later, not on the next sweep."""
+    schedule(owner, partner, [50 * SECONDS, 100 * SECONDS])
+    _, invitation = api.invited_client(owner, partner, email="late@client.example")
+    until(lambda: mailbox.to("late@client.example"))
+    time.sleep(3.5)
+    schedule(owner, partner, [1 * SECONDS, 3 * SECONDS])
+
+    def reminded() -> list[datetime]:
+        events = owner.ok("GET", f"/api/v1/partners/{partner}/events")["events"]
+        return [
+            datetime.fromisoformat(e["at"])
+            for e in events
+            if e["type"] == "invitation.reminder_sent" and e["invitation_id"] == invitation["id"]
+        ]
+
+    first, second = until(lambda: len(at := reminded()) == 2 and at, within=15)
+    assert second - first >= timedelta(seconds=2)
+
+
 def test_several_processes_send_each_reminder_once(
     api: Api, mailbox: Mailbox, owner: Caller, partner: str
 ) -> None:

@@ -4,8 +4,8 @@ after it was sent, on the partner's schedule (`reminder_days`, or the service's 
 
 Each invitation keeps when its next reminder is due (`next_reminder_at`, NULL when none
 is). The sweep (`queue_due`) queues the due ones in the mail outbox, one unit of work per
-partner: the UPDATE counting the reminder only changes a row still at the count it read,
-so however many processes sweep, each reminder is queued once. None goes out once the
+partner, under their clients' locks (and the UPDATE counting a reminder only changes a row
+still at the count it read), so however many processes sweep, each reminder is queued once. None goes out once the
 invitation is no longer pending, nor to a client whose email address changed since the
 invitation (a resend is the way to reach a new address).
 """
@@ -52,21 +52,36 @@ def checked(ctx: Context, days: list[float]) -> str:
     return msgspec.json.encode(days).decode()
 
 
-def due_at(sent: datetime, days: Sequence[float], reminders_sent: int) -> datetime | None:
-    """When the next reminder of an invitation made at `sent` is due, if one is."""
+def due_at(
+    sent: datetime,
+    days: Sequence[float],
+    reminders_sent: int,
+    last_reminded: datetime | None = None,
+) -> datetime | None:
+    """When the next reminder of an invitation made at `sent` is due, if one is: its day on
+    the schedule, and never sooner after the last reminder (`last_reminded`) than the
+    schedule spaces the two. (A schedule shortened late, or a sweep that was away, sends
+    the reminders overdue at that spacing, not one after the other.)"""
     if reminders_sent >= len(days):
         return None
-    return sent + timedelta(days=days[reminders_sent])
+    due = sent + timedelta(days=days[reminders_sent])
+    if last_reminded is not None and reminders_sent > 0:
+        spacing = timedelta(days=days[reminders_sent] - days[reminders_sent - 1])
+        due = max(due, last_reminded + spacing)
+    return due
 
 
 async def reschedule(partner_id: UUID, days: list[float]) -> None:
     """Apply a new schedule to the partner's pending invitations; inside its unit of work."""
     rows = await Invitation.select(
-        Invitation.id, Invitation.created_at, Invitation.reminders_sent
+        Invitation.id,
+        Invitation.created_at,
+        Invitation.reminders_sent,
+        Invitation.last_reminded_at,
     ).where((Invitation.partner == partner_id) & (Invitation.status == "pending"))
     by_due: dict[datetime | None, list[UUID]] = {}
     for row in rows:
-        due = due_at(row["created_at"], days, row["reminders_sent"])
+        due = due_at(row["created_at"], days, row["reminders_sent"], row["last_reminded_at"])
         by_due.setdefault(due, []).append(row["id"])
     for due, ids in by_due.items():
         for start in range(0, len(ids), 1000):
@@ -126,7 +141,7 @@ async def _queue_for_partner(ctx: Context, partner_id: UUID, batch: int) -> int:
                         Invitation.reminders_sent: count,
                         Invitation.last_reminded_at: now if sendable else row["last_reminded_at"],
                         Invitation.next_reminder_at: (
-                            due_at(row["created_at"], days, count) if sendable else None
+                            due_at(row["created_at"], days, count, now) if sendable else None
                         ),
                     }
                 )
