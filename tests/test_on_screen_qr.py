@@ -210,17 +210,32 @@ def test_a_used_code_answers_user_code_expired(api: Api, owner: Caller, partner:
     _, code = _code_of(api, owner, partner)
     ben = api.user("ben")
     ben.ok("POST", f"{MOBILE}/confirm", json={"user_code": code, "new_business": {"name": "B"}})
-    _assert_dead(ben, code)  # for the user who confirmed, even a repeat of the same confirm
     _assert_dead(api.user("carla"), code)
+
+
+def test_the_accepters_repeat_through_the_code_is_a_repeat(
+    api: Api, owner: Caller, partner: str
+) -> None:
+    """An app retrying its confirm (a lost answer) gets the same link, as through a token;
+    its preview says the invitation is accepted, by this user."""
+    _, code = _code_of(api, owner, partner)
+    ben = api.user("ben")
+    body = {"user_code": code, "new_business": {"name": "B"}}
+    first = ben.ok("POST", f"{MOBILE}/confirm", json=body)
+    assert ben.ok("POST", f"{MOBILE}/confirm", json=body) == first
+    assert ben.ok("GET", "/api/v1/me")["businesses"] == [
+        {"id": first["link"]["business_id"], "name": "B", "role": "admin"}
+    ]
+    preview = ben.post(f"{MOBILE}/preview", json={"user_code": code})
+    assert assert_problem(preview, 409, "invitation_already_accepted")["accepted_by_you"] is True
 
 
 def test_a_code_dies_when_its_invitation_is_accepted_through_a_token(
     api: Api, owner: Caller, partner: str
 ) -> None:
     invitation, code = _code_of(api, owner, partner)
-    ben = api.user("ben")
-    api.accept(ben, invitation)  # the emailed link
-    _assert_dead(ben, code)
+    api.accept(api.user("ben"), invitation)  # the emailed link
+    _assert_dead(api.user("carla"), code)
 
 
 def test_a_code_dies_when_its_invitation_is_declined(api: Api, owner: Caller, partner: str) -> None:

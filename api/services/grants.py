@@ -144,7 +144,10 @@ async def resolve(
         invitation = await Invitation.select().where(Invitation.id == grant["invitation"]).first()
         if invitation is None:  # deleted with its client since the code was read
             raise _no_such_code()
-        if views.invitation_status(invitation, now) in USED:
+        status = views.invitation_status(invitation, now)
+        # Its own accepter's repeat (an app retrying) is the token's repeat: the same link.
+        repeat = status == "accepted" and invitation["accepted_by"] == user.sub
+        if status in USED and not repeat:
             raise AppError(
                 ErrorCode.USER_CODE_EXPIRED, "This code was already used; ask for a new one."
             )
