@@ -155,6 +155,40 @@ def test_import_reports_each_row(owner: Caller, partner: str) -> None:
     assert sorted(c["name"] for c in listed) == ["Good One", "Good Two"]
 
 
+UNREACHABLE = [
+    "jan@" + "b" * 64 + ".example",  # a DNS label has at most 63 characters
+    "jan@" + "ü" * 70 + ".example",  # ... once encoded (xn--…)
+]
+
+
+@pytest.mark.parametrize("email", UNREACHABLE)
+def test_an_address_no_email_can_reach_is_refused_as_it_is_entered(
+    api: Api, owner: Caller, partner: str, email: str
+) -> None:
+    """Not accepted only to fail when its invitation is sent: 400 on create and edit, the
+    row's error on import."""
+    url = f"/api/v1/partners/{partner}/clients"
+    problem = assert_problem(
+        owner.post(url, json={"name": "X", "email": email}), 400, "validation_failed"
+    )
+    assert problem["errors"] == [{"field": "email", "message": "not a valid email address"}]
+    client = api.client_row(owner, partner, email="jan@bäckerei.example")  # an IDN is fine
+    edit = owner.patch(f"{url}/{client['id']}", json={"email": email})
+    assert assert_problem(edit, 400, "validation_failed")["errors"][0]["field"] == "email"
+    rows = {"clients": [{"name": "Ok"}, {"name": "X", "email": email}]}
+    results = owner.ok("POST", f"{url}/import", json=rows)["results"]
+    assert results[1] == {
+        "index": 1,
+        "error": {
+            "code": "validation_failed",
+            "detail": "email: not a valid email address",
+            "field": "email",
+        },
+    }
+    listed = owner.ok("GET", url)["items"]
+    assert sorted(c["email"] or "" for c in listed) == ["", "jan@bäckerei.example"]
+
+
 def test_import_size_limits(owner: Caller, partner: str) -> None:
     assert_problem(
         owner.post(clients_url(partner, "/import"), json={"clients": []}), 400, "validation_failed"

@@ -123,6 +123,17 @@ def recipient(display_name: str, address: str) -> Address:
     return Address(display_name=display_name, username=local, domain=ascii_domain)
 
 
+def deliverable(address: str) -> bool:
+    """Whether an email can be addressed to `address` (`recipient` takes it): the `Email`
+    pattern cannot tell a domain that is no internationalised domain name (a label over 63
+    characters once encoded)."""
+    try:
+        recipient("", address)
+    except ValueError:
+        return False
+    return True
+
+
 def _message(
     template: str,
     language: str,

@@ -10,8 +10,9 @@ from uuid import UUID, uuid4
 import msgspec
 from piccolo.columns import Column
 
-from api.errors import AppError
+from api.errors import AppError, invalid
 from api.field_messages import from_msgspec
+from api.mail.compose import deliverable
 from api.services import idempotency, views
 from api.services.access import Member, partner_row
 from api.services.changes import PartnerChange, partner_change
@@ -36,9 +37,16 @@ async def _row(partner_id: UUID, client_id: UUID, *, locked: bool = False) -> di
     return await partner_row(Client, partner_id, client_id, "client", locked=locked)
 
 
+def _check_email(email: str | None) -> None:
+    """400 for an address no email can reach (`deliverable`), as for one that is no address."""
+    if email is not None and not deliverable(email):
+        raise invalid("email", "not a valid email address")
+
+
 def _new_client(
     partner_id: UUID, data: models.ClientCreate, now: datetime, source: models.ClientSource
 ) -> models.Client:
+    _check_email(data.email)
     return models.Client(
         id=uuid4(),
         partner_id=partner_id,
@@ -114,6 +122,11 @@ async def import_clients(
         except msgspec.ValidationError as exc:
             results.append(models.ImportResult(index=index, error=_row_error(exc)))
             continue
+        except AppError as exc:  # the row's fields are well formed, but not usable
+            [error] = exc.errors or []
+            item = models.ItemError(code=exc.code.value, detail=exc.detail, field=error.field)
+            results.append(models.ImportResult(index=index, error=item))
+            continue
         created.append(client)
         results.append(models.ImportResult(index=index, client=client))
     if created:
@@ -134,6 +147,8 @@ async def patch(
         for name in data.__struct_fields__
         if (value := getattr(data, name)) is not msgspec.UNSET
     }
+    if isinstance(data.email, str):
+        _check_email(data.email)
     async with partner_change(ctx, member.partner_id) as change:
         row = await _row(member.partner_id, client_id, locked=True)
         changes = {c: value for c, value in changes.items() if row[c._meta.name] != value}
