@@ -43,7 +43,8 @@ DATA_KEYS: dict[EventType, str] = {
     "`registration_link_id`",
     EventType.CLIENT_DEACTIVATED: "`by` (`partner` or `business`)",
     EventType.CLIENT_UPDATED: "`fields` (the names of the fields changed)",
-    EventType.CLIENT_DELETED: "none (the client's earlier events keep ids and types only)",
+    EventType.CLIENT_DELETED: "none (its invitations go with it, a pending one included, "
+    "without an event of their own; the client's earlier events keep ids and types only)",
     EventType.REGISTRATION_LINK_CREATED: "`registration_link_id`",
     EventType.REGISTRATION_LINK_REVOKED: "`registration_link_id`",
     EventType.INVITATION_REMINDER_SENT: "`reminder` (1 for the first reminder, 2 for the second)",
