@@ -53,9 +53,9 @@ class MobileController(Controller):
         """Grant the access with an existing business or a new one.
 
         Idempotent for the user who accepted, through a token or the user code; anyone else gets
-        409, or through a used user code 410 user_code_expired. Through a registration link, a business already
-        linked gets its link back, and a confirm repeated by its user with `new_business` of
-        the same name gets the same link (another name is another business)."""
+        409, or through a used user code 410 user_code_expired. Through a registration link, a
+        business already linked gets its link back, and a confirm repeated by its user with
+        `new_business` of the same name gets the same link (another name is another business)."""
         return await mobile.confirm(ctx, user, data, client_address(request, ctx))
 
     @action("/decline", "declineInvitation", *GRANTING)
