@@ -43,24 +43,18 @@ def _connected(up: bool) -> None:
     LISTENER_CONNECTED.set(1 if up else 0)
 
 
-def notified(bus: EventBus, revisions: Revisions, payload: str) -> None:
-    """One notification: older answers of the partner are stale, and its waiters behind
-    the newest cursor wake. Whether or not this process knew the revision already (its own
-    change, or a list that read it first): its waiters may still be behind."""
-    try:
-        partner, newest, revision = payload.split(" ")
-        partner_id = UUID(partner)
-        revisions.changing(partner_id, int(revision))
-        bus.publish(partner_id, int(newest))
-    except ValueError:
-        log.warning("ignored a malformed event notification")
-
-
 async def listen(
     database_url: str, bus: EventBus, revisions: Revisions, retry_after: float = 2.0
 ) -> None:
     def deliver(_connection: Any, _pid: int, _channel: str, payload: str) -> None:
-        notified(bus, revisions, payload)
+        try:
+            partner, newest, revision = payload.split(" ")
+            partner_id = UUID(partner)
+            # This process's own changes were published at their commit already.
+            if revisions.changing(partner_id, int(revision)):
+                bus.publish(partner_id, int(newest))
+        except ValueError:
+            log.warning("ignored a malformed event notification")
 
     _connected(False)
     while True:

@@ -4,7 +4,6 @@ process (the live server), and when an invitation's expiry passes with no write 
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,9 +12,7 @@ from uuid import UUID, uuid4
 import httpx
 import pytest
 
-from api.listener import notified
 from api.services import client_list, grants
-from api.services.bus import Caps, EventBus
 from api.services.changes import partner_change
 from api.services.revisions import RevisionCache, Revisions
 from db.tables import Client, Invitation
@@ -194,20 +191,6 @@ def test_an_untrusted_cache_answers_nothing() -> None:
     cache.put("key", partner, 4, "value", valid_until=time.time() + 60)
     known.forget()  # e.g. the listener reconnected: notifications may have been missed
     assert cache.get("key") is None
-
-
-def test_a_notification_wakes_the_polls_behind_it_though_its_revision_was_known() -> None:
-    """A list read revision 3 before its notification arrived: the notification still
-    wakes the partner's long-polls behind its newest cursor, and only those."""
-
-    async def scenario() -> tuple[bool, bool]:
-        bus, known, partner = EventBus(Caps(10, 10, 10)), Revisions(), uuid4()
-        with bus.subscribe(partner, after=1) as behind, bus.subscribe(partner, after=2) as level:
-            known.changing(partner, 3)
-            notified(bus, known, f"{partner} 2 3")
-            return behind.done(), level.done()
-
-    assert asyncio.run(scenario()) == (True, False)
 
 
 def test_the_cache_is_bounded() -> None:

@@ -44,11 +44,14 @@ class Revisions:
         self._known: LRU[UUID, int] = LRU(max_partners)
         self.trusted = False  # set by whatever keeps `_known` up to date (the app's lifespan)
 
-    def changing(self, partner_id: UUID, revision: int) -> None:
-        """`revision` is (about to be) committed: answers labelled older are stale."""
+    def changing(self, partner_id: UUID, revision: int) -> bool:
+        """`revision` is (about to be) committed: answers labelled older are stale.
+        Whether this is news (newer than any revision known of the partner)."""
         known = self._known.get(partner_id)  # (marks the partner recently used)
-        if known is None or revision > known:
-            self._known.put(partner_id, revision)
+        if known is not None and revision <= known:
+            return False
+        self._known.put(partner_id, revision)
+        return True
 
     def is_current(self, partner_id: UUID, revision: int) -> bool:
         return self.trusted and self._known.get(partner_id) == revision
