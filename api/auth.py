@@ -6,15 +6,17 @@ algorithm list, and requires `exp`, `iss` and `aud`. A token that verified is re
 until its `exp` (dashboards send the same one with every poll, and verifying costs more
 than answering a poll from memory).
 
-The JWKS is kept an hour; a token with a `kid` it lacks fetches it again (at most every
-30 s). While the identity provider cannot be reached for a fetch, the token is answered
-503 with `Retry-After` (apps sign out on a 401), and the fetch is bounded by
-`JWKS_FETCH_SECONDS`, in threads of its own.
+The provider's keys (`IdentityKeys`) are fetched from its JWKS, one fetch at a time, and
+kept an hour; a token with a `kid` they lack fetches them again, at most every 30 s. While
+the provider cannot be reached, the keys it last published keep working, and a token that
+needs a fetch is answered 503 with `Retry-After` at once (an app signs out on a 401).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import math
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -30,9 +32,12 @@ from api.settings import Settings, dev_hs256_secret
 from mobile_contract import ErrorCode
 from mobile_contract.models import Email, Name, User
 
+log = logging.getLogger("api.auth")
 JWKS_ALGORITHMS = ["RS256", "ES256", "EdDSA"]
-JWKS_KEEP_SECONDS = 3600
-JWKS_FETCH_SECONDS = 5
+JWKS_KEEP_SECONDS = 3600  # how long the provider's key set is used before it is fetched again
+JWKS_COOLDOWN_SECONDS = 30  # between two fetches for a `kid` the set lacks
+JWKS_FETCH_SECONDS = 5  # a fetch that takes longer has failed
+JWKS_RETRY_SECONDS = 5  # after a failed fetch: 503 at once meanwhile, then one tries again
 MAX_ACCESS_TOKEN_LENGTH = 8192
 # How far ahead of ours the identity provider's clock may be: a token it has just made is
 # accepted though its iat or nbf is that much in our future.
@@ -44,6 +49,64 @@ _UNSTORABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 VERIFIED_CACHE_SIZE = 10_000
 
 
+class IdentityKeys:
+    """The identity provider's signing keys, from its JWKS (see the module's docstring)."""
+
+    def __init__(self, url: str) -> None:
+        self._client = jwt.PyJWKClient(url, cache_jwk_set=False, timeout=JWKS_FETCH_SECONDS)
+        self._keys: dict[str, Any] = {}  # by kid
+        self._fetched = -math.inf  # time.monotonic() of the last fetch that succeeded
+        self._tried = -math.inf  # ... and of the last one at all
+        self._failed = False  # whether that one failed
+        self._fetching = asyncio.Lock()  # one fetch at a time; the others wait for it
+        self._threads = ThreadPoolExecutor(1, thread_name_prefix="jwks")  # urllib blocks
+
+    async def key(self, kid: str) -> Any:
+        """The public key `kid`: 401 when the provider does not publish it, 503 while the
+        provider cannot be reached to tell."""
+        if not self._needs_fetch(kid):
+            return self._known(kid)
+        async with self._fetching:
+            if self._needs_fetch(kid):  # (not done meanwhile by the fetch waited for)
+                await self._fetch()
+        return self._known(kid)
+
+    def _needs_fetch(self, kid: str) -> bool:
+        now = time.monotonic()
+        if self._failed and now - self._tried < JWKS_RETRY_SECONDS:
+            return False
+        if now - self._fetched >= JWKS_KEEP_SECONDS:
+            return True
+        return kid not in self._keys and now - self._tried >= JWKS_COOLDOWN_SECONDS
+
+    async def _fetch(self) -> None:
+        self._tried = time.monotonic()
+        loop = asyncio.get_running_loop()
+        try:
+            keys = await asyncio.wait_for(
+                loop.run_in_executor(self._threads, self._client.get_signing_keys),
+                JWKS_FETCH_SECONDS + 1,
+            )
+        except (jwt.PyJWKClientError, TimeoutError) as exc:
+            self._failed = True
+            log.warning("identity provider keys: %s: %s", type(exc).__name__, exc)
+            return
+        self._keys = {key.key_id: key.key for key in keys if key.key_id}
+        self._fetched, self._failed = self._tried, False
+
+    def _known(self, kid: str) -> Any:
+        key = self._keys.get(kid)
+        if key is not None:
+            return key  # the last published, while the provider is away
+        if self._failed:
+            raise AppError(
+                ErrorCode.UNAVAILABLE,
+                "The identity provider cannot be reached to check the access token; retry.",
+                retry_after=JWKS_RETRY_SECONDS,
+            )
+        raise unauthenticated("access token invalid")
+
+
 class AccessTokenVerifier:
     """Verifies bearer tokens and turns their claims into a `User`."""
 
@@ -51,20 +114,10 @@ class AccessTokenVerifier:
         self.issuer = settings.auth_issuer
         self.audience = settings.auth_audience
         self._verified: LRU[str, tuple[User, float]] = LRU(VERIFIED_CACHE_SIZE)
-        self._jwks: jwt.PyJWKClient | None = None
-        self._jwks_threads: ThreadPoolExecutor | None = None
+        self._jwks: IdentityKeys | None = None
         self._secret: str | None = None
         if settings.auth_jwks_url:
-            # The key set is kept, not each key: a key the provider withdraws is refused
-            # once the set is fetched again.
-            self._jwks = jwt.PyJWKClient(
-                settings.auth_jwks_url,
-                lifespan=JWKS_KEEP_SECONDS,
-                timeout=JWKS_FETCH_SECONDS,
-            )
-            # Lookups wait on one another (the client's lock) while a fetch runs: they wait
-            # in these threads, not in the event loop's default ones.
-            self._jwks_threads = ThreadPoolExecutor(4, thread_name_prefix="jwks")
+            self._jwks = IdentityKeys(settings.auth_jwks_url)
         else:
             self._secret = dev_hs256_secret(settings)
 
@@ -112,11 +165,10 @@ class AccessTokenVerifier:
             raise unauthenticated("access token too long")
         try:
             if self._jwks is not None:
-                # PyJWKClient fetches with blocking I/O; keep it off the event loop.
-                signing_key = await asyncio.get_running_loop().run_in_executor(
-                    self._jwks_threads, self._jwks.get_signing_key_from_jwt, token
-                )
-                key: Any = signing_key.key
+                kid = jwt.get_unverified_header(token).get("kid")
+                if not isinstance(kid, str):
+                    raise unauthenticated("access token invalid")
+                key: Any = await self._jwks.key(kid)
                 algorithms = JWKS_ALGORITHMS
             else:
                 key = self._secret
@@ -130,12 +182,6 @@ class AccessTokenVerifier:
                 options={"require": ["exp", "iss", "aud", "sub"]},
                 leeway=CLOCK_SKEW_SECONDS,  # for iat and nbf; exp is held exactly below
             )
-        except jwt.PyJWKClientConnectionError:
-            raise AppError(
-                ErrorCode.UNAVAILABLE,
-                "The identity provider cannot be reached to check the access token; retry.",
-                retry_after=5,
-            ) from None
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise unauthenticated(_reason(exc)) from None
         expires = float(claims["exp"])

@@ -1,11 +1,14 @@
 """Access tokens of a production identity provider, checked against its JWKS served by a
 real HTTP server: keys it publishes verify, keys it does not are 401, and while it cannot
-be reached a token that needs its keys is 503 (an app signs out on a 401, not a 503)."""
+be reached the keys it last published keep working and a token that needs a fetch is 503
+at once (an app signs out on a 401, not a 503)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -65,11 +68,15 @@ class IdentityProvider:
         return self.keys[kid]
 
     def token(self, kid: str, key: Ed25519PrivateKey | None = None, **claims: Any) -> str:
-        now = int(time.time())
-        payload: dict[str, Any] = {"sub": "u1", "iss": "banqup-dev", "aud": "invites-api"}
-        payload |= {"iat": now, "exp": now + 600, "email": "u1@example.com"} | claims
-        signing_key = key or self.keys[kid]
-        return jwt.encode(payload, signing_key, algorithm="EdDSA", headers={"kid": kid})
+        return access_token(key or self.keys[kid], kid, **claims)
+
+
+def access_token(key: Ed25519PrivateKey, kid: str, **claims: Any) -> str:
+    """An access token as the provider makes them, signed by `key` under `kid`."""
+    now = int(time.time())
+    payload: dict[str, Any] = {"sub": "u1", "iss": "banqup-dev", "aud": "invites-api"}
+    payload |= {"iat": now, "exp": now + 600, "email": "u1@example.com"} | claims
+    return jwt.encode(payload, key, algorithm="EdDSA", headers={"kid": kid})
 
 
 @pytest.fixture
@@ -105,24 +112,80 @@ def test_a_token_signed_by_a_published_key_signs_in(
 def test_a_token_of_a_key_the_provider_does_not_publish_is_401(
     settings: Settings, provider: IdentityProvider
 ) -> None:
+    """Unknown `kid`s fetch the key set again at most every 30 s: a stream of made-up ones
+    does not become a stream of fetches."""
     provider.publish("k1")
     verifier = verifier_of(settings, provider)
     forged = provider.token("k1", key=Ed25519PrivateKey.generate())  # the kid, not the key
     assert refused(verifier, forged).code == ErrorCode.UNAUTHENTICATED
-    unknown = provider.token("k2", key=Ed25519PrivateKey.generate())
-    assert refused(verifier, unknown).code == ErrorCode.UNAUTHENTICATED
+    for kid in ("k2", "k3", "k4"):
+        unknown = provider.token(kid, key=Ed25519PrivateKey.generate())
+        assert refused(verifier, unknown).code == ErrorCode.UNAUTHENTICATED
+    assert provider.fetches == 1
 
 
 def test_the_provider_unreachable_is_503_with_retry_after_then_tokens_verify_again(
-    settings: Settings, provider: IdentityProvider
+    settings: Settings, provider: IdentityProvider, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(auth, "JWKS_RETRY_SECONDS", 0.5)
     provider.publish("k1")
     verifier = verifier_of(settings, provider)
     provider.down = True
-    error = refused(verifier, provider.token("k1"))
-    assert (error.code, error.status, error.retry_after) == (ErrorCode.UNAVAILABLE, 503, 5)
+    for sub in ("first", "second"):  # the second within the retry pause: no fetch
+        error = refused(verifier, provider.token("k1", sub=sub))
+        assert (error.code, error.status, error.retry_after) == (ErrorCode.UNAVAILABLE, 503, 0.5)
+    assert provider.fetches == 1
     provider.down = False
+    time.sleep(0.6)
     assert verify(verifier, provider.token("k1", sub="back")).sub == "back"
+
+
+def test_the_keys_last_published_keep_working_while_the_provider_is_away(
+    settings: Settings, provider: IdentityProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(auth, "JWKS_KEEP_SECONDS", 0.5)
+    provider.publish("k1")
+    verifier = verifier_of(settings, provider)
+    assert verify(verifier, provider.token("k1", sub="before")).sub == "before"
+    provider.down = True
+    time.sleep(0.6)  # the key set is due to be fetched again, and cannot be
+    assert verify(verifier, provider.token("k1", sub="during")).sub == "during"
+    unknown = provider.token("k2", key=Ed25519PrivateKey.generate())
+    assert refused(verifier, unknown).code == ErrorCode.UNAVAILABLE
+
+
+def test_many_tokens_wait_for_one_fetch_of_a_provider_that_does_not_answer(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A provider that takes connections and never answers: tokens arriving together share
+    one fetch, and all get their 503 when it fails (not one after the other, each with a
+    fetch of its own)."""
+    monkeypatch.setattr(auth, "JWKS_FETCH_SECONDS", 0.5)
+    silent = socket.create_server(("127.0.0.1", 0))
+    taken: list[socket.socket] = []
+
+    def take() -> None:  # every connection, held open and never answered
+        with contextlib.suppress(OSError):  # closed at the end
+            while True:
+                taken.append(silent.accept()[0])
+
+    threading.Thread(target=take, daemon=True).start()
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}/jwks.json"
+    verifier = AccessTokenVerifier(msgspec.structs.replace(settings, auth_jwks_url=url))
+    key = Ed25519PrivateKey.generate()
+
+    async def together() -> list[BaseException | User]:
+        tokens = [access_token(key, "k1", sub=f"user{n}") for n in range(4)]
+        return await asyncio.gather(*(verifier.verify(t) for t in tokens), return_exceptions=True)
+
+    try:
+        outcomes = asyncio.run(together())
+    finally:
+        for connection in taken:
+            connection.close()
+        silent.close()
+    assert [getattr(o, "code", o) for o in outcomes] == [ErrorCode.UNAVAILABLE] * 4
+    assert len(taken) == 1
 
 
 def test_the_key_set_is_fetched_once_for_many_tokens(
