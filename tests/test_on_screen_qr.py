@@ -234,8 +234,12 @@ def test_a_code_dies_when_its_invitation_is_accepted_through_a_token(
     api: Api, owner: Caller, partner: str
 ) -> None:
     invitation, code = _code_of(api, owner, partner)
-    api.accept(api.user("ben"), invitation)  # the emailed link
+    ben = api.user("ben")
+    accepted = api.accept(ben, invitation)  # the emailed link
     _assert_dead(api.user("carla"), code)
+    # To ben, who accepted, the code answers as the emailed token does.
+    body = {"user_code": code, "business_id": accepted["link"]["business_id"]}
+    assert ben.ok("POST", f"{MOBILE}/confirm", json=body)["link"] == accepted["link"]
 
 
 def test_a_code_dies_when_its_invitation_is_declined(api: Api, owner: Caller, partner: str) -> None:

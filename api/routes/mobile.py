@@ -37,7 +37,8 @@ class MobileController(Controller):
 
         Exactly one of token or user_code. 5 wrong user codes per 10 minutes, then 429; a user code
         whose QR expired or whose invitation was accepted or declined is 410 user_code_expired (not
-        counted)."""
+        counted), but to the user who accepted it, while the code lasts, what the token answers
+        (409 invitation_already_accepted, accepted_by_you)."""
         return await mobile.preview(ctx, user, data, client_address(request, ctx))
 
     @action(
@@ -52,8 +53,8 @@ class MobileController(Controller):
     ) -> models.Confirmation:
         """Grant the access with an existing business or a new one.
 
-        Idempotent for the user who accepted, through a token or the user code; anyone else gets
-        409, or through a used user code 410 user_code_expired. Through a registration link, a
+        Idempotent for the user who accepted, through a token or (while it lasts) the user code;
+        anyone else gets 409, or through a used user code 410 user_code_expired. Through a registration link, a
         business already linked gets its link back, and a confirm repeated by its user with
         `new_business` of the same name gets the same link (another name is another business)."""
         return await mobile.confirm(ctx, user, data, client_address(request, ctx))

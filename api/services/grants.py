@@ -4,7 +4,8 @@ points at, and whether it can still be used.
 Shared by the app's calls (`mobile`) and the public pages and images of a link; a
 wrong user code counts against the user's budget (5 per 10 minutes), the client
 address's and everyone's (settings). A code that exists costs nothing, even once dead
-(expired or used: `410 user_code_expired`).
+(expired or used: `410 user_code_expired`; used, to the user who accepted its invitation,
+it answers as the token does, so an app's repeated confirm gets its link).
 """
 
 from __future__ import annotations
