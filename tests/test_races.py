@@ -230,7 +230,8 @@ def test_endpoint_changes_racing_events_queued_for_it(api: Api) -> None:
 
 
 def test_creates_racing_for_the_last_webhook_slot(api: Api) -> None:
-    """Two endpoints added at once where one fits: one is made, the other refused."""
+    """Two endpoints added at once where one fits: one is made, the other refused. (A race
+    on PostgreSQL; SQLite runs the two one after the other.)"""
     owner = api.user("anna")
     partner = api.partner(owner)
     hooks = f"/api/v1/partners/{partner}/webhooks"
@@ -245,3 +246,18 @@ def test_creates_racing_for_the_last_webhook_slot(api: Api) -> None:
         made = next(r for r in responses if r.status_code == 201).json()
         assert len(owner.ok("GET", hooks)["items"]) == MAX_ENDPOINTS
         assert owner.request("DELETE", f"{hooks}/{made['id']}").status_code == 204
+
+
+def test_a_revoke_racing_the_qr_code_of_its_invitation(api: Api) -> None:
+    """The QR code is made before the revoke (and dies with it), or is refused: never made
+    for an invitation already revoked."""
+    owner = api.user("anna")
+    partner = api.partner(owner)
+    base = f"/api/v1/partners/{partner}/invitations"
+    for round_ in range(ROUNDS):
+        _, invitation = api.invited_client(owner, partner, name=f"Client {round_}")
+        statuses = both(
+            (owner, "POST", f"{base}/{invitation['id']}/revoke", None),
+            (owner, "POST", f"{base}/{invitation['id']}/qr-token", {}),
+        )
+        assert statuses in ([200, 201], [200, 410]), statuses

@@ -364,14 +364,14 @@ async def qr_token(
     ctx: Context, member: Member, invitation_id: UUID, data: models.QRTokenRequest
 ) -> models.QRToken:
     """A short-lived token (and typed code) for a QR shown on the partner's own screen."""
-    now = utcnow()
     for attempt in range(CODE_TRIES):  # codes are unique: a collision draws another
         try:
             async with write_transaction():
                 # Under its client's lock, as every write about an invitation: a delete of
-                # the client, an answer or a revoke that came first is its 4xx; one that
-                # comes later waits for the grant.
+                # the client, an answer, a revoke or the expiry that came first is its 4xx;
+                # one that comes later waits for the grant.
                 row = await _locked_invitation(member.partner_id, invitation_id)
+                now = utcnow()
                 status = views.invitation_status(row, now)
                 if status != "pending":
                     raise await explained(state_error(status), row, member.user.sub)
