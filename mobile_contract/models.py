@@ -38,6 +38,17 @@ _LABEL = rf"[{_LETTER}](?:[{_LETTER}-]*[{_LETTER}])?"
 # not offer SMTPUTF8).
 EMAIL_PATTERN = rf"^[^@\s\x00-\x1f\x7f<>()\[\],;:\"\\]+@{_LABEL}(?:\.{_LABEL})+\Z"
 
+
+def mail_domain(address: str) -> str | None:
+    """The domain of an `Email` as mail carries it (IDNA, ASCII); None where it is no
+    internationalised domain name (a label over 63 characters once encoded), which the
+    pattern cannot tell."""
+    try:
+        return address.rpartition("@")[2].encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+
+
 Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=_ONE_LINE)]
 Email = Annotated[str, Meta(min_length=3, max_length=254, pattern=EMAIL_PATTERN)]
 VatNumber = Annotated[

@@ -5,10 +5,13 @@ import time
 from email.header import decode_header, make_header
 from email.message import EmailMessage
 from typing import Any
+from uuid import UUID
 
 import pytest
 from prometheus_client import REGISTRY
 
+from db.tables import Client
+from tests.conftest import Runner
 from tests.mailbox import Mailbox
 from tests.qr_decode import decode_both
 from tests.support import Api, Caller, until
@@ -276,10 +279,21 @@ def test_a_non_ascii_local_part_is_delivered_over_smtputf8(
 
 
 def test_a_message_that_cannot_be_built_fails_at_once_with_the_reason(
-    api: Api, mailbox: Mailbox, owner: Caller, partner: str
+    api: Api, mailbox: Mailbox, owner: Caller, partner: str, db: Runner
 ) -> None:
+    """An address kept from before such addresses were refused as they are entered."""
     too_long_label = "ä" * 70 + ".example"  # no IDNA form: a DNS label is at most 63
-    _, inv = api.invited_client(owner, partner, email=f"jan@{too_long_label}")
+    client = api.client_row(owner, partner, email="jan@example.com")
+
+    async def kept_from_before() -> None:
+        await Client.update({Client.email: f"jan@{too_long_label}"}).where(
+            Client.id == UUID(client["id"])
+        )
+
+    db(kept_from_before)
+    [result] = api.invite(owner, partner, [client["id"]])
+    inv = result["invitation"]
+    assert inv["email"] == f"jan@{too_long_label}"
     failed = until(
         lambda: (i := invitation(owner, partner, inv["id"]))["email_status"] == "failed" and i
     )

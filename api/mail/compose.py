@@ -21,6 +21,7 @@ import msgspec
 
 from api.qr import render
 from api.templates import render_mail
+from mobile_contract.models import mail_domain
 
 QR_CID_DOMAIN = "invites.banqup"
 
@@ -115,23 +116,12 @@ def render_email(
 def recipient(display_name: str, address: str) -> Address:
     """`address` as it travels: its domain in IDNA (ASCII), its local part as given (a
     non-ASCII one needs SMTPUTF8: see `_policy`)."""
-    local, _, domain = address.rpartition("@")
-    try:
-        ascii_domain = domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        raise ValueError("its domain is not a valid internationalised domain name") from None
-    return Address(display_name=display_name, username=local, domain=ascii_domain)
-
-
-def deliverable(address: str) -> bool:
-    """Whether an email can be addressed to `address` (`recipient` takes it): the `Email`
-    pattern cannot tell a domain that is no internationalised domain name (a label over 63
-    characters once encoded)."""
-    try:
-        recipient("", address)
-    except ValueError:
-        return False
-    return True
+    ascii_domain = mail_domain(address)
+    if ascii_domain is None:
+        raise ValueError("its domain is not a valid internationalised domain name")
+    return Address(
+        display_name=display_name, username=address.rpartition("@")[0], domain=ascii_domain
+    )
 
 
 def _message(

@@ -12,7 +12,6 @@ from piccolo.columns import Column
 
 from api.errors import AppError, invalid
 from api.field_messages import from_msgspec
-from api.mail.compose import deliverable
 from api.services import idempotency, views
 from api.services.access import Member, partner_row
 from api.services.changes import PartnerChange, partner_change
@@ -20,6 +19,7 @@ from api.services.context import Context, utcnow
 from db import search, sql, statements
 from db.tables import Client, Event, Invitation, Link, MailOutbox, QRGrant
 from mobile_contract import ErrorCode, EventType, models
+from mobile_contract.models import mail_domain
 
 
 async def _load_view(ctx: Context, client_row: dict[str, Any]) -> models.Client:
@@ -37,16 +37,17 @@ async def _row(partner_id: UUID, client_id: UUID, *, locked: bool = False) -> di
     return await partner_row(Client, partner_id, client_id, "client", locked=locked)
 
 
-def _check_email(email: str | None) -> None:
-    """400 for an address no email can reach (`deliverable`), as for one that is no address."""
-    if email is not None and not deliverable(email):
-        raise invalid("email", "not a valid email address")
+def _unreachable(email: str | None) -> AppError | None:
+    """The 400 of an address no email can reach (`mail_domain`), as of one that is no
+    address."""
+    if email is not None and mail_domain(email) is None:
+        return invalid("email", "not a valid email address")
+    return None
 
 
 def _new_client(
     partner_id: UUID, data: models.ClientCreate, now: datetime, source: models.ClientSource
 ) -> models.Client:
-    _check_email(data.email)
     return models.Client(
         id=uuid4(),
         partner_id=partner_id,
@@ -91,6 +92,8 @@ async def _insert(change: PartnerChange, clients: list[models.Client]) -> None:
 
 
 async def create(ctx: Context, member: Member, data: models.ClientCreate) -> models.Client:
+    if error := _unreachable(data.email):
+        raise error
     async with partner_change(ctx, member.partner_id) as change:
         client = _new_client(member.partner_id, data, change.now, "manual")
         await _insert(change, [client])
@@ -118,15 +121,14 @@ async def import_clients(
     for index, raw in enumerate(data.clients):
         try:
             row = msgspec.convert(raw, models.ClientCreate)
-            client = _new_client(member.partner_id, row, now, "import")
         except msgspec.ValidationError as exc:
             results.append(models.ImportResult(index=index, error=_row_error(exc)))
             continue
-        except AppError as exc:  # the row's fields are well formed, but not usable
-            [error] = exc.errors or []
-            item = models.ItemError(code=exc.code.value, detail=exc.detail, field=error.field)
+        if error := _unreachable(row.email):
+            item = models.ItemError(code=error.code.value, detail=error.detail, field="email")
             results.append(models.ImportResult(index=index, error=item))
             continue
+        client = _new_client(member.partner_id, row, now, "import")
         created.append(client)
         results.append(models.ImportResult(index=index, client=client))
     if created:
@@ -147,8 +149,8 @@ async def patch(
         for name in data.__struct_fields__
         if (value := getattr(data, name)) is not msgspec.UNSET
     }
-    if isinstance(data.email, str):
-        _check_email(data.email)
+    if isinstance(data.email, str) and (error := _unreachable(data.email)):
+        raise error
     async with partner_change(ctx, member.partner_id) as change:
         row = await _row(member.partner_id, client_id, locked=True)
         changes = {c: value for c, value in changes.items() if row[c._meta.name] != value}
