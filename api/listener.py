@@ -50,7 +50,11 @@ async def listen(
         try:
             partner, newest, revision = payload.split(" ")
             partner_id = UUID(partner)
-            # This process's own changes were published at their commit already.
+            # This process's own changes were published at their commit already, and
+            # their revision was known before it (`partner_change`): publishing every
+            # notification would wake those polls twice. A revision a list read before its
+            # notification arrived is not news either; its polls are woken by
+            # `EventBus.watch` within half a second.
             if revisions.changing(partner_id, int(revision)):
                 bus.publish(partner_id, int(newest))
         except ValueError:

@@ -237,9 +237,8 @@ class MailWorker:
                         invitation=row["invitation"],
                         data={"error": reason},
                     )
-                change.after_commit(
-                    functools.partial(_count, len(settled.done), len(settled.failed) - len(ended))
-                )
+                failed = [row for row, _ in settled.failed if row["id"] not in ended]
+                change.after_commit(functools.partial(_count, len(settled.done), len(failed)))
 
 
 def _count(sent: int, failed: int) -> None:
