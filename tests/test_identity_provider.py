@@ -91,6 +91,13 @@ def verifier_of(settings: Settings, provider: IdentityProvider) -> AccessTokenVe
     return AccessTokenVerifier(msgspec.structs.replace(settings, auth_jwks_url=provider.url))
 
 
+@pytest.fixture
+def verifier(settings: Settings, provider: IdentityProvider) -> AccessTokenVerifier:
+    """A verifier of `provider`'s tokens, which publishes the key `k1`."""
+    provider.publish("k1")
+    return verifier_of(settings, provider)
+
+
 def verify(verifier: AccessTokenVerifier, token: str) -> User:
     return asyncio.run(verifier.verify(token))
 
@@ -102,20 +109,17 @@ def refused(verifier: AccessTokenVerifier, token: str) -> AppError:
 
 
 def test_a_token_signed_by_a_published_key_signs_in(
-    settings: Settings, provider: IdentityProvider
+    verifier: AccessTokenVerifier, provider: IdentityProvider
 ) -> None:
-    provider.publish("k1")
-    user = verify(verifier_of(settings, provider), provider.token("k1", sub="anna"))
+    user = verify(verifier, provider.token("k1", sub="anna"))
     assert user == User(sub="anna", email="u1@example.com", name=None)
 
 
 def test_a_token_of_a_key_the_provider_does_not_publish_is_401(
-    settings: Settings, provider: IdentityProvider
+    verifier: AccessTokenVerifier, provider: IdentityProvider
 ) -> None:
     """Unknown `kid`s fetch the key set again at most every 30 s: a stream of made-up ones
     does not become a stream of fetches."""
-    provider.publish("k1")
-    verifier = verifier_of(settings, provider)
     forged = provider.token("k1", key=Ed25519PrivateKey.generate())  # the kid, not the key
     assert refused(verifier, forged).code == ErrorCode.UNAUTHENTICATED
     for kid in ("k2", "k3", "k4"):
@@ -125,11 +129,9 @@ def test_a_token_of_a_key_the_provider_does_not_publish_is_401(
 
 
 def test_the_provider_unreachable_is_503_with_retry_after_then_tokens_verify_again(
-    settings: Settings, provider: IdentityProvider, monkeypatch: pytest.MonkeyPatch
+    verifier: AccessTokenVerifier, provider: IdentityProvider, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(auth, "JWKS_RETRY_SECONDS", 0.5)
-    provider.publish("k1")
-    verifier = verifier_of(settings, provider)
     provider.down = True
     for sub in ("first", "second"):  # the second within the retry pause: no fetch
         error = refused(verifier, provider.token("k1", sub=sub))
@@ -141,11 +143,9 @@ def test_the_provider_unreachable_is_503_with_retry_after_then_tokens_verify_aga
 
 
 def test_the_keys_last_published_keep_working_while_the_provider_is_away(
-    settings: Settings, provider: IdentityProvider, monkeypatch: pytest.MonkeyPatch
+    verifier: AccessTokenVerifier, provider: IdentityProvider, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(auth, "JWKS_KEEP_SECONDS", 0.5)
-    provider.publish("k1")
-    verifier = verifier_of(settings, provider)
     assert verify(verifier, provider.token("k1", sub="before")).sub == "before"
     provider.down = True
     time.sleep(0.6)  # the key set is due to be fetched again, and cannot be
@@ -189,11 +189,9 @@ def test_many_tokens_wait_for_one_fetch_of_a_provider_that_does_not_answer(
 
 
 def test_the_key_set_is_fetched_once_for_many_tokens(
-    settings: Settings, provider: IdentityProvider
+    verifier: AccessTokenVerifier, provider: IdentityProvider
 ) -> None:
-    provider.publish("k1")
     provider.publish("k2")
-    verifier = verifier_of(settings, provider)
     for n in range(6):
         token = provider.token(f"k{n % 2 + 1}", sub=f"user{n}")
         assert verify(verifier, token).sub == f"user{n}"
@@ -201,13 +199,11 @@ def test_the_key_set_is_fetched_once_for_many_tokens(
 
 
 def test_a_key_the_provider_withdraws_is_refused_once_the_set_is_fetched_again(
-    settings: Settings, provider: IdentityProvider, monkeypatch: pytest.MonkeyPatch
+    verifier: AccessTokenVerifier, provider: IdentityProvider, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(auth, "JWKS_KEEP_SECONDS", 0.5)
-    withdrawn = provider.publish("k1")
-    verifier = verifier_of(settings, provider)
     assert verify(verifier, provider.token("k1", sub="before")).sub == "before"
-    del provider.keys["k1"]
+    withdrawn = provider.keys.pop("k1")
     provider.publish("k2")
     time.sleep(0.6)
     token = provider.token("k1", key=withdrawn, sub="after")

@@ -5,6 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+import pytest
 
 from api.services.webhooks import MAX_ENDPOINTS
 from tests.support import Api, Caller, token_of
@@ -183,17 +184,27 @@ def test_a_client_deleted_while_the_app_answers_its_invitation(api: Api) -> None
                 assert ben.ok("GET", "/api/v1/me")["businesses"] == []
 
 
-def test_a_client_deleted_while_its_qr_code_is_asked_for(api: Api) -> None:
+@pytest.mark.parametrize(
+    ("ending", "outcomes"),
+    [("delete", ([204, 201], [204, 404])), ("revoke", ([200, 201], [200, 410]))],
+)
+def test_a_qr_code_asked_for_while_its_invitation_ends(
+    api: Api, ending: str, outcomes: tuple[list[int], ...]
+) -> None:
+    """The client deleted or the invitation revoked at the same moment: the QR code is
+    made before (and dies with it), or refused; never made for what has ended."""
     owner = api.user("anna")
     partner = api.partner(owner)
     base = f"/api/v1/partners/{partner}"
     for round_ in range(ROUNDS):
         client, invitation = api.invited_client(owner, partner, name=f"Client {round_}")
-        statuses = both(
-            (owner, "DELETE", f"{base}/clients/{client['id']}", None),
-            (owner, "POST", f"{base}/invitations/{invitation['id']}/qr-token", {}),
+        end: Call = (
+            (owner, "DELETE", f"{base}/clients/{client['id']}", None)
+            if ending == "delete"
+            else (owner, "POST", f"{base}/invitations/{invitation['id']}/revoke", None)
         )
-        assert statuses in ([204, 201], [204, 404]), statuses
+        statuses = both(end, (owner, "POST", f"{base}/invitations/{invitation['id']}/qr-token", {}))
+        assert statuses in outcomes, statuses
 
 
 def test_an_endpoint_deleted_while_a_delivery_is_queued_for_it(api: Api) -> None:
@@ -246,18 +257,3 @@ def test_creates_racing_for_the_last_webhook_slot(api: Api) -> None:
         made = next(r for r in responses if r.status_code == 201).json()
         assert len(owner.ok("GET", hooks)["items"]) == MAX_ENDPOINTS
         assert owner.request("DELETE", f"{hooks}/{made['id']}").status_code == 204
-
-
-def test_a_revoke_racing_the_qr_code_of_its_invitation(api: Api) -> None:
-    """The QR code is made before the revoke (and dies with it), or is refused: never made
-    for an invitation already revoked."""
-    owner = api.user("anna")
-    partner = api.partner(owner)
-    base = f"/api/v1/partners/{partner}/invitations"
-    for round_ in range(ROUNDS):
-        _, invitation = api.invited_client(owner, partner, name=f"Client {round_}")
-        statuses = both(
-            (owner, "POST", f"{base}/{invitation['id']}/revoke", None),
-            (owner, "POST", f"{base}/{invitation['id']}/qr-token", {}),
-        )
-        assert statuses in ([200, 201], [200, 410]), statuses

@@ -11,6 +11,7 @@ from litestar import Response
 from litestar.di import NamedDependency
 from litestar.params import HeaderParameter
 
+from api.errors import language_of
 from api.routes.params import AnyRequest, Member
 from api.services import access, idempotency
 
@@ -39,6 +40,11 @@ class Once:
     request: AnyRequest
     member: access.Member
     key: str | None
+
+    @property
+    def language(self) -> str:
+        """The caller's, for what the answer says in words (kept in English)."""
+        return language_of(self.request)
 
     async def __call__(
         self, data: msgspec.Struct, answer_type: type[T], compute: Callable[[], Awaitable[T]]

@@ -7,7 +7,7 @@ from typing import Annotated
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import JSONBody, QueryParameter
 
-from api.errors import item_errors_in, language_of
+from api.errors import item_errors_in
 from api.routes.bodies import IMPORT_BODY_MAX, INVITE_BODY_MAX
 from api.routes.caching import not_modified_in_memory, remembered_etag_response
 from api.routes.idempotency import Idempotent
@@ -52,18 +52,13 @@ class ClientsController(Controller):
         request_max_body_size=IMPORT_BODY_MAX,
     )
     async def import_clients(
-        self,
-        request: AnyRequest,
-        ctx: Ctx,
-        member: Member,
-        data: JSONBody[models.ClientImport],
-        once: Idempotent,
+        self, ctx: Ctx, member: Member, data: JSONBody[models.ClientImport], once: Idempotent
     ) -> Response[models.ImportResponse]:
         """Add up to 5000 clients; each row gets its own result."""
         answer = await once(
             data, models.ImportResponse, lambda: clients.import_clients(ctx, member, data)
         )
-        item_errors_in(language_of(request), answer.content.results)
+        item_errors_in(once.language, answer.content.results)
         return answer
 
     @get(
@@ -192,12 +187,7 @@ class InvitationsController(Controller):
         request_max_body_size=INVITE_BODY_MAX,
     )
     async def invite(
-        self,
-        request: AnyRequest,
-        ctx: Ctx,
-        member: Member,
-        data: JSONBody[models.InviteRequest],
-        once: Idempotent,
+        self, ctx: Ctx, member: Member, data: JSONBody[models.InviteRequest], once: Idempotent
     ) -> Response[models.InviteResponse]:
         """Invite 1 to 1000 clients; each gets an email.
 
@@ -206,7 +196,7 @@ class InvitationsController(Controller):
         answer = await once(
             data, models.InviteResponse, lambda: invitations.invite(ctx, member, data)
         )
-        item_errors_in(language_of(request), answer.content.results)
+        item_errors_in(once.language, answer.content.results)
         return answer
 
     @get("/{invitation_id:uuid}", **with_etag("getInvitation", *IN_PARTNER))
