@@ -1,8 +1,8 @@
 """Background work claimed from a table: a lease, and retries with backoff.
 
 A work table (the mail outbox, reminders included; access notices; webhook deliveries)
-has the columns `status` (`queued` while there is work to do), `attempts`, `next_attempt_at`,
-`locked_until` and `last_error`, and an integer primary key `id`. A worker `claim()`s due
+has the columns `status` (`queued` while there is work to do), `attempts`,
+`next_attempt_at`, `locked_until` and `last_error`, and an integer primary key `id`. A worker `claim()`s due
 rows by setting a lease (`locked_until`) and counting the attempt; on PostgreSQL the
 claiming SELECT skips rows another process is claiming at that moment (`FOR UPDATE SKIP
 LOCKED`), and SQLite serialises claims in an immediate transaction. So several processes

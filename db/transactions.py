@@ -29,7 +29,15 @@ from db import sql
 from db.piccolo_conf import DB, IS_POSTGRES
 from db.tables import Partner, WebhookEndpoint
 
-__all__ = ["IS_POSTGRES", "lock", "lock_endpoint", "lock_statement", "one", "write_transaction"]
+__all__ = [
+    "IS_POSTGRES",
+    "lock",
+    "lock_endpoint",
+    "lock_endpoints",
+    "lock_statement",
+    "one",
+    "write_transaction",
+]
 
 
 class _PostgresTransaction(PostgresTransaction):

@@ -205,17 +205,15 @@ class MailWorker:
                     change.discard()
                 settled = self.outbox.sort([(row, outcomes[row["id"]]) for row in rows])
                 ended = {row["id"] for row in rows if outcomes[row["id"]] is ENDED}
+                # An email its invitation no longer needed did not fail: the invitation
+                # records it as not sent.
+                failed = [(row, why) for row, why in settled.failed if row["id"] not in ended]
                 # A reminder's outcome is the outbox row's alone: the invitation's delivery
-                # state and events are about its own email. An email its invitation no
-                # longer needed did not fail: the invitation records it as not sent.
+                # state and events are about its own email.
                 first = Settled(
                     [row for row in settled.done if row["kind"] != "reminder"],
                     [(row, why) for row, why in settled.retrying if row["kind"] != "reminder"],
-                    [
-                        (row, why)
-                        for row, why in settled.failed
-                        if row["kind"] != "reminder" and row["id"] not in ended
-                    ],
+                    [(row, why) for row, why in failed if row["kind"] != "reminder"],
                 )
                 unneeded = [
                     row["invitation"]
@@ -237,7 +235,6 @@ class MailWorker:
                         invitation=row["invitation"],
                         data={"error": reason},
                     )
-                failed = [row for row, _ in settled.failed if row["id"] not in ended]
                 change.after_commit(functools.partial(_count, len(settled.done), len(failed)))
 
 

@@ -5,9 +5,9 @@ after it was sent, on the partner's schedule (`reminder_days`, or the service's 
 Each invitation keeps when its next reminder is due (`next_reminder_at`, NULL when none
 is). The sweep (`queue_due`) queues the due ones in the mail outbox, one unit of work per
 partner, under their clients' locks (and the UPDATE counting a reminder only changes a row
-still at the count it read), so however many processes sweep, each reminder is queued once. None goes out once the
-invitation is no longer pending, nor to a client whose email address changed since the
-invitation (a resend is the way to reach a new address).
+still at the count it read), so however many processes sweep, each reminder is queued
+once. None goes out once the invitation is no longer pending, nor to a client whose email
+address changed since the invitation (a resend is the way to reach a new address).
 """
 
 from __future__ import annotations
