@@ -15,7 +15,7 @@ import pytest
 from db.piccolo_conf import DB
 from db.tables import Client, Event, Invitation, MailOutbox
 from tests.conftest import IS_POSTGRES, Runner, missing_tool, start_server
-from tests.support import Api, assert_problem
+from tests.support import Api, assert_problem, until
 
 
 async def write_in_progress() -> bool:
@@ -68,12 +68,13 @@ def test_postgres_restart_gives_503_then_recovers(api: Api, db: Runner) -> None:
     assert api.client_row(anna, partner)["status"] == "inactive"
 
     async def connections_in_use() -> int:
-        from db.piccolo_conf import DB
-
         pool = DB.pool  # type: ignore[attr-defined]
         return int(pool.get_size() - pool.get_idle_size())
 
-    assert db(connections_in_use) == 0  # every request handed its connection back
+    # Every request handed its connection back: a leaked one stays in use for good, while
+    # the background loops of the test app (the sweep runs every 0.3 s) hold theirs for
+    # a moment at a time.
+    until(lambda: db(connections_in_use) == 0, within=5)
 
 
 def test_a_server_killed_mid_bulk_invite_leaves_no_half_invitation(api: Api, db: Runner) -> None:
