@@ -19,8 +19,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 _tmp = Path(tempfile.mkdtemp(prefix="invites-tests-"))
+
+# The property tests share their process with the app's loops and subprocess servers on a
+# busy machine: an example's time says nothing about its outcome.
+hypothesis_settings.register_profile("suite", deadline=None)
+hypothesis_settings.load_profile("suite")
 
 
 def _free_port() -> int:
@@ -176,6 +182,9 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
                 await DB.run_ddl(f'DELETE FROM "{table}"')
 
     test_client.blocking_portal.call(clean)
+    # What the app remembers having written to those tables goes with them, or a user seen
+    # by an earlier test would stay unknown to this one (no access notices).
+    test_client.app.state.ctx.known_users.clear()
     request.getfixturevalue("mailbox").reset()
 
 
