@@ -154,7 +154,8 @@ def test_nothing_is_served_past_an_expiry(
 ) -> None:
     """The list and the QR change when the invitation expires, with no write at that time."""
     client, invitation = api.invited_client(owner, partner)
-    soon = datetime.now(UTC) + timedelta(seconds=1.5)
+    sent(owner, partner)
+    soon = datetime.now(UTC) + timedelta(seconds=3)
 
     async def expire_soon() -> None:  # as if the invitation had been made long ago
         async with partner_change(api.ctx, UUID(partner)):
@@ -165,7 +166,6 @@ def test_nothing_is_served_past_an_expiry(
                 Client.id == UUID(client["id"])
             )
 
-    sent(owner, partner)
     db(expire_soon)
     url = invited_url(partner)
     etag = owner.get(url).headers["etag"]

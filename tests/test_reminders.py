@@ -75,7 +75,8 @@ def test_a_pending_invitation_gets_its_reminders_with_the_same_link(
 def test_no_reminder_once_an_invitation_is_no_longer_pending(
     api: Api, db: Runner, mailbox: Mailbox, owner: Caller, partner: str
 ) -> None:
-    schedule(owner, partner, [4 * SECONDS])
+    # Long enough for every other invitation to have ended before its reminder is due.
+    schedule(owner, partner, [10 * SECONDS])
     base = f"/api/v1/partners/{partner}"
     made = {
         name: api.invited_client(owner, partner, name=name, email=f"{name}@client.example")[1]
@@ -95,7 +96,7 @@ def test_no_reminder_once_an_invitation_is_no_longer_pending(
     newer = owner.ok("POST", f"{base}/invitations/{made['superseded']['id']}/resend", 201)
     db(lambda: age(made["expired"]["id"], expires_at=datetime.now(UTC)))
     # The control invitation's reminder comes in the same sweep as any of the others'.
-    until(lambda: len(mailbox.to("control@client.example")) == 2)
+    until(lambda: len(mailbox.to("control@client.example")) == 2, within=30)
     for name in ("accepted", "declined", "revoked", "expired"):
         assert reminders(mailbox.to(f"{name}@client.example")) == [], name
     superseded = mailbox.to("superseded@client.example")
@@ -109,11 +110,11 @@ def test_a_partner_without_reminder_days_sends_none(
     other_owner = api.user("olga")
     control = api.partner(other_owner, "Control Accountants")
     for who, where in ((owner, partner), (other_owner, control)):
-        schedule(who, where, [3 * SECONDS])
+        schedule(who, where, [6 * SECONDS])
     _, off = api.invited_client(owner, partner, email="off@client.example")
     assert schedule(owner, partner, [])["reminder_days"] == []  # also for what is pending
     api.invited_client(other_owner, control, email="on@client.example")
-    until(lambda: len(mailbox.to("on@client.example")) == 2)
+    until(lambda: len(mailbox.to("on@client.example")) == 2, within=30)
     assert len(mailbox.to("off@client.example")) == 1
     seen = owner.ok("GET", f"/api/v1/partners/{partner}/invitations/{off['id']}")
     assert seen["reminders_sent"] == 0 and seen["last_reminded_at"] is None
@@ -122,7 +123,7 @@ def test_a_partner_without_reminder_days_sends_none(
 def test_no_reminder_to_an_address_changed_since_the_invitation(
     api: Api, mailbox: Mailbox, owner: Caller, partner: str
 ) -> None:
-    schedule(owner, partner, [3 * SECONDS])
+    schedule(owner, partner, [8 * SECONDS])  # time enough to change the address first
     moved, _ = api.invited_client(owner, partner, name="Moved", email="old@client.example")
     api.invited_client(owner, partner, name="Control", email="stays@client.example")
     until(lambda: mailbox.to("old@client.example"))  # the invitation's own email went out
@@ -131,7 +132,7 @@ def test_no_reminder_to_an_address_changed_since_the_invitation(
         f"/api/v1/partners/{partner}/clients/{moved['id']}",
         json={"email": "new@client.example"},
     )
-    until(lambda: len(mailbox.to("stays@client.example")) == 2)
+    until(lambda: len(mailbox.to("stays@client.example")) == 2, within=30)
     assert len(mailbox.to("old@client.example")) == 1
     assert mailbox.to("new@client.example") == []
 
@@ -139,13 +140,14 @@ def test_no_reminder_to_an_address_changed_since_the_invitation(
 def test_a_reminder_speaks_the_language_the_client_was_given_since(
     api: Api, mailbox: Mailbox, owner: Caller, partner: str
 ) -> None:
-    schedule(owner, partner, [3 * SECONDS])
+    schedule(owner, partner, [8 * SECONDS])  # time enough to change the language first
     client, invitation = api.invited_client(owner, partner, email="lang@client.example")
     until(lambda: mailbox.to("lang@client.example"))  # the invitation's own email, in English
     url = f"/api/v1/partners/{partner}/clients/{client['id']}"
     owner.ok("PATCH", url, json={"language": "de"})
     first, reminder = until(
-        lambda: len(mailbox.to("lang@client.example")) == 2 and mailbox.to("lang@client.example")
+        lambda: len(mailbox.to("lang@client.example")) == 2 and mailbox.to("lang@client.example"),
+        within=30,
     )
     assert (first["Content-Language"], reminder["Content-Language"]) == ("en", "de")
     assert str(reminder["Subject"]).strip() == (
