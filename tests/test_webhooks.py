@@ -21,7 +21,7 @@ from api.services import webhooks
 from api.webhooks import targets
 from api.webhooks.secrets import SecretBox, new_secret
 from db.tables import Partner, WebhookEndpoint
-from tests.conftest import Runner, start_worker, stop_server
+from tests.conftest import LiveServer, Runner, start_server, start_worker, stop_server
 from tests.support import Api, Caller, assert_problem, token_of, until
 
 
@@ -89,6 +89,15 @@ def receivers() -> Iterator[Any]:
     yield make
     for receiver in made:
         receiver.stop()
+
+
+@pytest.fixture
+def server() -> Iterator[LiveServer]:
+    """A server process on the test database for one test: its loops deliver too, so one
+    kept for the whole module would take the deliveries of tests that expect none."""
+    process = start_server()
+    yield process
+    stop_server(process)
 
 
 def create(owner: Caller, partner: str, url: str, **fields: Any) -> dict[str, Any]:
@@ -497,7 +506,7 @@ def test_check_url_is_what_the_api_applies(strict: Any, names: dict[str, str], d
 
 
 def test_two_processes_deliver_each_event_once(
-    api: Api, owner: Caller, partner: str, receivers: Any, live_server: Any
+    api: Api, owner: Caller, partner: str, receivers: Any, server: LiveServer
 ) -> None:
     receiver = receivers()
     create(owner, partner, receiver.url)
@@ -535,7 +544,7 @@ def test_two_worker_processes_deliver_each_event_once(
 
 
 def test_deliveries_are_logged_by_id_never_by_url(
-    api: Api, owner: Caller, partner: str, receivers: Any, live_server: Any
+    api: Api, owner: Caller, partner: str, receivers: Any, server: LiveServer
 ) -> None:
     """A receiver's URL can be its credential (a secret path, a key in the query): the
     log names the endpoint and the delivery, and the HTTP client's own lines stay out.
@@ -557,7 +566,7 @@ def test_deliveries_are_logged_by_id_never_by_url(
     line = f"webhook {hook['id']} delivery {delivery['id']}: status 204, delivered"
 
     def logged() -> str:  # lines are written in batches
-        text: str = live_server.log()
+        text: str = server.log()
         return text if line in text else ""
 
     log = until(logged)
