@@ -343,10 +343,9 @@ def test_an_edit_in_progress_survives_a_change_made_elsewhere(demo: Demo, watche
     watched.check()
 
 
-def test_tabs_by_keyboard_and_the_pages_on_a_phone(demo: Demo, watched: Watched) -> None:
-    with partner_api(demo) as (http, partner):  # its long URL must wrap too
-        made = http.post(f"{partner}/registration-links", json={"label": "On the counter"})
-        assert made.status_code == 201
+def test_tabs_by_keyboard_and_the_pages_on_a_phone(
+    demo: Demo, watched: Watched, imported: Imported
+) -> None:
     dashboard = watched.open(demo.dashboard)
     inactive = dashboard.get_by_role("tab", name="Inactive", exact=True)
     inactive.focus()
@@ -354,9 +353,20 @@ def test_tabs_by_keyboard_and_the_pages_on_a_phone(demo: Demo, watched: Watched)
     invited = dashboard.get_by_role("tab", name="Invited", exact=True)
     expect(invited).to_have_attribute("aria-selected", "true")
     expect(invited).to_be_focused()
+
+    # What users type can be long and unbroken: it wraps rather than widening the page.
+    long_name = "Overlong" * 20
+    imported([long_name])
+    with partner_api(demo) as (http, partner):
+        made = http.post(f"{partner}/registration-links", json={"label": "On the counter"})
+        assert made.status_code == 201
     for url in (demo.dashboard, demo.app, demo.mail):
         page = watched.open(url)
         page.set_viewport_size({"width": 390, "height": 844})
+        if url == demo.dashboard:
+            page.get_by_role("button", name=long_name).click()
+            expect(page.locator("#details-title")).to_have_text(long_name)
+            expect(page.locator("#reg-links li").filter(has_text="On the counter")).to_be_visible()
         page.wait_for_timeout(300)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, url
     watched.check()
