@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
@@ -14,6 +17,7 @@ from litestar.testing import TestClient
 
 from api.auth import AccessTokenVerifier
 from api.services.context import Context
+from db.tables import Client, Invitation, Partner
 
 
 def access_token(client: TestClient[Any], sub: str, email: str | None = None, **claims: Any) -> str:
@@ -105,9 +109,6 @@ class Api:
 
 def established(db: Callable[[Any], Any], partner_id: str) -> None:
     """Make the partner older than a week (out of its first week's smaller invitation cap)."""
-    from datetime import UTC, datetime, timedelta
-
-    from db.tables import Partner
 
     async def age() -> None:
         week_ago = datetime.now(UTC) - timedelta(days=8)
@@ -116,6 +117,49 @@ def established(db: Callable[[Any], Any], partner_id: str) -> None:
         )
 
     db(age)
+
+
+def age_invitation(db: Callable[[Any], Any], invitation_id: str, **delta: float) -> None:
+    """Move an invitation's creation (and so its cooldown) into the past by `delta`
+    (`timedelta`'s keywords)."""
+
+    async def update() -> None:
+        row = (
+            await Invitation.select(Invitation.created_at)
+            .where(Invitation.id == uuid.UUID(invitation_id))
+            .first()
+        )
+        await Invitation.update(
+            {Invitation.created_at: row["created_at"] - timedelta(**delta)}
+        ).where(Invitation.id == uuid.UUID(invitation_id))
+
+    db(update)
+
+
+def expire_invitation(db: Callable[[Any], Any], invitation_id: str) -> None:
+    """Let the invitation's lifetime pass (its expiry is copied on the client row)."""
+
+    async def update() -> None:
+        past = datetime.now(UTC) - timedelta(seconds=1)
+        await Invitation.update({Invitation.expires_at: past}).where(
+            Invitation.id == uuid.UUID(invitation_id)
+        )
+        await Client.update({Client.invitation_expires_at: past}).where(
+            Client.latest_invitation == uuid.UUID(invitation_id)
+        )
+
+    db(update)
+
+
+def token_parts(token: str) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """A signed token's header and claims (decoded, not verified) and its signature."""
+    header, payload, signature = token.split(".")
+    pad = lambda s: s + "=" * (-len(s) % 4)  # noqa: E731
+    return (
+        json.loads(base64.urlsafe_b64decode(pad(header))),
+        json.loads(base64.urlsafe_b64decode(pad(payload))),
+        signature,
+    )
 
 
 def token_of(invitation: dict[str, Any]) -> str:

@@ -1,48 +1,26 @@
-"""The landing page in a real headless Chromium (Debian's), driven by Playwright.
+"""The landing page in a real headless Chromium (Debian's), driven by Playwright
+(`tests.chromium`)."""
 
-Skipped, with the reason in the summary, where Chromium is not installed (`make test`
-installs it when it can); `CHROMIUM` names another binary."""
-
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import BrowserContext, Page, sync_playwright
+from playwright.sync_api import BrowserContext, Page
 
-from tests.conftest import LiveServer, missing_tool
+from tests.chromium import chromium
+from tests.conftest import LiveServer
 from tests.qr_decode import decode_both
 from tests.support import Api, Caller
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
-if not os.access(CHROMIUM, os.X_OK):
-    missing_tool(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--disable-quic",
-            ],
-            viewport={"width": 1024, "height": 1100},
-            locale="en-US",
-        )
+    with chromium(tmp_path_factory.mktemp("chromium-profile"), 1024, 1100) as context:
         yield context
-        context.close()
 
 
 class Remote:

@@ -16,29 +16,19 @@ from typing import Any
 import httpx
 import pytest
 from litestar.testing import TestClient
-from playwright.sync_api import BrowserContext, Page, Route, expect, sync_playwright
+from playwright.sync_api import BrowserContext, Page, Route, expect
 
 from api.app import create_app
 from api.settings import load_settings
 from mobile_contract import ErrorCode
+from tests.chromium import chromium
 from tests.conftest import LiveServer, _free_port, start_server, stop_server
 from tests.support import until
-from tests.test_browser import CHROMIUM
 
 ASSETS = Path(__file__).parent.parent / "api" / "demo_pages"
 # How long a page following the event feed may take to show a change made elsewhere (ms):
 # the long-poll answers within a second; the rest is margin for a loaded machine.
 LIVE = 5000
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 @dataclass
@@ -90,17 +80,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-demo-profile")),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1100, "height": 900},
-            locale="en-US",
-        )
+    with chromium(tmp_path_factory.mktemp("chromium-demo-profile"), 1100, 900) as context:
         yield context
-        context.close()
 
 
 class Watched:

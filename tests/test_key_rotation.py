@@ -14,8 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from api.tokens import key_id
 from tests.conftest import LiveServer, start_server, stop_server
 from tests.mailbox import Mailbox
-from tests.support import Caller, token_of, until
-from tests.test_tokens import parts
+from tests.support import Caller, token_of, token_parts, until
 
 API = "/api/v1"
 
@@ -36,7 +35,7 @@ def key_file(path: Path, key: Ed25519PrivateKey, *, private: bool = True) -> str
 
 
 def signed_by(token: str) -> str:
-    return str(parts(token)[0]["kid"])
+    return str(token_parts(token)[0]["kid"])
 
 
 def http(server: LiveServer, caller: Caller) -> httpx.Client:

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import Api, Caller, token_of
+from tests.support import Api, Caller, age_invitation, expire_invitation, token_of
 
 MOBILE = "/api/v1/mobile/invitations"
 
@@ -96,8 +96,6 @@ def test_the_page_speaks_the_clients_language_unless_the_browser_asks(
 
 
 def test_error_pages(api: Api, owner: Caller, partner: str, db: Any) -> None:
-    from tests.test_resend_and_expiry import age, expire
-
     ben = api.user("ben")
     pages: dict[str, tuple[int, str]] = {}
 
@@ -113,13 +111,13 @@ def test_error_pages(api: Api, owner: Caller, partner: str, db: Any) -> None:
     check("invalid", "not-a-token", 400, "This link does not work")
     check("invalid", "a.b.c", 400, "This link does not work")
     _, inv = api.invited_client(owner, partner, name="E", email="e@example.com")
-    expire(db, inv["id"])
+    expire_invitation(db, inv["id"])
     check("expired", token_of(inv), 410, "This invitation has expired")
     _, inv = api.invited_client(owner, partner, name="R", email="r@example.com")
     owner.ok("POST", f"/api/v1/partners/{partner}/invitations/{inv['id']}/revoke")
     check("revoked", token_of(inv), 410, "This invitation was withdrawn")
     _, inv = api.invited_client(owner, partner, name="S", email="s@example.com")
-    age(db, inv["id"], seconds=61)
+    age_invitation(db, inv["id"], seconds=61)
     owner.ok("POST", f"/api/v1/partners/{partner}/invitations/{inv['id']}/resend", 201)
     check("superseded", token_of(inv), 410, "A newer invitation replaced this one")
     _, inv = api.invited_client(owner, partner, name="D", email="d@example.com")

@@ -14,7 +14,7 @@ from db.tables import Client
 from tests.conftest import Runner
 from tests.mailbox import Mailbox
 from tests.qr_decode import decode_both
-from tests.support import Api, Caller, until
+from tests.support import Api, Caller, age_invitation, until
 
 MOBILE = "/api/v1/mobile/invitations"
 
@@ -119,11 +119,9 @@ def test_the_email_speaks_the_clients_language(
 def test_a_resend_says_it_replaces_the_earlier_one(
     api: Api, mailbox: Mailbox, db: Any, owner: Caller, partner: str
 ) -> None:
-    from tests.test_resend_and_expiry import age
-
     _, inv = api.invited_client(owner, partner, email="again@client.example")
     until(lambda: mailbox.to("again@client.example"))
-    age(db, inv["id"], seconds=61)
+    age_invitation(db, inv["id"], seconds=61)
     new = owner.ok("POST", f"/api/v1/partners/{partner}/invitations/{inv['id']}/resend", 201)
     messages = until(
         lambda: len(mailbox.to("again@client.example")) == 2 and mailbox.to("again@client.example")

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from api.services.webhooks import MAX_ENDPOINTS
-from tests.support import Api, Caller, token_of
+from tests.support import Api, Caller, age_invitation, token_of
 
 MOBILE = "/api/v1/mobile/invitations"
 ROUNDS = 15
@@ -91,13 +91,11 @@ def test_two_invitations_racing_for_one_business(api: Api) -> None:
 def test_resend_racing_confirm_ends_consistent(api: Api, db: Any) -> None:
     """Either the confirm wins (the resend is refused) or the resend wins (the old token
     is dead); never an accepted invitation that is also superseded."""
-    from tests.test_resend_and_expiry import age
-
     owner = api.user("anna")
     partner = api.partner(owner)
     for round_ in range(ROUNDS):
         client, invitation = api.invited_client(owner, partner, name=f"Client {round_}")
-        age(db, invitation["id"], seconds=61)
+        age_invitation(db, invitation["id"], seconds=61)
         ben = api.user()
         resend_url = f"/api/v1/partners/{partner}/invitations/{invitation['id']}/resend"
         with ThreadPoolExecutor(max_workers=2) as pool:

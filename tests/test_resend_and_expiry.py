@@ -1,48 +1,15 @@
 """Resend replaces an invitation (with a cooldown); invitations expire on their own."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID
 
 import jwt
 import pytest
 
-from db.tables import Client, Invitation
 from tests.conftest import Runner
-from tests.support import Api, Caller, assert_problem, token_of
+from tests.support import Api, Caller, age_invitation, assert_problem, expire_invitation, token_of
 
 MOBILE = "/api/v1/mobile/invitations"
-
-
-def age(db: Runner, invitation_id: str, **delta: float) -> None:
-    """Move an invitation's creation (and so its cooldown) into the past."""
-
-    async def update() -> None:
-        row = (
-            await Invitation.select(Invitation.created_at)
-            .where(Invitation.id == UUID(invitation_id))
-            .first()
-        )
-        await Invitation.update(
-            {Invitation.created_at: row["created_at"] - timedelta(**delta)}
-        ).where(Invitation.id == UUID(invitation_id))
-
-    db(update)
-
-
-def expire(db: Runner, invitation_id: str) -> None:
-    """Let the invitation's lifetime pass (its expiry is copied on the client row)."""
-
-    async def update() -> None:
-        past = datetime.now(UTC) - timedelta(seconds=1)
-        await Invitation.update({Invitation.expires_at: past}).where(
-            Invitation.id == UUID(invitation_id)
-        )
-        await Client.update({Client.invitation_expires_at: past}).where(
-            Client.latest_invitation == UUID(invitation_id)
-        )
-
-    db(update)
 
 
 def resend(owner: Caller, partner: str, invitation_id: str, body: Any = None) -> Any:
@@ -51,7 +18,7 @@ def resend(owner: Caller, partner: str, invitation_id: str, body: Any = None) ->
 
 def test_resend_supersedes_the_old_token(api: Api, db: Runner, owner: Caller, partner: str) -> None:
     client, old = api.invited_client(owner, partner)
-    age(db, old["id"], seconds=61)
+    age_invitation(db, old["id"], seconds=61)
     response = resend(owner, partner, old["id"], {"message": "Second try"})
     assert response.status_code == 201, response.text
     new = response.json()
@@ -89,10 +56,10 @@ def test_resend_keeps_the_message_unless_given(
     api: Api, db: Runner, owner: Caller, partner: str
 ) -> None:
     _, old = api.invited_client(owner, partner)
-    age(db, old["id"], seconds=61)
+    age_invitation(db, old["id"], seconds=61)
     kept = resend(owner, partner, old["id"]).json()
     assert kept["message"] == "Welcome aboard!"
-    age(db, kept["id"], seconds=61)
+    age_invitation(db, kept["id"], seconds=61)
     cleared = resend(owner, partner, kept["id"], {"message": None}).json()
     assert cleared["message"] is None
 
@@ -102,11 +69,11 @@ def test_resend_cooldown_is_60_seconds(api: Api, db: Runner, owner: Caller, part
     response = resend(owner, partner, invitation["id"])
     assert_problem(response, 429, "rate_limited")
     assert 55 <= int(response.headers["retry-after"]) <= 60
-    age(db, invitation["id"], seconds=50)
+    age_invitation(db, invitation["id"], seconds=50)
     response = resend(owner, partner, invitation["id"])
     assert_problem(response, 429, "rate_limited")
     assert 5 <= int(response.headers["retry-after"]) <= 10
-    age(db, invitation["id"], seconds=11)
+    age_invitation(db, invitation["id"], seconds=11)
     assert resend(owner, partner, invitation["id"]).status_code == 201
 
 
@@ -120,8 +87,8 @@ def test_resend_revives_an_ended_invitation(
     elif ending == "revoked":
         owner.ok("POST", f"/api/v1/partners/{partner}/invitations/{invitation['id']}/revoke")
     else:
-        expire(db, invitation["id"])
-    age(db, invitation["id"], seconds=61)
+        expire_invitation(db, invitation["id"])
+    age_invitation(db, invitation["id"], seconds=61)
     response = resend(owner, partner, invitation["id"])
     assert response.status_code == 201, response.text
     row = owner.ok("GET", f"/api/v1/partners/{partner}/clients/{client['id']}")
@@ -138,7 +105,7 @@ def test_only_the_latest_expired_invitation_can_be_revoked(
     """Revoke, like resend, acts on the client's latest invitation: an expired one that a
     new invite followed answers 410 naming the latest, and changes nothing."""
     client, old = api.invited_client(owner, partner)
-    expire(db, old["id"])
+    expire_invitation(db, old["id"])
     [result] = api.invite(owner, partner, [client["id"]])
     latest = result["invitation"]
     url = f"/api/v1/partners/{partner}/invitations/{old['id']}/revoke"
@@ -151,7 +118,7 @@ def test_only_the_latest_expired_invitation_can_be_revoked(
     assert "invitation.revoked" not in [e["type"] for e in events]
     row = owner.ok("GET", f"/api/v1/partners/{partner}/clients/{client['id']}")
     assert row["status"] == "invited" and row["invitation"]["id"] == latest["id"]
-    expire(db, latest["id"])  # the latest one, expired, is still withdrawn
+    expire_invitation(db, latest["id"])  # the latest one, expired, is still withdrawn
     revoked = owner.ok("POST", f"/api/v1/partners/{partner}/invitations/{latest['id']}/revoke")
     assert revoked["status"] == "revoked"
 
@@ -161,7 +128,7 @@ def test_resend_of_an_accepted_invitation(
 ) -> None:
     client, invitation = api.invited_client(owner, partner)
     api.accept(api.user("ben"), invitation)
-    age(db, invitation["id"], seconds=61)
+    age_invitation(db, invitation["id"], seconds=61)
     assert_problem(resend(owner, partner, invitation["id"]), 409, "client_already_active")
     owner.ok("POST", f"/api/v1/partners/{partner}/clients/{client['id']}/disconnect")
     assert resend(owner, partner, invitation["id"]).status_code == 201
@@ -183,7 +150,7 @@ def test_an_expired_invitation_reads_expired_at_once(
     api: Api, db: Runner, owner: Caller, partner: str
 ) -> None:
     client, invitation = api.invited_client(owner, partner)
-    expire(db, invitation["id"])
+    expire_invitation(db, invitation["id"])
     got = owner.ok("GET", f"/api/v1/partners/{partner}/invitations/{invitation['id']}")
     assert got["status"] == "expired" and got["url"] is None
     row = owner.ok("GET", f"/api/v1/partners/{partner}/clients/{client['id']}")

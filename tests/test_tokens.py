@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from api.errors import AppError
 from api.routes.bodies import MOBILE_BODY_MAX
 from api.tokens import Claims, KeyRing, key_id
-from tests.support import Api, Caller, assert_problem, token_of
+from tests.support import Api, Caller, assert_problem, token_of, token_parts
 
 MOBILE = "/api/v1/mobile/invitations"
 
@@ -22,16 +22,6 @@ MOBILE = "/api/v1/mobile/invitations"
 def b64(data: bytes | dict[str, Any]) -> str:
     raw = json.dumps(data, separators=(",", ":")).encode() if isinstance(data, dict) else data
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def parts(token: str) -> tuple[dict[str, Any], dict[str, Any], str]:
-    header, payload, signature = token.split(".")
-    pad = lambda s: s + "=" * (-len(s) % 4)  # noqa: E731
-    return (
-        json.loads(base64.urlsafe_b64decode(pad(header))),
-        json.loads(base64.urlsafe_b64decode(pad(payload))),
-        signature,
-    )
 
 
 @pytest.fixture
@@ -46,7 +36,7 @@ def ring(signing_key: Ed25519PrivateKey) -> KeyRing:
 
 def test_token_is_minimal_and_deterministic(ring: KeyRing) -> None:
     token = ring.sign("abcdefghijklmnop", 2_000_000_000, "inv")
-    header, payload, _ = parts(token)
+    header, payload, _ = token_parts(token)
     assert header == {"alg": "EdDSA", "kid": ring.kid}
     assert payload == {"jti": "abcdefghijklmnop", "exp": 2_000_000_000, "typ": "inv"}
     assert ring.sign("abcdefghijklmnop", 2_000_000_000, "inv") == token
@@ -72,7 +62,7 @@ def test_a_previous_private_key_rebuilds_what_it_signed() -> None:
     token = old.sign("j" * 16, 2_000_000_000, "inv")
     rotated = KeyRing(Ed25519PrivateKey.generate(), [old_key])
     assert rotated.sign("j" * 16, 2_000_000_000, "inv", old.kid) == token
-    assert parts(rotated.sign("k" * 16, 2_000_000_000, "inv"))[0]["kid"] == rotated.kid
+    assert token_parts(rotated.sign("k" * 16, 2_000_000_000, "inv"))[0]["kid"] == rotated.kid
 
 
 def test_what_no_private_key_here_signed_is_made_again_by_the_current_key() -> None:
@@ -84,9 +74,9 @@ def test_what_no_private_key_here_signed_is_made_again_by_the_current_key() -> N
     for previous in ([old_key.public_key()], []):
         ring = KeyRing(Ed25519PrivateKey.generate(), previous)
         remade = ring.sign("j" * 16, 2_000_000_000, "inv", old.kid)
-        header, payload = parts(remade)[:2]
+        header, payload = token_parts(remade)[:2]
         assert header["kid"] == ring.kid
-        assert payload == parts(token)[1]
+        assert payload == token_parts(token)[1]
         assert ring.verify(remade) == Claims(jti="j" * 16, exp=2_000_000_000, typ="inv")
 
 
@@ -215,7 +205,7 @@ def test_an_expired_invitation_token_reads_expired(api: Api, owner: Caller) -> N
     partner = api.partner(owner)
     _, invitation = api.invited_client(owner, partner)
     ring: KeyRing = api.http.app.state.ctx.keys
-    _, payload, _ = parts(token_of(invitation))
+    _, payload, _ = token_parts(token_of(invitation))
     stale = ring.sign(payload["jti"], int(time.time()) - 10, "inv")
     response = api.user("ben").post(f"{MOBILE}/preview", json={"token": stale})
     assert_problem(response, 410, "invitation_expired")
