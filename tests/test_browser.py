@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import BrowserContext, Page
+from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.chromium import chromium
 from tests.conftest import LiveServer
@@ -35,13 +35,19 @@ class Remote:
         return response.json()
 
 
-def invite(live_server: LiveServer, api: Api, message: str) -> tuple[Remote, dict[str, Any]]:
+def invite(
+    live_server: LiveServer,
+    api: Api,
+    message: str,
+    partner_name: str = "Acme & Partners",
+    client_name: str = "Bakery Janssens",
+) -> tuple[Remote, dict[str, Any]]:
     anna = Remote(live_server, api.user("anna"))
-    partner = anna.ok("POST", "/api/v1/partners", json={"name": "Acme & Partners"})["id"]
+    partner = anna.ok("POST", "/api/v1/partners", json={"name": partner_name})["id"]
     client = anna.ok(
         "POST",
         f"/api/v1/partners/{partner}/clients",
-        json={"name": "Bakery Janssens", "email": "jan@bakery.example"},
+        json={"name": client_name, "email": "jan@bakery.example"},
     )
     [result] = anna.ok(
         "POST",
@@ -148,6 +154,11 @@ def test_the_page_on_a_phone(browser: BrowserContext, live_server: LiveServer, a
     assert page.locator("#qr").is_hidden()  # no QR to scan on the phone itself
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(ARTIFACTS / "landing-phone.png"), full_page=True)
+    # Long unbroken names wrap rather than widening the page past the screen.
+    _, invitation = invite(live_server, api, "Hi", "Accountants" * 15, "Overlong" * 20)
+    page.goto(local(live_server, invitation))
+    expect(page.locator("h1").first).to_contain_text("Accountants" * 15)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.close()
 
 
