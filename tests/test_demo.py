@@ -8,7 +8,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from litestar.testing import TestClient
-from playwright.sync_api import BrowserContext, Page, Route, expect
+from playwright.sync_api import BrowserContext, Page, Route, ViewportSize, expect
 
 from api.app import create_app
 from api.settings import load_settings
@@ -29,6 +29,7 @@ ASSETS = Path(__file__).parent.parent / "api" / "demo_pages"
 # How long a page following the event feed may take to show a change made elsewhere (ms):
 # the long-poll answers within a second; the rest is margin for a loaded machine.
 LIVE = 5000
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 @dataclass
@@ -68,12 +69,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     # Every test starts from a settled demo: the seeded invitations' emails are out (their
     # events, arriving later, would make a page ask for its list again mid-test).
     with partner_api(demo) as (http, partner):
-        until(
-            lambda: all(
-                c["invitation"] is None or c["invitation"]["email_status"] != "queued"
-                for c in http.get(f"{partner}/clients", params={"limit": 200}).json()["items"]
-            )
-        )
+        queued = {"email_status": "queued"}
+        until(lambda: http.get(f"{partner}/clients", params=queued).json()["items"] == [])
     yield demo
     stop_server(server)
 
@@ -93,7 +90,7 @@ class Watched:
         self.origin = origin
         self.outside: list[str] = []
         self.troubles: list[str] = []
-        self.statuses: list[tuple[str, int]] = []
+        self.answered: list[str] = []  # the URL of every response, in order
         context.route("**/*", self._route)
 
     def _route(self, route: Route) -> None:
@@ -114,7 +111,7 @@ class Watched:
             ),
         )
         page.on("dialog", lambda dialog: self.troubles.append(f"dialog: {dialog.message}"))
-        page.on("response", lambda r: self.statuses.append((r.url, r.status)))
+        page.on("response", lambda r: self.answered.append(r.url))
         page.goto(url)
         return page
 
@@ -324,9 +321,7 @@ def test_an_edit_in_progress_survives_a_change_made_elsewhere(demo: Demo, watche
     watched.check()
 
 
-def test_tabs_by_keyboard_and_the_pages_on_a_phone(
-    demo: Demo, watched: Watched, imported: Imported
-) -> None:
+def test_tabs_by_keyboard_and_the_pages_on_a_phone(demo: Demo, watched: Watched) -> None:
     dashboard = watched.open(demo.dashboard)
     inactive = dashboard.get_by_role("tab", name="Inactive", exact=True)
     inactive.focus()
@@ -334,22 +329,47 @@ def test_tabs_by_keyboard_and_the_pages_on_a_phone(
     invited = dashboard.get_by_role("tab", name="Invited", exact=True)
     expect(invited).to_have_attribute("aria-selected", "true")
     expect(invited).to_be_focused()
-
-    # What users type can be long and unbroken: it wraps rather than widening the page.
-    long_name = "Overlong" * 20
-    imported([long_name])
-    with partner_api(demo) as (http, partner):
-        made = http.post(f"{partner}/registration-links", json={"label": "On the counter"})
-        assert made.status_code == 201
     for url in (demo.dashboard, demo.app, demo.mail):
         page = watched.open(url)
-        page.set_viewport_size({"width": 390, "height": 844})
-        if url == demo.dashboard:
-            page.get_by_role("button", name=long_name).click()
-            expect(page.locator("#details-title")).to_have_text(long_name)
-            expect(page.locator("#reg-links li").filter(has_text="On the counter")).to_be_visible()
+        page.set_viewport_size(PHONE)
         page.wait_for_timeout(300)
-        assert page.evaluate("document.documentElement.scrollWidth") <= 390, url
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], url
+    watched.check()
+
+
+def test_long_unbroken_text_wraps_on_a_phone(demo: Demo, watched: Watched) -> None:
+    """Names, addresses and links can be long and unbroken: each page wraps them rather
+    than growing wider than the screen."""
+    partner_name, client_name = "Accountants" * 15, "Overlong" * 20
+    address = "x" * 60 + "@long-domain-long-domain-long-domain-long-domain-example.com"
+    with partner_api(demo) as (http, partner), ExitStack() as undo:
+        assert http.patch(partner, json={"name": partner_name}).status_code == 200
+        undo.callback(http.patch, partner, json={"name": "Demo Accountants"})
+        made = http.post(f"{partner}/clients", json={"name": client_name, "email": address})
+        client_id = made.json()["id"]
+        undo.callback(http.delete, f"{partner}/clients/{client_id}")
+        invited = http.post(f"{partner}/invitations", json={"client_ids": [client_id]})
+        invitation = invited.json()["results"][0]["invitation"]
+        link = http.post(f"{partner}/registration-links", json={"label": "On the counter"})
+        undo.callback(http.post, f"{partner}/registration-links/{link.json()['id']}/revoke")
+
+        dashboard = watched.open(demo.dashboard)
+        dashboard.set_viewport_size(PHONE)
+        dashboard.get_by_role("tab", name="Invited", exact=True).click()
+        dashboard.get_by_role("button", name=client_name).click()
+        expect(dashboard.locator("#details-title")).to_have_text(client_name)
+        expect(dashboard.locator("#partner-name")).to_have_text(partner_name)
+        expect(dashboard.locator("#reg-links li").filter(has_text="On the counter")).to_be_visible()
+        app = watched.open(demo.app)
+        app.set_viewport_size(PHONE)
+        app.get_by_label("Invitation link").fill(invitation["url"])
+        app.get_by_role("button", name="Preview", exact=True).click()
+        expect(app.locator("#offer-title")).to_contain_text(partner_name)
+        mail = watched.open(demo.mail)
+        mail.set_viewport_size(PHONE)
+        expect(mail.locator("ul.messages")).to_contain_text(address)
+        for page in (dashboard, app, mail):
+            assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], page.url
     watched.check()
 
 
@@ -377,7 +397,7 @@ def test_the_tabs_answer_before_the_partner_is_known(
     assert "status=invited" in listed.value.url
     expect(dashboard.locator("#partner-name")).to_have_text("Demo Accountants")
     expect(dashboard.locator("#client-panel")).to_have_attribute("aria-labelledby", "tab-invited")
-    lists = [url for url, _ in watched.statuses if "/clients?" in url]
+    lists = [url for url in watched.answered if "/clients?" in url]
     assert all("status=invited" in url for url in lists), lists
     watched.check()
 
