@@ -182,8 +182,8 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
                 await DB.run_ddl(f'DELETE FROM "{table}"')
 
     test_client.blocking_portal.call(clean)
-    # What the app remembers having written to those tables goes with them, or a user seen
-    # by an earlier test would stay unknown to this one (no access notices).
+    # `known_users` remembers which users this process has recorded: emptied with the
+    # tables, or a user of an earlier test is never recorded again (no access notices).
     test_client.app.state.ctx.known_users.clear()
     request.getfixturevalue("mailbox").reset()
 

@@ -1,4 +1,5 @@
-"""Helpers the tests share: signed-in callers and the data they make through the API."""
+"""Helpers the tests share: signed-in callers and the data they make through the API; the
+database edits that stand in for time passing; a token's parts."""
 
 from __future__ import annotations
 

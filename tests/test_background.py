@@ -25,7 +25,7 @@ def test_settled_mail_is_deleted_after_the_keep_days_and_the_record_stays(
         db(lambda: table.update({table.created_at: long_ago}, force=True))
 
     _, invitation = api.invited_client(owner, partner)
-    sent_long_ago(MailOutbox)  # before the accept, which would end an email not yet sent
+    sent_long_ago(MailOutbox)  # before the accept: an email not out by then is not sent
     api.accept(api.user(), invitation)  # its admin is told that the partner has access
     sent_long_ago(AccessNotice)
 

@@ -17,8 +17,8 @@ from db.tables import Client, Event, Invitation, MailOutbox
 from tests.conftest import IS_POSTGRES, Runner, missing_tool, start_server
 from tests.support import Api, assert_problem, until
 
-# Seconds: the background loops' write transactions take a few milliseconds, the bulk
-# invite's (on SQLite, the shorter) about 0.2 s.
+# Seconds: the background loops' write transactions take a few milliseconds; the bulk
+# invite's lasts about 0.2 s on SQLite, longer on PostgreSQL.
 LONG_WRITE = 0.05
 
 
@@ -42,9 +42,10 @@ def _sqlite_write_locked() -> bool:
 
 
 def long_write_in_progress(db: Runner) -> bool:
-    """Whether another connection has held a write transaction open for LONG_WRITE
-    seconds: a bulk invite's, not one of the background loops' (of this process or of a
-    server's), which would end before it."""
+    """Whether another connection is in a write transaction that lasts LONG_WRITE seconds
+    or more: a bulk invite's, not one of the background loops' (of this process or of a
+    server's). PostgreSQL says since when each is open; on SQLite the write lock is
+    watched for the next LONG_WRITE seconds."""
     if IS_POSTGRES:
         return bool(db(_long_write_on_postgres))
     held_until = time.monotonic() + LONG_WRITE

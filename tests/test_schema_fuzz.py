@@ -30,7 +30,6 @@ def test_every_operation_answers_as_documented(api: Api, live_server: LiveServer
         @given(case=operation.as_strategy())
         @settings(
             max_examples=EXAMPLES_PER_OPERATION,
-            deadline=None,
             suppress_health_check=list(HealthCheck),
         )
         def check(case: Any) -> None:

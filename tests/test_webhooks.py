@@ -92,7 +92,7 @@ def receivers() -> Iterator[Any]:
 
 
 @pytest.fixture
-def server() -> Iterator[LiveServer]:
+def server(test_client: Any) -> Iterator[LiveServer]:
     """A server process on the test database for one test: its loops deliver too, so one
     kept for the whole module would take the deliveries of tests that expect none."""
     process = start_server()
