@@ -9,6 +9,7 @@ client's event loop (`db` fixture), because the PostgreSQL pool lives there.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -222,6 +223,20 @@ class LiveServer:
 JSON_LOGS: set[Path] = set()
 
 
+# Every process started for the tests. Each runs in a session of its own (its workers with
+# it), so it would outlive pytest: any still there when the session ends (its test failed
+# before stopping it) is killed with its workers.
+_LAUNCHED: list[Any] = []
+
+
+def pytest_sessionfinish() -> None:
+    import signal
+
+    for process in _LAUNCHED:
+        with contextlib.suppress(ProcessLookupError):  # the group has ended already
+            os.killpg(process.pid, signal.SIGKILL)
+
+
 def _launch(role: str, args: list[str], env: dict[str, str], port: int | None = None) -> LiveServer:
     """`python -m api ROLE ARGS` on a free port; its output in `{role}-{port}.log`."""
     import subprocess
@@ -244,6 +259,7 @@ def _launch(role: str, args: list[str], env: dict[str, str], port: int | None = 
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its workers share a process group we can end together
         )
+    _LAUNCHED.append(process)
     return LiveServer(port, log_path, process)
 
 

@@ -7,6 +7,8 @@ import sqlite3
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
+from typing import Any
 from uuid import UUID
 
 import httpx
@@ -14,7 +16,7 @@ import pytest
 
 from db.piccolo_conf import DB
 from db.tables import Client, Event, Invitation, MailOutbox
-from tests.conftest import IS_POSTGRES, Runner, missing_tool, start_server
+from tests.conftest import IS_POSTGRES, LiveServer, Runner, missing_tool, start_server
 from tests.support import Api, assert_problem, until
 
 # The killed server serves requests only (`--web-only`): its one write transaction is the
@@ -99,7 +101,9 @@ def test_postgres_restart_gives_503_then_recovers(api: Api, db: Runner) -> None:
     until(lambda: db(connections_in_use) == 0, within=5)
 
 
-def test_a_server_killed_mid_bulk_invite_leaves_no_half_invitation(api: Api, db: Runner) -> None:
+@pytest.fixture
+def bulk_server(test_client: Any) -> Iterator[LiveServer]:
+    """The server to kill mid-invite; killed after the test in any case."""
     url = os.environ["DATABASE_URL"]
     if IS_POSTGRES:  # its connections named (asyncpg passes the parameter to the server)
         url += f"{'&' if '?' in url else '?'}application_name={BULK_SERVER}"
@@ -109,6 +113,15 @@ def test_a_server_killed_mid_bulk_invite_leaves_no_half_invitation(api: Api, db:
         MAIL_URL="file:///nonexistent-never-sent",
         INVITES_PER_NEW_PARTNER_PER_DAY="1000",
     )
+    yield server
+    with contextlib.suppress(ProcessLookupError):  # the test killed it already
+        os.killpg(server.process.pid, signal.SIGKILL)
+
+
+def test_a_server_killed_mid_bulk_invite_leaves_no_half_invitation(
+    api: Api, db: Runner, bulk_server: LiveServer
+) -> None:
+    server = bulk_server
     anna = api.user("anna")
     http = httpx.Client(base_url=server.base_url, headers=anna.headers, timeout=60)
     partner = http.post("/api/v1/partners", json={"name": "Acme"}).json()["id"]
