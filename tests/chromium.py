@@ -11,13 +11,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from playwright.sync_api import BrowserContext, sync_playwright
+from playwright.sync_api import BrowserContext, Page, ViewportSize, sync_playwright
 
 from tests.conftest import missing_tool
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 if not os.access(CHROMIUM, os.X_OK):
     missing_tool(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+
+PHONE: ViewportSize = {"width": 390, "height": 844}  # the pages must fit its width
 
 ARGS = [
     "--no-sandbox",
@@ -46,3 +48,8 @@ def chromium(profile: Path, width: int, height: int) -> Iterator[BrowserContext]
             yield context
         finally:
             context.close()
+
+
+def page_width(page: Page) -> int:
+    """How wide the page's content is (more than the viewport: it scrolls sideways)."""
+    return int(page.evaluate("document.documentElement.scrollWidth"))

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.chromium import chromium
+from tests.chromium import PHONE, chromium, page_width
 from tests.conftest import LiveServer
 from tests.qr_decode import decode_both
 from tests.support import Api, Caller
@@ -147,18 +147,18 @@ def test_an_invalid_token_shows_the_error_page(
 def test_the_page_on_a_phone(browser: BrowserContext, live_server: LiveServer, api: Api) -> None:
     _, invitation = invite(live_server, api, "Hello from your accountant")
     page = browser.new_page()
-    page.set_viewport_size({"width": 390, "height": 844})
+    page.set_viewport_size(PHONE)
     page.goto(local(live_server, invitation))
     button = page.locator("#open-app").bounding_box()
     assert button is not None and button["width"] > 300  # a thumb-sized button
     assert page.locator("#qr").is_hidden()  # no QR to scan on the phone itself
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page_width(page) <= PHONE["width"]
     page.screenshot(path=str(ARTIFACTS / "landing-phone.png"), full_page=True)
     # Long unbroken names wrap rather than widening the page past the screen.
     _, invitation = invite(live_server, api, "Hi", "Accountants" * 15, "Overlong" * 20)
     page.goto(local(live_server, invitation))
     expect(page.locator("h1").first).to_contain_text("Accountants" * 15)
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page_width(page) <= PHONE["width"]
     page.close()
 
 

@@ -16,12 +16,12 @@ from typing import Any
 import httpx
 import pytest
 from litestar.testing import TestClient
-from playwright.sync_api import BrowserContext, Page, Route, ViewportSize, expect
+from playwright.sync_api import BrowserContext, Page, Route, expect
 
 from api.app import create_app
 from api.settings import load_settings
 from mobile_contract import ErrorCode
-from tests.chromium import chromium
+from tests.chromium import PHONE, chromium, page_width
 from tests.conftest import LiveServer, _free_port, start_server, stop_server
 from tests.support import until
 
@@ -29,7 +29,6 @@ ASSETS = Path(__file__).parent.parent / "api" / "demo_pages"
 # How long a page following the event feed may take to show a change made elsewhere (ms):
 # the long-poll answers within a second; the rest is margin for a loaded machine.
 LIVE = 5000
-PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 @dataclass
@@ -333,7 +332,7 @@ def test_tabs_by_keyboard_and_the_pages_on_a_phone(demo: Demo, watched: Watched)
         page = watched.open(url)
         page.set_viewport_size(PHONE)
         page.wait_for_timeout(300)
-        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], url
+        assert page_width(page) <= PHONE["width"], url
     watched.check()
 
 
@@ -369,7 +368,7 @@ def test_long_unbroken_text_wraps_on_a_phone(demo: Demo, watched: Watched) -> No
         mail.set_viewport_size(PHONE)
         expect(mail.locator("ul.messages")).to_contain_text(address)
         for page in (dashboard, app, mail):
-            assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], page.url
+            assert page_width(page) <= PHONE["width"], page.url
     watched.check()
 
 

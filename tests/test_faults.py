@@ -121,9 +121,8 @@ def bulk_server(test_client: Any) -> Iterator[LiveServer]:
 def test_a_server_killed_mid_bulk_invite_leaves_no_half_invitation(
     api: Api, db: Runner, bulk_server: LiveServer
 ) -> None:
-    server = bulk_server
     anna = api.user("anna")
-    http = httpx.Client(base_url=server.base_url, headers=anna.headers, timeout=60)
+    http = httpx.Client(base_url=bulk_server.base_url, headers=anna.headers, timeout=60)
     partner = http.post("/api/v1/partners", json={"name": "Acme"}).json()["id"]
     rows = [{"name": f"C{i}", "email": f"c{i}@example.com"} for i in range(1000)]
     imported = http.post(
@@ -147,8 +146,8 @@ def test_a_server_killed_mid_bulk_invite_leaves_no_half_invitation(
     while not bulk_invite_in_progress(db):  # kill it inside its transaction
         assert request.is_alive() and time.monotonic() < deadline, "no transaction was seen"
         time.sleep(0.002)
-    os.killpg(server.process.pid, signal.SIGKILL)
-    server.process.wait(timeout=10)
+    os.killpg(bulk_server.process.pid, signal.SIGKILL)
+    bulk_server.process.wait(timeout=10)
     request.join(timeout=30)
     assert answers == [], "the bulk invite finished before the kill: nothing was tested"
 
