@@ -6,6 +6,11 @@ call per request); it is echoed in the response and carried by every log line of
 request (`api.logs`). Metrics are labelled by the route's path template, never the raw
 path.
 
+It wraps the whole app, routing included (`create_app`), so a request no route matched
+(404, 405, a bad `Host`) is logged and counted too, as route `unmatched`; a method
+outside HTTP's own counts as `OTHER` in the metrics, which keeps their series bounded
+whatever a client sends.
+
 The middleware only notes what it saw; `settle()` counts and logs the requests finished
 since its last call, run every `SETTLE_SECONDS` by a thread (`settling()`, in the app's
 lifespan) and by `/metrics` before it answers. So a request's line and counts cost the
@@ -65,6 +70,7 @@ def _request_id(scope: Scope) -> bytes:
 
 
 SETTLE_SECONDS = 0.1
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # (answered at, method, path, with a query string, route, status, seconds, request id)
 Finished = tuple[float, str, str, bool, str, int, float, str]
 _finished: deque[Finished] = deque()
@@ -88,7 +94,8 @@ def _settle() -> None:
     durations: dict[tuple[str, str, int], list[float]] = {}
     while _finished:
         at, method, path, query, route, status, seconds, rid = _finished.popleft()
-        durations.setdefault((method, route, status), []).append(seconds)
+        label = method if method in METHODS else "OTHER"
+        durations.setdefault((label, route, status), []).append(seconds)
         if info:
             duration_ms = round(seconds * 1000, 1)
             query_mark = " ?[redacted]" if query else ""
@@ -140,6 +147,7 @@ def access_log_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         started = time.perf_counter()
+        method: str = scope["method"]  # type: ignore[typeddict-item]  # as asked (HEAD stays HEAD)
         request_id = _request_id(scope)
         rid = request_id.decode()
         status = 500  # what the request counts as if the app raises before answering
@@ -151,7 +159,7 @@ def access_log_middleware(app: ASGIApp) -> ASGIApp:
             _finished.append(
                 (
                     time.time(),
-                    scope["method"],  # type: ignore[typeddict-item]
+                    method,
                     scope["path"],
                     bool(scope.get("query_string")),
                     scope.get("path_template") or "unmatched",

@@ -28,6 +28,7 @@ from litestar.static_files import create_static_files_router
 from api import background, metrics
 from api.access_log import access_log_middleware, settling
 from api.errors import EXCEPTION_HANDLERS
+from api.head import answer_head_as_get
 from api.listener import listen
 from api.openapi import OfflineSwaggerPlugin, StrictStructSchemaPlugin
 from api.process import database_pool, render_processes
@@ -199,7 +200,7 @@ def create_app(settings: Settings, *, web_only: bool = False) -> Litestar:
         include_in_schema=False,
         cache_control=CacheControlHeader(max_age=3600, public=True),
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             api_v1,
             LandingController,
@@ -218,10 +219,13 @@ def create_app(settings: Settings, *, web_only: bool = False) -> Litestar:
         state=state,
         openapi_config=openapi_config(),
         cors_config=cors,
-        middleware=[access_log_middleware],
         plugins=[StrictStructSchemaPlugin()],
         request_class=StrictRequest,
         request_max_body_size=API_BODY_MAX,
         debug=False,
         logging_config=None,
     )
+    # Around routing, as Litestar wraps its own (CORS, OpenTelemetry): the access log sees
+    # every request, those no route matched included, and HEAD is routed as GET.
+    app.asgi_handler = access_log_middleware(answer_head_as_get(app.asgi_handler))
+    return app

@@ -50,6 +50,27 @@ def test_request_lines_name_the_route_template_not_the_path(json_server: LiveSer
     assert "not-a-token" not in json.dumps(line)
 
 
+def test_requests_no_route_answers_are_logged_as_unmatched(json_server: LiveServer) -> None:
+    """A 404, a 405 and a HEAD are request lines like any other, with the method asked."""
+    asked = {
+        "lost-1": ("GET", "/no-such-page", 404),
+        "wrong-method-1": ("DELETE", "/healthz", 405),
+        "head-1": ("HEAD", "/healthz", 200),
+    }
+    for request_id, (method, path, status) in asked.items():
+        response = httpx.request(
+            method, f"{json_server.base_url}{path}", headers={"X-Request-ID": request_id}
+        )
+        assert (response.status_code, response.headers["x-request-id"]) == (status, request_id)
+    lines = {rid: request_line(json_server, rid) for rid in asked}
+    assert {rid: (ln["method"], ln["route"], ln["status"]) for rid, ln in lines.items()} == {
+        "lost-1": ("GET", "unmatched", 404),
+        "wrong-method-1": ("DELETE", "unmatched", 405),
+        "head-1": ("HEAD", "/healthz", 200),
+    }
+    assert lines["lost-1"]["msg"].startswith("GET /no-such-page 404 ")
+
+
 def test_every_line_of_a_json_server_is_one_json_object(json_server: LiveServer) -> None:
     httpx.get(f"{json_server.base_url}/readyz")
     time.sleep(0.2)

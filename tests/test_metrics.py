@@ -92,6 +92,31 @@ def test_counts_are_summed_over_the_workers_of_one_serve(json_server: LiveServer
     assert sample(after, "http_request_duration_seconds_count", method="GET", route="/readyz") >= 40
 
 
+def test_unmatched_requests_are_counted_with_bounded_labels(json_server: LiveServer) -> None:
+    """Requests no route answers are counted as route `unmatched`; a method HTTP does not
+    define counts as `OTHER`, so what a client sends cannot add series without end."""
+    series = {
+        ("GET", "/no-such-page"): dict(method="GET", route="unmatched", status="404"),
+        ("BREW", "/healthz"): dict(method="OTHER", route="unmatched", status="405"),
+        ("HEAD", "/healthz"): dict(method="HEAD", route="/healthz", status="200"),
+    }
+    before = scrape(json_server)
+    counts = {
+        key: sample(before, "http_requests_total", **labels) for key, labels in series.items()
+    }
+    with httpx.Client(base_url=json_server.base_url) as http:
+        for method, path in series:
+            assert http.request(method, path).status_code == int(series[method, path]["status"])
+
+    def counted() -> str:  # the worker settles its requests within SETTLE_SECONDS
+        text = scrape(json_server)
+        now = {key: sample(text, "http_requests_total", **labels) for key, labels in series.items()}
+        return text if all(now[key] == counts[key] + 1 for key in series) else ""
+
+    text = until(counted, within=5)
+    assert 'method="BREW"' not in text
+
+
 def test_no_token_or_email_address_reaches_the_metrics(api: Api, json_server: LiveServer) -> None:
     owner = api.user("metrics-owner")
     partner = api.partner(owner)
