@@ -8,8 +8,9 @@ than answering a poll from memory).
 
 The provider's keys (`IdentityKeys`) are fetched from its JWKS, one fetch at a time, and
 kept an hour; a token with a `kid` they lack fetches them again, at most every 30 s. While
-the provider cannot be reached, the keys it last published keep working, and a token that
-needs a fetch is answered 503 with `Retry-After` at once (an app signs out on a 401).
+the provider cannot be reached, or answers something that is no key set, the keys it last
+published keep working, and a token that needs a fetch is answered 503 with `Retry-After`
+at once (an app signs out on a 401).
 """
 
 from __future__ import annotations
@@ -87,7 +88,9 @@ class IdentityKeys:
                 loop.run_in_executor(self._threads, self._client.get_signing_keys),
                 JWKS_FETCH_SECONDS + 1,
             )
-        except (jwt.PyJWKClientError, TimeoutError) as exc:
+        except (jwt.PyJWTError, ValueError, OSError) as exc:
+            # Unreachable or timed out, but also an answer that is no key set: a proxy's
+            # page (not JSON), a set without one usable key. The last keys stay in use.
             self._failed = True
             log.warning("identity provider keys: %s: %s", type(exc).__name__, exc)
             return

@@ -29,25 +29,34 @@ from mobile_contract import ErrorCode
 from mobile_contract.models import User
 
 
+# What a provider that is away may answer instead of its key set: (status, type, body).
+FAILURES = {
+    "unavailable": (503, "text/plain", b"Service Unavailable"),
+    "a proxy's page": (200, "text/html", b"<html><body>Gateway timeout</body></html>"),
+    "an empty key set": (200, "application/json", b'{"keys": []}'),
+}
+
+
 class IdentityProvider:
-    """A JWKS endpoint: `keys` are published (by kid); `down` answers 503 instead."""
+    """A JWKS endpoint: `keys` are published (by kid); while `down` names one of the
+    `FAILURES`, that is its answer instead."""
 
     def __init__(self) -> None:
         self.keys: dict[str, Ed25519PrivateKey] = {}
-        self.down = False
+        self.down: str | None = None
         self.fetches = 0
         provider = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 provider.fetches += 1
-                if provider.down:
-                    self.send_error(503)
-                    return
-                jwks = {"keys": [provider.jwk(kid) for kid in provider.keys]}
-                body = json.dumps(jwks).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
+                if provider.down is None:
+                    jwks = {"keys": [provider.jwk(kid) for kid in provider.keys]}
+                    status, content_type, body = 200, "application/json", json.dumps(jwks).encode()
+                else:
+                    status, content_type, body = FAILURES[provider.down]
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -128,28 +137,38 @@ def test_a_token_of_a_key_the_provider_does_not_publish_is_401(
     assert provider.fetches == 1
 
 
+@pytest.mark.parametrize("failure", FAILURES)
 def test_the_provider_unreachable_is_503_with_retry_after_then_tokens_verify_again(
-    verifier: AccessTokenVerifier, provider: IdentityProvider, monkeypatch: pytest.MonkeyPatch
+    verifier: AccessTokenVerifier,
+    provider: IdentityProvider,
+    monkeypatch: pytest.MonkeyPatch,
+    failure: str,
 ) -> None:
     monkeypatch.setattr(auth, "JWKS_RETRY_SECONDS", 0.5)
-    provider.down = True
+    provider.down = failure
     for sub in ("first", "second"):  # the second within the retry pause: no fetch
         error = refused(verifier, provider.token("k1", sub=sub))
         assert (error.code, error.status, error.retry_after) == (ErrorCode.UNAVAILABLE, 503, 0.5)
     assert provider.fetches == 1
-    provider.down = False
+    provider.down = None
     time.sleep(0.6)
     assert verify(verifier, provider.token("k1", sub="back")).sub == "back"
 
 
+@pytest.mark.parametrize("failure", FAILURES)
 def test_the_keys_last_published_keep_working_while_the_provider_is_away(
-    verifier: AccessTokenVerifier, provider: IdentityProvider, monkeypatch: pytest.MonkeyPatch
+    verifier: AccessTokenVerifier,
+    provider: IdentityProvider,
+    monkeypatch: pytest.MonkeyPatch,
+    failure: str,
 ) -> None:
     monkeypatch.setattr(auth, "JWKS_KEEP_SECONDS", 0.5)
     assert verify(verifier, provider.token("k1", sub="before")).sub == "before"
-    provider.down = True
+    provider.down = failure
     time.sleep(0.6)  # the key set is due to be fetched again, and cannot be
-    assert verify(verifier, provider.token("k1", sub="during")).sub == "during"
+    for sub in ("during", "still"):  # the second within the retry pause: no fetch
+        assert verify(verifier, provider.token("k1", sub=sub)).sub == sub
+    assert provider.fetches == 2
     unknown = provider.token("k2", key=Ed25519PrivateKey.generate())
     assert refused(verifier, unknown).code == ErrorCode.UNAVAILABLE
 
