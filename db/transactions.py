@@ -102,13 +102,19 @@ def lock_statement(table: type[Table], count: int) -> sql.Statement:
     )
 
 
+LOCK_BATCH = 1000  # rows a statement locks (PostgreSQL takes at most 32,767 parameters)
+
+
 async def lock(table: type[Table], *row_ids: UUID) -> None:
     """Lock rows until the transaction ends (PostgreSQL; SQLite is locked whole).
 
-    The one way to lock rows: take them in the order the module's docstring gives."""
+    The one way to lock rows: take them in the order the module's docstring gives. Many
+    rows are locked a batch at a time, in key order across the batches too."""
     if IS_POSTGRES and row_ids:
-        ids = set(row_ids)
-        await sql.execute(lock_statement(table, len(ids)), *ids)
+        ids = sorted(set(row_ids))
+        for start in range(0, len(ids), LOCK_BATCH):
+            batch = ids[start : start + LOCK_BATCH]
+            await sql.execute(lock_statement(table, len(batch)), *batch)
 
 
 async def lock_endpoints(partner_id: UUID) -> None:

@@ -119,6 +119,36 @@ def test_resend_racing_confirm_ends_consistent(api: Api, db: Any) -> None:
             assert ben.ok("GET", "/api/v1/me")["businesses"] == []
 
 
+def test_schedule_changes_racing_confirms_all_succeed(api: Api) -> None:
+    """A new reminder schedule rewrites the partner's pending invitations while confirms end
+    some of them: both take the rows in the one order (clients, invitations, the partner
+    row last), so neither waits on the other in a circle (a deadlock would be a 503)."""
+    owner = api.user("anna")
+    partner = api.partner(owner)
+    for round_ in range(ROUNDS):
+        invitations = [
+            api.invited_client(owner, partner, name=f"C{round_}.{i}")[1] for i in range(3)
+        ]
+        users = [api.user() for _ in invitations]
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            confirms = [
+                pool.submit(
+                    user.post,
+                    f"{MOBILE}/confirm",
+                    json={"token": token_of(invitation), "new_business": {"name": "B"}},
+                )
+                for user, invitation in zip(users, invitations, strict=True)
+            ]
+            days = [1 + round_ % 2]  # a change every round
+            change = pool.submit(
+                owner.patch, f"/api/v1/partners/{partner}", json={"reminder_days": days}
+            )
+            answers = [c.result() for c in confirms], change.result()
+        assert [r.status_code for r in answers[0]] == [200] * 3, [r.text for r in answers[0]]
+        assert answers[1].status_code == 200, answers[1].text
+        assert answers[1].json()["reminder_days"] == days
+
+
 def test_revoke_racing_confirm_ends_consistent(api: Api) -> None:
     owner = api.user("anna")
     partner = api.partner(owner)

@@ -12,6 +12,7 @@ from uuid import UUID
 
 import pytest
 
+from api.services.reminders import queue_for_partner
 from api.settings import ConfigError, load_settings
 from db.tables import Invitation
 from tests.conftest import Runner, start_server, stop_server
@@ -178,6 +179,47 @@ def test_overdue_reminders_go_out_at_the_schedules_spacing(
 
     first, second = until(lambda: len(at := reminded()) == 2 and at, within=15)
     assert second - first >= timedelta(seconds=2)
+
+
+def test_a_reminder_time_set_under_an_earlier_schedule_is_put_right_not_sent(
+    api: Api, db: Runner, mailbox: Mailbox, owner: Caller, partner: str
+) -> None:
+    """An invite that met a schedule change keeps the time the old schedule gave it: the
+    sweep goes by the schedule as it is now, and moves the time instead of sending."""
+    schedule(owner, partner, [5])  # days
+    _, invitation = api.invited_client(owner, partner, email="early@client.example")
+    until(lambda: mailbox.to("early@client.example"))  # its own email is out
+    invitation_id = UUID(invitation["id"])
+
+    async def next_reminder_at(value: datetime | None = None) -> datetime:
+        if value is not None:
+            await Invitation.update({Invitation.next_reminder_at: value}).where(
+                Invitation.id == invitation_id
+            )
+        row = (
+            await Invitation.select(Invitation.created_at, Invitation.next_reminder_at)
+            .where(Invitation.id == invitation_id)
+            .first()
+        )
+        assert row is not None
+        return row["next_reminder_at"] - row["created_at"]  # type: ignore[no-any-return]
+
+    assert db(next_reminder_at) == timedelta(days=5)
+    db(lambda: next_reminder_at(datetime.now(UTC) - timedelta(seconds=1)))
+    until(lambda: db(next_reminder_at) == timedelta(days=5))  # the next sweep's doing
+    seen = owner.ok("GET", f"/api/v1/partners/{partner}/invitations/{invitation['id']}")
+    assert (seen["reminders_sent"], seen["last_reminded_at"]) == (0, None)
+    assert len(mailbox.to("early@client.example")) == 1
+    events = owner.ok("GET", f"/api/v1/partners/{partner}/events")["events"]
+    assert "invitation.reminder_sent" not in [e["type"] for e in events]
+
+
+def test_a_sweep_that_finds_a_partners_reminders_taken_queues_none(
+    api: Api, db: Runner, owner: Caller, partner: str
+) -> None:
+    """Another process queued them between this one listing the partner and taking its
+    rows: nothing is left to do, which is no error."""
+    assert db(lambda: queue_for_partner(api.ctx, UUID(partner))) == 0
 
 
 def test_several_processes_send_each_reminder_once(

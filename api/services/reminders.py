@@ -7,7 +7,9 @@ is). The sweep (`queue_due`) queues the due ones in the mail outbox, one unit of
 partner, under their clients' locks (and the UPDATE counting a reminder only changes a row
 still at the count it read), so however many processes sweep, each reminder is queued
 once. None goes out once the invitation is no longer pending, nor to a client whose email
-address changed since the invitation (a resend is the way to reach a new address).
+address changed since the invitation (a resend is the way to reach a new address). The
+stored time only finds the candidates: the sweep goes by the schedule as it is then, so a
+time set under an earlier schedule (an invite that met a change) is moved, not sent early.
 """
 
 from __future__ import annotations
@@ -72,13 +74,20 @@ def due_at(
 
 
 async def reschedule(partner_id: UUID, days: list[float]) -> None:
-    """Apply a new schedule to the partner's pending invitations; inside its unit of work."""
+    """Apply a new schedule to the partner's pending invitations; inside its unit of work,
+    before the partner row is changed. Their clients are locked first, as everywhere, so a
+    sweep counting a reminder meanwhile is waited for and its count read."""
+    pending = (Invitation.partner == partner_id) & (Invitation.status == "pending")
+    await lock(
+        Client,
+        *(row["client"] for row in await Invitation.select(Invitation.client).where(pending)),
+    )
     rows = await Invitation.select(
         Invitation.id,
         Invitation.created_at,
         Invitation.reminders_sent,
         Invitation.last_reminded_at,
-    ).where((Invitation.partner == partner_id) & (Invitation.status == "pending"))
+    ).where(pending)
     by_due: dict[datetime | None, list[UUID]] = {}
     for row in rows:
         due = due_at(row["created_at"], days, row["reminders_sent"], row["last_reminded_at"])
@@ -99,14 +108,17 @@ async def queue_due(ctx: Context, batch: int = 500) -> int:
     )
     queued = 0
     for partner_id in dict.fromkeys(row["partner"] for row in due):
-        queued += await _queue_for_partner(ctx, partner_id, batch)
+        queued += await queue_for_partner(ctx, partner_id, batch)
     return queued
 
 
-async def _queue_for_partner(ctx: Context, partner_id: UUID, batch: int) -> int:
+async def queue_for_partner(ctx: Context, partner_id: UUID, batch: int = 500) -> int:
+    """One partner's due reminders queued in one unit of work: how many (none when another
+    process was first)."""
+    reminded: list[dict[str, Any]] = []
     async with partner_change(ctx, partner_id) as change:
         now = change.now
-        due = (
+        due_now = (
             (Invitation.partner == partner_id)
             & (Invitation.status == "pending")
             & (Invitation.next_reminder_at <= now)
@@ -115,34 +127,43 @@ async def _queue_for_partner(ctx: Context, partner_id: UUID, batch: int) -> int:
         # committed meanwhile is seen.
         clients = [
             row["client"]
-            for row in await Invitation.select(Invitation.client).where(due).limit(batch)
+            for row in await Invitation.select(Invitation.client).where(due_now).limit(batch)
         ]
         if not clients:
             change.discard()  # another process was first
         await lock(Client, *clients)
         rows: list[dict[str, Any]] = await Invitation.select(
             *Invitation.all_columns(), Invitation.client.email.as_alias("now_email")
-        ).where(due & Invitation.client.is_in(clients))
+        ).where(due_now & Invitation.client.is_in(clients))
         days = await partner_schedule(ctx, partner_id)
-        reminded = []
         changed = False
         for row in rows:
             if row["email_status"] == "queued":
                 continue  # the invitation's own email is not out yet: remind after it
-            sendable = (
+            deliverable = (
                 invitation_status(row, now) is InvitationStatus.PENDING
                 and row["email_status"] == "sent"
                 and row["now_email"] == row["email"]
             )
-            count = row["reminders_sent"] + 1 if sendable else row["reminders_sent"]
+            # Due by the schedule as it is now: a time set under an earlier one (by an
+            # invite that met a schedule change) is put right instead of sent early.
+            due = (
+                due_at(row["created_at"], days, row["reminders_sent"], row["last_reminded_at"])
+                if deliverable
+                else None
+            )
+            sendable = due is not None and due <= now
+            if sendable:
+                count = row["reminders_sent"] + 1
+                last, due = now, due_at(row["created_at"], days, count, now)
+            else:  # none any more, or not yet
+                count, last = row["reminders_sent"], row["last_reminded_at"]
             counted = await (
                 Invitation.update(
                     {
                         Invitation.reminders_sent: count,
-                        Invitation.last_reminded_at: now if sendable else row["last_reminded_at"],
-                        Invitation.next_reminder_at: (
-                            due_at(row["created_at"], days, count, now) if sendable else None
-                        ),
+                        Invitation.last_reminded_at: last,
+                        Invitation.next_reminder_at: due,
                     }
                 )
                 .where(

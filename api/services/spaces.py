@@ -76,10 +76,10 @@ async def update_partner(
     if data.reminder_days is not msgspec.UNSET:
         changes[Partner.reminder_days] = reminders.checked(ctx, data.reminder_days)
     async with partner_change(ctx, member.partner_id):
+        if data.reminder_days is not msgspec.UNSET:  # invitations before the partner row
+            await reminders.reschedule(member.partner_id, data.reminder_days)
         if changes:
             await Partner.update(changes).where(Partner.id == member.partner_id)
-        if data.reminder_days is not msgspec.UNSET:
-            await reminders.reschedule(member.partner_id, data.reminder_days)
         row = await one(Partner.select().where(Partner.id == member.partner_id))
     return _partner(ctx, row)
 
