@@ -28,7 +28,6 @@ from api.settings import Settings
 from mobile_contract import ErrorCode
 from mobile_contract.models import User
 
-
 # What a provider that is away may answer instead of its key set: (status, type, body).
 FAILURES = {
     "unavailable": (503, "text/plain", b"Service Unavailable"),
