@@ -1,5 +1,6 @@
 """Invitation emails through a real SMTP server: content, languages, outages, rejections."""
 
+import base64
 import re
 import time
 from email.header import decode_header, make_header
@@ -147,6 +148,49 @@ def test_a_subject_of_many_accented_words_keeps_its_spaces(
     assert message["Subject"] == subject
     [raw] = [value for key, value in message.raw_items() if key == "Subject"]
     assert str(make_header(decode_header(raw))) == subject
+
+
+def encoded_word(text: bytes) -> str:
+    """`text` as an RFC 2047 encoded word, as a name may carry one."""
+    return "=?utf-8?b?" + base64.b64encode(text).decode() + "?="
+
+
+def test_an_encoded_word_in_a_name_adds_no_header_and_reads_as_typed(
+    api: Api, mailbox: Mailbox, owner: Caller
+) -> None:
+    """A name with an encoded line break in it ("=?utf-8?b?...?=") stays text in the
+    Subject and the To name, in the invitation and in the access notice the partner's name
+    also reaches: no header or body of its choosing reaches the recipient."""
+    partner_name = encoded_word(b"Acme\r\nX-Injected: partner\r\n\r\nPartner body")
+    client_name = "Bakery " + encoded_word(b"x\r\nBcc: eve@evil.example\r\n")
+    partner = api.partner(owner, partner_name)
+    _, invitation = api.invited_client(
+        owner, partner, name=client_name, email="named@bakery.example"
+    )
+    ben = api.user("ben")
+    ben.ok("GET", "/api/v1/me")  # an admin the service knows: told of the access
+    api.accept(ben, invitation, business="Bakery Janssens")
+    [invite] = until(lambda: mailbox.to("named@bakery.example"))
+    [notice] = until(lambda: mailbox.to(ben.email))
+    shown = partner_name.replace("=?", "=\u2060?")  # a word joiner keeps it from being one
+    assert invite["Subject"] == f"{shown} invites you to link your business on Banqup"
+    # Read as the standard says (Python's address parser puts a space where the long
+    # name is folded between two encoded words).
+    [to] = [value for key, value in invite.raw_items() if key == "To"]
+    assert str(make_header(decode_header(to))) == (
+        client_name.replace("=?", "=\u2060?") + " <named@bakery.example>"
+    )
+    assert notice["Subject"] == f"{shown} now has access to Bakery Janssens on Banqup"
+    for message in (invite, notice):
+        assert list(message.keys()) == [
+            "Subject", "From", "To", "Date", "Message-ID", "Auto-Submitted", "MIME-Version",
+            "Content-Type", "Content-Language",
+        ]  # fmt: skip
+        assert [a.addr_spec for a in message["To"].addresses] in (
+            ["named@bakery.example"],
+            [ben.email],
+        )
+    assert partner_name in parts(invite)[0]  # the body has it as typed
 
 
 def test_smtp_outage_loses_nothing(api: Api, mailbox: Mailbox, owner: Caller, partner: str) -> None:

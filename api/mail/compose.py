@@ -81,6 +81,19 @@ class _Subject(UnstructuredHeader, BaseHeader):
 _HEADERS = HeaderRegistry()
 _HEADERS.map_to_type("subject", _Subject)
 
+# Python's email package reads an RFC 2047 encoded word ("=?utf-8?b?...?=") in a header
+# value it is given, and writes what it decodes to as it is: a name that carries one with
+# an encoded line break would add headers, or a body, to the message. Names cannot hold
+# control characters, so the encoded word is the one way in; a word joiner (invisible)
+# after each "=" of "=?" keeps the text from being one, and the name reads as typed.
+_ENCODED_WORD_START = "=?"
+_BROKEN_START = "=\u2060?"
+
+
+def header_text(text: str) -> str:
+    """`text` (a name, a subject with names in it) as a header value that stays as it is."""
+    return text.replace(_ENCODED_WORD_START, _BROKEN_START)
+
 
 def _policy(*addresses: str) -> email.policy.EmailPolicy[EmailMessage]:
     """SMTP line endings and 7-bit bodies (quoted-printable or base64), so any server takes
@@ -120,7 +133,9 @@ def recipient(display_name: str, address: str) -> Address:
     if ascii_domain is None:
         raise ValueError("its domain is not a valid internationalised domain name")
     return Address(
-        display_name=display_name, username=address.rpartition("@")[0], domain=ascii_domain
+        display_name=header_text(display_name),
+        username=address.rpartition("@")[0],
+        domain=ascii_domain,
     )
 
 
@@ -137,8 +152,8 @@ def _message(
     subject, text, html = render_mail(template, language, words)
     sender_name, sender_address = parseaddr(sender)
     message = EmailMessage(policy=_policy(sender_address, to.addr_spec))
-    message["Subject"] = subject
-    message["From"] = Address(display_name=sender_name, addr_spec=sender_address)
+    message["Subject"] = header_text(subject)
+    message["From"] = Address(display_name=header_text(sender_name), addr_spec=sender_address)
     message["To"] = to
     message["Date"] = format_datetime(datetime.now().astimezone())
     message["Message-ID"] = make_msgid(kind, domain=message_id_domain)
