@@ -187,7 +187,12 @@ class AccessTokenVerifier:
             )
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise unauthenticated(_reason(exc)) from None
-        expires = float(claims["exp"])
+        exp = claims["exp"]
+        # A NumericDate is a JSON number (PyJWT also takes a string of digits); one too
+        # large for a float is no time at all.
+        if not isinstance(exp, int | float) or isinstance(exp, bool) or not exp < 1e300:
+            raise unauthenticated("access token invalid")
+        expires = float(exp)
         if expires <= time.time():
             raise unauthenticated("access token expired")
         return user_of(claims), expires

@@ -51,6 +51,10 @@ def test_non_bearer_scheme_is_401(test_client: TestClient[Any]) -> None:
         pytest.param(jwt.encode(claims(aud="other-api"), SECRET, "HS256"), id="wrong-audience"),
         pytest.param(jwt.encode(claims(iss="evil"), SECRET, "HS256"), id="wrong-issuer"),
         pytest.param(jwt.encode(claims(exp=None), SECRET, "HS256"), id="no-exp"),
+        pytest.param(jwt.encode(claims(exp=10**400), SECRET, "HS256"), id="exp-beyond-a-float"),
+        pytest.param(
+            jwt.encode(claims(exp=str(int(time.time()) + 600)), SECRET, "HS256"), id="exp-a-string"
+        ),
         pytest.param(jwt.encode(claims(aud=None), SECRET, "HS256"), id="no-aud"),
         pytest.param(jwt.encode(claims(sub=None), SECRET, "HS256"), id="no-sub"),
         pytest.param(jwt.encode(claims(), None, "none"), id="alg-none"),

@@ -53,6 +53,7 @@ def test_create_and_list(owner: Caller, partner: str) -> None:
         {"expires_at": "2001-01-01T00:00:00Z"},
         {"expires_at": "2099-01-01T00:00:00"},
         {"expires_at": "tomorrow"},
+        {"expires_at": "9999-12-31T23:59:59-23:59"},  # the year 10000 in UTC
     ],
 )
 def test_create_validates(owner: Caller, partner: str, body: dict[str, Any]) -> None:

@@ -13,7 +13,7 @@ import binascii
 import math
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 from uuid import UUID
 
@@ -150,11 +150,11 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, UUID]:
         return value, client_id
     try:
         moment = datetime.fromisoformat(value)
-    except ValueError:
+        if moment.tzinfo is None:
+            raise ValueError("no time zone")
+        return moment.astimezone(UTC), client_id  # (OverflowError past the year 9999)
+    except (ValueError, OverflowError):
         raise invalid("cursor", "not a cursor returned by this endpoint") from None
-    if moment.tzinfo is None:
-        raise invalid("cursor", "not a cursor returned by this endpoint")
-    return moment, client_id
 
 
 def _cursor_value(row: dict[str, Any], sort: str) -> Any:

@@ -7,7 +7,7 @@ without an expiry gets a token valid for ten years, and the database decides the
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -36,6 +36,10 @@ async def create(
     if expires_at is not None:
         if expires_at.tzinfo is None:
             raise invalid("expires_at", "give a time zone, e.g. 2027-01-31T23:59:59Z")
+        try:
+            expires_at = expires_at.astimezone(UTC)
+        except OverflowError:  # e.g. 9999-12-31T23:59:59-01:00 is in the year 10000
+            raise invalid("expires_at", "must be before the year 10000 in UTC") from None
         if expires_at <= now:
             raise invalid("expires_at", "must be in the future")
     token_expires = (expires_at or now + OPEN_ENDED_TOKEN).replace(microsecond=0)
