@@ -49,6 +49,28 @@ def test_the_same_key_with_another_body_is_a_conflict(
     assert count_clients(db, partner) == 1
 
 
+def test_a_key_holds_however_the_partner_id_is_spelt(
+    db: Runner, owner: Caller, partner: str
+) -> None:
+    """A path parameter is one value however it is written (UUIDs parse in capitals,
+    without dashes, in braces, as a URN): a repeat under any spelling is a repeat."""
+    key = {"Idempotency-Key": "spelt-1"}
+    body = {"name": "Spelt once"}
+    first = owner.post(f"/api/v1/partners/{partner}/clients", json=body, headers=key)
+    assert first.status_code == 201
+    for spelt in (
+        partner.upper(),
+        partner.replace("-", ""),
+        f"{{{partner}}}",
+        f"urn:uuid:{partner}",
+    ):
+        again = owner.post(f"/api/v1/partners/{spelt}/clients", json=body, headers=key)
+        assert again.status_code == 201, spelt
+        assert again.headers["idempotent-replayed"] == "true", spelt
+        assert again.json() == first.json()
+    assert count_clients(db, partner) == 1
+
+
 def test_keys_are_the_callers_own_and_per_route(
     api: Api, db: Runner, owner: Caller, partner: str
 ) -> None:

@@ -42,6 +42,13 @@ class Once:
     key: str | None
 
     @property
+    def canonical_path(self) -> str:
+        """The path a key is kept under, its parameters as parsed: a partner id spelt in
+        capitals, without dashes or in braces is the same path (and the same key)."""
+        params = {name: str(value) for name, value in self.request.path_params.items()}
+        return str(self.request.scope["path_template"]).format_map(params)
+
+    @property
     def language(self) -> str:
         """The caller's, for what the answer says in words (kept in English)."""
         return language_of(self.request)
@@ -57,7 +64,7 @@ class Once:
         async def first() -> idempotency.Answer:
             return idempotency.Answer(status_code, msgspec.json.encode(await compute()))
 
-        path = self.request.url.path
+        path = self.canonical_path
         print_ = idempotency.fingerprint(self.request.method, path, msgspec.json.encode(data))
         answer, replayed = await idempotency.once(
             self.member.user.sub, self.member.partner_id, path, self.key, print_, first
