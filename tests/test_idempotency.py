@@ -7,10 +7,14 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import httpx
+import msgspec
 import pytest
 
-from api.services.idempotency import forget_expired
+from api.services import clients
+from api.services.access import Member
+from api.services.idempotency import ABANDONED, Answer, fingerprint, forget_expired, once
 from db.tables import Client, IdempotencyKey
+from mobile_contract import models
 from tests.conftest import LiveServer, Runner
 from tests.support import Api, Caller, assert_problem, until
 
@@ -210,8 +214,8 @@ def test_an_import_retried_on_another_process_after_a_dropped_connection(
     ):
         other.post(url, json=rows, headers=key, timeout=httpx.Timeout(5, read=0.001))
 
-    async def answered() -> bool:  # the other process finished the import
-        return bool(await IdempotencyKey.exists().where(IdempotencyKey.status_code.is_not_null()))
+    async def answered() -> bool:  # the other process finished the import and kept its answer
+        return bool(await IdempotencyKey.exists().where(IdempotencyKey.status_code >= 200))
 
     until(lambda: db(answered))
     retried = owner.post(url, json=rows, headers=key)
@@ -220,3 +224,65 @@ def test_an_import_retried_on_another_process_after_a_dropped_connection(
     assert len(results) == 2000 and all("client" in r for r in results)
     assert retried.headers["idempotent-replayed"] == "true"
     assert count_clients(db, partner) == 2000
+
+
+def lost_answer(
+    api: Api, db: Runner, owner: Caller, partner: str, key: str, *, commit: bool
+) -> dict[str, str]:
+    """A create under `key` whose process died (an exception stands in for it) before it
+    kept its answer: after its work committed (`commit`), or before. The body a repeat
+    sends."""
+    body = {"name": "Lost answer"}
+    path = f"/api/v1/partners/{partner}/clients"
+    print_ = fingerprint("POST", path, msgspec.json.encode(models.ClientCreate(**body)))
+    member = Member(models.User(sub=owner.sub, email=owner.email, name=None), UUID(partner))
+
+    async def compute() -> Answer:
+        if commit:
+            await clients.create(api.ctx, member, models.ClientCreate(**body))
+        raise ConnectionResetError("the process died here")
+
+    with pytest.raises(ConnectionResetError):
+        db(lambda: once(owner.sub, UUID(partner), path, key, print_, compute))
+    return body
+
+
+def abandon(db: Runner, key: str) -> None:
+    """Let the reservation's time run out (`ABANDONED`)."""
+    db(
+        lambda: IdempotencyKey.update(
+            {IdempotencyKey.created_at: datetime.now(UTC) - ABANDONED}
+        ).where(IdempotencyKey.key == key)
+    )
+
+
+def test_work_that_committed_without_its_answer_kept_is_never_run_again(
+    api: Api, db: Runner, owner: Caller, partner: str
+) -> None:
+    body = lost_answer(api, db, owner, partner, "died-after-commit", commit=True)
+    assert count_clients(db, partner) == 1
+    url = f"/api/v1/partners/{partner}/clients"
+    key = {"Idempotency-Key": "died-after-commit"}
+    abandon(db, "died-after-commit")  # a repeat before then waits for the answer
+    for _ in range(2):
+        problem = assert_problem(
+            owner.post(url, json=body, headers=key), 409, "idempotency_conflict"
+        )
+        assert problem["detail"] == (
+            "The request with this Idempotency-Key was carried out, but its answer was lost;"
+            " its changes are in the partner's events. Use a new key."
+        )
+    assert count_clients(db, partner) == 1
+    assert owner.post(url, json=body, headers={"Idempotency-Key": "new"}).status_code == 201
+
+
+def test_a_reservation_whose_work_never_committed_is_taken_over(
+    api: Api, db: Runner, owner: Caller, partner: str
+) -> None:
+    """Nothing was done: the key is free again at once (the error gave it up)."""
+    body = lost_answer(api, db, owner, partner, "died-before-commit", commit=False)
+    url = f"/api/v1/partners/{partner}/clients"
+    key = {"Idempotency-Key": "died-before-commit"}
+    made = owner.post(url, json=body, headers=key)
+    assert made.status_code == 201 and "idempotent-replayed" not in made.headers
+    assert count_clients(db, partner) == 1

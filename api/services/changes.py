@@ -19,6 +19,11 @@ partner row says how many enabled endpoints there are, in the statement that num
 the events, so a partner without any pays no more. A block that changes endpoints calls
 `webhooks_changed()` to have that count taken again.
 
+A caller may have every unit of work of what it runs do one more thing before it commits
+(`before_commit`, a context variable): `api.services.idempotency` marks the request's key
+as carried out in the same transaction, so a request whose answer is lost after its
+commit is never run again.
+
 The revision is taken even when no event is emitted (a client's details edited, an
 idempotent repeat): answers cached with the old revision (`api.services.revisions`) are
 never served again, at the cost of recomputing them once. Only a block that found,
@@ -28,8 +33,9 @@ that another process did first): then nothing is recorded or published.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, NoReturn
 from uuid import UUID
@@ -42,6 +48,10 @@ from api.services.revisions import revisions
 from db import sql, statements
 from db.transactions import write_transaction
 from mobile_contract import EventType
+
+before_commit: ContextVar[Callable[[], Awaitable[object]] | None] = ContextVar(
+    "before_commit", default=None
+)
 
 
 class NewEvent(msgspec.Struct, kw_only=True, frozen=True):
@@ -139,6 +149,8 @@ async def partner_change(
         async with write_transaction():
             yield change
             newest = await change._record()
+            if (also := before_commit.get()) is not None:
+                await also()
     except _Discarded:
         return
     ctx.bus.publish(partner_id, newest)

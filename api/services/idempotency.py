@@ -6,10 +6,14 @@ answer in the database and gives it back, changing nothing. The key is the calle
 per path; a different body under a used key is a conflict. Keys are kept 24 hours.
 
 The key is reserved before the work starts, so two copies racing each other run once:
-the second waits for the first answer. An error answer is not kept (the work did not
-happen; the same key may try again), and a reservation left by a process that died
-mid-way is taken over after `ABANDONED`. An answer that showed a client since deleted is
-forgotten with the client's data, its key kept taken (`forget_answers_showing`).
+the second waits for the first answer. The work's unit of work marks the key carried out
+in its own transaction (`changes.before_commit`), and the answer is kept just after. An
+error answer is not kept (the work did not happen; the same key may try again), and a
+reservation left by a process that died before any commit is taken over after
+`ABANDONED`; one whose work committed but whose answer was lost (the process died in
+between, the database went away) is never run again: a repeat is told so (409). An
+answer that showed a client since deleted is forgotten with the client's data, its key
+kept taken (`forget_answers_showing`).
 """
 
 from __future__ import annotations
@@ -22,13 +26,16 @@ from typing import Any, NamedTuple
 from uuid import UUID
 
 from api.errors import AppError
+from api.services.changes import before_commit
 from api.services.context import utcnow
 from db.errors import is_unique_violation
 from db.tables import IdempotencyKey
 from mobile_contract import ErrorCode
 
 KEEP = timedelta(hours=24)
-FORGOTTEN = 0  # the status kept for an answer that showed a client since deleted
+# Kept as `status_code` in place of an answer's:
+FORGOTTEN = 0  # the answer showed a client since deleted
+CARRIED_OUT = 1  # the work committed; its answer is not kept (yet)
 ABANDONED = timedelta(minutes=2)
 WAIT_FOR_FIRST = 10.0  # seconds a repeat waits for the first request's answer
 POLL = 0.1
@@ -99,9 +106,15 @@ async def once(
                 "The answer under this Idempotency-Key showed a client since deleted;"
                 " use a new key.",
             )
-        if row["status_code"] is not None:
+        if row["status_code"] not in (None, CARRIED_OUT):
             return Answer(row["status_code"], row["body"].encode()), True
         if row["created_at"] <= utcnow() - ABANDONED:
+            if row["status_code"] == CARRIED_OUT:
+                raise AppError(
+                    ErrorCode.IDEMPOTENCY_CONFLICT,
+                    "The request with this Idempotency-Key was carried out, but its answer"
+                    " was lost; its changes are in the partner's events. Use a new key.",
+                )
             await IdempotencyKey.delete().where(IdempotencyKey.id == row["id"])
             continue
         if loop.time() >= deadline:
@@ -133,12 +146,20 @@ async def _first(
 ) -> Answer:
     """Run the request and keep its answer. Shielded by the caller: a caller that goes
     away (a dropped connection) does not stop it half-way, so the answer is kept for the
-    retry; an error gives the key up, since nothing was done."""
+    retry. An error gives the key up when nothing was committed."""
+    reserved = _same_key(user_sub, path, key) & IdempotencyKey.status_code.is_null()
+
+    async def carried_out() -> None:
+        await IdempotencyKey.update({IdempotencyKey.status_code: CARRIED_OUT}).where(reserved)
+
+    marking = before_commit.set(carried_out)
     try:
         answer = await compute()
     except Exception:
-        await IdempotencyKey.delete().where(_same_key(user_sub, path, key))
+        await IdempotencyKey.delete().where(reserved)
         raise
+    finally:
+        before_commit.reset(marking)
     await IdempotencyKey.update(
         {IdempotencyKey.status_code: answer.status_code, IdempotencyKey.body: answer.body.decode()}
     ).where(_same_key(user_sub, path, key))
