@@ -78,23 +78,22 @@ class MailWorker:
 
     async def _deliver(self, claimed: list[dict[str, Any]]) -> None:
         """Invitation emails (first sends, resends and reminders)."""
+        # With the names, in one statement: a client erased meanwhile is gone from it whole.
         invitations = {
             r["id"]: r
-            for r in await Invitation.select().where(
-                Invitation.id.is_in([row["invitation"] for row in claimed])
-            )
+            for r in await Invitation.select(
+                *Invitation.all_columns(),
+                Invitation.client.name.as_alias("client_name"),
+                Invitation.partner.name.as_alias("partner_name"),
+            ).where(Invitation.id.is_in([row["invitation"] for row in claimed]))
         }
         claimed = [row for row in claimed if row["invitation"] in invitations]  # not erased
-        names = await _names(
-            (Client, {i["client"] for i in invitations.values()}),
-            (Partner, {i["partner"] for i in invitations.values()}),
-        )
         now = utcnow()
         messages: dict[int, Invite | DeliveryError] = {}
         for row in claimed:
             invitation = invitations[row["invitation"]]
             if views.invitation_status(invitation, now) == "pending":
-                messages[row["id"]] = self._invite(invitation, names, row["kind"])
+                messages[row["id"]] = self._invite(invitation, row["kind"])
             else:
                 messages[row["id"]] = ENDED
         await self._record(claimed, invitations, await self._send_all(messages))
@@ -162,7 +161,7 @@ class MailWorker:
             outcomes[key] = outcome
         return outcomes
 
-    def _invite(self, invitation: dict[str, Any], names: dict[UUID, str], kind: str) -> Invite:
+    def _invite(self, invitation: dict[str, Any], kind: str) -> Invite:
         token = self.ctx.keys.sign(
             invitation["token_id"], invitation["expires_at"], "inv", invitation["token_kid"]
         )
@@ -171,8 +170,6 @@ class MailWorker:
             Invite,
             invitation,
             to=invitation["email"],
-            client_name=names[invitation["client"]],
-            partner_name=names[invitation["partner"]],
             url=urls["url"],
             app_url=urls["app_url"],
             replaces_earlier=kind == "resend",
@@ -272,9 +269,9 @@ ENDED = DeliveryError("the invitation ended before its email went out", permanen
 
 
 async def _names(
-    *wanted: tuple[type[Client] | type[Business] | type[Partner], set[UUID]],
+    *wanted: tuple[type[Business] | type[Partner], set[UUID]],
 ) -> dict[UUID, str]:
-    """The names of these rows (clients, businesses, partners), by id."""
+    """The names of these rows (businesses, partners), by id."""
     names: dict[UUID, str] = {}
     for table, ids in wanted:
         if ids:
