@@ -3,6 +3,7 @@
 import contextlib
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import threading
@@ -14,6 +15,7 @@ from uuid import UUID
 import httpx
 import pytest
 
+from db.errors import is_outage
 from db.piccolo_conf import DB
 from db.tables import Client, Event, Invitation, MailOutbox
 from tests.conftest import IS_POSTGRES, LiveServer, Runner, missing_tool, start_server
@@ -179,3 +181,24 @@ def test_a_server_killed_mid_bulk_invite_leaves_no_half_invitation(
     # And the service goes on: the same request on a fresh server completes.
     if found["invitations"] == 0:
         assert api.invite(anna, partner, ids[:3])[0]["invitation"]["status"] == "pending"
+
+
+@pytest.mark.parametrize(
+    ("error", "outage"),
+    [
+        (ConnectionRefusedError(111, "Connection refused"), True),
+        (ConnectionResetError(104, "Connection reset by peer"), True),
+        (TimeoutError(), True),
+        (socket.gaierror(-2, "Name or service not known"), True),
+        (OSError("Multiple exceptions: [Errno 111] ..."), True),  # asyncio, several addresses
+        (sqlite3.OperationalError("database is locked"), True),
+        (FileNotFoundError(2, "No such file or directory"), False),  # a template, a key file
+        (PermissionError(13, "Permission denied"), False),
+        (sqlite3.OperationalError("no such column: x"), False),
+        (ValueError("a bug"), False),
+    ],
+)
+def test_what_counts_as_the_database_being_away(error: Exception, outage: bool) -> None:
+    """A 503 for an outage, the traceback logged and a 500 for anything else (a file of
+    this host's own that cannot be read is a fault, not an outage)."""
+    assert is_outage(error) is outage
