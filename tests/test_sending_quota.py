@@ -32,12 +32,17 @@ def test_a_new_partner_sends_fewer_invitations_a_day(
     url = f"/api/v1/partners/{partner}/invitations"
     response = owner.post(url, json={"client_ids": ids})
     problem = assert_problem(response, 429, "rate_limited")
-    assert f"{new_cap} remain today" in problem["detail"]
+    assert problem["detail"] == (
+        f"This partner may send {new_cap} invitations a day in its first week;"
+        f" send these {new_cap + 1} in parts of at most {new_cap}."
+    )  # a batch larger than the cap never fits, tomorrow neither
     assert 0 < int(response.headers["retry-after"]) <= 86400
     # Nothing was invited; what fits goes out.
     assert owner.post(url, json={"client_ids": ids[:new_cap]}).status_code == 200
     response = owner.post(url, json={"client_ids": ids[new_cap:]})
-    assert "0 remain today" in assert_problem(response, 429, "rate_limited")["detail"]
+    assert assert_problem(response, 429, "rate_limited")["detail"] == (
+        f"This partner may send {new_cap} invitations a day in its first week; 0 remain today."
+    )
 
 
 def test_invitations_without_email_are_not_counted(

@@ -43,9 +43,13 @@ async def take_invites(ctx: Context, partner_id: UUID, count: int, now: datetime
     row = await sql.fetch_one(statements.INVITE_QUOTA_SENT, partner_id)
     sent = row["sent"] if row and row["day"] == today else 0
     tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), now.tzinfo)
+    cap_said = f"This partner may send {cap} invitations a day{' in its first week' if new else ''}"
+    if count > cap:  # not even tomorrow: say so
+        detail = f"{cap_said}; send these {count} in parts of at most {cap}."
+    else:
+        detail = f"{cap_said}; {max(cap - sent, 0)} remain today."
     raise AppError(
         ErrorCode.RATE_LIMITED,
-        f"This partner may send {cap} invitations a day"
-        f"{' in its first week' if new else ''}; {max(cap - sent, 0)} remain today.",
+        detail,
         retry_after=max(1, math.ceil((tomorrow - now).total_seconds())),
     )
