@@ -20,6 +20,8 @@ from db.sql import Insert, insert_batches
 from db.tables import Client
 from db.transactions import lock_statement
 
+DIRECT_USER = "bench-direct"  # the confirming user: one business each confirm
+
 
 async def _pool(database_url: str) -> asyncpg.Pool:
     async def no_reset(_connection: Any) -> None:
@@ -64,13 +66,14 @@ async def _confirm(pool: asyncpg.Pool, token_id: str, user: str) -> None:
             statements.INSERT_BUSINESS_ADMIN.compiled, uuid4(), business, user, now
         )
         client, partner = invitation["client"], invitation["partner"]
+        access = invitation["access_level"]
         await connection.execute(
             statements.INSERT_LINK.compiled,
             link,
             partner,
             business,
             client,
-            invitation["access_level"],
+            access,
             user,
             now,
         )
@@ -88,6 +91,14 @@ async def _confirm(pool: asyncpg.Pool, token_id: str, user: str) -> None:
             ],
             now,
         )
+        # The new business's admins whose email the service knows are told (access notices).
+        admins = await connection.fetch(statements.ADMINS_TO_TELL.compiled, business)
+        notices = [
+            (link, partner, business, a["email"], a["language"], access, user, now, now, now)
+            for a in admins
+        ]
+        if notices:
+            await _insert(connection, statements.ACCESS_NOTICE_INSERT, notices)
 
 
 async def confirms(
@@ -101,6 +112,16 @@ async def confirms(
                 "SELECT token_id FROM invitation WHERE partner = $1 AND status = 'pending'",
                 UUID(partner_id),
             )
+            # Known by email, as the API's confirming user is from its requests: each new
+            # business's admin is told (an access notice), in both.
+            await connection.execute(
+                statements.REMEMBER_USER.compiled,
+                DIRECT_USER,
+                f"{DIRECT_USER}@bench.example",
+                None,
+                datetime.now(UTC),
+                None,
+            )
         tokens = iter([r["token_id"] for r in rows])
         done = 0
         deadline = time.perf_counter() + seconds
@@ -110,7 +131,7 @@ async def confirms(
             for token in tokens:
                 if time.perf_counter() >= deadline:
                     return
-                await _confirm(pool, token, "bench-direct")
+                await _confirm(pool, token, DIRECT_USER)
                 done += 1
             raise RuntimeError("out of tokens before the time was up")
 
