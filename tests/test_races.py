@@ -2,6 +2,7 @@
 500."""
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -12,6 +13,10 @@ from tests.support import Api, Caller, age_invitation, token_of
 
 MOBILE = "/api/v1/mobile/invitations"
 ROUNDS = 15
+
+
+def at(moment: str) -> datetime:
+    return datetime.fromisoformat(moment)
 
 
 def race(*confirms: tuple[Caller, dict[str, Any]]) -> list[httpx.Response]:
@@ -147,6 +152,30 @@ def test_schedule_changes_racing_confirms_all_succeed(api: Api) -> None:
         assert [r.status_code for r in answers[0]] == [200] * 3, [r.text for r in answers[0]]
         assert answers[1].status_code == 200, answers[1].text
         assert answers[1].json()["reminder_days"] == days
+
+
+def test_a_change_that_waited_for_another_is_dated_after_it(api: Api) -> None:
+    """Disconnects racing a confirm wait for its locks: the client's events (activated,
+    then deactivated when a disconnect came second) are in time order, none dated before
+    the change it waited for."""
+    owner = api.user("anna")
+    partner = api.partner(owner)
+    base = f"/api/v1/partners/{partner}"
+    for round_ in range(ROUNDS):
+        client, invitation = api.invited_client(owner, partner, name=f"Client {round_}")
+        ben = api.user()
+        body = {"token": token_of(invitation), "new_business": {"name": "B"}}
+        with ThreadPoolExecutor(max_workers=5) as pool:
+            confirming = pool.submit(ben.post, f"{MOBILE}/confirm", json=body)
+            disconnects = [
+                pool.submit(owner.post, f"{base}/clients/{client['id']}/disconnect", json={})
+                for _ in range(4)
+            ]
+            assert confirming.result().status_code == 200
+            assert [d.result().status_code for d in disconnects] == [200] * 4
+        events = owner.ok("GET", f"{base}/events", params={"limit": 500})["events"]
+        times = [at(e["at"]) for e in events if e.get("client_id") == client["id"]]
+        assert times == sorted(times), events
 
 
 def test_revoke_racing_confirm_ends_consistent(api: Api) -> None:

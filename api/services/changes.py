@@ -70,14 +70,23 @@ class PartnerChange:
     """What one unit of work did to a partner: the events to record, and what to do
     once they are committed."""
 
-    def __init__(self, partner_id: UUID, now: datetime) -> None:
+    def __init__(self, partner_id: UUID, now: datetime | None = None) -> None:
         self.partner_id = partner_id
-        self.now = now
+        self._now = now
         self.events: list[NewEvent] = []
         self._after_commit: list[Callable[[], object]] = []
         self._recount_webhooks = False
         self.deliveries_queued = False
         self.partner_name = ""  # as the change leaves it: known once it is recorded
+
+    @property
+    def now(self) -> datetime:
+        """The change's time, the same for all it writes: fixed when first asked for. A
+        block asks once it holds its locks, so that a change that waited for another is
+        not dated before it (a link revoked before it was made)."""
+        if self._now is None:
+            self._now = utcnow()
+        return self._now
 
     def discard(self) -> NoReturn:
         """End the block: it changed nothing (another process did the work first)."""
@@ -144,7 +153,7 @@ async def partner_change(
     ctx: Context, partner_id: UUID, now: datetime | None = None
 ) -> AsyncIterator[PartnerChange]:
     """One transaction changing `partner_id`'s data; see the module's docstring."""
-    change = PartnerChange(partner_id, now or utcnow())
+    change = PartnerChange(partner_id, now)
     try:
         async with write_transaction():
             yield change

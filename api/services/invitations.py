@@ -172,9 +172,9 @@ async def invite(ctx: Context, member: Member, data: models.InviteRequest) -> mo
     results: list[models.InviteResult] = []
     reminder_days = await reminders.partner_schedule(ctx, member.partner_id)
     async with partner_change(ctx, member.partner_id) as change:
-        now = change.now
         wanted = list(dict.fromkeys(data.client_ids))
         await lock(Client, *wanted)
+        now = change.now
         clients = {
             r["id"]: r
             for r in await Client.select().where(
@@ -281,8 +281,8 @@ async def resend(
     disconnected) keeps its status, the record of what happened; the new invitation
     follows it (`replaces`), and only the latest one can be resent."""
     async with partner_change(ctx, member.partner_id) as change:
-        now = change.now
         old = await _locked_invitation(member.partner_id, invitation_id)
+        now = change.now
         client = await one(Client.select().where(Client.id == old["client"]))
         status = views.invitation_status(old, now)
         require_latest(old, client)  # a superseded one never is the latest
@@ -330,8 +330,8 @@ async def revoke(ctx: Context, member: Member, invitation_id: UUID) -> models.In
     expired one that a later invitation followed is past withdrawing, as past resending:
     410 `invitation_superseded`, naming the latest."""
     async with partner_change(ctx, member.partner_id) as change:
-        now = change.now
         row = await _locked_invitation(member.partner_id, invitation_id)
+        now = change.now
         status = views.invitation_status(row, now)
         if status in ("superseded", "accepted", "declined"):
             raise await explained(state_error(status), row, member.user.sub)

@@ -157,7 +157,7 @@ async def confirm(
     target = grant.registration_link or grant.invitation
     assert target is not None
     try:
-        async with partner_change(ctx, target["partner"], now) as change:
+        async with partner_change(ctx, target["partner"]) as change:
             if grant.registration_link is not None:
                 confirmation = await _confirm_registration_link(
                     ctx, change, user, data, target["id"]
@@ -183,8 +183,8 @@ async def _confirm_invitation(
 ) -> models.Confirmation:
     assert grant.invitation is not None
     invitation_id, client_id = grant.invitation["id"], grant.invitation["client"]
-    now, partner_id = change.now, change.partner_id
     invitation = await grants.locked_invitation(grant)
+    now, partner_id = change.now, change.partner_id
     if invitation["status"] == "accepted":
         link = await Link.select().where(Link.id == invitation["link"]).first()
         same_target = data.new_business is not None or (
@@ -241,8 +241,8 @@ async def _confirm_registration_link(
     data: models.ConfirmRequest,
     link_id: UUID,
 ) -> models.Confirmation:
-    now, partner_id = change.now, change.partner_id
     await lock(RegistrationLink, link_id)
+    now, partner_id = change.now, change.partner_id
     reg = await one(RegistrationLink.select().where(RegistrationLink.id == link_id))
     # A revoked, expired or used-up link grants nothing, whoever asks: its 410 first.
     grants.usable_registration_link(reg, now)
@@ -329,18 +329,17 @@ async def decline(
         grants.check_usable(grant, now)
         return models.RegistrationLinkDeclined(registration_link_id=grant.registration_link["id"])
     try:
-        return await _decline_invitation(ctx, grant, now)
+        return await _decline_invitation(ctx, grant)
     except AppError as error:
         raise await explained(error, grant.invitation, user.sub) from None
 
 
-async def _decline_invitation(
-    ctx: Context, grant: grants.Grant, now: datetime
-) -> models.Invitation:
+async def _decline_invitation(ctx: Context, grant: grants.Grant) -> models.Invitation:
     assert grant.invitation is not None
     invitation_id = grant.invitation["id"]
-    async with partner_change(ctx, grant.invitation["partner"], now) as change:
+    async with partner_change(ctx, grant.invitation["partner"]) as change:
         await grants.locked_invitation(grant)
+        now = change.now
         invitation = grants.usable_invitation(grant, now)
         await Invitation.update({Invitation.status: "declined", Invitation.declined_at: now}).where(
             Invitation.id == invitation_id
