@@ -276,6 +276,24 @@ TRANSLATIONS: dict[str, tuple[str, str, str]] = {
         "Ce partenaire peut envoyer {cap} invitations par jour ; il en reste {left} aujourd'hui.",
         "Dieser Partner darf {cap} Einladungen pro Tag senden; heute bleiben {left}.",
     ),
+    "This partner may send {cap} invitations a day in its first week;"
+    " send these {count} in parts of at most {most}.": (
+        "Deze partner mag in zijn eerste week {cap} uitnodigingen per dag versturen;"
+        " verstuur deze {count} in delen van hoogstens {most}.",
+        "Ce partenaire peut envoyer {cap} invitations par jour pendant sa première semaine ;"
+        " envoyez ces {count} en parties de {most} au plus.",
+        "Dieser Partner darf in seiner ersten Woche {cap} Einladungen pro Tag senden;"
+        " senden Sie diese {count} in Teilen von höchstens {most}.",
+    ),
+    "This partner may send {cap} invitations a day;"
+    " send these {count} in parts of at most {most}.": (
+        "Deze partner mag {cap} uitnodigingen per dag versturen;"
+        " verstuur deze {count} in delen van hoogstens {most}.",
+        "Ce partenaire peut envoyer {cap} invitations par jour ;"
+        " envoyez ces {count} en parties de {most} au plus.",
+        "Dieser Partner darf {cap} Einladungen pro Tag senden;"
+        " senden Sie diese {count} in Teilen von höchstens {most}.",
+    ),
     "Too many long-polls held at once; poll again shortly.": (
         "Te veel long-polls tegelijk; vraag straks opnieuw.",
         "Trop de long-polls en attente à la fois ; réessayez sous peu.",
@@ -423,6 +441,17 @@ TRANSLATIONS: dict[str, tuple[str, str, str]] = {
         " utilisez une nouvelle clé.",
         "Die Antwort unter diesem Idempotency-Key zeigte einen inzwischen gelöschten"
         " Kunden; verwenden Sie einen neuen Schlüssel.",
+    ),
+    "The request with this Idempotency-Key was carried out, but its answer was lost;"
+    " its changes are in the partner's events. Use a new key.": (
+        "De aanvraag met deze Idempotency-Key is uitgevoerd, maar het antwoord ging verloren;"
+        " de wijzigingen staan in de gebeurtenissen van de partner. Gebruik een nieuwe sleutel.",
+        "La requête avec cette Idempotency-Key a été exécutée, mais sa réponse a été perdue ;"
+        " ses modifications figurent dans les événements du partenaire."
+        " Utilisez une nouvelle clé.",
+        "Die Anfrage mit diesem Idempotency-Key wurde ausgeführt, aber ihre Antwort ging"
+        " verloren; ihre Änderungen stehen in den Ereignissen des Partners."
+        " Verwenden Sie einen neuen Schlüssel.",
     ),
     "The first request with this Idempotency-Key is still being processed; retry.": (
         "De eerste aanvraag met deze Idempotency-Key loopt nog; probeer opnieuw.",
@@ -668,6 +697,11 @@ TRANSLATIONS: dict[str, tuple[str, str, str]] = {
         "de host werd niet op tijd opgezocht",
         "l'hôte n'a pas été résolu à temps",
         "der Host wurde nicht rechtzeitig aufgelöst",
+    ),
+    "must be before the year 10000 in UTC": (
+        "moet in UTC vóór het jaar 10000 liggen",
+        "doit être avant l'an 10000 en UTC",
+        "muss in UTC vor dem Jahr 10000 liegen",
     ),
     "must be in the future": (
         "moet in de toekomst liggen",

@@ -206,6 +206,19 @@ def test_sort_by_invitation_dates_puts_the_never_invited_last(
     ]
 
 
+@pytest.mark.parametrize("sort", ["name", "-name"])
+def test_pages_by_name_end_on_the_longest_names(
+    api: Api, owner: Caller, partner: str, sort: str
+) -> None:
+    """A page that ends on a name of 200 characters (each of four UTF-8 bytes: the longest
+    cursor there is) leads on to the next."""
+    names = ["\U0001f600" * 200, "\U0001f601" * 200, "B" * 200, "Short"]
+    for name in names:
+        api.client_row(owner, partner, name=name, email=None)
+    expected = sorted(names, reverse=sort.startswith("-"))
+    assert [c["name"] for c in all_pages(owner, partner, limit=1, sort=sort)] == expected
+
+
 def test_a_cursor_belongs_to_its_sort(api: Api, owner: Caller, partner: str) -> None:
     for n in ("A", "B"):
         api.client_row(owner, partner, name=n)
@@ -223,6 +236,9 @@ def test_a_cursor_belongs_to_its_sort(api: Api, owner: Caller, partner: str) -> 
         ["created", "not a time", "00000000-0000-4000-8000-000000000000"],
         ["created", "2026-12-03T10:00:00", "00000000-0000-4000-8000-000000000000"],
         ["name", "A", "not-a-uuid"],
+        # Times past the year 9999 in UTC, or before the year 1.
+        ["created", "9999-12-31T23:59:59-23:59", "00000000-0000-4000-8000-000000000000"],
+        ["-invited_at", "0001-01-01T00:00:00+23:59", "00000000-0000-4000-8000-000000000000"],
     ],
 )
 def test_a_forged_cursor_is_refused(owner: Caller, partner: str, forged: list[str]) -> None:

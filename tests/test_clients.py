@@ -1,8 +1,6 @@
 """A partner's client list: create, import, list, read, change; membership enforced."""
 
-import base64
 import hashlib
-import json
 from typing import Any
 
 import pytest
@@ -240,11 +238,6 @@ def test_list_filters_by_status_and_search(api: Api, owner: Caller, partner: str
     assert plain["id"] != invited["id"] != no_mail["id"]
 
 
-def forged_cursor(sort: str, value: str) -> str:
-    raw = json.dumps([sort, value, "00000000-0000-0000-0000-000000000000"]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
 @pytest.mark.parametrize(
     "params",
     [
@@ -255,10 +248,6 @@ def forged_cursor(sort: str, value: str) -> str:
         {"limit": "ten"},
         {"cursor": "not-a-cursor"},
         {"cursor": "eyJhIjoxfQ"},
-        # A cursor made by hand: its time past the year 9999 in UTC, or without a zone.
-        {"cursor": forged_cursor("created", "9999-12-31T23:59:59-23:59")},
-        {"cursor": forged_cursor("created", "0001-01-01T00:00:00+23:59")},
-        {"sort": "-invited_at", "cursor": forged_cursor("-invited_at", "2026-01-01T00:00:00")},
         {"search": "s" * 101},
     ],
 )

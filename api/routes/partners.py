@@ -112,7 +112,9 @@ class ClientsController(Controller):
             bool | None, QueryParameter(description="Whether the latest invitation was opened")
         ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
-        cursor: Annotated[str | None, QueryParameter(max_length=300)] = None,
+        cursor: Annotated[
+            str | None, QueryParameter(max_length=client_list.CURSOR_MAX_LENGTH)
+        ] = None,
     ) -> Response[bytes]:
         """List clients, with the number in each tab.
 

@@ -14,7 +14,7 @@ import math
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from uuid import UUID
 
 import msgspec
@@ -124,6 +124,13 @@ def _in_partner(partner_id: UUID, query: Query) -> Any:
     if query.search:
         where &= _matches(query.search)
     return where
+
+
+# The longest cursor: `["-invited_at", name, id]` with the longest name, of characters of
+# four UTF-8 bytes each (a name cannot hold what JSON writes longer), in unpadded base64.
+_NAME_MAX_LENGTH: int = get_args(models.Name)[1].max_length
+_LONGEST = len(msgspec.json.encode(["-invited_at", "", str(UUID(int=0))])) + 4 * _NAME_MAX_LENGTH
+CURSOR_MAX_LENGTH = math.ceil(_LONGEST * 4 / 3)
 
 
 def encode_cursor(sort: str, value: Any, client_id: UUID) -> str:
