@@ -30,6 +30,18 @@ def test_create_partner_returns_it(api: Api) -> None:
     assert body["reminder_days"] == [3.0, 10.0]  # INVITATION_REMINDER_DAYS's default
 
 
+def test_a_partner_shows_its_settings_to_its_members_only(api: Api) -> None:
+    owner = api.user("anna")
+    partner = api.partner(owner, "Acme")
+    changed = owner.ok(
+        "PATCH", f"/api/v1/partners/{partner}", json={"vat_number": "BE01", "reminder_days": [2]}
+    )
+    shown = owner.ok("GET", f"/api/v1/partners/{partner}")
+    assert shown == changed
+    assert (shown["name"], shown["vat_number"], shown["reminder_days"]) == ("Acme", "BE01", [2])
+    assert_problem(api.user("mallory").get(f"/api/v1/partners/{partner}"), 404, "not_found")
+
+
 def test_create_business_returns_it(api: Api) -> None:
     body = api.user().ok(
         "POST",

@@ -23,6 +23,11 @@ class SpacesController(Controller):
         """Create a Partner Space; the caller becomes its admin."""
         return await spaces.create_partner(ctx, user, data)
 
+    @get("/partners/{partner_id:uuid}", **documented("getPartner", *IN_PARTNER))
+    async def get_partner(self, ctx: Ctx, member: Member) -> models.Partner:
+        """The partner's settings: name, VAT number, reminder schedule."""
+        return await spaces.get_partner(ctx, member)
+
     @patch("/partners/{partner_id:uuid}", **documented("updatePartner", *IN_PARTNER, *INVALID))
     async def update_partner(
         self, ctx: Ctx, member: Member, data: JSONBody[models.PartnerUpdate]

@@ -63,6 +63,10 @@ async def create_partner(
     return _partner(ctx, partner.to_dict())
 
 
+async def get_partner(ctx: Context, member: Member) -> models.Partner:
+    return _partner(ctx, await one(Partner.select().where(Partner.id == member.partner_id)))
+
+
 async def update_partner(
     ctx: Context, member: Member, data: models.PartnerUpdate
 ) -> models.Partner:
