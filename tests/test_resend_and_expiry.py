@@ -93,9 +93,25 @@ def test_resend_revives_an_ended_invitation(
     assert response.status_code == 201, response.text
     row = owner.ok("GET", f"/api/v1/partners/{partner}/clients/{client['id']}")
     assert row["status"] == "invited" and row["invitation"]["id"] == response.json()["id"]
-    kept = owner.ok("GET", f"/api/v1/partners/{partner}/invitations/{invitation['id']}")
-    assert kept["status"] == ("superseded" if ending == "expired" else ending)
-    # Only the latest one can be resent.
+    old = owner.ok("GET", f"/api/v1/partners/{partner}/invitations/{invitation['id']}")
+    assert old["status"] == "superseded"  # whatever ended it, as the contract says
+    assert (old["declined_at"] is not None, old["revoked_at"] is not None) == (
+        ending == "declined",
+        ending == "revoked",
+    )  # what happened to it stays told
+    events = owner.ok("GET", f"/api/v1/partners/{partner}/events")["events"]
+    superseded = [e for e in events if e["type"] == "invitation.superseded"]
+    assert [(e["invitation_id"], e["data"]) for e in superseded] == [
+        (invitation["id"], {"replaced_by": response.json()["id"]})
+    ]
+    # Its token stops working, and only the latest one can be resent.
+    ben = api.user("ben")
+    problem = assert_problem(
+        ben.post(f"{MOBILE}/preview", json={"token": token_of(invitation)}),
+        410,
+        "invitation_superseded",
+    )
+    assert problem["latest_invitation_id"] == response.json()["id"]
     assert_problem(resend(owner, partner, invitation["id"]), 410, "invitation_superseded")
 
 
@@ -132,10 +148,12 @@ def test_resend_of_an_accepted_invitation(
     assert_problem(resend(owner, partner, invitation["id"]), 409, "client_already_active")
     owner.ok("POST", f"/api/v1/partners/{partner}/clients/{client['id']}/disconnect")
     assert resend(owner, partner, invitation["id"]).status_code == 201
-    kept = owner.ok("GET", f"/api/v1/partners/{partner}/invitations/{invitation['id']}")
-    assert kept["status"] == "accepted"  # the record of the link that was
+    old = owner.ok("GET", f"/api/v1/partners/{partner}/invitations/{invitation['id']}")
+    assert old["status"] == "superseded" and old["accepted_at"] is not None
     events = owner.ok("GET", f"/api/v1/partners/{partner}/events")["events"]
-    assert "invitation.superseded" not in [e["type"] for e in events]
+    assert [e["type"] for e in events if e.get("invitation_id") == invitation["id"]][-1] == (
+        "invitation.superseded"
+    )
 
 
 def test_resend_validates_the_message(api: Api, db: Runner, owner: Caller, partner: str) -> None:

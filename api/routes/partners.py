@@ -229,9 +229,9 @@ class InvitationsController(Controller):
     ) -> models.Invitation:
         """Replace the client's latest invitation with a new one.
 
-        At most one per client per 60 s (429 with Retry-After). A pending or expired invitation
-        becomes superseded; a declined, revoked or accepted (since disconnected) one keeps its
-        status, and the new invitation follows it."""
+        At most one per client per 60 s (429 with Retry-After). The old invitation becomes
+        superseded whatever it was (pending, expired, declined, revoked, or accepted and since
+        disconnected; its `*_at` times keep what happened), and its tokens stop working."""
         return await invitations.resend(ctx, member, invitation_id, data or models.ResendRequest())
 
     @action(

@@ -267,24 +267,17 @@ def require_latest(invitation: dict[str, Any], client: dict[str, Any]) -> None:
         raise state_error("superseded", latest_invitation_id=client["latest_invitation"])
 
 
-# What a resend replaces; an ended invitation keeps its status (see `resend`).
-SUPERSEDABLE = ("pending", "expired")
-
-
 async def resend(
     ctx: Context, member: Member, invitation_id: UUID, data: models.ResendRequest
 ) -> models.Invitation:
-    """A new invitation (and a new email) after the client's latest one.
-
-    A `pending` or `expired` latest invitation is replaced: it becomes `superseded`. One
-    that the client or the partner ended (`declined`, `revoked`, or `accepted` and since
-    disconnected) keeps its status, the record of what happened; the new invitation
-    follows it (`replaces`), and only the latest one can be resent."""
+    """A new invitation (and a new email) in place of the client's latest one, which
+    becomes `superseded` whatever it was (`pending`, `expired`, `declined`, `revoked`, or
+    `accepted` and since disconnected; its `*_at` times and the events keep what happened)
+    and its tokens stop working. Only the latest one can be resent."""
     async with partner_change(ctx, member.partner_id) as change:
         old = await _locked_invitation(member.partner_id, invitation_id)
         now = change.now
         client = await one(Client.select().where(Client.id == old["client"]))
-        status = views.invitation_status(old, now)
         require_latest(old, client)  # a superseded one never is the latest
         if views.client_status(client, now) == "active":
             raise AppError(
@@ -311,16 +304,13 @@ async def resend(
             reminder_days=await reminders.partner_schedule(ctx, member.partner_id),
             replaces=old["id"],
         )
-        if status in SUPERSEDABLE:
-            await Invitation.update({Invitation.status: "superseded"}).where(
-                Invitation.id == old["id"]
-            )
-            change.emit(
-                EventType.INVITATION_SUPERSEDED,
-                client=new["client"],
-                invitation=old["id"],
-                data={"replaced_by": str(new["id"])},
-            )
+        await Invitation.update({Invitation.status: "superseded"}).where(Invitation.id == old["id"])
+        change.emit(
+            EventType.INVITATION_SUPERSEDED,
+            client=new["client"],
+            invitation=old["id"],
+            data={"replaced_by": str(new["id"])},
+        )
         await _queue(ctx, change, [new], "resend")
     return views.invitation(ctx, new, now)
 
