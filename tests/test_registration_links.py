@@ -150,23 +150,43 @@ def test_a_new_business_confirm_repeated_by_its_user_makes_nothing_more(
     assert len(owner.ok("GET", f"/api/v1/partners/{partner}/clients")["items"]) == 3
 
 
-def test_an_ended_link_answers_its_410_also_to_a_business_it_linked(
+def test_a_business_already_linked_gets_its_link_back_from_an_ended_link(
     api: Api, owner: Caller, partner: str
 ) -> None:
+    """Its own confirm used the link up, and the app, its answer lost, asks again: the
+    same link with 200 (with the business, or with the same new business's name), as from
+    a link revoked since; nothing is counted or made. Anyone else gets the link's 410."""
     ben = api.user("ben")
     business = api.business(ben, "Ben's Bakery")
     used_up = create(owner, partner, max_uses=1)
     body = {"token": used_up["token"], "business_id": business}
-    ben.ok("POST", f"{MOBILE}/confirm", json=body)
-    response = ben.post(f"{MOBILE}/confirm", json=body)
-    assert_problem(response, 410, "registration_link_exhausted")
+    first = ben.ok("POST", f"{MOBILE}/confirm", json=body)
+    assert ben.ok("POST", f"{MOBILE}/confirm", json=body) == first
+    carl = api.user("carl")
+    made = create(owner, partner, max_uses=1)
+    again = {"token": made["token"], "new_business": {"name": "Carl Co"}}
+    carls = carl.ok("POST", f"{MOBILE}/confirm", json=again)
+    assert carl.ok("POST", f"{MOBILE}/confirm", json=again) == carls
+    assert_problem(
+        carl.post(f"{MOBILE}/confirm", json={**again, "new_business": {"name": "Carl Two"}}),
+        410,
+        "registration_link_exhausted",
+    )
     revoked = create(owner, partner)
     owner.ok("POST", links_url(partner, f"/{revoked['id']}/revoke"))
-    response = ben.post(
-        f"{MOBILE}/confirm", json={"token": revoked["token"], "business_id": business}
+    linked = ben.ok(
+        "POST", f"{MOBILE}/confirm", json={"token": revoked["token"], "business_id": business}
     )
-    assert_problem(response, 410, "registration_link_revoked")
-    assert owner.ok("GET", links_url(partner, f"/{used_up['id']}"))["uses"] == 1
+    assert linked == first
+    eve = api.user("eve")
+    assert_problem(confirm(eve, used_up["token"]), 410, "registration_link_exhausted")
+    assert_problem(confirm(eve, revoked["token"]), 410, "registration_link_revoked")
+    assert [
+        owner.ok("GET", links_url(partner, f"/{link['id']}"))["uses"]
+        for link in (used_up, made, revoked)
+    ] == [1, 1, 0]
+    assert len(owner.ok("GET", f"/api/v1/partners/{partner}/clients")["items"]) == 2
+    assert len(carl.ok("GET", "/api/v1/me")["businesses"]) == 1
 
 
 def test_max_uses_holds_under_concurrency(api: Api, owner: Caller, partner: str) -> None:

@@ -244,8 +244,8 @@ async def _confirm_registration_link(
     await lock(RegistrationLink, link_id)
     now, partner_id = change.now, change.partner_id
     reg = await one(RegistrationLink.select().where(RegistrationLink.id == link_id))
-    # A revoked, expired or used-up link grants nothing, whoever asks: its 410 first.
-    grants.usable_registration_link(reg, now)
+    # A business already linked gets its link back, whatever became of the registration
+    # link since (used up by this very confirm, whose answer was lost): nothing is granted.
     if data.new_business is not None:
         # Repeated by the user who confirmed it, for a business of the same name (an app
         # retrying after a lost answer): the same link back, no second business. Another
@@ -268,6 +268,8 @@ async def _confirm_registration_link(
         existing = await _active_link(partner_id, data.business_id)
         if existing is not None:
             return models.Confirmation(link=views.link(existing), client_id=existing["client"])
+    # Anything else needs the link to work: a revoked, expired or used-up one says so.
+    grants.usable_registration_link(reg, now)
     business_id = await _target_business(user, data)
     business = await one(
         Business.select(Business.name, Business.vat_number).where(Business.id == business_id)
