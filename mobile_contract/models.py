@@ -462,16 +462,14 @@ class WebhookDeliveryPage(Response):
 # --- events -------------------------------------------------------------------------
 
 
-class Event(Response, omit_defaults=True):
+class Event(Response, omit_defaults=True, kw_only=True):
     cursor: str
     type: EventType
     at: datetime
     client_id: UUID | None = None
     invitation_id: UUID | None = None
     link_id: UUID | None = None
-    data: Annotated[dict[str, Any], Meta(description=data_description())] = msgspec.field(
-        default_factory=dict
-    )
+    data: Annotated[dict[str, Any], Meta(description=data_description())]  # `{}` when none
 
 
 class EventPage(Response):
