@@ -12,6 +12,7 @@ import re
 
 import msgspec
 
+from mobile_contract.errors import EVENT_TYPES_MESSAGE
 from mobile_contract.models import FieldError
 
 # What a value of a field with a pattern must look like, by the field's name.
@@ -26,10 +27,13 @@ FORMATS = {
     "token": "not an invitation token",
     "Idempotency-Key": "must be 1 to 255 printable ASCII characters",
     "after": "not a cursor returned by this endpoint, nor `latest`",
+    "url": "must be a web address (https://…)",
 }
 CHOICES = {
     "language": "must be one of en, nl, fr, de",
     "access_level": "must be full or read_only",
+    "status": "must be enabled or disabled",
+    "event_types": EVENT_TYPES_MESSAGE,
     "sort": "must be one of created, -created, name, -name, invited_at, -invited_at, expires_at",
     "lang": "must be one of en, nl, fr, de",
 }

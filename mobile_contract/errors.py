@@ -6,6 +6,8 @@ Codes are never renamed or reused; a new code gets a new name.
 import re
 from enum import StrEnum
 
+from mobile_contract.events import EventType
+
 
 class ErrorCode(StrEnum):
     UNAUTHENTICATED = "unauthenticated"
@@ -98,6 +100,9 @@ def problem_type(code: ErrorCode) -> str:
 
 
 LANGUAGES = ("en", "nl", "fr", "de")
+
+_EVENT_TYPES = ", ".join(EventType)
+EVENT_TYPES_MESSAGE = f"must be an event type: {_EVENT_TYPES}"
 
 # Every title, detail and field message the API writes in English, in Dutch, French and
 # German: (nl, fr, de). `{name}` marks a part copied from the English text (a number, a
@@ -531,6 +536,21 @@ TRANSLATIONS: dict[str, tuple[str, str, str]] = {
         "moet een van {values} zijn",
         "doit être l'un de {values}",
         "muss einer von {values} sein",
+    ),
+    "must be a web address (https://…)": (
+        "moet een webadres zijn (https://…)",
+        "doit être une adresse web (https://…)",
+        "muss eine Webadresse sein (https://…)",
+    ),
+    "must be enabled or disabled": (
+        "moet enabled of disabled zijn",
+        "doit être enabled ou disabled",
+        "muss enabled oder disabled sein",
+    ),
+    EVENT_TYPES_MESSAGE: (
+        f"moet een gebeurtenistype zijn: {_EVENT_TYPES}",
+        f"doit être un type d'événement : {_EVENT_TYPES}",
+        f"muss ein Ereignistyp sein: {_EVENT_TYPES}",
     ),
     "must be full or read_only": (
         "moet full of read_only zijn",

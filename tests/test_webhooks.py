@@ -21,6 +21,7 @@ from api.services import webhooks
 from api.webhooks import targets
 from api.webhooks.secrets import SecretBox, new_secret
 from db.tables import Partner, WebhookEndpoint
+from mobile_contract.errors import EVENT_TYPES_MESSAGE
 from tests.conftest import LiveServer, Runner, start_server, start_worker, stop_server
 from tests.support import Api, Caller, assert_problem, token_of, until
 
@@ -396,8 +397,15 @@ def test_changing_an_endpoint(owner: Caller, partner: str) -> None:
     assert changed["event_types"] == ["invitation.accepted"] and changed["description"] == "ERP"
     assert changed["status"] == "disabled" and changed["disabled_reason"]
     assert "secret" not in changed
-    for body in ({"url": "ftp://127.0.0.1/x"}, {"event_types": ["nope"]}, {"colour": "red"}):
-        assert_problem(owner.patch(url, json=body), 400, "validation_failed")
+    for body, error in (
+        ({"url": "ftp://127.0.0.1/x"}, ("url", "must be a web address (https://…)")),
+        ({"event_types": ["nope"]}, ("event_types[0]", EVENT_TYPES_MESSAGE)),
+        ({"status": "paused"}, ("status", "must be enabled or disabled")),
+        ({"colour": "red"}, ("colour", "is not a field of this request")),
+    ):
+        problem = assert_problem(owner.patch(url, json=body), 400, "validation_failed")
+        assert [(e["field"], e["message"]) for e in problem["errors"]] == [error]
+    assert EVENT_TYPES_MESSAGE.startswith("must be an event type: client.created, ")
     assert owner.ok("PATCH", url, json={"url": "http://127.0.0.1:8/other"})["url"].endswith(
         ":8/other"
     )
