@@ -35,8 +35,9 @@ _LABEL = rf"[{_LETTER}](?:[{_LETTER}-]*[{_LETTER}])?"
 # domain of at least two DNS labels. Both may be non-ASCII, and such addresses are
 # delivered (api.mail.compose): the domain travels as IDNA (`xn--…`), a non-ASCII local
 # part over SMTPUTF8 (an email to it fails, with that reason, where the mail server does
-# not offer SMTPUTF8).
-EMAIL_PATTERN = rf"^[^@\s\x00-\x1f\x7f<>()\[\],;:\"\\]+@{_LABEL}(?:\.{_LABEL})+\Z"
+# not offer SMTPUTF8). A local part holding "=?" is refused: mail software reads it as the
+# start of an RFC 2047 encoded word, which can carry line breaks into the headers.
+EMAIL_PATTERN = rf"^(?![^@]*=\?)[^@\s\x00-\x1f\x7f<>()\[\],;:\"\\]+@{_LABEL}(?:\.{_LABEL})+\Z"
 
 
 def mail_domain(address: str) -> str | None:

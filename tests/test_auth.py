@@ -98,6 +98,7 @@ def test_a_sub_that_is_no_usable_id_is_refused(test_client: TestClient[Any]) -> 
         ("una@example.com", "  Una Peeters ", {"email": "una@example.com", "name": "Una Peeters"}),
         ("una\x00@example.com", "Una\x00", {"email": None, "name": None}),
         ("una@example.com\r\nBcc: eve@example.com", "Una\r\nX", {"email": None, "name": None}),
+        ("=?utf-8?q?u=0D=0ABcc=3A_e=40v.example?=@example.com", "U", {"email": None, "name": "U"}),
         ("not-an-email", "x" * 201, {"email": None, "name": None}),
         ("u" * 250 + "@example.com", "   ", {"email": None, "name": None}),
         (42, ["Una"], {"email": None, "name": None}),

@@ -15,7 +15,7 @@ from db.tables import Client
 from tests.conftest import Runner
 from tests.mailbox import Mailbox
 from tests.qr_decode import decode_both
-from tests.support import Api, Caller, age_invitation, until
+from tests.support import Api, Caller, age_invitation, assert_problem, until
 
 MOBILE = "/api/v1/mobile/invitations"
 
@@ -320,28 +320,42 @@ def test_a_non_ascii_local_part_is_delivered_over_smtputf8(
     assert until(lambda: invitation(owner, partner, inv["id"])["email_status"] == "sent")
 
 
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        # No IDNA form: a DNS label is at most 63 characters.
+        ("jan@" + "ä" * 70 + ".example", "its domain is not a valid internationalised domain name"),
+        # Read as an encoded word by mail software, its line breaks as headers.
+        (
+            "=?utf-8?q?a=0D=0ABcc=3A_eve=40evil.example?=@example.com",
+            'its local part holds "=?", the start of an encoded word',
+        ),
+    ],
+)
 def test_a_message_that_cannot_be_built_fails_at_once_with_the_reason(
-    api: Api, mailbox: Mailbox, owner: Caller, partner: str, db: Runner
+    api: Api, mailbox: Mailbox, owner: Caller, partner: str, db: Runner, address: str, reason: str
 ) -> None:
     """An address kept from before such addresses were refused as they are entered."""
-    too_long_label = "ä" * 70 + ".example"  # no IDNA form: a DNS label is at most 63
+    refused = owner.post(
+        f"/api/v1/partners/{partner}/clients", json={"name": "N", "email": address}
+    )
+    assert assert_problem(refused, 400, "validation_failed")["errors"] == [
+        {"field": "email", "message": "not a valid email address"}
+    ]
     client = api.client_row(owner, partner, email="jan@example.com")
 
     async def kept_from_before() -> None:
-        await Client.update({Client.email: f"jan@{too_long_label}"}).where(
-            Client.id == UUID(client["id"])
-        )
+        await Client.update({Client.email: address}).where(Client.id == UUID(client["id"]))
 
     db(kept_from_before)
     [result] = api.invite(owner, partner, [client["id"]])
     inv = result["invitation"]
-    assert inv["email"] == f"jan@{too_long_label}"
+    assert inv["email"] == address
     failed = until(
         lambda: (i := invitation(owner, partner, inv["id"]))["email_status"] == "failed" and i
     )
-    assert failed["email_error"] == (
-        "the message cannot be built: its domain is not a valid internationalised domain name"
-    )
+    assert failed["email_error"] == f"the message cannot be built: {reason}"
+    assert mailbox.messages == []
 
 
 LINKY = "Pay at https://evil.example/pay or www.evil.example, mail boss@evil.example"

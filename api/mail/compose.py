@@ -132,11 +132,10 @@ def recipient(display_name: str, address: str) -> Address:
     ascii_domain = mail_domain(address)
     if ascii_domain is None:
         raise ValueError("its domain is not a valid internationalised domain name")
-    return Address(
-        display_name=header_text(display_name),
-        username=address.rpartition("@")[0],
-        domain=ascii_domain,
-    )
+    local_part = address.rpartition("@")[0]
+    if _ENCODED_WORD_START in local_part:  # an address stored before the pattern said so
+        raise ValueError('its local part holds "=?", the start of an encoded word')
+    return Address(display_name=header_text(display_name), username=local_part, domain=ascii_domain)
 
 
 def _message(
