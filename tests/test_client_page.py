@@ -211,11 +211,15 @@ def test_pages_by_name_end_on_the_longest_names(
     api: Api, owner: Caller, partner: str, sort: str
 ) -> None:
     """A page that ends on a name of 200 characters (each of four UTF-8 bytes: the longest
-    cursor there is) leads on to the next."""
-    names = ["\U0001f600" * 200, "\U0001f601" * 200, "B" * 200, "Short"]
+    cursor there is; or one whose sort key is many times longer, as "㍿" folds into four
+    characters and "ﷺ" into eighteen) leads on to the next: one page at a time reads
+    what one page of all reads."""
+    names = ["\U0001f600" * 200, "\U0001f601" * 200, "㍿" * 200, "\ufdfa" * 200, "B" * 200, "S"]
     for name in names:
         api.client_row(owner, partner, name=name, email=None)
-    expected = sorted(names, reverse=sort.startswith("-"))
+    at_once = owner.ok("GET", clients_url(partner), params={"sort": sort, "limit": 500})
+    expected = [c["name"] for c in at_once["items"]]
+    assert sorted(expected) == sorted(names)
     assert [c["name"] for c in all_pages(owner, partner, limit=1, sort=sort)] == expected
 
 

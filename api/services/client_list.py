@@ -128,6 +128,8 @@ def _in_partner(partner_id: UUID, query: Query) -> Any:
 
 # The longest cursor: `["-invited_at", name, id]` with the longest name, of characters of
 # four UTF-8 bytes each (a name cannot hold what JSON writes longer), in unpadded base64.
+# A name sort's cursor holds the name as shown, not its sort key (`search.name_key`, which
+# folding can make several times longer).
 _NAME_MAX_LENGTH: int = get_args(models.Name)[1].max_length
 _LONGEST = len(msgspec.json.encode(["-invited_at", "", str(UUID(int=0))])) + 4 * _NAME_MAX_LENGTH
 CURSOR_MAX_LENGTH = math.ceil(_LONGEST * 4 / 3)
@@ -154,7 +156,7 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, UUID]:
     if sort.lstrip("-") == "name":
         if _CONTROL.search(value):  # no name holds one (and PostgreSQL text holds no NUL)
             raise invalid("cursor", "not a cursor returned by this endpoint")
-        return value, client_id
+        return search.name_key(value), client_id
     try:
         moment = datetime.fromisoformat(value)
         if moment.tzinfo is None:
@@ -165,7 +167,10 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, UUID]:
 
 
 def _cursor_value(row: dict[str, Any], sort: str) -> Any:
-    return row[_SORT_COLUMNS[sort.lstrip("-")]._meta.name]
+    """What a cursor holds of the row a page ended at (a name, which `decode_cursor` turns
+    into its sort key; a time)."""
+    column = Client.name if sort.lstrip("-") == "name" else _SORT_COLUMNS[sort.lstrip("-")]
+    return row[column._meta.name]
 
 
 async def _counts(partner_id: UUID, query: Query, now: datetime) -> models.ClientCounts:
