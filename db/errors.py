@@ -25,14 +25,13 @@ def is_transient_conflict(exc: BaseException) -> bool:
     )
 
 
-# Errors of this host's own files (a template, a key): a fault to log in full, no outage.
-_FILE_ERRORS = FileNotFoundError | PermissionError | IsADirectoryError | NotADirectoryError
-
-
 def is_outage(exc: BaseException) -> bool:
     """The database cannot be reached just now (not a fault of the request)."""
-    if isinstance(exc, OSError):  # refused, reset, timed out, no route, no such host...
-        return not isinstance(exc, _FILE_ERRORS)
+    if isinstance(exc, OSError):
+        # Refused, reset, timed out, no route, no such host, no socket file (PostgreSQL
+        # restarting behind a Unix socket): a connection's errors name no file. One that
+        # names a file is about this host's own (a template, a key): a fault, no outage.
+        return exc.filename is None
     if isinstance(exc, sqlite3.OperationalError):
         text = str(exc)
         return "unable to open" in text or "locked" in text or "disk I/O" in text

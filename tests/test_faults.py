@@ -192,8 +192,10 @@ def test_a_server_killed_mid_bulk_invite_leaves_no_half_invitation(
         (socket.gaierror(-2, "Name or service not known"), True),
         (OSError("Multiple exceptions: [Errno 111] ..."), True),  # asyncio, several addresses
         (sqlite3.OperationalError("database is locked"), True),
-        (FileNotFoundError(2, "No such file or directory"), False),  # a template, a key file
-        (PermissionError(13, "Permission denied"), False),
+        (FileNotFoundError(2, "No such file or directory"), True),  # no Unix socket (yet)
+        (PermissionError(13, "Permission denied"), True),  # to connect to that socket
+        (FileNotFoundError(2, "No such file or directory", "api/templates/x.j2"), False),
+        (PermissionError(13, "Permission denied", "var/invite-signing-key.pem"), False),
         (sqlite3.OperationalError("no such column: x"), False),
         (ValueError("a bug"), False),
     ],
@@ -202,3 +204,17 @@ def test_what_counts_as_the_database_being_away(error: Exception, outage: bool) 
     """A 503 for an outage, the traceback logged and a 500 for anything else (a file of
     this host's own that cannot be read is a fault, not an outage)."""
     assert is_outage(error) is outage
+
+
+def test_a_database_behind_a_missing_unix_socket_is_away(tmp_path: Any) -> None:
+    """What asyncpg raises while PostgreSQL restarts behind its socket (no file yet)."""
+    import asyncio
+
+    import asyncpg
+
+    async def connect() -> None:
+        await asyncpg.connect(f"postgresql://invites@/invites?host={tmp_path}", timeout=2)
+
+    with pytest.raises(OSError) as caught:
+        asyncio.run(connect())
+    assert is_outage(caught.value)
