@@ -18,7 +18,8 @@ event loop a tuple, and the thread takes the GIL a few times a second, not per r
 
 Invitation tokens travel in paths (`/i/{token}`) and query strings (`?token=`); both are
 replaced by `[redacted]` before anything is logged (`redact_path`, the one redaction
-function, whatever the log format). Headers are never logged.
+function, whatever the log format), as is anything shaped like a token elsewhere in a
+path no route matched. Headers are never logged.
 """
 
 from __future__ import annotations
@@ -40,12 +41,18 @@ from api import logs
 from api.metrics import HTTP_DURATION, HTTP_REQUESTS, observe_all
 
 log = logging.getLogger("api.access")
-_TOKEN_PATH = re.compile(r"^/i/[^/]+")
+# Anywhere in the path: one no route matched is logged as it came (`//i/…`, `/x/i/…`).
+_TOKEN_PATH = re.compile(r"/i/[^/]+")
+_JWT = re.compile(r"eyJ[\w-]*\.[\w-]*\.[\w-]*")  # a token pasted anywhere else
 _REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
 
 
 def redact_path(path: str) -> str:
-    return _TOKEN_PATH.sub("/i/[redacted]", path) if path.startswith("/i/") else path
+    if "/i/" in path:
+        path = _TOKEN_PATH.sub("/i/[redacted]", path)
+    if "eyJ" in path:
+        path = _JWT.sub("[redacted]", path)
+    return path
 
 
 _prefix = os.urandom(5).hex()
@@ -70,7 +77,9 @@ def _request_id(scope: Scope) -> bytes:
 
 
 SETTLE_SECONDS = 0.1
-METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
+)
 # (answered at, method, path, with a query string, route, status, seconds, request id)
 Finished = tuple[float, str, str, bool, str, int, float, str]
 _finished: deque[Finished] = deque()

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from tests.conftest import LiveServer
-from tests.support import until
+from tests.support import Api, Caller, token_of, until
 
 
 def request_lines(server: LiveServer) -> list[dict[str, Any]]:
@@ -69,6 +69,28 @@ def test_requests_no_route_answers_are_logged_as_unmatched(json_server: LiveServ
         "head-1": ("HEAD", "/healthz", 200),
     }
     assert lines["lost-1"]["msg"].startswith("GET /no-such-page 404 ")
+
+
+def test_a_token_in_a_path_no_route_matched_is_not_logged(
+    api: Api, owner: Caller, partner: str, json_server: LiveServer
+) -> None:
+    _, invitation = api.invited_client(owner, partner)
+    token = token_of(invitation)
+    paths = {
+        "doubled-1": f"//i/{token}/x",
+        "nested-1": f"/x/i/{token}",
+        "pasted-1": f"/api/v1/mobile/invitations/{token}",
+    }
+    for request_id, path in paths.items():
+        response = httpx.get(f"{json_server.base_url}{path}", headers={"X-Request-ID": request_id})
+        assert response.status_code in (404, 405), path
+    lines = [request_line(json_server, request_id) for request_id in paths]
+    assert [line["msg"].split(" ")[1] for line in lines] == [
+        "//i/[redacted]/x",
+        "/x/i/[redacted]",
+        "/api/v1/mobile/invitations/[redacted]",
+    ]
+    assert token.split(".")[-1] not in json_server.log()
 
 
 def test_every_line_of_a_json_server_is_one_json_object(json_server: LiveServer) -> None:
