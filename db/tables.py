@@ -309,7 +309,8 @@ class IdempotencyKey(Table, tablename="idempotency_key"):
     path = Varchar(length=255)
     key = Varchar(length=255)
     fingerprint = Varchar(length=64)
-    # None while the first one runs; 0 once its answer was forgotten (api.services.idempotency).
+    # None while the first one runs; 1 once its work committed, before its answer is kept;
+    # 0 once its answer was forgotten (api.services.idempotency).
     status_code = Integer(null=True, default=None)
     body = Text(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())

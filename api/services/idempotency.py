@@ -50,22 +50,23 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(b"\n".join((method.encode(), path.encode(), body))).hexdigest()
 
 
-async def _reserve(user_sub: str, partner_id: UUID, path: str, key: str, print_: str) -> bool:
-    """Take the key for this request: True, or False if it is taken."""
+async def _reserve(user_sub: str, partner_id: UUID, path: str, key: str, print_: str) -> int | None:
+    """Take the key for this request: the reservation's id, or None if it is taken."""
+    reservation = IdempotencyKey(
+        user_sub=user_sub,
+        partner=partner_id,
+        path=path,
+        key=key,
+        fingerprint=print_,
+        created_at=utcnow(),
+    )
     try:
-        await IdempotencyKey(
-            user_sub=user_sub,
-            partner=partner_id,
-            path=path,
-            key=key,
-            fingerprint=print_,
-            created_at=utcnow(),
-        ).save()
+        await reservation.save()
     except Exception as exc:
         if is_unique_violation(exc):
-            return False
+            return None
         raise
-    return True
+    return int(reservation.id)
 
 
 def _same_key(user_sub: str, path: str, key: str) -> Any:
@@ -88,7 +89,7 @@ async def once(
     repeat's."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + WAIT_FOR_FIRST
-    while not await _reserve(user_sub, partner_id, path, key, print_):
+    while (reservation := await _reserve(user_sub, partner_id, path, key, print_)) is None:
         row = await IdempotencyKey.select().where(_same_key(user_sub, path, key)).first()
         if row is None:  # expired or given up between the two statements: try again
             continue
@@ -115,7 +116,8 @@ async def once(
                     "The request with this Idempotency-Key was carried out, but its answer"
                     " was lost; its changes are in the partner's events. Use a new key.",
                 )
-            await IdempotencyKey.delete().where(IdempotencyKey.id == row["id"])
+            # Unless its work has committed meanwhile (then the loop reads it again).
+            await IdempotencyKey.delete().where(_open(row["id"]))
             continue
         if loop.time() >= deadline:
             raise AppError(
@@ -124,7 +126,7 @@ async def once(
                 retry_after=1,
             )
         await asyncio.sleep(POLL)
-    return await asyncio.shield(_first(user_sub, path, key, compute)), False
+    return await asyncio.shield(_first(reservation, compute)), False
 
 
 async def forget_expired() -> None:
@@ -141,26 +143,31 @@ async def forget_answers_showing(partner_id: UUID, erased: UUID) -> None:
     ).where((IdempotencyKey.partner == partner_id) & IdempotencyKey.body.like(f"%{erased}%"))
 
 
-async def _first(
-    user_sub: str, path: str, key: str, compute: Callable[[], Awaitable[Answer]]
-) -> Answer:
-    """Run the request and keep its answer. Shielded by the caller: a caller that goes
-    away (a dropped connection) does not stop it half-way, so the answer is kept for the
-    retry. An error gives the key up when nothing was committed."""
-    reserved = _same_key(user_sub, path, key) & IdempotencyKey.status_code.is_null()
+def _open(reservation: int) -> Any:
+    """The reservation, while nothing of its work has committed."""
+    return (IdempotencyKey.id == reservation) & IdempotencyKey.status_code.is_null()
+
+
+async def _first(reservation: int, compute: Callable[[], Awaitable[Answer]]) -> Answer:
+    """Run the request and keep its answer, on its own reservation (not another taken
+    under the same key after this one was given up). Shielded by the caller: a caller
+    that goes away (a dropped connection) does not stop it half-way, so the answer is kept
+    for the retry. An error gives the key up when nothing was committed."""
 
     async def carried_out() -> None:
-        await IdempotencyKey.update({IdempotencyKey.status_code: CARRIED_OUT}).where(reserved)
+        await IdempotencyKey.update({IdempotencyKey.status_code: CARRIED_OUT}).where(
+            _open(reservation)
+        )
 
     marking = before_commit.set(carried_out)
     try:
         answer = await compute()
     except Exception:
-        await IdempotencyKey.delete().where(reserved)
+        await IdempotencyKey.delete().where(_open(reservation))
         raise
     finally:
         before_commit.reset(marking)
     await IdempotencyKey.update(
         {IdempotencyKey.status_code: answer.status_code, IdempotencyKey.body: answer.body.decode()}
-    ).where(_same_key(user_sub, path, key))
+    ).where(IdempotencyKey.id == reservation)
     return answer
