@@ -170,11 +170,11 @@ async def invite(ctx: Context, member: Member, data: models.InviteRequest) -> mo
     """Invite each listed client; each gets its own result, and an email is queued
     (unless `send_email` is false: then the invitation is for the on-screen QR only)."""
     results: list[models.InviteResult] = []
-    reminder_days = await reminders.partner_schedule(ctx, member.partner_id)
     async with partner_change(ctx, member.partner_id) as change:
         wanted = list(dict.fromkeys(data.client_ids))
         await lock(Client, *wanted)
         now = change.now
+        reminder_days = await reminders.partner_schedule(ctx, member.partner_id)
         clients = {
             r["id"]: r
             for r in await Client.select().where(

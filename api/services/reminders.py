@@ -10,6 +10,9 @@ once. None goes out once the invitation is no longer pending, nor to a client wh
 address changed since the invitation (a resend is the way to reach a new address). The
 stored time only finds the candidates: the sweep goes by the schedule as it is then, so a
 time set under an earlier schedule (an invite that met a change) is moved, not sent early.
+(Such an invite can also keep a later time than the new schedule gives, or none if the
+schedule was empty: its reminders then come late or not at all. It takes an invite
+committing in the same moment as a schedule change.)
 """
 
 from __future__ import annotations
@@ -117,11 +120,10 @@ async def queue_for_partner(ctx: Context, partner_id: UUID, batch: int = 500) ->
     process was first)."""
     reminded: list[dict[str, Any]] = []
     async with partner_change(ctx, partner_id) as change:
-        now = change.now
         due_now = (
             (Invitation.partner == partner_id)
             & (Invitation.status == "pending")
-            & (Invitation.next_reminder_at <= now)
+            & (Invitation.next_reminder_at <= utcnow())
         )
         # Their clients locked, then read again: an email change or an answer that
         # committed meanwhile is seen.
@@ -132,6 +134,7 @@ async def queue_for_partner(ctx: Context, partner_id: UUID, batch: int = 500) ->
         if not clients:
             change.discard()  # another process was first
         await lock(Client, *clients)
+        now = change.now
         rows: list[dict[str, Any]] = await Invitation.select(
             *Invitation.all_columns(), Invitation.client.email.as_alias("now_email")
         ).where(due_now & Invitation.client.is_in(clients))
