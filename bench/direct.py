@@ -81,6 +81,16 @@ async def _confirm(pool: asyncpg.Pool, token_id: str, user: str) -> None:
             statements.ACCEPT_INVITATION.compiled, now, user, link, invitation["id"]
         )
         await connection.execute(statements.ACTIVATE_CLIENT.compiled, business, now, now, client)
+        # The new business's admins whose email the service knows are told (access notices),
+        # before the events take the partner row, as in the service.
+        admins = await connection.fetch(statements.ADMINS_TO_TELL.compiled, business)
+        granted_by = f"{user}@bench.example"  # what the service writes: the user's email
+        notices = [
+            (link, partner, business, a["email"], a["language"], access, granted_by, now, now, now)
+            for a in admins
+        ]
+        if notices:
+            await _insert(connection, statements.ACCESS_NOTICE_INSERT, notices)
         data = f'{{"business_id": "{business}"}}'
         await _events(
             connection,
@@ -91,14 +101,6 @@ async def _confirm(pool: asyncpg.Pool, token_id: str, user: str) -> None:
             ],
             now,
         )
-        # The new business's admins whose email the service knows are told (access notices).
-        admins = await connection.fetch(statements.ADMINS_TO_TELL.compiled, business)
-        notices = [
-            (link, partner, business, a["email"], a["language"], access, user, now, now, now)
-            for a in admins
-        ]
-        if notices:
-            await _insert(connection, statements.ACCESS_NOTICE_INSERT, notices)
 
 
 async def confirms(
