@@ -31,6 +31,8 @@ def is_outage(exc: BaseException) -> bool:
         # Refused, reset, timed out, no route, no such host, no socket file (PostgreSQL
         # restarting behind a Unix socket): a connection's errors name no file. One that
         # names a file is about this host's own (a template, a key): a fault, no outage.
+        # (A few file errors name none, e.g. ssl's loading of a certificate; none of them
+        # is raised while a request is answered.)
         return exc.filename is None
     if isinstance(exc, sqlite3.OperationalError):
         text = str(exc)

@@ -13,8 +13,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from db.tables import Client
-
 _VAT_NOISE = re.compile(r"[\s.\-]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 LIKE_ESCAPE = "!"
@@ -26,11 +24,14 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
+NAME_KEY_LENGTH = 200  # the length of `client.name_key`
+
+
 def name_key(name: str) -> str:
-    """A name's sort key: folded, cut to the column's length. Folding can make it many
+    """A name's sort key: folded, cut to its column's length. Folding can make it many
     times longer than the name (NFKD spells "㍿" as four characters): two names alike in
     their first 200 folded characters sort by id."""
-    return fold(name)[: Client.name_key.length]
+    return fold(name)[:NAME_KEY_LENGTH]
 
 
 def vat_key(vat_number: str | None) -> str:

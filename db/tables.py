@@ -21,6 +21,8 @@ from piccolo.columns import (
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from db.search import NAME_KEY_LENGTH
+
 
 class Partner(Table, tablename="partner"):
     """A Partner Space: an accounting firm. `event_seq` numbers its events without gaps;
@@ -98,7 +100,7 @@ class Client(Table, tablename="client"):
     # When its latest invitation was made (invitation_expires_at is when that one ends).
     invited_at = Timestamptz(null=True, default=None)
     # Folded forms for search and the name sort (db.search), kept by the service.
-    name_key = Varchar(length=200, default="")
+    name_key = Varchar(length=NAME_KEY_LENGTH, default="")
     search_text = Text(default="")
     vat_key = Varchar(length=32, default="")
 

@@ -77,3 +77,49 @@ def test_the_client_page_migration_fills_existing_clients(tmp_path: Path) -> Non
     assert via_link["source"] == "registration_link"
     assert via_link["registration_link"] == registration_link
     assert via_link["disconnected_by"] == "business" and via_link["disconnected_at"]
+
+
+BEFORE_NAME_KEY_CUT = "2026-12-03T16:40:00:000000"
+
+CUT_SCRIPT = """
+import asyncio, json, sys, uuid
+from datetime import datetime, timezone
+from piccolo.apps.migrations.commands.forwards import run_forwards
+from piccolo.querystring import QueryString
+from db.piccolo_conf import DB
+
+async def main():
+    await run_forwards(app_name="invites", migration_id=sys.argv[1])
+    p, long_one, short_one = (str(uuid.uuid4()) for _ in range(3))
+    now = datetime(2026, 12, 1, tzinfo=timezone.utc).isoformat()
+    await DB.run_querystring(QueryString(
+        "INSERT INTO partner (id, name, event_seq, created_at, revision) VALUES ({}, 'P', 0, {}, 0)",
+        p, now))
+    for client, key in ((long_one, "株式会社" * 200), (short_one, "short")):
+        await DB.run_querystring(QueryString(
+            "INSERT INTO client (id, partner, name, status, created_at, updated_at, name_key)"
+            " VALUES ({}, {}, 'N', 'inactive', {}, {}, {})", client, p, now, now, key))
+    await run_forwards(app_name="invites", migration_id="all")
+    rows = await DB.run_querystring(QueryString("SELECT name_key FROM client ORDER BY name_key"))
+    print(json.dumps([r["name_key"] for r in rows]))
+
+asyncio.run(main())
+"""
+
+
+def test_name_keys_kept_longer_than_their_column_are_cut(tmp_path: Path) -> None:
+    """SQLite kept a folded name key of any length; the migration cuts it to 200."""
+    env = os.environ | {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'old.db'}",
+        "PICCOLO_CONF": "db.piccolo_conf",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", CUT_SCRIPT, BEFORE_NAME_KEY_CUT],
+        cwd=Path(__file__).parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == ["short", "株式会社" * 50]
