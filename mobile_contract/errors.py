@@ -458,6 +458,15 @@ TRANSLATIONS: dict[str, tuple[str, str, str]] = {
         " verloren; ihre Änderungen stehen in den Ereignissen des Partners."
         " Verwenden Sie einen neuen Schlüssel.",
     ),
+    "This request took so long that a repeat with its Idempotency-Key was carried out"
+    " instead; nothing of this one was kept.": (
+        "Deze aanvraag duurde zo lang dat een herhaling met dezelfde Idempotency-Key in haar"
+        " plaats is uitgevoerd; van deze is niets bewaard.",
+        "Cette requête a pris tant de temps qu'une répétition avec la même Idempotency-Key a"
+        " été exécutée à sa place ; rien de celle-ci n'a été conservé.",
+        "Diese Anfrage dauerte so lange, dass eine Wiederholung mit demselben Idempotency-Key"
+        " an ihrer Stelle ausgeführt wurde; von dieser wurde nichts übernommen.",
+    ),
     "The first request with this Idempotency-Key is still being processed; retry.": (
         "De eerste aanvraag met deze Idempotency-Key loopt nog; probeer opnieuw.",
         "La première requête avec cette Idempotency-Key est en cours ; réessayez.",

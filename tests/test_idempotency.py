@@ -10,11 +10,12 @@ import httpx
 import msgspec
 import pytest
 
+from api.errors import AppError
 from api.services import clients
 from api.services.access import Member
 from api.services.idempotency import ABANDONED, Answer, fingerprint, forget_expired, once
 from db.tables import Client, IdempotencyKey
-from mobile_contract import models
+from mobile_contract import ErrorCode, models
 from tests.conftest import LiveServer, Runner
 from tests.support import Api, Caller, assert_problem, until
 
@@ -286,3 +287,34 @@ def test_a_reservation_whose_work_never_committed_is_taken_over(
     made = owner.post(url, json=body, headers=key)
     assert made.status_code == 201 and "idempotent-replayed" not in made.headers
     assert count_clients(db, partner) == 1
+
+
+def test_a_request_its_repeat_took_over_keeps_nothing(
+    api: Api, db: Runner, owner: Caller, partner: str
+) -> None:
+    """A first request slower than `ABANDONED`: its repeat takes the key over and does the
+    work; when the first comes to commit, its reservation is gone, and it rolls back."""
+    body = {"name": "Slow"}
+    path = f"/api/v1/partners/{partner}/clients"
+    data = models.ClientCreate(**body)
+    print_ = fingerprint("POST", path, msgspec.json.encode(data))
+    member = Member(models.User(sub=owner.sub, email=owner.email, name=None), UUID(partner))
+
+    async def create() -> Answer:
+        return Answer(201, msgspec.json.encode(await clients.create(api.ctx, member, data)))
+
+    async def slow_first() -> Answer:
+        await IdempotencyKey.update(  # two minutes pass; the app sends the request again
+            {IdempotencyKey.created_at: datetime.now(UTC) - ABANDONED}
+        ).where(IdempotencyKey.key == "slow")
+        repeat, replayed = await once(owner.sub, UUID(partner), path, "slow", print_, create)
+        assert repeat.status_code == 201 and not replayed
+        return await create()
+
+    with pytest.raises(AppError) as caught:
+        db(lambda: once(owner.sub, UUID(partner), path, "slow", print_, slow_first))
+    assert caught.value.code is ErrorCode.IDEMPOTENCY_CONFLICT
+    assert count_clients(db, partner) == 1
+    again = owner.post(path, json=body, headers={"Idempotency-Key": "slow"})
+    assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+    assert again.json()["id"] == owner.ok("GET", path)["items"][0]["id"]

@@ -155,9 +155,23 @@ async def _first(reservation: int, compute: Callable[[], Awaitable[Answer]]) -> 
     for the retry. An error gives the key up when nothing was committed."""
 
     async def carried_out() -> None:
-        await IdempotencyKey.update({IdempotencyKey.status_code: CARRIED_OUT}).where(
-            _open(reservation)
+        marked = await (
+            IdempotencyKey.update({IdempotencyKey.status_code: CARRIED_OUT})
+            .where(
+                (IdempotencyKey.id == reservation)
+                & (
+                    IdempotencyKey.status_code.is_null()
+                    | (IdempotencyKey.status_code == CARRIED_OUT)  # an earlier unit of work's
+                )
+            )
+            .returning(IdempotencyKey.id)
         )
+        if not marked:  # given up after ABANDONED: a repeat does the work, not this one
+            raise AppError(
+                ErrorCode.IDEMPOTENCY_CONFLICT,
+                "This request took so long that a repeat with its Idempotency-Key was carried"
+                " out instead; nothing of this one was kept.",
+            )
 
     marking = before_commit.set(carried_out)
     try:
