@@ -10,9 +10,10 @@ the second waits for the first answer. The work's unit of work marks the key car
 in its own transaction (`changes.before_commit`), and the answer is kept just after. An
 error answer is not kept (the work did not happen; the same key may try again), and a
 reservation left by a process that died before any commit is taken over after
-`ABANDONED`; one whose work committed but whose answer was lost (the process died in
-between, the database went away) is never run again: a repeat is told so (409). An
-answer that showed a client since deleted is forgotten with the client's data, its key
+`ABANDONED` (one that was only slow finds its reservation gone when it comes to commit,
+and rolls back: 409); one whose work committed but whose answer was lost (the process
+died in between, the database went away) is never run again: a repeat is told so (409).
+An answer that showed a client since deleted is forgotten with the client's data, its key
 kept taken (`forget_answers_showing`).
 """
 
