@@ -1,4 +1,4 @@
-"""Migrations fill what they add for rows that existed before them."""
+"""Migrations fill or mend what they change for rows that existed before them."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 BEFORE_CLIENT_PAGE = "2026-11-28T11:10:00:000000"
 
@@ -53,13 +54,15 @@ asyncio.run(main())
 """
 
 
-def test_the_client_page_migration_fills_existing_clients(tmp_path: Path) -> None:
+def migrated(tmp_path: Path, script: str, before: str) -> Any:
+    """What `script` prints (JSON, its last line) run on a new SQLite file: migrated up to
+    `before`, given the rows the script writes, then migrated to the end."""
     env = os.environ | {
         "DATABASE_URL": f"sqlite:///{tmp_path / 'old.db'}",
         "PICCOLO_CONF": "db.piccolo_conf",
     }
     result = subprocess.run(
-        [sys.executable, "-c", SCRIPT, BEFORE_CLIENT_PAGE],
+        [sys.executable, "-c", script, before],
         cwd=Path(__file__).parent.parent,
         env=env,
         capture_output=True,
@@ -67,7 +70,11 @@ def test_the_client_page_migration_fills_existing_clients(tmp_path: Path) -> Non
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    *rows, registration_link = json.loads(result.stdout.strip().splitlines()[-1])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_the_client_page_migration_fills_existing_clients(tmp_path: Path) -> None:
+    *rows, registration_link = migrated(tmp_path, SCRIPT, BEFORE_CLIENT_PAGE)
     muller, via_link = rows
     assert muller["name_key"] == "backerei muller"
     assert muller["search_text"] == "backerei muller\nm@x.example\n"
@@ -109,17 +116,4 @@ asyncio.run(main())
 
 def test_name_keys_kept_longer_than_their_column_are_cut(tmp_path: Path) -> None:
     """SQLite kept a folded name key of any length; the migration cuts it to 200."""
-    env = os.environ | {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'old.db'}",
-        "PICCOLO_CONF": "db.piccolo_conf",
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", CUT_SCRIPT, BEFORE_NAME_KEY_CUT],
-        cwd=Path(__file__).parent.parent,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == ["short", "株式会社" * 50]
+    assert migrated(tmp_path, CUT_SCRIPT, BEFORE_NAME_KEY_CUT) == ["short", "株式会社" * 50]
