@@ -102,13 +102,14 @@ async def reschedule(partner_id: UUID, days: list[float]) -> None:
             )
 
 
+def _due() -> Any:
+    """Pending invitations whose stored reminder time has come."""
+    return (Invitation.status == "pending") & (Invitation.next_reminder_at <= utcnow())
+
+
 async def queue_due(ctx: Context, batch: int = 500) -> int:
     """Queue the reminders that are due; how many were queued."""
-    due = (
-        await Invitation.select(Invitation.partner)
-        .where((Invitation.status == "pending") & (Invitation.next_reminder_at <= utcnow()))
-        .limit(batch)
-    )
+    due = await Invitation.select(Invitation.partner).where(_due()).limit(batch)
     queued = 0
     for partner_id in dict.fromkeys(row["partner"] for row in due):
         queued += await queue_for_partner(ctx, partner_id, batch)
@@ -120,11 +121,7 @@ async def queue_for_partner(ctx: Context, partner_id: UUID, batch: int = 500) ->
     process was first)."""
     reminded: list[dict[str, Any]] = []
     async with partner_change(ctx, partner_id) as change:
-        due_now = (
-            (Invitation.partner == partner_id)
-            & (Invitation.status == "pending")
-            & (Invitation.next_reminder_at <= utcnow())
-        )
+        due_now = (Invitation.partner == partner_id) & _due()
         # Their clients locked, then read again: an email change or an answer that
         # committed meanwhile is seen.
         clients = [
