@@ -1,5 +1,6 @@
 """Faults: the database going away and coming back, and a server killed mid-request."""
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -9,9 +10,11 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 import httpx
 import pytest
 
@@ -206,11 +209,8 @@ def test_what_counts_as_the_database_being_away(error: Exception, outage: bool) 
     assert is_outage(error) is outage
 
 
-def test_a_database_behind_a_missing_unix_socket_is_away(tmp_path: Any) -> None:
+def test_a_database_behind_a_missing_unix_socket_is_away(tmp_path: Path) -> None:
     """What asyncpg raises while PostgreSQL restarts behind its socket (no file yet)."""
-    import asyncio
-
-    import asyncpg
 
     async def connect() -> None:
         await asyncpg.connect(f"postgresql://invites@/invites?host={tmp_path}", timeout=2)

@@ -3,6 +3,7 @@ nothing, in this process or another."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -227,6 +228,21 @@ def test_an_import_retried_on_another_process_after_a_dropped_connection(
     assert count_clients(db, partner) == 2000
 
 
+def keyed_create(
+    api: Api, owner: Caller, partner: str, body: dict[str, str]
+) -> tuple[str, str, Callable[[], Awaitable[Answer]]]:
+    """What the create route hands `idempotency.once` for `body`: the path, the request's
+    fingerprint, and the work (the client made, its answer)."""
+    path = f"/api/v1/partners/{partner}/clients"
+    data = models.ClientCreate(**body)
+    member = Member(models.User(sub=owner.sub, email=owner.email, name=None), UUID(partner))
+
+    async def create() -> Answer:
+        return Answer(201, msgspec.json.encode(await clients.create(api.ctx, member, data)))
+
+    return path, fingerprint("POST", path, msgspec.json.encode(data)), create
+
+
 def lost_answer(
     api: Api, db: Runner, owner: Caller, partner: str, key: str, *, commit: bool
 ) -> dict[str, str]:
@@ -234,13 +250,11 @@ def lost_answer(
     kept its answer: after its work committed (`commit`), or before. The body a repeat
     sends."""
     body = {"name": "Lost answer"}
-    path = f"/api/v1/partners/{partner}/clients"
-    print_ = fingerprint("POST", path, msgspec.json.encode(models.ClientCreate(**body)))
-    member = Member(models.User(sub=owner.sub, email=owner.email, name=None), UUID(partner))
+    path, print_, create = keyed_create(api, owner, partner, body)
 
     async def compute() -> Answer:
         if commit:
-            await clients.create(api.ctx, member, models.ClientCreate(**body))
+            await create()
         raise ConnectionResetError("the process died here")
 
     with pytest.raises(ConnectionResetError):
@@ -295,13 +309,7 @@ def test_a_request_its_repeat_took_over_keeps_nothing(
     """A first request slower than `ABANDONED`: its repeat takes the key over and does the
     work; when the first comes to commit, its reservation is gone, and it rolls back."""
     body = {"name": "Slow"}
-    path = f"/api/v1/partners/{partner}/clients"
-    data = models.ClientCreate(**body)
-    print_ = fingerprint("POST", path, msgspec.json.encode(data))
-    member = Member(models.User(sub=owner.sub, email=owner.email, name=None), UUID(partner))
-
-    async def create() -> Answer:
-        return Answer(201, msgspec.json.encode(await clients.create(api.ctx, member, data)))
+    path, print_, create = keyed_create(api, owner, partner, body)
 
     async def slow_first() -> Answer:
         await IdempotencyKey.update(  # two minutes pass; the app sends the request again
