@@ -144,14 +144,22 @@ class ClientsController(Controller):
 
     @get("/{client_id:uuid}", **with_etag("getClient", *IN_PARTNER))
     async def get_client(self, ctx: Ctx, member: Member, client_id: PathId) -> models.Client:
-        """One client, with its latest invitation."""
+        """One client, with its latest invitation.
+
+        Answers an `ETag`: with it in `If-None-Match`, 304 while the client is unchanged."""
         return await clients.get(ctx, member, client_id)
 
     @patch("/{client_id:uuid}", **documented("updateClient", *IN_PARTNER, *INVALID))
     async def patch_client(
         self, ctx: Ctx, member: Member, client_id: PathId, data: JSONBody[models.ClientPatch]
     ) -> models.Client:
-        """Change a client's details."""
+        """Change a client's details.
+
+        An absent field keeps its value; `null` clears `email`, `vat_number` or
+        `external_ref`. A new `language` applies to the client's pending invitation too (its
+        page and emails still to come); a new `email` ends the reminders to the old address
+        (resend the invitation to reach the new one). `client.updated` lists the fields that
+        changed; a PATCH that changes nothing emits no event."""
         return await clients.patch(ctx, member, client_id, data)
 
     @delete("/{client_id:uuid}", **documented("deleteClient", *IN_PARTNER, E.CLIENT_ALREADY_ACTIVE))

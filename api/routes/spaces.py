@@ -20,12 +20,16 @@ class SpacesController(Controller):
     async def create_partner(
         self, ctx: Ctx, user: CurrentUser, data: JSONBody[models.PartnerCreate]
     ) -> models.Partner:
-        """Create a Partner Space; the caller becomes its admin."""
+        """Create a Partner Space; the caller becomes its admin.
+
+        It starts with the service's reminder schedule (`INVITATION_REMINDER_DAYS`)."""
         return await spaces.create_partner(ctx, user, data)
 
     @get("/partners/{partner_id:uuid}", **documented("getPartner", *IN_PARTNER))
     async def get_partner(self, ctx: Ctx, member: Member) -> models.Partner:
-        """The partner's settings: name, VAT number, reminder schedule."""
+        """The partner's settings: name, VAT number, reminder schedule.
+
+        `reminder_days` is the schedule in force: the partner's own, or the service's."""
         return await spaces.get_partner(ctx, member)
 
     @patch("/partners/{partner_id:uuid}", **documented("updatePartner", *IN_PARTNER, *INVALID))

@@ -35,14 +35,21 @@ class WebhooksController(Controller):
 
     @get("/{webhook_id:uuid}", **documented("getWebhook", *IN_PARTNER))
     async def get_webhook(self, ctx: Ctx, member: Member, webhook_id: PathId) -> models.Webhook:
-        """One endpoint, without its `secret`."""
+        """One endpoint, without its `secret`.
+
+        A `disabled` endpoint says why in `disabled_reason`: a partner user disabled it, its
+        receiver answered 410, or every delivery failed for `WEBHOOK_DISABLE_AFTER_HOURS`."""
         return await webhooks.get(ctx, member, webhook_id)
 
     @patch("/{webhook_id:uuid}", **documented("updateWebhook", *IN_PARTNER, *INVALID))
     async def update(
         self, ctx: Ctx, member: Member, webhook_id: PathId, data: JSONBody[models.WebhookPatch]
     ) -> models.Webhook:
-        """Change an endpoint's URL, event types, description or status."""
+        """Change an endpoint's URL, event types, description or status.
+
+        An absent field keeps its value; a new `url` is checked as at creation. While an
+        endpoint is disabled no delivery is queued for it and those pending fail; `status:
+        enabled` sends the events from then on (redeliver one to have it again)."""
         return await webhooks.update(ctx, member, webhook_id, data)
 
     @delete("/{webhook_id:uuid}", **documented("deleteWebhook", *IN_PARTNER))
