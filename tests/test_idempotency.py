@@ -111,6 +111,22 @@ def test_an_invite_repeated_sends_one_invitation(api: Api, owner: Caller, partne
     assert without_key["results"][0]["error"]["code"] == "client_already_invited"
 
 
+def test_a_registration_link_created_again_is_the_same_link(owner: Caller, partner: str) -> None:
+    url = f"/api/v1/partners/{partner}/registration-links"
+    body = {"label": "Front desk", "max_uses": 5}
+    key = {"Idempotency-Key": "poster-1"}
+    first = owner.post(url, json=body, headers=key)
+    again = owner.post(url, json=body, headers=key)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    assert [link["id"] for link in owner.ok("GET", url)["items"]] == [first.json()["id"]]
+    events = owner.ok("GET", f"/api/v1/partners/{partner}/events")["events"]
+    assert [e["type"] for e in events] == ["registration_link.created"]
+    other = owner.post(url, json={**body, "max_uses": 6}, headers=key)
+    assert_problem(other, 409, "idempotency_conflict")
+
+
 def a_day_later(db: Runner, key: str) -> None:
     """The key `key` as if it had been sent 24 hours and a second ago."""
 

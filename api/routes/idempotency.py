@@ -34,8 +34,8 @@ IdempotencyKeyHeader = Annotated[
 @dataclass(frozen=True, slots=True)
 class Once:
     """A partner's create under its `Idempotency-Key`: its answer, and for a repeat the
-    first answer again (the dependency `once` of the POSTs that create clients and send
-    invitations)."""
+    first answer again (the dependency `once` of the POSTs that create clients and
+    registration links and send invitations)."""
 
     request: AnyRequest
     member: access.Member

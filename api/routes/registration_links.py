@@ -8,11 +8,13 @@ from litestar import Controller, Response, get, post
 from litestar.params import JSONBody, QueryParameter
 
 from api.qr import QRRenderer, svg_symbol
+from api.routes.idempotency import Idempotent
 from api.routes.params import (
     IN_PARTNER,
     INVALID,
     AnyRequest,
     Ctx,
+    E,
     Member,
     PathId,
     action,
@@ -30,16 +32,33 @@ class RegistrationLinksController(Controller):
     path = "/partners/{partner_id:uuid}/registration-links"
     tags = ["registration links"]
 
-    @post("/", **documented("createRegistrationLink", *IN_PARTNER, *INVALID))
+    @post(
+        "/",
+        **documented("createRegistrationLink", *IN_PARTNER, *INVALID, E.IDEMPOTENCY_CONFLICT),
+    )
     async def create(
-        self, ctx: Ctx, member: Member, data: JSONBody[models.RegistrationLinkCreate]
-    ) -> models.RegistrationLink:
-        """Create a reusable registration link."""
-        return await registration_links.create(ctx, member, data)
+        self,
+        ctx: Ctx,
+        member: Member,
+        data: JSONBody[models.RegistrationLinkCreate],
+        once: Idempotent,
+    ) -> Response[models.RegistrationLink]:
+        """Create a reusable registration link.
+
+        A business confirming it in the app is linked at `access_level` (default `full`) and
+        becomes a client (`source: registration_link`), counting a use. The link stops
+        working when revoked, at `expires_at` (a time with its zone, in the future) or after
+        `max_uses` uses; without them, until revoked (its token is good for ten years)."""
+        return await once(
+            data, models.RegistrationLink, lambda: registration_links.create(ctx, member, data)
+        )
 
     @get("/", **with_etag("listRegistrationLinks", *IN_PARTNER))
     async def list_links(self, ctx: Ctx, member: Member) -> models.RegistrationLinkList:
-        """The partner's registration links, newest first, with their uses."""
+        """The partner's registration links, newest first, with their uses.
+
+        Revoked, expired and used-up links too. Answers an `ETag` (304 with
+        `If-None-Match`)."""
         return await registration_links.list_links(ctx, member)
 
     @get("/{link_id:uuid}", **with_etag("getRegistrationLink", *IN_PARTNER))
