@@ -2,14 +2,17 @@
 500."""
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
 
 from api.services.webhooks import MAX_ENDPOINTS
-from tests.support import Api, Caller, age_invitation, token_of
+from db.tables import Invitation
+from tests.conftest import Runner
+from tests.support import Api, Caller, age_invitation, established, token_of
 
 MOBILE = "/api/v1/mobile/invitations"
 ROUNDS = 15
@@ -152,6 +155,44 @@ def test_schedule_changes_racing_confirms_all_succeed(api: Api) -> None:
         assert [r.status_code for r in answers[0]] == [200] * 3, [r.text for r in answers[0]]
         assert answers[1].status_code == 200, answers[1].text
         assert answers[1].json()["reminder_days"] == days
+
+
+def reminder_times(db: Runner, client_ids: list[str]) -> list[tuple[datetime, datetime]]:
+    """(created_at, next_reminder_at) of the clients' invitations."""
+
+    async def read() -> list[tuple[datetime, datetime]]:
+        rows = await Invitation.select(Invitation.created_at, Invitation.next_reminder_at).where(
+            Invitation.client.is_in([UUID(i) for i in client_ids])
+        )
+        return [(r["created_at"], r["next_reminder_at"]) for r in rows]
+
+    return db(read)
+
+
+def test_invites_racing_schedule_changes_follow_the_schedule_in_force(api: Api, db: Any) -> None:
+    """An invite and a schedule change committing in the same moment: the invite's
+    reminder times are those of the schedule in force once both are done (one that read
+    the schedule before the change committed takes it again under the partner row)."""
+    owner = api.user("anna")
+    partner = api.partner(owner)
+    established(db, partner)
+    for round_ in range(ROUNDS):
+        ids = [api.client_row(owner, partner, name=f"C{round_}.{i}")["id"] for i in range(10)]
+        days = [1 + round_ % 2]  # a change every round
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            inviting = pool.submit(api.invite, owner, partner, ids)
+            changing = pool.submit(
+                owner.patch, f"/api/v1/partners/{partner}", json={"reminder_days": days}
+            )
+            invited, changed = inviting.result(), changing.result()
+        assert changed.status_code == 200, changed.text
+        assert all("invitation" in result for result in invited), invited
+
+        times = reminder_times(db, ids)
+        assert times and all(due == created + timedelta(days=days[0]) for created, due in times), (
+            days,
+            times,
+        )
 
 
 def test_a_change_that_waited_for_another_is_dated_after_it(api: Api) -> None:

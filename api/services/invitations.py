@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import secrets
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -82,10 +81,9 @@ def _new_invitation(
     *,
     message: str | None,
     access_level: str,
-    reminder_days: Sequence[float],
     replaces: UUID | None = None,
 ) -> dict[str, Any]:
-    """A new invitation row (every column)."""
+    """A new invitation row (every column; its first reminder is set by `_queue`)."""
     return {
         "id": uuid4(),
         "partner": client["partner"],
@@ -114,7 +112,7 @@ def _new_invitation(
         "email_error": None,
         "reminders_sent": 0,
         "last_reminded_at": None,
-        "next_reminder_at": reminders.due_at(now, reminder_days, 0),
+        "next_reminder_at": None,
     }
 
 
@@ -124,6 +122,11 @@ async def _queue(
     """Store new invitations, queue their emails (the outbox worker looks at once after
     the commit) and mark their clients invited; in a few statements however many."""
     now = change.now
+    first_reminder = reminders.due_at(
+        now, await reminders.schedule_in_force(ctx, change.partner_id), 0
+    )
+    for invitation in invitations:
+        invitation["next_reminder_at"] = first_reminder
     columns = statements.INVITATION_INSERT.columns
     await sql.insert(
         statements.INVITATION_INSERT, [tuple(i[c] for c in columns) for i in invitations]
@@ -174,7 +177,6 @@ async def invite(ctx: Context, member: Member, data: models.InviteRequest) -> mo
         wanted = list(dict.fromkeys(data.client_ids))
         await lock(Client, *wanted)
         now = change.now
-        reminder_days = await reminders.partner_schedule(ctx, member.partner_id)
         clients = {
             r["id"]: r
             for r in await Client.select().where(
@@ -201,7 +203,6 @@ async def invite(ctx: Context, member: Member, data: models.InviteRequest) -> mo
                 now,
                 message=data.message,
                 access_level=data.access_level,
-                reminder_days=reminder_days,
             )
             if not data.send_email:
                 invitation["email_status"] = EmailStatus.NOT_SENT.value
@@ -301,7 +302,6 @@ async def resend(
             now,
             message=message,
             access_level=old["access_level"],
-            reminder_days=await reminders.partner_schedule(ctx, member.partner_id),
             replaces=old["id"],
         )
         await Invitation.update({Invitation.status: "superseded"}).where(Invitation.id == old["id"])

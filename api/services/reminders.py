@@ -9,10 +9,12 @@ still at the count it read), so however many processes sweep, each reminder is q
 once. None goes out once the invitation is no longer pending, nor to a client whose email
 address changed since the invitation (a resend is the way to reach a new address). The
 stored time only finds the candidates: the sweep goes by the schedule as it is then, so a
-time set under an earlier schedule (an invite that met a change) is moved, not sent early.
-(Such an invite can also keep a later time than the new schedule gives, or none if the
-schedule was empty: its reminders then come late or not at all. It takes an invite
-committing in the same moment as a schedule change.)
+time that is early for it is moved, not sent.
+
+A new invitation takes its first time from the schedule read under the partner row
+(`schedule_in_force`), and a schedule change reads the pending invitations to move under
+that row too (`reschedule`): of an invite and a change committing in the same moment, one
+waits for the other, and every invitation ends on the schedule in force.
 """
 
 from __future__ import annotations
@@ -45,6 +47,15 @@ def schedule(ctx: Context, stored: str | None) -> list[float]:
 async def partner_schedule(ctx: Context, partner_id: UUID) -> list[float]:
     row = await Partner.select(Partner.reminder_days).where(Partner.id == partner_id).first()
     return schedule(ctx, row["reminder_days"] if row else None)
+
+
+async def schedule_in_force(ctx: Context, partner_id: UUID) -> list[float]:
+    """The schedule of the invitations a unit of work makes, read under the partner row
+    (last in the lock order; the unit of work takes it next anyway). A schedule change
+    that committed first is read here; one that comes later waits for this transaction,
+    then finds its invitations pending (`reschedule` reads them under that row)."""
+    await lock(Partner, partner_id)
+    return await partner_schedule(ctx, partner_id)
 
 
 def checked(ctx: Context, days: list[float]) -> str:
@@ -85,6 +96,9 @@ async def reschedule(partner_id: UUID, days: list[float]) -> None:
         Client,
         *(row["client"] for row in await Invitation.select(Invitation.client).where(pending)),
     )
+    # Then the partner row, and only then the invitations to move: an invite that read the
+    # old schedule under that row (`schedule_in_force`) has committed, and its are among them.
+    await lock(Partner, partner_id)
     rows = await Invitation.select(
         Invitation.id,
         Invitation.created_at,
