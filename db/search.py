@@ -18,10 +18,31 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 LIKE_ESCAPE = "!"
 
 
+# Letters that are not a base letter with an accent, so no decomposition takes them apart,
+# spelt as their readers type them without the key: `Cœur` is found as `coeur`, `Søren` as
+# `soren`, `Łódź` as `lodz`. (Lower case: they are applied after case folding; U+0131 is
+# the dotless i.)
+_SPELT_OUT = str.maketrans(
+    {
+        "æ": "ae",
+        "œ": "oe",
+        "ø": "o",
+        "ł": "l",
+        "đ": "d",
+        "ð": "d",
+        "þ": "th",
+        "ħ": "h",
+        "\u0131": "i",
+    }
+)
+
+
 def fold(text: str) -> str:
-    """`text` without accents, case-folded (`Müller` -> `muller`, `Straße` -> `strasse`)."""
+    """`text` without accents, case-folded (`Müller` -> `muller`, `Straße` -> `strasse`,
+    `Cœur` -> `coeur`)."""
     decomposed = unicodedata.normalize("NFKD", _CONTROL.sub(" ", text))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return bare.casefold().translate(_SPELT_OUT)
 
 
 NAME_KEY_LENGTH = 200  # the length of `client.name_key`

@@ -376,6 +376,7 @@ def searchable(api: Api, owner: Caller, partner: str) -> None:
     api.client_row(owner, partner, name="Jansen & Co", vat_number="BE0123456789")
     api.client_row(owner, partner, name="100% Bio", external_ref="K_7")
     api.client_row(owner, partner, name="1000 Bio", external_ref="K17")
+    api.client_row(owner, partner, name="Cœur de Bœuf", email="søren@ørsted.example")
 
 
 def found(owner: Caller, partner: str, term: str) -> list[str]:
@@ -397,6 +398,9 @@ def found(owner: Caller, partner: str, term: str) -> list[str]:
         ("_", ["100% Bio"]),
         ("mueller.example", ["Bäckerei Müller"]),
         ("!", []),
+        ("coeur", ["Cœur de Bœuf"]),
+        ("BŒUF", ["Cœur de Bœuf"]),
+        ("soren@orsted", ["Cœur de Bœuf"]),
     ],
 )
 def test_search_ignores_case_accents_and_vat_punctuation_and_takes_wildcards_literally(

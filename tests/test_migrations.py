@@ -102,10 +102,10 @@ async def main():
     await DB.run_querystring(QueryString(
         "INSERT INTO partner (id, name, event_seq, created_at, revision) VALUES ({}, 'P', 0, {}, 0)",
         p, now))
-    for client, key in ((long_one, "株式会社" * 200), (short_one, "short")):
+    for client, name, key in ((long_one, "㍿" * 100, "株式会社" * 100), (short_one, "Short", "short")):
         await DB.run_querystring(QueryString(
             "INSERT INTO client (id, partner, name, status, created_at, updated_at, name_key)"
-            " VALUES ({}, {}, 'N', 'inactive', {}, {}, {})", client, p, now, now, key))
+            " VALUES ({}, {}, {}, 'inactive', {}, {}, {})", client, p, name, now, now, key))
     await run_forwards(app_name="invites", migration_id="all")
     rows = await DB.run_querystring(QueryString("SELECT name_key FROM client ORDER BY name_key"))
     print(json.dumps([r["name_key"] for r in rows]))
@@ -117,3 +117,42 @@ asyncio.run(main())
 def test_name_keys_kept_longer_than_their_column_are_cut(tmp_path: Path) -> None:
     """SQLite kept a folded name key of any length; the migration cuts it to 200."""
     assert migrated(tmp_path, CUT_SCRIPT, BEFORE_NAME_KEY_CUT) == ["short", "株式会社" * 50]
+
+
+BEFORE_REFOLD = "2026-12-04T19:20:00:000000"
+
+REFOLD_SCRIPT = """
+import asyncio, json, sys, uuid
+from datetime import datetime, timezone
+from piccolo.apps.migrations.commands.forwards import run_forwards
+from piccolo.querystring import QueryString
+from db.piccolo_conf import DB
+
+async def main():
+    await run_forwards(app_name="invites", migration_id=sys.argv[1])
+    p = str(uuid.uuid4())
+    now = datetime(2026, 12, 1, tzinfo=timezone.utc).isoformat()
+    await DB.run_querystring(QueryString(
+        "INSERT INTO partner (id, name, event_seq, created_at, revision) VALUES ({}, 'P', 0, {}, 0)",
+        p, now))
+    for name, key, vat in (("Cœur de Bœuf", "cœur de bœuf", "dk-ø1"), ("Plain", "plain", "")):
+        await DB.run_querystring(QueryString(
+            "INSERT INTO client (id, partner, name, vat_number, status, created_at, updated_at,"
+            " name_key, search_text, vat_key) VALUES ({}, {}, {}, {}, 'inactive', {}, {}, {}, {}, {})",
+            str(uuid.uuid4()), p, name, vat or None, now, now, key, key + "\\n\\n", vat.replace("-", "")))
+    await run_forwards(app_name="invites", migration_id="all")
+    rows = await DB.run_querystring(QueryString(
+        "SELECT name_key, search_text, vat_key FROM client ORDER BY name_key"))
+    print(json.dumps([[r["name_key"], r["search_text"], r["vat_key"]] for r in rows]))
+
+asyncio.run(main())
+"""
+
+
+def test_search_keys_written_before_letters_were_spelt_out_are_folded_again(
+    tmp_path: Path,
+) -> None:
+    assert migrated(tmp_path, REFOLD_SCRIPT, BEFORE_REFOLD) == [
+        ["coeur de boeuf", "coeur de boeuf\n\n", "dko1"],
+        ["plain", "plain\n\n", ""],
+    ]
