@@ -17,6 +17,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.types import Receive, Scope, Send
 
 from api.field_messages import in_words
+from api.head import allowed_with_head
 from api.languages import preferred_language
 from api.parameters import declared
 from db.errors import is_outage, is_transient_conflict
@@ -179,7 +180,7 @@ def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response
         error = AppError(code, detail)
     response = problem_response(error, language_of(request))
     if exc.status_code == 405 and exc.headers:
-        response.headers.update(exc.headers)
+        response.headers.update(allowed_with_head(exc.headers))
     return response
 
 

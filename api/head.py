@@ -12,6 +12,8 @@ status and headers, `Content-Length` included, go out without the body.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -33,3 +35,16 @@ def answer_head_as_get(app: ASGIApp) -> ASGIApp:
         await app(scope, receive, without_body)
 
     return handle
+
+
+def allowed_with_head(headers: Mapping[str, str]) -> dict[str, str]:
+    """The headers of a 405 with `Allow` listing HEAD wherever it lists GET (Litestar's
+    lists the routes' own methods, and HEAD is answered here)."""
+    others = {name: value for name, value in headers.items() if name.lower() != "allow"}
+    given = ",".join(value for name, value in headers.items() if name.lower() == "allow")
+    allow = {method.strip() for method in given.split(",") if method.strip()}
+    if not allow:
+        return dict(headers)
+    if "GET" in allow:
+        allow.add("HEAD")
+    return others | {"Allow": ", ".join(sorted(allow))}

@@ -109,3 +109,16 @@ def test_on_the_wire_no_body_follows_the_head(live_server: LiveServer) -> None:
     assert b"\r\ncontent-length: 15" in head.lower()
     assert rest.startswith(b"HTTP/1.1 200 OK\r\n")
     assert rest.endswith(b'\r\n\r\n{"status":"ok"}')
+
+
+def test_a_405_allows_head_wherever_it_allows_get(api: Api, owner: Caller, partner: str) -> None:
+    """`Allow` lists what the resource answers: HEAD with every GET, as answered above."""
+    wrong_method = (
+        ("PUT", "/healthz", {"GET", "HEAD", "OPTIONS"}),
+        ("DELETE", f"/api/v1/partners/{partner}/clients", {"GET", "HEAD", "OPTIONS", "POST"}),
+        ("GET", "/api/v1/mobile/invitations/preview", {"OPTIONS", "POST"}),
+    )
+    for method, path, allowed in wrong_method:
+        response = owner.request(method, path)
+        assert response.status_code == 405, path
+        assert set(response.headers["allow"].replace(" ", "").split(",")) == allowed, path
