@@ -17,7 +17,7 @@ from api.settings import load_settings
 from api.tokens import new_token_id
 from db import search, statements
 from db.sql import Insert, insert_batches
-from db.tables import Client
+from db.tables import Client, Partner
 from db.transactions import lock_statement
 
 DIRECT_USER = "bench-direct"  # the confirming user: one business each confirm
@@ -237,6 +237,9 @@ async def invite(database_url: str, count: int) -> float:
                 partner,
                 [c[0] for c in clients],
             )
+            # The schedule read under the partner row, as `reminders.schedule_in_force`.
+            await connection.fetch(lock_statement(Partner, 1).compiled, partner)
+            await connection.fetch("SELECT reminder_days FROM partner WHERE id = $1", partner)
             await _insert(connection, statements.INVITATION_INSERT, rows)
             # Marked sent: not for the service's worker to send.
             outbox = [(i["id"], "invite", "sent", 0, now, now) for i in invited]

@@ -1,6 +1,8 @@
 """Racing requests: exactly one wins, the loser leaves nothing behind, and neither gets a
 500."""
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
@@ -9,9 +11,14 @@ from uuid import UUID
 import httpx
 import pytest
 
+from api.services import invitations, mobile, reminders, spaces
+from api.services.access import Member
+from api.services.changes import partner_change
 from api.services.webhooks import MAX_ENDPOINTS
-from db.tables import Invitation
-from tests.conftest import Runner
+from db.tables import Client, Invitation, Partner
+from db.transactions import lock
+from mobile_contract import models
+from tests.conftest import IS_POSTGRES, Runner
 from tests.support import Api, Caller, age_invitation, established, token_of
 
 MOBILE = "/api/v1/mobile/invitations"
@@ -193,6 +200,134 @@ def test_invites_racing_schedule_changes_follow_the_schedule_in_force(api: Api, 
             days,
             times,
         )
+
+
+PG_ONLY = pytest.mark.skipif(
+    not IS_POSTGRES, reason="row locks are PostgreSQL's (SQLite's are whole)"
+)
+SCENE_SECONDS = 20  # a step that waits longer than this is stuck
+
+
+def member_of(owner: Caller, partner: str) -> Member:
+    return Member(models.User(sub=owner.sub, email=owner.email, name=None), UUID(partner))
+
+
+def schedule_change(api: Api, member: Member, days: list[float]) -> Awaitable[models.Partner]:
+    return spaces.update_partner(api.ctx, member, models.PartnerUpdate(reminder_days=days))
+
+
+class Hold:
+    """A change of the partner's data held open (by `held`) until `release`d."""
+
+    def __init__(self) -> None:
+        self.held, self.release = asyncio.Event(), asyncio.Event()
+
+    async def partner_row(self, api: Api, partner: str) -> str:
+        async with partner_change(api.ctx, UUID(partner)):
+            await lock(Partner, UUID(partner))
+            self.held.set()
+            await self.release.wait()
+        return "held"
+
+    async def invitation_change(self, api: Api, partner: str, client: UUID) -> str:
+        """The client's invitation changed under its lock; the partner row comes as the
+        change ends (as the outbox recording an email, or a revoke)."""
+        async with partner_change(api.ctx, UUID(partner)):
+            await lock(Client, client)
+            await Invitation.update({Invitation.message: "changed"}).where(
+                Invitation.client == client
+            )
+            self.held.set()
+            await self.release.wait()
+        return "changed"
+
+
+def pause_at_partner_row(
+    monkeypatch: pytest.MonkeyPatch, task: Callable[[], asyncio.Task[Any] | None]
+) -> tuple[asyncio.Event, asyncio.Event]:
+    """(reached, go_on): `reached` is set when `task()` asks reminders' `lock` for the
+    partner row, which it is given once `go_on` is set."""
+    reached, go_on = asyncio.Event(), asyncio.Event()
+
+    async def pausing(table: Any, *ids: UUID) -> None:
+        if table is Partner and asyncio.current_task() is task():
+            reached.set()
+            await go_on.wait()
+        await lock(table, *ids)
+
+    monkeypatch.setattr(reminders, "lock", pausing)
+    return reached, go_on
+
+
+@PG_ONLY
+def test_a_schedule_change_meeting_an_invite_that_committed_meanwhile(
+    api: Api, db: Runner, owner: Caller, partner: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The schedule change has moved the pending invitations it knew when an invite of
+    another client commits (under the old schedule), and a change of that new invitation
+    takes its client and waits for the partner row. Under the partner row the schedule
+    change sees the new invitation and starts again, rather than move it there (it would
+    wait for that change in a circle: a deadlock, a 503). Both end well, and both
+    invitations follow the new schedule."""
+    member = member_of(owner, partner)
+    first = UUID(api.invited_client(owner, partner, name="Pending")[0]["id"])
+    late = UUID(api.client_row(owner, partner, name="Invited meanwhile")["id"])
+
+    async def scene() -> list[Any]:
+        scheduling: asyncio.Task[models.Partner] | None = None
+        reached, go_on = pause_at_partner_row(monkeypatch, lambda: scheduling)
+        change = Hold()
+        async with asyncio.timeout(SCENE_SECONDS):
+            scheduling = asyncio.create_task(schedule_change(api, member, [2.0]))
+            await reached.wait()
+            await invitations.invite(api.ctx, member, models.InviteRequest(client_ids=[late]))
+            changing = asyncio.create_task(change.invitation_change(api, partner, late))
+            await change.held.wait()
+            go_on.set()
+            await asyncio.sleep(0.3)  # the schedule change goes as far as it can
+            change.release.set()
+            return [(await scheduling).reminder_days, await changing]
+
+    assert db(scene) == [[2.0], "changed"]
+    times = reminder_times(db, [str(first), str(late)])
+    assert len(times) == 2
+    assert all(due == created + timedelta(days=2) for created, due in times), times
+
+
+@PG_ONLY
+def test_a_first_preview_while_a_schedule_change_waits_for_the_partner_row(
+    api: Api, db: Runner, owner: Caller, partner: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first preview marks its invitation opened, then waits for the partner row to
+    record `invitation.opened`. The schedule change moved that invitation before it
+    waited for the partner row: the preview waits for the schedule change, which does
+    not wait for the preview (a circle would be a deadlock, a 503)."""
+    member = member_of(owner, partner)
+    invitation = api.invited_client(owner, partner)[1]
+    app_user = models.User(sub="app-user", email="app-user@example.com", name=None)
+    opening = models.GrantRequest(token=token_of(invitation))
+
+    async def scene() -> list[Any]:
+        scheduling: asyncio.Task[models.Partner] | None = None
+        reached, go_on = pause_at_partner_row(monkeypatch, lambda: scheduling)
+        row = Hold()
+        async with asyncio.timeout(SCENE_SECONDS):
+            holding = asyncio.create_task(row.partner_row(api, partner))
+            await row.held.wait()
+            scheduling = asyncio.create_task(schedule_change(api, member, [2.0]))
+            await reached.wait()
+            go_on.set()
+            await asyncio.sleep(0.1)  # waiting for the partner row now
+            previewing = asyncio.create_task(mobile.preview(api.ctx, app_user, opening))
+            await asyncio.sleep(0.3)  # the preview goes as far as it can
+            row.release.set()
+            return [
+                await holding,
+                (await scheduling).reminder_days,
+                (await previewing).invitation_id,
+            ]
+
+    assert db(scene) == ["held", [2.0], UUID(invitation["id"])]
 
 
 def test_a_change_that_waited_for_another_is_dated_after_it(api: Api) -> None:

@@ -83,7 +83,8 @@ def _new_invitation(
     access_level: str,
     replaces: UUID | None = None,
 ) -> dict[str, Any]:
-    """A new invitation row (every column; its first reminder is set by `_queue`)."""
+    """A new invitation row: every column but `next_reminder_at`, which `_queue` gives it
+    under the partner row."""
     return {
         "id": uuid4(),
         "partner": client["partner"],
@@ -112,7 +113,6 @@ def _new_invitation(
         "email_error": None,
         "reminders_sent": 0,
         "last_reminded_at": None,
-        "next_reminder_at": None,
     }
 
 
@@ -122,14 +122,12 @@ async def _queue(
     """Store new invitations, queue their emails (the outbox worker looks at once after
     the commit) and mark their clients invited; in a few statements however many."""
     now = change.now
-    first_reminder = reminders.due_at(
-        now, await reminders.schedule_in_force(ctx, change.partner_id), 0
-    )
-    for invitation in invitations:
-        invitation["next_reminder_at"] = first_reminder
+    schedule = await reminders.schedule_in_force(ctx, change.partner_id)
+    first_reminder = {"next_reminder_at": reminders.due_at(now, schedule, 0)}
     columns = statements.INVITATION_INSERT.columns
     await sql.insert(
-        statements.INVITATION_INSERT, [tuple(i[c] for c in columns) for i in invitations]
+        statements.INVITATION_INSERT,
+        [tuple((i | first_reminder)[c] for c in columns) for i in invitations],
     )
     outbox = [
         (i["id"], kind, "queued", 0, now, now) for i in invitations if i["email_status"] == "queued"

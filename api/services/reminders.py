@@ -87,33 +87,49 @@ def due_at(
     return due
 
 
+class InvitedMeanwhile(Exception):
+    """Raised by `reschedule`: an invite committed while it moved the pending invitations,
+    which it did not see. The unit of work is to start again."""
+
+
 async def reschedule(partner_id: UUID, days: list[float]) -> None:
     """Apply a new schedule to the partner's pending invitations; inside its unit of work,
-    before the partner row is changed. Their clients are locked first, as everywhere, so a
-    sweep counting a reminder meanwhile is waited for and its count read."""
+    before the partner row is changed.
+
+    Their clients are locked first, as everywhere (a sweep counting a reminder meanwhile
+    is waited for and its count read), and only their invitations are moved, before the
+    partner row is taken (whoever holds it waits for no invitation). Then, under the
+    partner row, it looks again: an invite that read the old schedule under that row
+    (`schedule_in_force`) and committed meanwhile left invitations of clients not locked
+    here. Moving them now could wait for a change holding their client that waits for the
+    partner row: `InvitedMeanwhile` instead, and the next try takes them from the start."""
     pending = (Invitation.partner == partner_id) & (Invitation.status == "pending")
-    await lock(
-        Client,
-        *(row["client"] for row in await Invitation.select(Invitation.client).where(pending)),
-    )
-    # Then the partner row, and only then the invitations to move: an invite that read the
-    # old schedule under that row (`schedule_in_force`) has committed, and its are among them.
-    await lock(Partner, partner_id)
+    clients = await _clients_of(pending)
+    await lock(Client, *clients)
     rows = await Invitation.select(
         Invitation.id,
+        Invitation.client,
         Invitation.created_at,
         Invitation.reminders_sent,
         Invitation.last_reminded_at,
     ).where(pending)
     by_due: dict[datetime | None, list[UUID]] = {}
     for row in rows:
-        due = due_at(row["created_at"], days, row["reminders_sent"], row["last_reminded_at"])
-        by_due.setdefault(due, []).append(row["id"])
+        if row["client"] in clients:  # any other is an invite's since: see the check below
+            due = due_at(row["created_at"], days, row["reminders_sent"], row["last_reminded_at"])
+            by_due.setdefault(due, []).append(row["id"])
     for due, ids in by_due.items():
         for start in range(0, len(ids), 1000):
             await Invitation.update({Invitation.next_reminder_at: due}).where(
                 Invitation.id.is_in(ids[start : start + 1000])
             )
+    await lock(Partner, partner_id)
+    if not (await _clients_of(pending)) <= clients:
+        raise InvitedMeanwhile
+
+
+async def _clients_of(invitations: Any) -> set[UUID]:
+    return {row["client"] for row in await Invitation.select(Invitation.client).where(invitations)}
 
 
 def _due() -> Any:
@@ -159,8 +175,8 @@ async def queue_for_partner(ctx: Context, partner_id: UUID, batch: int = 500) ->
                 and row["email_status"] == "sent"
                 and row["now_email"] == row["email"]
             )
-            # Due by the schedule as it is now: a time set under an earlier one (by an
-            # invite that met a schedule change) is put right instead of sent early.
+            # Due by the schedule as it is now: a time set under an earlier one (the
+            # service's default, changed since by its operator) is put right, not sent early.
             due = (
                 due_at(row["created_at"], days, row["reminders_sent"], row["last_reminded_at"])
                 if deliverable

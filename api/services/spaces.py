@@ -8,6 +8,7 @@ from uuid import uuid4
 import msgspec
 from piccolo.columns import Column
 
+from api.errors import AppError
 from api.services import reminders
 from api.services.access import Member
 from api.services.changes import partner_change
@@ -16,7 +17,7 @@ from api.services.views import from_row
 from db import sql, statements
 from db.tables import BusinessMember, Partner, PartnerMember
 from db.transactions import one, write_transaction
-from mobile_contract import models
+from mobile_contract import ErrorCode, models
 
 
 async def me(user: models.User) -> models.Me:
@@ -67,6 +68,9 @@ async def get_partner(ctx: Context, member: Member) -> models.Partner:
     return _partner(ctx, await one(Partner.select().where(Partner.id == member.partner_id)))
 
 
+RESCHEDULE_TRIES = 3  # each lost only to an invite committing within its few milliseconds
+
+
 async def update_partner(
     ctx: Context, member: Member, data: models.PartnerUpdate
 ) -> models.Partner:
@@ -79,13 +83,20 @@ async def update_partner(
         changes[Partner.vat_number] = data.vat_number
     if data.reminder_days is not msgspec.UNSET:
         changes[Partner.reminder_days] = reminders.checked(ctx, data.reminder_days)
-    async with partner_change(ctx, member.partner_id):
-        if data.reminder_days is not msgspec.UNSET:  # invitations before the partner row
-            await reminders.reschedule(member.partner_id, data.reminder_days)
-        if changes:
-            await Partner.update(changes).where(Partner.id == member.partner_id)
-        row = await one(Partner.select().where(Partner.id == member.partner_id))
-    return _partner(ctx, row)
+    for _ in range(RESCHEDULE_TRIES):
+        try:
+            async with partner_change(ctx, member.partner_id):
+                if data.reminder_days is not msgspec.UNSET:  # invitations before the partner row
+                    await reminders.reschedule(member.partner_id, data.reminder_days)
+                if changes:
+                    await Partner.update(changes).where(Partner.id == member.partner_id)
+                row = await one(Partner.select().where(Partner.id == member.partner_id))
+            return _partner(ctx, row)
+        except reminders.InvitedMeanwhile:
+            continue  # rolled back; its clients are locked first next time
+    raise AppError(
+        ErrorCode.UNAVAILABLE, "A concurrent change got in the way; retry.", retry_after=1
+    )
 
 
 async def insert_business(user_sub: str, data: models.BusinessCreate) -> models.Business:
