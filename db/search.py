@@ -32,6 +32,7 @@ _SPELT_OUT = str.maketrans(
         "ð": "d",
         "þ": "th",
         "ħ": "h",
+        "ŧ": "t",
         "\u0131": "i",
     }
 )

@@ -45,10 +45,11 @@ class RegistrationLinksController(Controller):
     ) -> Response[models.RegistrationLink]:
         """Create a reusable registration link.
 
-        A business confirming it in the app is linked at `access_level` (default `full`) and
-        becomes a client (`source: registration_link`), counting a use. The link stops
-        working when revoked, at `expires_at` (a time with its zone, in the future) or after
-        `max_uses` uses; without them, until revoked (its token is good for ten years)."""
+        A business not yet linked to the partner that confirms it in the app is linked at
+        `access_level` (default `full`) and becomes a client (`source: registration_link`),
+        counting a use; one already linked gets its link back. The link stops working when
+        revoked, at `expires_at` (a time with its zone, in the future) or after `max_uses`
+        uses; without them, until revoked (its token is good for ten years)."""
         return await once(
             data, models.RegistrationLink, lambda: registration_links.create(ctx, member, data)
         )

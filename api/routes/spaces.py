@@ -22,7 +22,8 @@ class SpacesController(Controller):
     ) -> models.Partner:
         """Create a Partner Space; the caller becomes its admin.
 
-        It starts with the service's reminder schedule (`INVITATION_REMINDER_DAYS`)."""
+        It follows the service's reminder schedule (`INVITATION_REMINDER_DAYS`) until it
+        sets its own `reminder_days`."""
         return await spaces.create_partner(ctx, user, data)
 
     @get("/partners/{partner_id:uuid}", **documented("getPartner", *IN_PARTNER))

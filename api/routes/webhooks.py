@@ -48,8 +48,9 @@ class WebhooksController(Controller):
         """Change an endpoint's URL, event types, description or status.
 
         An absent field keeps its value; a new `url` is checked as at creation. While an
-        endpoint is disabled no delivery is queued for it and those pending fail; `status:
-        enabled` sends the events from then on (redeliver one to have it again)."""
+        endpoint is disabled its events are not queued for it and nothing is sent to it
+        (a delivery tried meanwhile, a test or a redelivery too, fails); `status: enabled`
+        sends the events from then on (redeliver one to have it again)."""
         return await webhooks.update(ctx, member, webhook_id, data)
 
     @delete("/{webhook_id:uuid}", **documented("deleteWebhook", *IN_PARTNER))

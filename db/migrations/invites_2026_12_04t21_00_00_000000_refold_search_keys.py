@@ -1,7 +1,9 @@
 """Client search keys folded again: letters that no decomposition takes apart (`œ`, `æ`,
 `ø`, `ł`, …) are now spelt out (`db.search.fold`), so `coeur` finds `Cœur`. Keys written
 before keep the old spelling until this rewrites them; only rows whose keys change are
-written, a page of clients at a time."""
+written, a page of clients at a time. It folds by the service's rule as it is when it
+runs (a later change of the rule comes with its own such migration; this one running
+again then is harmless)."""
 
 from typing import Any
 
