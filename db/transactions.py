@@ -9,7 +9,9 @@ endpoint: the unit of work queues its deliveries (rows that refer to it) after t
 partner row, so whoever locks an endpoint takes the partner row first (`lock_endpoint`),
 then the endpoint, then its deliveries; adding one takes the partner row
 (`lock_endpoints`). Whoever changes an invitation's status
-locks its client first, so a client's lock also holds its invitations still. On
+locks its client first, so a client's lock also holds its invitations still; and whoever
+holds the partner row changes no invitation whose client it does not hold (a first
+preview marks `opened_at` without the client's lock, then waits for the partner row). On
 PostgreSQL that is `SELECT ... FOR UPDATE` (row locks, so unrelated work runs in
 parallel); SQLite has no row locks, so its transactions start IMMEDIATE, taking the
 database's write lock before the first read.
