@@ -12,9 +12,10 @@ stored time only finds the candidates: the sweep goes by the schedule as it is t
 time that is early for it is moved, not sent.
 
 A new invitation takes its first time from the schedule read under the partner row
-(`schedule_in_force`), and a schedule change reads the pending invitations to move under
-that row too (`reschedule`): of an invite and a change committing in the same moment, one
-waits for the other, and every invitation ends on the schedule in force.
+(`schedule_in_force`), and a schedule change, once it holds that row, looks for pending
+invitations it did not move and starts again if it finds any (`reschedule`): of an invite
+and a change committing in the same moment, every invitation ends on the schedule in
+force.
 """
 
 from __future__ import annotations
@@ -52,8 +53,8 @@ async def partner_schedule(ctx: Context, partner_id: UUID) -> list[float]:
 async def schedule_in_force(ctx: Context, partner_id: UUID) -> list[float]:
     """The schedule of the invitations a unit of work makes, read under the partner row
     (last in the lock order; the unit of work takes it next anyway). A schedule change
-    that committed first is read here; one that comes later waits for this transaction,
-    then finds its invitations pending (`reschedule` reads them under that row)."""
+    that committed first is read here; one that comes later finds this one's invitations
+    once it holds that row, and starts again to move them (`reschedule`)."""
     await lock(Partner, partner_id)
     return await partner_schedule(ctx, partner_id)
 
