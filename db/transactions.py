@@ -11,10 +11,16 @@ then the endpoint, then its deliveries; adding one takes the partner row
 (`lock_endpoints`). Whoever changes an invitation's status
 locks its client first, so a client's lock also holds its invitations still; and whoever
 holds the partner row changes no invitation whose client it does not hold (a first
-preview marks `opened_at` without the client's lock, then waits for the partner row). On
-PostgreSQL that is `SELECT ... FOR UPDATE` (row locks, so unrelated work runs in
-parallel); SQLite has no row locks, so its transactions start IMMEDIATE, taking the
-database's write lock before the first read.
+preview marks `opened_at` without the client's lock, then waits for the partner row).
+
+On PostgreSQL a lock is `SELECT ... FOR NO KEY UPDATE` (row locks, so unrelated work runs
+in parallel): the lock an UPDATE of the row takes, so it waits for the row's writers, but
+not for transactions that only inserted a row referring to it (a foreign key's check
+holds `FOR KEY SHARE` of the referred row until commit). `FOR UPDATE` would wait for
+those: an invite taking the partner row then waited for a confirm that had inserted its
+link, and every writer queued behind the invite, the confirm's next wait among them.
+SQLite has no row locks, so its transactions start IMMEDIATE, taking the database's write
+lock before the first read.
 """
 
 from __future__ import annotations
@@ -95,12 +101,13 @@ def write_transaction() -> Any:
 
 @functools.cache
 def lock_statement(table: type[Table], count: int) -> sql.Statement:
-    """`SELECT … FOR UPDATE` of `count` rows of `table` by primary key, in key order."""
+    """`SELECT … FOR NO KEY UPDATE` of `count` rows of `table` by primary key, in key
+    order."""
     key = table._meta.primary_key._meta.db_column_name
     marks = ", ".join(["{}"] * count)
     return sql.Statement(
         f"SELECT {key} FROM {table._meta.tablename} WHERE {key} IN ({marks})"
-        f" ORDER BY {key} FOR UPDATE"
+        f" ORDER BY {key} FOR NO KEY UPDATE"
     )
 
 

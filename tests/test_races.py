@@ -11,15 +11,16 @@ from uuid import UUID
 import httpx
 import pytest
 
-from api.services import invitations, mobile, reminders, spaces
+from api.services import changes, clients, invitations, mobile, reminders, spaces
 from api.services.access import Member
 from api.services.changes import partner_change
 from api.services.webhooks import MAX_ENDPOINTS
+from db import sql, statements
 from db.tables import Client, Invitation, Partner
 from db.transactions import lock
 from mobile_contract import models
 from tests.conftest import IS_POSTGRES, Runner
-from tests.support import Api, Caller, age_invitation, established, token_of
+from tests.support import Api, Caller, age_invitation, established, token_of, until
 
 MOBILE = "/api/v1/mobile/invitations"
 ROUNDS = 15
@@ -328,6 +329,84 @@ def test_a_first_preview_while_a_schedule_change_waits_for_the_partner_row(
             ]
 
     assert db(scene) == ["held", [2.0], UUID(invitation["id"])]
+
+
+@PG_ONLY
+def test_a_confirm_a_first_preview_and_an_invite_meet_at_the_partner_row(
+    api: Api, db: Runner, owner: Caller, partner: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A confirm holds its client and has inserted its link (a foreign key's `FOR KEY
+    SHARE` of the partner row) when another change of the partner holds the partner row
+    to its commit. An invite asks for the partner row (for its reminder schedule), a first
+    preview of the confirm's invitation marks it opened and waits for the partner row
+    too, and the confirm goes on to accept that invitation. Were the invite's lock
+    `FOR UPDATE`, it would wait for the confirm and queue the preview behind it: confirm,
+    preview and invite in a circle (a deadlock, a 503)."""
+    member = member_of(owner, partner)
+    _, invitation = api.invited_client(owner, partner, name="Confirming")
+    other = UUID(api.client_row(owner, partner, name="Invited now")["id"])
+    app_user = models.User(sub="app-user", email="app-user@example.com", name=None)
+    token = token_of(invitation)
+    path = f"/api/v1/partners/{partner}/invitations/{invitation['id']}"
+    until(lambda: owner.ok("GET", path)["email_status"] == "sent")  # the outbox is done
+
+    async def scene() -> list[Any]:
+        confirming: asyncio.Task[Any] | None = None
+        inviting: asyncio.Task[Any] | None = None
+        at_accept, go_accept = asyncio.Event(), asyncio.Event()
+        other_change = Hold()
+        execute = sql.execute
+
+        async def pausing_execute(statement: Any, *args: Any) -> Any:
+            if statement is statements.ACCEPT_INVITATION and asyncio.current_task() is confirming:
+                at_accept.set()
+                await go_accept.wait()
+            return await execute(statement, *args)
+
+        monkeypatch.setattr(sql, "execute", pausing_execute)
+        reached, go_on = pause_at_partner_row(monkeypatch, lambda: inviting)
+
+        async def holding_to_commit() -> models.Client:
+            async def held() -> None:  # after its UPDATE of the partner row
+                other_change.held.set()
+                await other_change.release.wait()
+
+            changes.before_commit.set(held)
+            data = models.ClientCreate(name="Meanwhile", email="m@example.com")
+            return await clients.create(api.ctx, member, data)
+
+        new_business = models.BusinessCreate(name="B")
+        async with asyncio.timeout(SCENE_SECONDS):
+            confirming = asyncio.create_task(
+                mobile.confirm(
+                    api.ctx, app_user, models.ConfirmRequest(token=token, new_business=new_business)
+                )
+            )
+            await at_accept.wait()
+            holding = asyncio.create_task(holding_to_commit())
+            await other_change.held.wait()
+            inviting = asyncio.create_task(
+                invitations.invite(api.ctx, member, models.InviteRequest(client_ids=[other]))
+            )
+            await reached.wait()
+            go_on.set()
+            await asyncio.sleep(0.3)  # the invite waits for the partner row
+            previewing = asyncio.create_task(
+                mobile.preview(api.ctx, app_user, models.GrantRequest(token=token))
+            )
+            await asyncio.sleep(0.3)  # the preview marked it opened and waits too
+            go_accept.set()
+            await asyncio.sleep(0.3)
+            other_change.release.set()
+            return [
+                (await confirming).client_id,
+                (await holding).name,
+                [r.client_id for r in (await inviting).results],
+                (await previewing).invitation_id,
+            ]
+
+    client_id = UUID(invitation["client_id"])
+    assert db(scene) == [client_id, "Meanwhile", [other], UUID(invitation["id"])]
 
 
 def test_a_change_that_waited_for_another_is_dated_after_it(api: Api) -> None:

@@ -52,9 +52,10 @@ async def partner_schedule(ctx: Context, partner_id: UUID) -> list[float]:
 
 async def schedule_in_force(ctx: Context, partner_id: UUID) -> list[float]:
     """The schedule of the invitations a unit of work makes, read under the partner row
-    (last in the lock order; the unit of work takes it next anyway). A schedule change
-    that committed first is read here; one that comes later finds this one's invitations
-    once it holds that row, and starts again to move them (`reschedule`)."""
+    (last in the lock order, and the lock the unit of work's own UPDATE of it takes). A
+    schedule change that committed first is read here; one that comes later finds this
+    one's invitations once it holds that row, and starts again to move them
+    (`reschedule`)."""
     await lock(Partner, partner_id)
     return await partner_schedule(ctx, partner_id)
 

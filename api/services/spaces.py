@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from uuid import uuid4
 
@@ -18,6 +19,8 @@ from db import sql, statements
 from db.tables import BusinessMember, Partner, PartnerMember
 from db.transactions import one, write_transaction
 from mobile_contract import ErrorCode, models
+
+log = logging.getLogger("api.spaces")
 
 
 async def me(user: models.User) -> models.Me:
@@ -68,7 +71,8 @@ async def get_partner(ctx: Context, member: Member) -> models.Partner:
     return _partner(ctx, await one(Partner.select().where(Partner.id == member.partner_id)))
 
 
-RESCHEDULE_TRIES = 3  # each lost only to an invite committing within its few milliseconds
+# A try is lost only to an invite committing while it moves the pending invitations.
+RESCHEDULE_TRIES = 3
 
 
 async def update_partner(
@@ -94,6 +98,7 @@ async def update_partner(
             return _partner(ctx, row)
         except reminders.InvitedMeanwhile:
             continue  # rolled back; its clients are locked first next time
+    log.warning("schedule change of partner %s: invites kept coming; 503", member.partner_id)
     raise AppError(
         ErrorCode.UNAVAILABLE, "A concurrent change got in the way; retry.", retry_after=1
     )
