@@ -177,10 +177,11 @@ def reminder_times(db: Runner, client_ids: list[str]) -> list[tuple[datetime, da
     return db(read)
 
 
-def test_invites_racing_schedule_changes_follow_the_schedule_in_force(api: Api, db: Any) -> None:
+def test_invites_racing_schedule_changes_follow_the_schedule_in_force(api: Api, db: Runner) -> None:
     """An invite and a schedule change committing in the same moment: the invite's
-    reminder times are those of the schedule in force once both are done (one that read
-    the schedule before the change committed takes it again under the partner row)."""
+    reminder times are those of the schedule in force once both are done (the invite
+    reads the schedule under the partner row; a change that did not move its invitations
+    sees them under that row and starts again)."""
     owner = api.user("anna")
     partner = api.partner(owner)
     established(db, partner)
