@@ -59,6 +59,14 @@ def not_found(what: str = "Not found") -> AppError:
     return AppError(ErrorCode.NOT_FOUND, what)
 
 
+def concurrent_change() -> AppError:
+    """A 503 for work that met a concurrent change (a deadlock, or a change that would not
+    settle): the same request, retried, succeeds."""
+    return AppError(
+        ErrorCode.UNAVAILABLE, "A concurrent change got in the way; retry.", retry_after=1
+    )
+
+
 def invalid(field: str, message: str) -> AppError:
     """A 400 validation_failed about one field."""
     return AppError(
@@ -187,12 +195,7 @@ def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     if is_transient_conflict(exc):
         log.warning("transient conflict: %s", type(exc).__name__)
-        return problem_response(
-            AppError(
-                ErrorCode.UNAVAILABLE, "A concurrent change got in the way; retry.", retry_after=1
-            ),
-            language_of(request),
-        )
+        return problem_response(concurrent_change(), language_of(request))
     if is_outage(exc):
         log.warning("database unavailable: %s: %s", type(exc).__name__, exc)
         return problem_response(

@@ -40,11 +40,11 @@ def answer_head_as_get(app: ASGIApp) -> ASGIApp:
 def allowed_with_head(headers: Mapping[str, str]) -> dict[str, str]:
     """The headers of a 405 with `Allow` listing HEAD wherever it lists GET (Litestar's
     lists the routes' own methods, and HEAD is answered here)."""
-    others = {name: value for name, value in headers.items() if name.lower() != "allow"}
-    given = ",".join(value for name, value in headers.items() if name.lower() == "allow")
-    allow = {method.strip() for method in given.split(",") if method.strip()}
-    if not allow:
-        return dict(headers)
-    if "GET" in allow:
-        allow.add("HEAD")
-    return others | {"Allow": ", ".join(sorted(allow))}
+    answered = dict(headers)
+    for name, value in headers.items():
+        if name.lower() == "allow":
+            methods = {method.strip() for method in value.split(",")}
+            if "GET" in methods:
+                methods.add("HEAD")
+            answered[name] = ", ".join(sorted(methods))
+    return answered

@@ -11,14 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
+from uuid import UUID
 
 import httpx
 import jwt
 from litestar.testing import TestClient
 
 from api.auth import AccessTokenVerifier
+from api.services.access import Member
 from api.services.context import Context
 from db.tables import Client, Invitation, Partner
+from mobile_contract import models
 
 
 def access_token(client: TestClient[Any], sub: str, email: str | None = None, **claims: Any) -> str:
@@ -58,6 +61,11 @@ class Caller:
         response = self.request(method, url, **kwargs)
         assert response.status_code == status, response.text
         return response.json()
+
+    def member(self, partner: str) -> Member:
+        """This user as a member of `partner`, as a route hands it to a service (for tests
+        that call services directly)."""
+        return Member(models.User(sub=self.sub, email=self.email, name=None), UUID(partner))
 
 
 class Api:

@@ -13,7 +13,6 @@ import pytest
 
 from api.errors import AppError
 from api.services import clients
-from api.services.access import Member
 from api.services.idempotency import ABANDONED, Answer, fingerprint, forget_expired, once
 from db.tables import Client, IdempotencyKey
 from mobile_contract import ErrorCode, models
@@ -251,7 +250,7 @@ def keyed_create(
     fingerprint, and the work (the client made, its answer)."""
     path = f"/api/v1/partners/{partner}/clients"
     data = models.ClientCreate(**body)
-    member = Member(models.User(sub=owner.sub, email=owner.email, name=None), UUID(partner))
+    member = owner.member(partner)
 
     async def create() -> Answer:
         return Answer(201, msgspec.json.encode(await clients.create(api.ctx, member, data)))

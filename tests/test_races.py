@@ -210,10 +210,6 @@ PG_ONLY = pytest.mark.skipif(
 SCENE_SECONDS = 20  # a step that waits longer than this is stuck
 
 
-def member_of(owner: Caller, partner: str) -> Member:
-    return Member(models.User(sub=owner.sub, email=owner.email, name=None), UUID(partner))
-
-
 def schedule_change(api: Api, member: Member, days: list[float]) -> Awaitable[models.Partner]:
     return spaces.update_partner(api.ctx, member, models.PartnerUpdate(reminder_days=days))
 
@@ -271,7 +267,7 @@ def test_a_schedule_change_meeting_an_invite_that_committed_meanwhile(
     change sees the new invitation and starts again, rather than move it there (it would
     wait for that change in a circle: a deadlock, a 503). Both end well, and both
     invitations follow the new schedule."""
-    member = member_of(owner, partner)
+    member = owner.member(partner)
     first = UUID(api.invited_client(owner, partner, name="Pending")[0]["id"])
     late = UUID(api.client_row(owner, partner, name="Invited meanwhile")["id"])
 
@@ -304,7 +300,7 @@ def test_a_first_preview_while_a_schedule_change_waits_for_the_partner_row(
     record `invitation.opened`. The schedule change moved that invitation before it
     waited for the partner row: the preview waits for the schedule change, which does
     not wait for the preview (a circle would be a deadlock, a 503)."""
-    member = member_of(owner, partner)
+    member = owner.member(partner)
     invitation = api.invited_client(owner, partner)[1]
     app_user = models.User(sub="app-user", email="app-user@example.com", name=None)
     opening = models.GrantRequest(token=token_of(invitation))
@@ -343,7 +339,7 @@ def test_a_confirm_a_first_preview_and_an_invite_meet_at_the_partner_row(
     too, and the confirm goes on to accept that invitation. Were the invite's lock
     `FOR UPDATE`, it would wait for the confirm and queue the preview behind it: confirm,
     preview and invite in a circle (a deadlock, a 503)."""
-    member = member_of(owner, partner)
+    member = owner.member(partner)
     _, invitation = api.invited_client(owner, partner, name="Confirming")
     other = UUID(api.client_row(owner, partner, name="Invited now")["id"])
     app_user = models.User(sub="app-user", email="app-user@example.com", name=None)

@@ -125,10 +125,8 @@ async def _queue(
     schedule = await reminders.schedule_in_force(ctx, change.partner_id)
     first_reminder = {"next_reminder_at": reminders.due_at(now, schedule, 0)}
     columns = statements.INVITATION_INSERT.columns
-    await sql.insert(
-        statements.INVITATION_INSERT,
-        [tuple((i | first_reminder)[c] for c in columns) for i in invitations],
-    )
+    rows = (i | first_reminder for i in invitations)
+    await sql.insert(statements.INVITATION_INSERT, [tuple(r[c] for c in columns) for r in rows])
     outbox = [
         (i["id"], kind, "queued", 0, now, now) for i in invitations if i["email_status"] == "queued"
     ]

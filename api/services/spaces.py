@@ -9,7 +9,7 @@ from uuid import uuid4
 import msgspec
 from piccolo.columns import Column
 
-from api.errors import AppError
+from api.errors import concurrent_change
 from api.services import reminders
 from api.services.access import Member
 from api.services.changes import partner_change
@@ -18,7 +18,7 @@ from api.services.views import from_row
 from db import sql, statements
 from db.tables import BusinessMember, Partner, PartnerMember
 from db.transactions import one, write_transaction
-from mobile_contract import ErrorCode, models
+from mobile_contract import models
 
 log = logging.getLogger("api.spaces")
 
@@ -99,9 +99,7 @@ async def update_partner(
         except reminders.InvitedMeanwhile:
             continue  # rolled back; its clients are locked first next time
     log.warning("schedule change of partner %s: invites kept coming; 503", member.partner_id)
-    raise AppError(
-        ErrorCode.UNAVAILABLE, "A concurrent change got in the way; retry.", retry_after=1
-    )
+    raise concurrent_change()
 
 
 async def insert_business(user_sub: str, data: models.BusinessCreate) -> models.Business:
